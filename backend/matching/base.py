@@ -1,0 +1,283 @@
+"""The command frame shared by both engines.
+
+``EngineBase.apply`` owns what is not about the book: the engine clock, the command
+count, halts (operator kill switch, volatility halts, expiry by command ts), order-id
+uniqueness, trade numbering and the canonical state hash. Subclasses own the book, the
+matching and the rolling reference window.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+
+from backend.matching.commands import (
+    CancelAll,
+    CancelOrder,
+    Command,
+    Halt,
+    Invalid,
+    PlaceOrder,
+    Resume,
+    ValidOrder,
+    is_int,
+    validate_place,
+)
+from backend.matching.events import (
+    Event,
+    MarketHalted,
+    MarketResumed,
+    OrderAccepted,
+    OrderCancelled,
+    OrderRejected,
+)
+from backend.matching.types import (
+    VOLATILITY,
+    CancelReason,
+    MarketConfig,
+    RejectCode,
+    RestingOrder,
+    Side,
+)
+
+Depth = tuple[list[tuple[int, int]], list[tuple[int, int]]]
+
+
+class EngineBase(ABC):
+    """Deterministic state machine: the same commands always give the same events.
+
+    Time is the commands' ``ts``, clamped so that it never runs backwards: a command
+    older than one already applied is processed (and its events stamped) at the
+    engine's current time.
+    """
+
+    def __init__(self, config: MarketConfig | None = None) -> None:
+        self.config = config if config is not None else MarketConfig()
+        self._sequence = 0
+        self._now: int | None = None
+        self._trade_seq = 0
+        self._halt: tuple[str, int | None] | None = None
+        self._accepted_ids: set[str] = set()
+        self._ids_digest = hashlib.sha256()
+
+    # ------------------------------------------------------------------ commands
+    def apply(self, command: Command) -> list[Event]:
+        """Apply one command; return its events in causal order."""
+        handler = _HANDLERS.get(type(command))
+        if handler is None:
+            raise TypeError(f"not a matching command: {command!r}")
+        ts = command.ts
+        if not is_int(ts):
+            raise TypeError(f"command ts must be an int (ns), got {ts!r}")
+        if isinstance(command, Halt) and command.until_ts is not None and not is_int(command.until_ts):
+            raise TypeError(f"Halt.until_ts must be an int or None, got {command.until_ts!r}")
+        now = ts if self._now is None or ts > self._now else self._now
+        self._now = now
+        self._sequence += 1
+        events: list[Event] = []
+        halt = self._halt
+        if halt is not None and halt[1] is not None and now >= halt[1]:
+            self._resume(now, events)
+        handler(self, command, now, events)
+        return events
+
+    def _on_place(self, cmd: PlaceOrder, now: int, events: list[Event]) -> None:
+        valid = validate_place(cmd)
+        if isinstance(valid, Invalid):
+            events.append(OrderRejected(cmd.order_id, valid.code, valid.message))
+        elif cmd.order_id in self._accepted_ids:
+            events.append(
+                OrderRejected(cmd.order_id, RejectCode.DUPLICATE_ORDER_ID, "order_id already used")
+            )
+        elif self._halt is not None:
+            reason, until = self._halt
+            when = "until resumed" if until is None else f"until ts {until}"
+            events.append(
+                OrderRejected(
+                    cmd.order_id, RejectCode.MARKET_HALTED, f"market halted: {reason} ({when})", reason, until
+                )
+            )
+        else:
+            self._place(cmd, valid, now, self._reference_for_command(now), events)
+
+    def _on_cancel(self, cmd: CancelOrder, now: int, events: list[Event]) -> None:
+        remaining = self._cancel(cmd.order_id, cmd.owner) if isinstance(cmd.order_id, str) else None
+        if remaining is None:
+            events.append(
+                OrderRejected(cmd.order_id, RejectCode.ORDER_NOT_FOUND, "no open order with this id and owner")
+            )
+        else:
+            events.append(OrderCancelled(cmd.order_id, remaining, CancelReason.USER))
+
+    def _on_cancel_all(self, cmd: CancelAll, now: int, events: list[Event]) -> None:
+        for order_id, remaining in self._cancel_all(cmd.owner):
+            events.append(OrderCancelled(order_id, remaining, CancelReason.CANCEL_ALL))
+
+    def _on_halt(self, cmd: Halt, now: int, events: list[Event]) -> None:
+        self._halt = (cmd.reason, cmd.until_ts)
+        events.append(MarketHalted(cmd.reason, cmd.until_ts, now))
+
+    def _on_resume(self, cmd: Resume, now: int, events: list[Event]) -> None:
+        if self._halt is not None:
+            self._resume(now, events)
+
+    def _resume(self, now: int, events: list[Event]) -> None:
+        assert self._halt is not None
+        if self._halt[0] == VOLATILITY:
+            # Like a LULD reopening: the first trade after the pause sets the new reference.
+            self._reset_reference()
+        self._halt = None
+        events.append(MarketResumed(now))
+
+    # ------------------------------------------------------- helpers for matching
+    def _accept(self, cmd: PlaceOrder, valid: ValidOrder, now: int, events: list[Event]) -> int:
+        """Record the order as accepted; return its acceptance number (time priority)."""
+        seq = len(self._accepted_ids)
+        self._accepted_ids.add(cmd.order_id)
+        raw = cmd.order_id.encode()
+        self._ids_digest.update(len(raw).to_bytes(8, "big") + raw)
+        events.append(
+            OrderAccepted(
+                cmd.order_id,
+                cmd.owner,
+                valid.side,
+                valid.type,
+                cmd.price,
+                cmd.quantity,
+                valid.tif,
+                cmd.post_only,
+                now,
+            )
+        )
+        return seq
+
+    def _trip_volatility_halt(self, now: int, events: list[Event]) -> None:
+        until = now + self.config.halt_ns
+        self._halt = (VOLATILITY, until)
+        events.append(MarketHalted(VOLATILITY, until, now))
+
+    # ------------------------------------------------------------------- queries
+    @property
+    def sequence(self) -> int:
+        """Number of commands applied (rejected ones included)."""
+        return self._sequence
+
+    @property
+    def trade_seq(self) -> int:
+        """trade_seq of the last trade (0 before the first)."""
+        return self._trade_seq
+
+    @property
+    def now(self) -> int | None:
+        """The engine clock: the latest command ts seen (None before any command)."""
+        return self._now
+
+    @property
+    def halted(self) -> tuple[str, int | None] | None:
+        """(reason, until_ts) while halted, else None. An expired halt is lifted by the
+        next command, not by this query (the engine has no clock)."""
+        return self._halt
+
+    def reference_price(self, ts: int | None = None) -> int | None:
+        """The band reference a PlaceOrder at ``ts`` (default: the engine clock) would
+        see; a ts older than the engine clock reads at the engine clock. Pure query."""
+        t = self._now if ts is None or (self._now is not None and ts < self._now) else ts
+        if t is None:
+            return None
+        halt = self._halt
+        if halt is not None and halt[0] == VOLATILITY and halt[1] is not None and t >= halt[1]:
+            return None  # that command would first reopen the market, resetting the reference
+        return self._reference_at(t)
+
+    def state_hash(self) -> str:
+        """sha256 of a canonical serialization of everything that decides future
+        behaviour: config, clock, counters, used ids, halt, reference window, book."""
+        window, last = self._window_state(self._now)
+        book = [
+            [o.side.value, o.price, o.seq, o.order_id, o.owner, o.quantity, o.remaining, o.ts]
+            for o in sorted(self.resting_orders(), key=_priority)
+        ]
+        cfg = self.config
+        payload = {
+            "version": 1,
+            "config": [cfg.band_bps, cfg.reference_window_ns, cfg.halt_ns, cfg.collar_bps],
+            "sequence": self._sequence,
+            "now": self._now,
+            "trade_seq": self._trade_seq,
+            "accepted_ids": [len(self._accepted_ids), self._ids_digest.hexdigest()],
+            "halt": None if self._halt is None else list(self._halt),
+            "reference": {"window": [list(t) for t in window], "last": last},
+            "book": book,
+        }
+        blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    # ------------------------------------------------------ implemented per engine
+    @abstractmethod
+    def _place(
+        self, cmd: PlaceOrder, valid: ValidOrder, now: int, reference: int | None, events: list[Event]
+    ) -> None:
+        """Match a validated order (market open, id unused) against the book."""
+
+    @abstractmethod
+    def _cancel(self, order_id: str, owner: str) -> int | None:
+        """Remove owner's resting order; return its remaining quantity, or None."""
+
+    @abstractmethod
+    def _cancel_all(self, owner: str) -> list[tuple[str, int]]:
+        """Remove all of owner's resting orders, in acceptance order."""
+
+    @abstractmethod
+    def _reference_for_command(self, now: int) -> int | None:
+        """The reference price for a PlaceOrder at ``now`` (may prune the window)."""
+
+    @abstractmethod
+    def _reference_at(self, ts: int) -> int | None:
+        """The reference price at ``ts`` without changing state."""
+
+    @abstractmethod
+    def _reset_reference(self) -> None:
+        """Forget all trades for reference purposes (volatility reopening)."""
+
+    @abstractmethod
+    def _window_state(self, now: int | None) -> tuple[list[tuple[int, int]], int | None]:
+        """((ts, price) of the trades inside the window at ``now``, last trade price)."""
+
+    @abstractmethod
+    def resting_orders(self) -> list[RestingOrder]:
+        """Every resting order: bids best-first, then asks best-first."""
+
+    @abstractmethod
+    def order(self, order_id: str) -> RestingOrder | None: ...
+
+    @abstractmethod
+    def open_orders(self, owner: str) -> list[RestingOrder]:
+        """owner's resting orders in acceptance order."""
+
+    @abstractmethod
+    def depth(self, n: int | None = None) -> Depth:
+        """(bids, asks) as [(price, total quantity)] per level, best first; n levels."""
+
+    @abstractmethod
+    def best_bid(self) -> int | None: ...
+
+    @abstractmethod
+    def best_ask(self) -> int | None: ...
+
+
+def _priority(order: RestingOrder) -> tuple[int, int, int]:
+    """Canonical book order: bids best-first, then asks best-first; FIFO within a price."""
+    if order.side is Side.BUY:
+        return (0, -order.price, order.seq)
+    return (1, order.price, order.seq)
+
+
+_HANDLERS: dict[type, Callable[..., None]] = {
+    PlaceOrder: EngineBase._on_place,
+    CancelOrder: EngineBase._on_cancel,
+    CancelAll: EngineBase._on_cancel_all,
+    Halt: EngineBase._on_halt,
+    Resume: EngineBase._on_resume,
+}

@@ -1,0 +1,137 @@
+"""The fast order book: sorted price levels, a FIFO deque per level, an order index.
+
+Each side keeps its levels in a ``SortedDict`` keyed by *signed* price (price for
+asks, -price for bids), so the best level of either side is the smallest key and one
+matching loop serves both sides. Cancels are O(1) through the order index: the order
+is marked dead (remaining = 0) and skipped when it reaches the front of its deque
+(lazy deletion); a level whose live orders are gone is dropped at once, and a deque
+holding many dead entries is compacted.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from itertools import islice
+
+from sortedcontainers import SortedDict
+
+from backend.matching.types import RestingOrder, Side
+
+_COMPACT_SLACK = 16
+
+
+class BookOrder:
+    """A live order on the book (mutable; callers only ever see RestingOrder)."""
+
+    __slots__ = ("order_id", "owner", "price", "quantity", "remaining", "seq", "side", "ts")
+
+    def __init__(
+        self, order_id: str, owner: str, side: Side, price: int, quantity: int, remaining: int, seq: int, ts: int
+    ) -> None:
+        self.order_id = order_id
+        self.owner = owner
+        self.side = side
+        self.price = price
+        self.quantity = quantity
+        self.remaining = remaining
+        self.seq = seq
+        self.ts = ts
+
+    def snapshot(self) -> RestingOrder:
+        return RestingOrder(
+            self.order_id, self.owner, self.side, self.price, self.quantity, self.remaining, self.seq, self.ts
+        )
+
+
+class Level:
+    """Orders at one price, oldest first. ``total`` and ``live`` count live orders only."""
+
+    __slots__ = ("live", "orders", "total")
+
+    def __init__(self) -> None:
+        self.orders: deque[BookOrder] = deque()
+        self.total = 0
+        self.live = 0
+
+
+class BookSide:
+    __slots__ = ("levels", "side", "sign")
+
+    def __init__(self, side: Side) -> None:
+        self.side = side
+        self.sign = 1 if side is Side.SELL else -1
+        self.levels: SortedDict = SortedDict()
+
+    def best_key(self) -> int | None:
+        return self.levels.peekitem(0)[0] if self.levels else None
+
+    def best_price(self) -> int | None:
+        return self.levels.peekitem(0)[0] * self.sign if self.levels else None
+
+    def add(self, order: BookOrder) -> None:
+        key = order.price * self.sign
+        level = self.levels.get(key)
+        if level is None:
+            level = self.levels[key] = Level()
+        level.orders.append(order)
+        level.total += order.remaining
+        level.live += 1
+
+    def discard(self, order: BookOrder) -> None:
+        """Take a live order off its level (lazily) and mark it dead."""
+        key = order.price * self.sign
+        level = self.levels[key]
+        level.total -= order.remaining
+        level.live -= 1
+        order.remaining = 0
+        if level.live == 0:
+            del self.levels[key]
+        elif len(level.orders) > 2 * level.live + _COMPACT_SLACK:
+            level.orders = deque(o for o in level.orders if o.remaining)
+
+    def depth(self, n: int | None) -> list[tuple[int, int]]:
+        sign = self.sign
+        return [(key * sign, level.total) for key, level in islice(self.levels.items(), n)]
+
+    def orders(self) -> list[BookOrder]:
+        """Live orders in priority order."""
+        return [o for level in self.levels.values() for o in level.orders if o.remaining]
+
+
+class OrderBook:
+    """Both sides plus the indexes: order_id -> order, owner -> {order_id: order}
+    (insertion, i.e. acceptance, order)."""
+
+    __slots__ = ("asks", "bids", "by_owner", "index")
+
+    def __init__(self) -> None:
+        self.bids = BookSide(Side.BUY)
+        self.asks = BookSide(Side.SELL)
+        self.index: dict[str, BookOrder] = {}
+        self.by_owner: dict[str, dict[str, BookOrder]] = {}
+
+    def side(self, side: Side) -> BookSide:
+        return self.bids if side is Side.BUY else self.asks
+
+    def rest(self, order: BookOrder) -> None:
+        self.side(order.side).add(order)
+        self.index[order.order_id] = order
+        owned = self.by_owner.get(order.owner)
+        if owned is None:
+            owned = self.by_owner[order.owner] = {}
+        owned[order.order_id] = order
+
+    def forget(self, order: BookOrder) -> None:
+        """Drop a no-longer-live order from the indexes (its level is handled by the caller)."""
+        del self.index[order.order_id]
+        owned = self.by_owner[order.owner]
+        del owned[order.order_id]
+        if not owned:
+            del self.by_owner[order.owner]
+
+    def remove(self, order: BookOrder) -> int:
+        """Cancel a resting order; return the quantity it still had."""
+        remaining = order.remaining
+        self.side(order.side).discard(order)
+        self.forget(order)
+        return remaining

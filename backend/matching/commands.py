@@ -1,0 +1,98 @@
+"""Commands: the only inputs of an engine. One frozen dataclass per command.
+
+Every command carries ``ts`` (nanoseconds since the epoch, from the caller's clock);
+the engine never reads a clock of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from backend.matching.types import OrderType, RejectCode, Side, TimeInForce
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceOrder:
+    order_id: str
+    owner: str
+    side: Side
+    type: OrderType
+    price: int | None
+    quantity: int
+    tif: TimeInForce = TimeInForce.GTC
+    post_only: bool = False
+    ts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOrder:
+    order_id: str
+    owner: str
+    ts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CancelAll:
+    owner: str
+    ts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Halt:
+    """Operator kill switch. ``until_ts=None`` halts until a ``Resume``."""
+
+    reason: str
+    ts: int = 0
+    until_ts: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    ts: int = 0
+
+
+Command = PlaceOrder | CancelOrder | CancelAll | Halt | Resume
+
+
+class ValidOrder(NamedTuple):
+    """The normalized enums of a PlaceOrder that passed validation."""
+
+    side: Side
+    type: OrderType
+    tif: TimeInForce
+
+
+class Invalid(NamedTuple):
+    code: RejectCode
+    message: str
+
+
+def is_int(value: object) -> bool:
+    """True for a genuine int (bool, float and Decimal are refused)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def validate_place(cmd: PlaceOrder) -> ValidOrder | Invalid:
+    """Check a PlaceOrder's own fields (not the book). Enum fields may be given as
+    their string values ("buy", "limit", "IOC") and are normalized."""
+    if not isinstance(cmd.order_id, str) or not cmd.order_id:
+        return Invalid(RejectCode.INVALID_ORDER, "order_id must be a non-empty string")
+    if not isinstance(cmd.owner, str) or not cmd.owner:
+        return Invalid(RejectCode.INVALID_ORDER, "owner must be a non-empty string")
+    try:
+        side, otype, tif = Side(cmd.side), OrderType(cmd.type), TimeInForce(cmd.tif)
+    except ValueError as exc:
+        return Invalid(RejectCode.INVALID_ORDER, str(exc))
+    if not isinstance(cmd.post_only, bool):
+        return Invalid(RejectCode.INVALID_ORDER, "post_only must be a bool")
+    if not is_int(cmd.quantity) or cmd.quantity <= 0:
+        return Invalid(RejectCode.INVALID_QUANTITY, f"quantity must be an int >= 1 lot, got {cmd.quantity!r}")
+    price = cmd.price
+    if otype is OrderType.LIMIT and price is None:
+        return Invalid(RejectCode.INVALID_PRICE, "a limit order needs a price")
+    if price is not None and (not is_int(price) or price <= 0):
+        return Invalid(RejectCode.INVALID_PRICE, f"price must be an int >= 1 tick, got {price!r}")
+    if cmd.post_only and (otype is not OrderType.LIMIT or tif is not TimeInForce.GTC):
+        return Invalid(RejectCode.INVALID_ORDER, "post_only needs a limit GTC order")
+    return ValidOrder(side, otype, tif)

@@ -1,0 +1,259 @@
+"""MatchingEngine: the production engine (sorted levels, FIFO deques, O(1) cancel).
+
+Matching rules (ReferenceEngine implements the same rules naively):
+
+* Price-time priority; every trade is at the resting (maker) order's price.
+* Limit GTC rests its remainder; IOC cancels it ("ioc"); FOK executes in full or is
+  rejected (FOK_UNFILLED) with nothing changed. Fillable liquidity for FOK counts
+  other owners' orders only, at prices the order accepts, up to the first order whose
+  trade would break the price band.
+* Market orders are immediate-or-cancel whatever their tif (FOK makes them
+  all-or-nothing). They trade only within the collar: collar_bps around the reference
+  price, or around the best opposite price at arrival when there is no reference. An
+  optional price on a market order is a further protection limit. The remainder is
+  cancelled with "collar" when the next available price lies beyond the collar, else
+  with "market_remainder".
+* Post-only orders (limit GTC only) that would cross anything, own orders included,
+  are rejected with WOULD_CROSS.
+* Self-trade prevention, "cancel resting": when the next order the taker would trade
+  with belongs to the taker's owner, that resting order is cancelled ("self_trade")
+  and matching continues.
+* Volatility halt: the band is fixed for the whole command (reference at its arrival).
+  Before a trade outside the band the engine halts the market (MarketHalted
+  "volatility", until ts + halt_ns) and cancels the taker's remainder ("halted"),
+  whatever its type or tif; the taker's earlier trades stand and the book keeps its
+  resting orders. No trade ever prints outside the band.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from backend.matching.base import Depth, EngineBase
+from backend.matching.book import BookOrder, BookSide, OrderBook
+from backend.matching.commands import PlaceOrder, ValidOrder
+from backend.matching.events import (
+    Event,
+    OrderCancelled,
+    OrderDone,
+    OrderRejected,
+    OrderRested,
+    Trade,
+)
+from backend.matching.halts import band_bounds, collar_bound
+from backend.matching.types import (
+    CancelReason,
+    MarketConfig,
+    OrderType,
+    RejectCode,
+    RestingOrder,
+    Side,
+    TimeInForce,
+)
+
+
+class MatchingEngine(EngineBase):
+    def __init__(self, config: MarketConfig | None = None) -> None:
+        super().__init__(config)
+        self._book = OrderBook()
+        # Rolling reference window: (ts, price) of recent trades, their sum, last price.
+        self._window: deque[tuple[int, int]] = deque()
+        self._window_sum = 0
+        self._last_price: int | None = None
+
+    # ------------------------------------------------------------------ placing
+    def _place(
+        self, cmd: PlaceOrder, valid: ValidOrder, now: int, reference: int | None, events: list[Event]
+    ) -> None:
+        side, otype, tif = valid
+        opp = self._book.asks if side is Side.BUY else self._book.bids
+        sign = opp.sign  # signed key = price * sign; smaller key = better for the taker
+        collar: int | None = None  # signed collar limit (market orders)
+        if otype is OrderType.LIMIT:
+            worst: int | None = cmd.price * sign  # type: ignore[operator]
+        else:
+            base = reference if reference is not None else opp.best_price()
+            if base is not None:
+                collar = collar_bound(side, base, self.config.collar_bps) * sign
+            worst = collar
+            if cmd.price is not None and (worst is None or cmd.price * sign < worst):
+                worst = cmd.price * sign
+        band = None if reference is None else band_bounds(reference, self.config.band_bps)
+
+        if cmd.post_only:
+            best = opp.best_key()
+            if best is not None and best <= worst:  # type: ignore[operator]
+                events.append(OrderRejected(cmd.order_id, RejectCode.WOULD_CROSS, "post-only order would trade"))
+                return
+        if tif is TimeInForce.FOK and not self._fok_fillable(opp, cmd.owner, cmd.quantity, worst, band):
+            events.append(
+                OrderRejected(cmd.order_id, RejectCode.FOK_UNFILLED, "quantity not immediately fillable in full")
+            )
+            return
+
+        seq = self._accept(cmd, valid, now, events)
+        remaining, halted, stop_key = self._match(opp, cmd, side, worst, band, now, events)
+
+        order_id = cmd.order_id
+        if remaining == 0:
+            events.append(OrderDone(order_id))
+        elif halted:
+            events.append(OrderCancelled(order_id, remaining, CancelReason.HALTED))
+        elif otype is OrderType.MARKET:
+            beyond = collar is not None and stop_key is not None and stop_key > collar
+            reason = CancelReason.COLLAR if beyond else CancelReason.MARKET_REMAINDER
+            events.append(OrderCancelled(order_id, remaining, reason))
+        elif tif is TimeInForce.IOC:
+            events.append(OrderCancelled(order_id, remaining, CancelReason.IOC))
+        else:
+            assert tif is TimeInForce.GTC, "a FOK order is filled in full once accepted"
+            assert cmd.price is not None
+            order = BookOrder(order_id, cmd.owner, side, cmd.price, cmd.quantity, remaining, seq, now)
+            self._book.rest(order)
+            events.append(OrderRested(order_id, remaining))
+
+    @staticmethod
+    def _fok_fillable(
+        opp: BookSide, owner: str, quantity: int, worst: int | None, band: tuple[int, int] | None
+    ) -> bool:
+        need = quantity
+        sign = opp.sign
+        for key, level in opp.levels.items():
+            if worst is not None and key > worst:
+                return False
+            price = key * sign
+            in_band = band is None or band[0] <= price <= band[1]
+            for maker in level.orders:
+                if maker.remaining == 0 or maker.owner == owner:
+                    continue
+                if not in_band:
+                    return False
+                need -= maker.remaining
+                if need <= 0:
+                    return True
+        return False
+
+    def _match(
+        self,
+        opp: BookSide,
+        cmd: PlaceOrder,
+        side: Side,
+        worst: int | None,
+        band: tuple[int, int] | None,
+        now: int,
+        events: list[Event],
+    ) -> tuple[int, bool, int | None]:
+        """Trade against ``opp``; return (remaining, halted, key of the level where
+        matching stopped for price, if it did)."""
+        levels = opp.levels
+        sign = opp.sign
+        book = self._book
+        window = self._window
+        taker_id, owner = cmd.order_id, cmd.owner
+        remaining = cmd.quantity
+        while levels:
+            key, level = levels.peekitem(0)
+            if worst is not None and key > worst:
+                return remaining, False, key
+            price = key * sign
+            in_band = band is None or band[0] <= price <= band[1]
+            orders = level.orders
+            while orders:
+                maker = orders[0]
+                available = maker.remaining
+                if available == 0:  # cancelled earlier (lazy deletion)
+                    orders.popleft()
+                    continue
+                if maker.owner == owner:  # self-trade prevention: cancel the resting order
+                    orders.popleft()
+                    level.live -= 1
+                    level.total -= available
+                    maker.remaining = 0
+                    book.forget(maker)
+                    events.append(OrderCancelled(maker.order_id, available, CancelReason.SELF_TRADE))
+                    continue
+                if not in_band:
+                    self._trip_volatility_halt(now, events)
+                    return remaining, True, None
+                fill = available if available < remaining else remaining
+                self._trade_seq += 1
+                events.append(
+                    Trade(self._trade_seq, maker.order_id, taker_id, maker.owner, owner, side, price, fill, now)
+                )
+                window.append((now, price))
+                self._window_sum += price
+                self._last_price = price
+                remaining -= fill
+                level.total -= fill
+                if fill == available:
+                    orders.popleft()
+                    level.live -= 1
+                    maker.remaining = 0
+                    book.forget(maker)
+                    events.append(OrderDone(maker.order_id))
+                else:
+                    maker.remaining = available - fill
+                if remaining == 0:
+                    break
+            if level.live == 0:
+                del levels[key]
+            if remaining == 0:
+                break
+        return remaining, False, None
+
+    # -------------------------------------------------------------- cancelling
+    def _cancel(self, order_id: str, owner: str) -> int | None:
+        order = self._book.index.get(order_id)
+        if order is None or order.owner != owner:
+            return None
+        return self._book.remove(order)
+
+    def _cancel_all(self, owner: str) -> list[tuple[str, int]]:
+        owned = self._book.by_owner.get(owner)
+        if not owned:
+            return []
+        return [(order.order_id, self._book.remove(order)) for order in list(owned.values())]
+
+    # ------------------------------------------------------- reference window
+    def _reference_for_command(self, now: int) -> int | None:
+        window = self._window
+        cutoff = now - self.config.reference_window_ns
+        while window and window[0][0] <= cutoff:
+            self._window_sum -= window.popleft()[1]
+        return self._window_sum // len(window) if window else self._last_price
+
+    def _reference_at(self, ts: int) -> int | None:
+        cutoff = ts - self.config.reference_window_ns
+        prices = [price for when, price in self._window if when > cutoff]
+        return sum(prices) // len(prices) if prices else self._last_price
+
+    def _reset_reference(self) -> None:
+        self._window.clear()
+        self._window_sum = 0
+        self._last_price = None
+
+    def _window_state(self, now: int | None) -> tuple[list[tuple[int, int]], int | None]:
+        if now is None:
+            return [], self._last_price
+        cutoff = now - self.config.reference_window_ns
+        return [t for t in self._window if t[0] > cutoff], self._last_price
+
+    # ------------------------------------------------------------------ queries
+    def resting_orders(self) -> list[RestingOrder]:
+        return [o.snapshot() for o in self._book.bids.orders() + self._book.asks.orders()]
+
+    def order(self, order_id: str) -> RestingOrder | None:
+        order = self._book.index.get(order_id)
+        return None if order is None else order.snapshot()
+
+    def open_orders(self, owner: str) -> list[RestingOrder]:
+        return [o.snapshot() for o in self._book.by_owner.get(owner, {}).values()]
+
+    def depth(self, n: int | None = None) -> Depth:
+        return self._book.bids.depth(n), self._book.asks.depth(n)
+
+    def best_bid(self) -> int | None:
+        return self._book.bids.best_price()
+
+    def best_ask(self) -> int | None:
+        return self._book.asks.best_price()

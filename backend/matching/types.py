@@ -1,0 +1,112 @@
+"""Value types of the matching engine: enums, result codes, market configuration.
+
+Units are integers throughout: prices in ticks (>= 1), quantities in lots (>= 1),
+times in nanoseconds supplied by the caller. ``Decimal`` lives at the API edge only,
+and ``float`` nowhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+BPS = 10_000
+"""Basis points in one whole (100%)."""
+
+
+class Side(StrEnum):
+    BUY = "buy"
+    SELL = "sell"
+
+    @property
+    def opposite(self) -> Side:
+        return Side.SELL if self is Side.BUY else Side.BUY
+
+
+class OrderType(StrEnum):
+    LIMIT = "limit"
+    MARKET = "market"
+
+
+class TimeInForce(StrEnum):
+    GTC = "GTC"
+    IOC = "IOC"
+    FOK = "FOK"
+
+
+class RejectCode(StrEnum):
+    """Why a command was refused. Values follow the dotted error codes of API.md."""
+
+    # order.* -- the order itself is malformed
+    INVALID_ORDER = "order.invalid"
+    INVALID_QUANTITY = "order.invalid_quantity"
+    INVALID_PRICE = "order.invalid_price"
+    DUPLICATE_ORDER_ID = "order.duplicate_order_id"
+    # order.* -- well formed, but cannot execute as asked
+    WOULD_CROSS = "order.would_cross"
+    FOK_UNFILLED = "order.fok_unfilled"
+    ORDER_NOT_FOUND = "order.not_found"
+    # market.* -- the market refuses new matching
+    MARKET_HALTED = "market.halted"
+
+
+class CancelReason(StrEnum):
+    """``OrderCancelled.reason`` values (compare equal to the plain strings)."""
+
+    USER = "user"  # CancelOrder
+    CANCEL_ALL = "cancel_all"  # CancelAll
+    IOC = "ioc"  # unfilled remainder of a limit IOC order
+    MARKET_REMAINDER = "market_remainder"  # market order: book exhausted or own price cap
+    COLLAR = "collar"  # market order: next price beyond the collar
+    SELF_TRADE = "self_trade"  # resting order cancelled by self-trade prevention
+    HALTED = "halted"  # taker remainder when its next trade tripped a volatility halt
+
+
+VOLATILITY = "volatility"
+"""``MarketHalted.reason`` of a halt tripped by the price band."""
+
+
+def _check_non_negative_int(name: str, value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"MarketConfig.{name} must be a non-negative int, got {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class MarketConfig:
+    """Per-market circuit-breaker settings.
+
+    band_bps: a trade more than band_bps from the reference price halts the market.
+    reference_window_ns: the reference price is the floor average of the trade prices
+        of the last reference_window_ns (by command ts); with no trade in the window it
+        is the last trade price; before the first trade there is no reference and no band.
+    halt_ns: length of a volatility halt.
+    collar_bps: a market order trades only within collar_bps of the reference price
+        (with no reference: of the best opposite price at its arrival).
+    """
+
+    band_bps: int = 1000
+    reference_window_ns: int = 300_000_000_000
+    halt_ns: int = 300_000_000_000
+    collar_bps: int = 500
+
+    def __post_init__(self) -> None:
+        for name in ("band_bps", "reference_window_ns", "halt_ns", "collar_bps"):
+            _check_non_negative_int(name, getattr(self, name))
+
+
+@dataclass(frozen=True, slots=True)
+class RestingOrder:
+    """A snapshot of an order resting on the book.
+
+    ``seq`` is the engine-wide acceptance number: within a price level, lower seq
+    trades first.
+    """
+
+    order_id: str
+    owner: str
+    side: Side
+    price: int
+    quantity: int
+    remaining: int
+    seq: int
+    ts: int
