@@ -21,8 +21,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLC_VERSION = "0.8.28"
-NETWORK_ID = "rwa-ganache"
-GANACHE_PORT = os.environ.get("RWA_GANACHE_PORT", "8545")
+# id -> port: the demo's chain, and two the test suite starts (so tests never touch a
+# running demo).
+NETWORKS = {"rwa-ganache": 8545, "rwa-ganache-test": 8565, "rwa-ganache-alt": 8575}
 # ganache --wallet.deterministic: a valid BIP-39 phrase, so the service and tests can derive keys.
 GANACHE_MNEMONIC = "myth like bonus scare over problem client lizard pioneer submit female collect"
 
@@ -71,35 +72,37 @@ def provision_network() -> str:
     from brownie._config import DATA_FOLDER
 
     config_path = Path(DATA_FOLDER) / "network-config.yaml"
-    ganache = str(ROOT / "node_modules" / ".bin" / "ganache")
-    wanted = {
-        "name": "RWA ganache (berlin)",
-        "id": NETWORK_ID,
-        "cmd": ganache,
-        "host": "http://127.0.0.1",
-        "cmd_settings": {
-            "port": int(GANACHE_PORT),
-            "accounts": 10,
-            "evm_version": "berlin",
-            "mnemonic": GANACHE_MNEMONIC,
-            "gas_limit": 30_000_000,
-        },
-    }
     if not config_path.exists():
-        # Importing brownie creates the default file on first use.
-        import brownie  # noqa: F401
+        import brownie  # noqa: F401 - importing brownie writes the default file
+
     data = yaml.safe_load(config_path.read_text())
     dev = data.setdefault("development", [])
-    for i, net in enumerate(dev):
-        if net.get("id") == NETWORK_ID:
-            if net == wanted:
-                return f"brownie network {NETWORK_ID} already configured"
-            dev[i] = wanted
-            break
-    else:
+    changed = []
+    for network_id, port in NETWORKS.items():
+        wanted = {
+            "name": f"RWA ganache (berlin, port {port})",
+            "id": network_id,
+            "cmd": str(ROOT / "node_modules" / ".bin" / "ganache"),
+            "host": "http://127.0.0.1",
+            "cmd_settings": {
+                "port": port,
+                "accounts": 10,
+                "evm_version": "berlin",
+                "mnemonic": GANACHE_MNEMONIC,
+                "gas_limit": 30_000_000,
+            },
+        }
+        current = next((n for n in dev if n.get("id") == network_id), None)
+        if current == wanted:
+            continue
+        if current is not None:
+            dev.remove(current)
         dev.append(wanted)
+        changed.append(network_id)
+    if not changed:
+        return "brownie networks already configured"
     config_path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return f"brownie network {NETWORK_ID} written to {config_path}"
+    return f"brownie networks {', '.join(changed)} written to {config_path}"
 
 
 if __name__ == "__main__":

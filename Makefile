@@ -1,0 +1,69 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Each installs what is
+# missing (venv, Python packages, node packages, compiler, brownie networks) first.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+BROWNIE := $(VENV)/bin/brownie
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+BUILD_STAMP := build/.compiled
+CONTRACTS := $(shell find contracts -name '*.sol' 2>/dev/null)
+PYTEST_ARGS ?=
+
+.PHONY: install toolchain compile chain deploy serve demo test test-contracts test-backend lint bench clean
+
+install: $(PY_STAMP) $(NODE_STAMP) toolchain
+
+$(PY_STAMP): pyproject.toml requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c requirements.lock -e '.[dev]'
+	@touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# The compiler (solcjs fallback) and brownie's ganache networks live outside the repo.
+toolchain: $(PY_STAMP) $(NODE_STAMP)
+	@$(PY) tools/setup_toolchain.py
+
+compile: $(BUILD_STAMP)
+
+$(BUILD_STAMP): $(CONTRACTS) brownie-config.yaml | toolchain
+	$(BROWNIE) compile
+	@touch $@
+
+chain: install
+	$(PY) -m backend.cli chain
+
+deploy: compile
+	$(PY) -m backend.cli deploy
+
+serve: compile
+	$(PY) -m backend.cli serve
+
+# DEMO_EXIT=1 runs the scenario and exits (CI does); otherwise it serves until Ctrl-C.
+demo: compile
+	DEMO_EXIT=$(DEMO_EXIT) $(PY) -m backend.cli demo
+
+test: compile
+	$(MAKE) --no-print-directory test-contracts
+	$(MAKE) --no-print-directory test-backend
+
+test-contracts: compile
+	$(BROWNIE) test tests/contracts --network rwa-ganache-test
+
+test-backend: compile
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check backend tests scripts tools
+	$(VENV)/bin/ruff format --check backend tests scripts tools
+
+bench: compile
+	$(PY) -m backend.matching.bench
+
+clean:
+	rm -rf build .rwa reports

@@ -1,0 +1,1 @@
+"""The HTTP surface: FastAPI app, routers, auth dependencies, error envelope."""

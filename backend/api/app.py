@@ -1,0 +1,51 @@
+"""The FastAPI application: wiring of settings, database, chain, venue and workers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from backend.api import errors
+from backend.api.routes import account, assets, cash, chain, health, investors, markets, orders, trades
+from backend.chain.client import Chain
+from backend.config import Settings, get_settings
+from backend.db import create_tables, make_engine
+from backend.settlement.worker import SettlementWorker
+from backend.trading.sequencer import Venue
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = None
+        if settings.settlement_enabled:
+            worker = SettlementWorker(app.state.db, app.state.chain, settings)
+            worker.start()
+        app.state.settlement = worker
+        yield
+        if worker:
+            worker.stop()
+
+    app = FastAPI(title="RWA Exchange", version="0.1.0", lifespan=lifespan,
+                  description="Tokenized real-world assets: compliance on chain, 24/7 matching, DvP settlement.")
+    app.state.settings = settings
+    app.state.db = make_engine(settings.database_url)
+    create_tables(app.state.db)
+    app.state.chain = Chain(settings)
+    app.state.venue = Venue()
+    errors.install(app)
+    for module in (health, chain, investors, assets, cash, orders, markets, trades, account):
+        app.include_router(module.router)
+    if (WEB_DIR / "index.html").exists():
+        app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
+    logging.basicConfig(level=logging.INFO)
+    return app

@@ -1,0 +1,73 @@
+"""Annotated dependencies: the database session, the chain, the caller's role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlmodel import Session
+
+from backend.auth.service import Principal, resolve_key
+from backend.chain.client import Chain
+from backend.compliance.models import Investor
+from backend.config import Settings
+from backend.errors import Forbidden
+from backend.trading.sequencer import Venue
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with Session(request.app.state.db, expire_on_commit=False) as session:
+        yield session
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_chain(request: Request) -> Chain:
+    return request.app.state.chain
+
+
+def get_venue(request: Request) -> Venue:
+    return request.app.state.venue
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+ChainDep = Annotated[Chain, Depends(get_chain)]
+VenueDep = Annotated[Venue, Depends(get_venue)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_principal(session: SessionDep, settings: SettingsDep,
+                  x_api_key: Annotated[str | None, Header()] = None) -> Principal:
+    return resolve_key(session, settings=settings, key=x_api_key)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_admin(principal: PrincipalDep) -> Principal:
+    if principal.role != "admin":
+        raise Forbidden("auth.forbidden", "this needs an admin key")
+    return principal
+
+
+def require_issuer_or_admin(principal: PrincipalDep) -> Principal:
+    if principal.role not in ("admin", "issuer"):
+        raise Forbidden("auth.forbidden", "this needs an admin or issuer key")
+    return principal
+
+
+def current_investor(principal: PrincipalDep, session: SessionDep) -> Investor:
+    if principal.role != "investor" or principal.investor_id is None:
+        raise Forbidden("auth.forbidden", "this needs an investor key")
+    investor = session.get(Investor, principal.investor_id)
+    if investor is None:
+        raise Forbidden("auth.forbidden", "the investor of this key no longer exists")
+    return investor
+
+
+AdminDep = Annotated[Principal, Depends(require_admin)]
+IssuerDep = Annotated[Principal, Depends(require_issuer_or_admin)]
+CurrentInvestor = Annotated[Investor, Depends(current_investor)]

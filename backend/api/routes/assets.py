@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import Field
+
+from backend.api.deps import AdminDep, ChainDep, IssuerDep, SessionDep, VenueDep
+from backend.api.schemas import ERRORS, PositiveDecimal, Strict, TxResult
+from backend.assets import service
+from backend.assets.models import Asset
+from backend.trading.markets import market_status
+
+router = APIRouter(prefix="/v1/assets", tags=["assets"], responses=ERRORS)
+
+
+class AssetCreate(Strict):
+    symbol: str = Field(min_length=2, max_length=12)
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["equity", "oil_well", "farm"]
+    total_supply: PositiveDecimal
+    tick_size: PositiveDecimal
+    lot_size: PositiveDecimal
+    issuer_wallet: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class IssueRequest(Strict):
+    to_wallet: str
+    quantity: PositiveDecimal
+
+
+def asset_public(session: Any, venue: Any, asset: Asset) -> dict[str, Any]:
+    return {
+        "symbol": asset.symbol, "name": asset.name, "kind": asset.kind,
+        "token_address": asset.token_address, "rules_address": asset.rules_address,
+        "tick_size": asset.tick_size, "lot_size": asset.lot_size, "total_supply": asset.total_supply,
+        "issuer_wallet": asset.issuer_wallet, "details": asset.details,
+        "rules": None, "documents": [],
+        "market_status": market_status(session, venue, asset),
+        "tx_hash": asset.tx_hash,
+    }
+
+
+@router.post("", status_code=201)
+def create_asset(body: AssetCreate, session: SessionDep, chain: ChainDep, venue: VenueDep,
+                 _: AdminDep) -> dict[str, Any]:
+    """Deploy the asset's token and rule set through the factory and list its market."""
+    asset = service.create_asset(session, chain, **body.model_dump())
+    return asset_public(session, venue, asset)
+
+
+@router.get("")
+def list_assets(session: SessionDep, venue: VenueDep) -> list[dict[str, Any]]:
+    return [asset_public(session, venue, a) for a in service.list_assets(session)]
+
+
+@router.get("/{symbol}")
+def read_asset(symbol: str, session: SessionDep, venue: VenueDep) -> dict[str, Any]:
+    return asset_public(session, venue, service.get_asset(session, symbol))
+
+
+@router.post("/{symbol}/issue")
+def issue(symbol: str, body: IssueRequest, session: SessionDep, chain: ChainDep, _: IssuerDep) -> TxResult:
+    """Primary issuance: mint to a whitelisted wallet (the asset's compliance rules apply)."""
+    asset = service.get_asset(session, symbol)
+    return TxResult(tx_hash=service.issue(session, chain, asset=asset, to_wallet=body.to_wallet,
+                                          quantity=body.quantity))

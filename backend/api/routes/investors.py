@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from backend.api.deps import AdminDep, ChainDep, SessionDep
+from backend.api.schemas import ERRORS, Strict
+from backend.compliance import onboarding
+from backend.compliance.models import Investor
+
+router = APIRouter(prefix="/v1/investors", tags=["investors"], responses=ERRORS)
+
+
+class InvestorCreate(Strict):
+    wallet: str = Field(examples=["0x..."])
+    name: str = Field(min_length=1, max_length=200)
+    country: str = Field(min_length=2, max_length=2, description="ISO 3166 alpha-2")
+    accredited: bool = False
+    kyc_expires: date
+
+
+class InvestorUpdate(Strict):
+    country: str | None = Field(default=None, min_length=2, max_length=2)
+    accredited: bool | None = None
+    kyc_expires: date | None = None
+    frozen: bool | None = None
+
+
+class InvestorPublic(BaseModel):
+    id: int
+    wallet: str
+    name: str
+    country: str
+    accredited: bool
+    kyc_expires: date
+    frozen: bool
+    status: str
+    status_reason: str | None
+    tx_hash: str | None
+    created_at: datetime
+
+
+class InvestorCreated(InvestorPublic):
+    api_key: str
+
+
+def _public(investor: Investor) -> InvestorPublic:
+    return InvestorPublic.model_validate(investor, from_attributes=True)
+
+
+@router.post("", status_code=201)
+def create_investor(body: InvestorCreate, session: SessionDep, chain: ChainDep, _: AdminDep) -> InvestorCreated:
+    """Onboard an investor and whitelist its wallet on chain. The API key is shown once."""
+    investor, key = onboarding.create_investor(session, chain, **body.model_dump())
+    return InvestorCreated(**_public(investor).model_dump(), api_key=key)
+
+
+@router.get("/{investor_id}")
+def read_investor(investor_id: int, session: SessionDep, _: AdminDep) -> InvestorPublic:
+    return _public(onboarding.get_investor(session, investor_id))
+
+
+@router.patch("/{investor_id}")
+def update_investor(investor_id: int, body: InvestorUpdate, session: SessionDep, chain: ChainDep,
+                    _: AdminDep) -> InvestorPublic:
+    return _public(onboarding.update_investor(session, chain, investor_id=investor_id,
+                                              **body.model_dump(exclude_unset=True)))
+
+
+@router.delete("/{investor_id}")
+def revoke_investor(investor_id: int, session: SessionDep, chain: ChainDep, _: AdminDep) -> InvestorPublic:
+    """Remove the wallet from the whitelist and revoke the investor's keys."""
+    return _public(onboarding.revoke_investor(session, chain, investor_id=investor_id))

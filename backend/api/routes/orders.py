@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Literal
+
+from fastapi import APIRouter, Response
+from pydantic import Field
+from sqlmodel import Session, select
+
+from backend.api.deps import ChainDep, CurrentInvestor, SessionDep, VenueDep
+from backend.api.schemas import ERRORS, PositiveDecimal, Strict
+from backend.assets.models import Asset
+from backend.assets.service import get_asset
+from backend.money import fmt
+from backend.settlement.models import TradeRecord
+from backend.trading import service
+from backend.trading.models import Order
+
+router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=ERRORS)
+
+
+class OrderCreate(Strict):
+    symbol: str = Field(min_length=1, max_length=12)
+    side: Literal["buy", "sell"]
+    type: Literal["limit", "market"] = "limit"
+    price: PositiveDecimal | None = None
+    quantity: PositiveDecimal
+    time_in_force: Literal["GTC", "IOC", "FOK"] = "GTC"
+    post_only: bool = False
+    client_order_id: str | None = Field(default=None, min_length=1, max_length=64)
+    signature: str | None = Field(default=None, max_length=200)
+    nonce: int | None = Field(default=None, ge=0, lt=2**256,
+                              description="the nonce of the signed order (from typed-data)")
+    expires_at: int | None = Field(default=None, ge=0, lt=2**64,
+                                   description="unix seconds; 0 or absent: never")
+
+    def request(self) -> service.OrderRequest:
+        return service.OrderRequest(**self.model_dump())
+
+
+def order_public(session: Session, asset: Asset, order: Order) -> dict[str, Any]:
+    tick, lot = Decimal(asset.tick_size), Decimal(asset.lot_size)
+    trades = session.exec(select(TradeRecord).where(
+        (TradeRecord.buy_order_id == order.id) | (TradeRecord.sell_order_id == order.id))
+        .order_by(TradeRecord.trade_seq))  # type: ignore[arg-type]
+    return {
+        "id": order.id, "client_order_id": order.client_order_id, "symbol": order.symbol,
+        "side": order.side, "type": order.type,
+        "price": fmt(tick * order.price_ticks) if order.price_ticks is not None else None,
+        "quantity": fmt(lot * order.quantity_lots), "filled_quantity": fmt(lot * order.filled_lots),
+        "status": order.status, "reject_code": order.reject_code, "time_in_force": order.time_in_force,
+        "post_only": order.post_only, "nonce": order.nonce, "expires_at": order.expiry,
+        "created_at": order.created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "fills": [{"trade_id": t.id, "price": fmt(tick * t.price_ticks), "quantity": fmt(lot * t.quantity_lots),
+                   "settlement_status": t.settlement_status} for t in trades],
+    }
+
+
+@router.post("/typed-data")
+def typed_data(body: OrderCreate, session: SessionDep, chain: ChainDep, investor: CurrentInvestor) -> dict[str, Any]:
+    """The EIP-712 structure the investor's wallet signs; send the order back with the same
+    `nonce` (and `expires_at`) and the `signature`."""
+    prepared = service.prepare(session, chain, investor, body.request())
+    return prepared.typed
+
+
+@router.post("", status_code=201)
+def place_order(body: OrderCreate, response: Response, session: SessionDep, chain: ChainDep, venue: VenueDep,
+                investor: CurrentInvestor) -> dict[str, Any]:
+    """Place a signed order. A repeated client_order_id returns the original order (200)."""
+    order, created = service.place_order(session, chain, venue, investor, body.request())
+    if not created:
+        response.status_code = 200
+    return order_public(session, get_asset(session, order.symbol), order)
+
+
+@router.get("")
+def list_orders(session: SessionDep, investor: CurrentInvestor, status: str | None = None,
+                symbol: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    query = select(Order).where(Order.investor_id == investor.id)
+    if status:
+        query = query.where(Order.status == status)
+    if symbol:
+        query = query.where(Order.symbol == symbol.upper())
+    rows = session.exec(query.order_by(Order.created_at.desc()).limit(max(1, min(limit, 1000))))  # type: ignore[attr-defined]
+    assets = {a.symbol: a for a in session.exec(select(Asset))}
+    return [order_public(session, assets[o.symbol], o) for o in rows]
+
+
+@router.get("/{order_id}")
+def read_order(order_id: str, session: SessionDep, investor: CurrentInvestor) -> dict[str, Any]:
+    order = service.get_own_order(session, investor, order_id)
+    return order_public(session, get_asset(session, order.symbol), order)
+
+
+@router.delete("/{order_id}")
+def cancel_order(order_id: str, session: SessionDep, venue: VenueDep, investor: CurrentInvestor) -> dict[str, Any]:
+    order = service.cancel_order(session, venue, investor, order_id)
+    return order_public(session, get_asset(session, order.symbol), order)

@@ -1,0 +1,1 @@
+"""Asset listings: token deployment through the factory, primary issuance, cash faucet."""

@@ -1,0 +1,1 @@
+"""Everything that talks to the EVM node: artifacts, deployment record, transactions."""

@@ -1,0 +1,172 @@
+"""A web3 connection plus a transaction sender that manages its own nonces.
+
+Why not web3's send_transaction: it costs several JSON-RPC round trips per transaction
+and needs an unlocked node account. We sign locally (coincurve-backed eth-keys), keep
+the nonce ourselves under a lock, and resync it from the node when the node disagrees.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_account import Account
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound
+
+from backend.chain.artifacts import Deployment, error_selectors, load_abi, load_deployment
+from backend.config import Settings
+from backend.errors import ChainRejected, Unavailable
+
+GAS_LIMIT_DEFAULT = 6_000_000
+TRANSIENT = (ConnectionError, TimeoutError, OSError)
+
+
+class Chain:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.w3 = Web3(Web3.HTTPProvider(settings.rpc_url, request_kwargs={"timeout": 30}))
+        self.operator = Account.from_key(settings.operator_private_key)
+        self._nonce_lock = threading.Lock()
+        self._nonce: int | None = None
+        self._deployment: Deployment | None = None
+        self._chain_id: int | None = None
+
+    # --- connection and contracts -------------------------------------------------
+    @property
+    def chain_id(self) -> int:
+        if self._chain_id is None:
+            self._chain_id = self._rpc(lambda: self.w3.eth.chain_id)
+        return self._chain_id
+
+    @property
+    def deployment(self) -> Deployment:
+        if self._deployment is None:
+            deployment = load_deployment(self.settings.deployment_file)
+            if deployment.chain_id != self.chain_id:
+                raise Unavailable(
+                    "chain.not_deployed",
+                    f"deployment record is for chain {deployment.chain_id}, node is chain {self.chain_id}",
+                )
+            self._deployment = deployment
+        return self._deployment
+
+    def contract(self, name: str, address: str) -> Any:
+        return self.w3.eth.contract(address=Web3.to_checksum_address(address),
+                                    abi=load_abi(self.settings.build_dir, name))
+
+    def core(self, key: str) -> Any:
+        names = {
+            "identity_registry": "IdentityRegistry",
+            "asset_factory": "AssetFactory",
+            "settlement_exchange": "SettlementExchange",
+            "cash_token": "CashToken",
+            "revenue_distributor": "RevenueDistributor",
+        }
+        return self.contract(names[key], self.deployment.contracts[key])
+
+    def is_test_chain(self) -> bool:
+        return self.chain_id in self.settings.test_chain_ids
+
+    def block_number(self) -> int:
+        return self._rpc(lambda: self.w3.eth.block_number)
+
+    def call(self, fn: Any) -> Any:
+        """A read-only contract call with revert decoding."""
+        try:
+            return self._rpc(fn.call)
+        except (ContractCustomError, ContractLogicError) as exc:
+            raise self._rejected(exc) from None
+
+    # --- transactions -------------------------------------------------------------
+    def transact(self, fn: Any, *, gas: int | None = None, wait: bool = True) -> dict:
+        """Sign and send a contract call as the operator; return the receipt (or tx hash)."""
+        with self._nonce_lock:
+            try:
+                gas_limit = gas or int(self._rpc(lambda: fn.estimate_gas({"from": self.operator.address})) * 1.2)
+            except (ContractCustomError, ContractLogicError) as exc:
+                raise self._rejected(exc) from None
+            tx_hash = self._send_locked(fn, gas_limit)
+        if not wait:
+            return {"transactionHash": tx_hash}
+        return self.wait(tx_hash)
+
+    def _send_locked(self, fn: Any, gas_limit: int) -> HexBytes:
+        for attempt in range(3):
+            if self._nonce is None:
+                self._nonce = self._rpc(lambda: self.w3.eth.get_transaction_count(self.operator.address, "pending"))
+            tx = fn.build_transaction({
+                "from": self.operator.address,
+                "nonce": self._nonce,
+                "gas": gas_limit,
+                "gasPrice": self._rpc(lambda: self.w3.eth.gas_price),
+                "chainId": self.chain_id,
+            })
+            signed = self.operator.sign_transaction(tx)
+            try:
+                tx_hash = self._rpc(lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction))
+            except ValueError as exc:  # the node refused it: usually a stale nonce
+                if "nonce" in str(exc).lower() and attempt < 2:
+                    self._nonce = None
+                    continue
+                raise ChainRejected("chain.rejected", f"node refused the transaction: {exc}") from None
+            self._nonce += 1
+            return tx_hash
+        raise Unavailable("chain.unavailable", "could not agree on a nonce with the node")
+
+    def wait(self, tx_hash: HexBytes | str, timeout: float = 120) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                receipt = self.w3.eth.get_transaction_receipt(tx_hash)
+                break
+            except TransactionNotFound:
+                pass
+            except TRANSIENT:
+                pass
+            if time.monotonic() > deadline:
+                raise Unavailable("chain.timeout", f"transaction {HexBytes(tx_hash).to_0x_hex()} not mined in time")
+            time.sleep(0.05)
+        if receipt["status"] != 1:
+            raise ChainRejected("chain.reverted", f"transaction {receipt['transactionHash'].to_0x_hex()} reverted")
+        return dict(receipt)
+
+    def receipt_or_none(self, tx_hash: str) -> dict | None:
+        try:
+            return dict(self._rpc(lambda: self.w3.eth.get_transaction_receipt(tx_hash)))
+        except TransactionNotFound:
+            return None
+
+    # --- helpers ------------------------------------------------------------------
+    def _rpc(self, call: Any, retries: int = 3) -> Any:
+        for attempt in range(retries):
+            try:
+                return call()
+            except TRANSIENT as exc:
+                if attempt == retries - 1:
+                    raise Unavailable("chain.unavailable", f"chain node unreachable: {exc}") from None
+                time.sleep(0.2 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def _rejected(self, exc: Exception) -> ChainRejected:
+        name, args = self.decode_error(getattr(exc, "data", None))
+        if name:
+            return ChainRejected("chain.reverted", f"{name}({', '.join(map(str, args))})",
+                                 details={"error": name, "args": [str(a) for a in args]})
+        return ChainRejected("chain.reverted", str(exc))
+
+    def decode_error(self, data: Any) -> tuple[str | None, list[Any]]:
+        if not data or not isinstance(data, str | bytes):
+            return None, []
+        raw = HexBytes(data)
+        entry = error_selectors(self.settings.build_dir).get(bytes(raw[:4]))
+        if entry is None:
+            return None, []
+        name, types = entry
+        try:
+            return name, list(abi_decode(types, bytes(raw[4:])))
+        except Exception:  # noqa: BLE001 - undecodable arguments still name the error
+            return name, []

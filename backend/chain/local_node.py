@@ -1,0 +1,110 @@
+"""A local ganache node and contract deployment, for `rwa demo`, `rwa chain` and the tests.
+
+The flags follow the verified toolchain facts in DESIGN.md: berlin hardfork (brownie
+1.22 hangs on London or later against ganache), deterministic accounts (their keys are
+derivable, so demos and tests sign orders the way real clients do).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+from backend.config import GANACHE_MNEMONIC, ROOT
+
+# Must match tools/setup_toolchain.py, which adds these networks to brownie.
+NETWORK_FOR_PORT = {8545: "rwa-ganache", 8565: "rwa-ganache-test", 8575: "rwa-ganache-alt"}
+
+
+class NodeError(RuntimeError):
+    pass
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def rpc_ready(url: str) -> bool:
+    payload = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode()
+    request = urllib.request.Request(url, data=payload, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=2) as response:  # noqa: S310 - local URL
+            return "result" in json.loads(response.read())
+    except (OSError, ValueError):
+        return False
+
+
+def ganache_command(port: int, db_path: Path | None = None) -> list[str]:
+    binary = ROOT / "node_modules" / ".bin" / "ganache"
+    if not binary.exists():
+        raise NodeError("node_modules/.bin/ganache is missing: run `make install` (npm ci) first")
+    cmd = [str(binary), "--port", str(port), "--host", "127.0.0.1", "--hardfork", "berlin",
+           "--wallet.mnemonic", GANACHE_MNEMONIC, "--wallet.totalAccounts", "10",
+           "--wallet.defaultBalance", "100000", "--chain.chainId", "1337",
+           "--miner.blockGasLimit", "30000000", "--logging.quiet"]
+    if db_path is not None:
+        db_path.mkdir(parents=True, exist_ok=True)
+        cmd += ["--database.dbPath", str(db_path)]
+    return cmd
+
+
+def start_ganache(port: int, *, db_path: Path | None = None, log_path: Path | None = None,
+                  timeout: float = 60) -> subprocess.Popen:
+    if port_in_use(port):
+        raise NodeError(f"port {port} is already in use: stop whatever listens there "
+                        f"(an earlier `make demo`?) or choose another port")
+    log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - owned by the process
+    process = subprocess.Popen(ganache_command(port, db_path), stdout=log, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while not rpc_ready(url):
+        if process.poll() is not None:
+            raise NodeError(f"ganache exited with status {process.returncode}"
+                            + (f"; see {log_path}" if log_path else ""))
+        if time.monotonic() > deadline:
+            process.kill()
+            raise NodeError(f"ganache did not answer on {url} within {timeout:.0f}s")
+        time.sleep(0.2)
+    return process
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def deploy(port: int, deployment_file: Path, *, log_path: Path | None = None) -> dict:
+    """Run scripts/deploy.py with brownie against the node on `port`; return the record."""
+    network = NETWORK_FOR_PORT.get(port)
+    if network is None:
+        raise NodeError(f"no brownie network is configured for port {port} (use 8545, 8565 or 8575)")
+    env = {**os.environ, "RWA_DEPLOYMENT_FILE": str(deployment_file)}
+    brownie = ROOT / ".venv" / "bin" / "brownie"
+    cmd = [str(brownie) if brownie.exists() else "brownie", "run", "scripts/deploy.py", "--network", network]
+    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    if log_path:
+        log_path.write_text(result.stdout + result.stderr)
+    if result.returncode != 0 or not deployment_file.exists():
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
+        raise NodeError(f"deployment failed (exit {result.returncode}):\n{tail}")
+    return json.loads(deployment_file.read_text())
+
+
+def dev_private_key(index: int) -> str:
+    """The private key of ganache's deterministic account `index`."""
+    from eth_account import Account
+
+    Account.enable_unaudited_hdwallet_features()
+    return Account.from_mnemonic(GANACHE_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}").key.to_0x_hex()

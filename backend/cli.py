@@ -1,0 +1,139 @@
+"""The `rwa` command line: run the chain, deploy, serve, and the one-command demo."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import threading
+import time
+from pathlib import Path
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from backend.chain import local_node
+from backend.config import ROOT, settings_from_env
+
+app = typer.Typer(help="RWA exchange: tokenized real-world assets with on-chain compliance and DvP settlement.",
+                  no_args_is_help=True, add_completion=False)
+console = Console()
+STATE = Path(os.environ.get("RWA_STATE_DIR") or ROOT / ".rwa")
+
+
+def _fail(message: str, code: int = 1) -> None:
+    console.print(f"[red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+@app.command()
+def chain(port: int = typer.Option(8545, help="port for the local node"),
+          fresh: bool = typer.Option(False, help="forget the saved chain state first")) -> None:
+    """Run a local ganache node (berlin hardfork, deterministic accounts) until Ctrl-C."""
+    db = STATE / "chain"
+    if fresh and db.exists():
+        shutil.rmtree(db)
+    try:
+        process = local_node.start_ganache(port, db_path=db, log_path=STATE / "ganache.log")
+    except local_node.NodeError as exc:
+        _fail(str(exc))
+    console.print(f"ganache listening on http://127.0.0.1:{port} (state in {db}); Ctrl-C stops it")
+    try:
+        process.wait()
+    except KeyboardInterrupt:
+        local_node.stop(process)
+
+
+@app.command()
+def deploy(port: int = typer.Option(8545, help="port of the running local node")) -> None:
+    """Deploy the contracts to the running local node and write the deployment record."""
+    settings = settings_from_env()
+    with console.status("deploying contracts with brownie"):
+        try:
+            record = local_node.deploy(port, settings.deployment_file, log_path=STATE / "deploy.log")
+        except local_node.NodeError as exc:
+            _fail(str(exc))
+    console.print(f"deployed on chain {record['chain_id']}; record in {settings.deployment_file}")
+    for name, address in record["contracts"].items():
+        console.print(f"  {name:<20} {address}")
+
+
+@app.command()
+def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000)) -> None:
+    """Serve the REST API, websocket feed and browser UI."""
+    if local_node.port_in_use(port, host):
+        _fail(f"port {port} is already in use: stop the other server or pass --port")
+    from backend.api.app import create_app
+
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+
+
+@app.command()
+def demo(exit_after: bool = typer.Option(False, "--exit", envvar="DEMO_EXIT",
+                                         help="exit after the scenario instead of serving until Ctrl-C"),
+         port: int = typer.Option(8000, help="port for the service"),
+         chain_port: int = typer.Option(8545, help="port for the local chain")) -> None:
+    """Start a fresh local chain, deploy, serve, and run the demo scenario."""
+    from backend.demo import scenario
+
+    for p, what in ((chain_port, "the chain"), (port, "the service")):
+        if local_node.port_in_use(p):
+            _fail(f"port {p} (for {what}) is already in use: is an earlier demo still running? "
+                  f"Stop it, or pick other ports with --port/--chain-port")
+    demo_dir = STATE / "demo"
+    if demo_dir.exists():
+        shutil.rmtree(demo_dir)  # each run is a clean start: a fresh chain and database
+    demo_dir.mkdir(parents=True)
+    os.environ.setdefault("RWA_ADMIN_KEY", "demo-admin-key")
+    os.environ["RPC_URL"] = f"http://127.0.0.1:{chain_port}"
+    os.environ["DATABASE_URL"] = f"sqlite:///{demo_dir / 'rwa.db'}"
+    os.environ["RWA_DEPLOYMENT_FILE"] = str(demo_dir / "deployment.json")
+    os.environ["RWA_STORAGE_DIR"] = str(demo_dir / "documents")
+    settings = settings_from_env()
+
+    ganache = server = None
+    try:
+        with console.status(f"starting ganache on port {chain_port}"):
+            ganache = local_node.start_ganache(chain_port, log_path=demo_dir / "ganache.log")
+        console.print(f"[green]✓[/] ganache on http://127.0.0.1:{chain_port}")
+        with console.status("deploying contracts (brownie)"):
+            local_node.deploy(chain_port, settings.deployment_file, log_path=demo_dir / "deploy.log")
+        console.print(f"[green]✓[/] contracts deployed ({settings.deployment_file})")
+        server = _start_server(settings, port)
+        base = f"http://127.0.0.1:{port}"
+        console.print(f"[green]✓[/] service on {base}")
+        scenario.run(base, settings.rpc_url, settings.admin_key, STATE / "demo-keys.json", console)
+        console.print(f"\nUI: {base}/   API docs: {base}/docs   keys: {STATE / 'demo-keys.json'}")
+        if not exit_after:
+            console.print("serving until Ctrl-C")
+            signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    except (local_node.NodeError, scenario.ScenarioError) as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if server is not None:
+            server.should_exit = True
+            time.sleep(0.5)
+        if ganache is not None:
+            local_node.stop(ganache)
+
+
+def _start_server(settings: object, port: int) -> uvicorn.Server:
+    from backend.api.app import create_app
+
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,  # type: ignore[arg-type]
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise local_node.NodeError(f"the service did not start on port {port}")
+        time.sleep(0.1)
+    return server
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Investor onboarding, whitelist sync, rule sets and pre-trade checks."""

@@ -1,0 +1,128 @@
+"""Investor onboarding: a DB row, then the IdentityRegistry transaction, then the status.
+
+The database mirrors the chain; the chain wins. A row is written as `pending` and
+committed before the transaction is sent, so a crash in between leaves a visible
+pending row (resync settles it) rather than a whitelisted wallet nobody knows about.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+
+from eth_utils import is_address, to_checksum_address
+from sqlmodel import Session, select
+
+from backend.auth.service import issue_key, revoke_keys_of_investor
+from backend.chain.client import Chain
+from backend.compliance.countries import numeric_code
+from backend.compliance.models import Investor
+from backend.db import utcnow
+from backend.errors import ChainRejected, Conflict, InvalidInput, NotFound
+
+
+def checksum_wallet(wallet: str, *, field: str = "wallet") -> str:
+    if not isinstance(wallet, str) or not is_address(wallet) or not wallet.startswith("0x"):
+        raise InvalidInput("validation.invalid", f"{field} is not an Ethereum address: {wallet!r}",
+                           details=[{"field": field}])
+    return to_checksum_address(wallet)
+
+
+def kyc_expiry_timestamp(day: date) -> int:
+    """KYC is valid through the whole expiry day (UTC)."""
+    return calendar.timegm(day.timetuple()) + 86_400
+
+
+def create_investor(session: Session, chain: Chain, *, wallet: str, name: str, country: str,
+                    accredited: bool, kyc_expires: date) -> tuple[Investor, str]:
+    wallet = checksum_wallet(wallet)
+    country_num = numeric_code(country)
+    if kyc_expires <= date.today():
+        raise InvalidInput("validation.invalid", "kyc_expires must be in the future",
+                           details=[{"field": "kyc_expires"}])
+    if session.exec(select(Investor).where(Investor.wallet == wallet)).first():
+        raise Conflict("investor.duplicate_wallet", f"an investor with wallet {wallet} exists")
+    investor = Investor(wallet=wallet, name=name, country=country.upper(), accredited=accredited,
+                        kyc_expires=kyc_expires)
+    session.add(investor)
+    session.commit()
+    session.refresh(investor)
+    registry = chain.core("identity_registry")
+    fn = registry.functions.registerInvestor(wallet, country_num, accredited, kyc_expiry_timestamp(kyc_expires))
+    _apply_chain_change(session, chain, investor, fn, approved_status="approved")
+    if investor.status != "approved":
+        raise ChainRejected("investor.whitelist_failed",
+                            f"whitelisting {wallet} failed: {investor.status_reason}")
+    api_key = issue_key(session, role="investor", investor_id=investor.id, label=name)
+    session.commit()
+    return investor, api_key
+
+
+def get_investor(session: Session, investor_id: int) -> Investor:
+    investor = session.get(Investor, investor_id)
+    if investor is None:
+        raise NotFound("investor.not_found", f"no investor with id {investor_id}")
+    return investor
+
+
+def update_investor(session: Session, chain: Chain, *, investor_id: int, country: str | None = None,
+                    accredited: bool | None = None, kyc_expires: date | None = None,
+                    frozen: bool | None = None) -> Investor:
+    """Chain first, then the mirror: a refused transaction changes nothing in the database."""
+    investor = get_investor(session, investor_id)
+    if investor.status != "approved":
+        raise Conflict("investor.not_approved", f"investor {investor_id} is {investor.status}")
+    new_country = (country or investor.country).upper()
+    new_accredited = investor.accredited if accredited is None else accredited
+    new_expiry = kyc_expires or investor.kyc_expires
+    registry = chain.core("identity_registry")
+    receipt = chain.transact(registry.functions.updateInvestor(
+        investor.wallet, numeric_code(new_country), new_accredited, kyc_expiry_timestamp(new_expiry)))
+    investor.country, investor.accredited, investor.kyc_expires = new_country, new_accredited, new_expiry
+    investor.tx_hash = receipt["transactionHash"].to_0x_hex()
+    if frozen is not None and frozen != investor.frozen:
+        from backend.assets.service import set_wallet_frozen_everywhere
+
+        set_wallet_frozen_everywhere(session, chain, wallet=investor.wallet, frozen=frozen)
+        investor.frozen = frozen
+    investor.updated_at = utcnow()
+    session.add(investor)
+    session.commit()
+    return investor
+
+
+def revoke_investor(session: Session, chain: Chain, *, investor_id: int) -> Investor:
+    investor = get_investor(session, investor_id)
+    if investor.status == "revoked":
+        return investor
+    receipt = chain.transact(chain.core("identity_registry").functions.removeInvestor(investor.wallet))
+    investor.status = "revoked"
+    investor.tx_hash = receipt["transactionHash"].to_0x_hex()
+    investor.updated_at = utcnow()
+    session.add(investor)
+    revoke_keys_of_investor(session, investor_id=investor.id)  # type: ignore[arg-type]
+    session.commit()
+    return investor
+
+
+def _apply_chain_change(session: Session, chain: Chain, investor: Investor, fn: object,
+                        *, approved_status: str) -> None:
+    """Send the whitelist transaction of a pending investor and record the outcome.
+
+    A refusal marks the row failed with the reason; an unreachable node leaves it
+    pending (the resync settles it) and re-raises.
+    """
+    try:
+        receipt = chain.transact(fn)
+    except ChainRejected as exc:
+        investor.status = "failed"
+        investor.status_reason = exc.message
+        session.add(investor)
+        session.commit()
+        return
+    investor.status = approved_status
+    investor.status_reason = None
+    investor.tx_hash = receipt["transactionHash"].to_0x_hex()
+    investor.updated_at = utcnow()
+    session.add(investor)
+    session.commit()

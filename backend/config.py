@@ -1,0 +1,75 @@
+"""The service's one settings object, read from the environment.
+
+pydantic-settings cannot be installed beside eth-brownie (python-dotenv pins clash),
+so this is a plain pydantic model filled from `RWA_*`-style variables.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Account 0 of `ganache --wallet.deterministic`: a well-known development key, refused
+# outside development (see Settings.check).
+DEV_OPERATOR_KEY = "0x4f3edf983ac636a65a842ce7c78d9aa706d3b113bce9c46f30d7d21715b23b1d"
+DEV_ADMIN_KEY = "dev-admin-key"
+GANACHE_MNEMONIC = "myth like bonus scare over problem client lizard pioneer submit female collect"
+TEST_CHAIN_IDS = frozenset({1337, 31337})
+
+
+class Settings(BaseModel):
+    environment: str = "development"
+    database_url: str = f"sqlite:///{ROOT / '.rwa' / 'rwa.db'}"
+    rpc_url: str = "http://127.0.0.1:8545"
+    admin_key: str = DEV_ADMIN_KEY
+    operator_private_key: str = DEV_OPERATOR_KEY
+    deployment_file: Path = ROOT / ".rwa" / "deployment.json"
+    build_dir: Path = ROOT / "build" / "contracts"
+    storage_dir: Path = ROOT / ".rwa" / "documents"
+    # Chains whose ids are listed here get the cash faucet; anything else is "real".
+    test_chain_ids: frozenset[int] = TEST_CHAIN_IDS
+    settlement_batch_size: int = Field(default=50, ge=1, le=500)
+    settlement_interval_ms: int = Field(default=300, ge=10)
+    settlement_enabled: bool = True
+    order_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
+
+    def check(self) -> None:
+        """Refuse well-known development secrets outside development."""
+        if self.environment != "development":
+            if self.admin_key == DEV_ADMIN_KEY:
+                raise RuntimeError("RWA_ADMIN_KEY must be set outside development")
+            if self.operator_private_key == DEV_OPERATOR_KEY:
+                raise RuntimeError("RWA_OPERATOR_KEY must be set outside development")
+
+
+_ENV = {
+    "environment": "RWA_ENV",
+    "database_url": "DATABASE_URL",
+    "rpc_url": "RPC_URL",
+    "admin_key": "RWA_ADMIN_KEY",
+    "operator_private_key": "RWA_OPERATOR_KEY",
+    "deployment_file": "RWA_DEPLOYMENT_FILE",
+    "build_dir": "RWA_BUILD_DIR",
+    "storage_dir": "RWA_STORAGE_DIR",
+    "settlement_batch_size": "RWA_SETTLEMENT_BATCH_SIZE",
+    "settlement_interval_ms": "RWA_SETTLEMENT_INTERVAL_MS",
+    "settlement_enabled": "RWA_SETTLEMENT_ENABLED",
+}
+
+
+def settings_from_env(**overrides: object) -> Settings:
+    values: dict[str, object] = {k: os.environ[v] for k, v in _ENV.items() if os.environ.get(v)}
+    values.update(overrides)
+    settings = Settings(**values)  # type: ignore[arg-type]
+    settings.check()
+    return settings
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return settings_from_env()

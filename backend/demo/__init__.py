@@ -1,0 +1,1 @@
+"""The scripted demo scenario, driven through the public REST API."""

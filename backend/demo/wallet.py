@@ -1,0 +1,58 @@
+"""A minimal investor wallet: signs approvals and orders with its own key, as a real client does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from eth_account import Account
+from web3 import Web3
+
+from backend.chain.artifacts import load_abi
+from backend.config import ROOT
+
+ERC20_APPROVE_ABI = [{
+    "name": "approve", "type": "function", "stateMutability": "nonpayable",
+    "inputs": [{"name": "spender", "type": "address"}, {"name": "value", "type": "uint256"}],
+    "outputs": [{"name": "", "type": "bool"}],
+}]
+MAX_UINT = 2**256 - 1
+
+
+class Wallet:
+    def __init__(self, private_key: str, rpc_url: str):
+        self.account = Account.from_key(private_key)
+        self.address = self.account.address
+        self.w3 = Web3(Web3.HTTPProvider(rpc_url))
+
+    def approve(self, token: str, spender: str, amount: int = MAX_UINT) -> str:
+        contract = self.w3.eth.contract(address=Web3.to_checksum_address(token), abi=ERC20_APPROVE_ABI)
+        tx = contract.functions.approve(Web3.to_checksum_address(spender), amount).build_transaction({
+            "from": self.address, "nonce": self.w3.eth.get_transaction_count(self.address),
+            "gas": 100_000, "gasPrice": self.w3.eth.gas_price, "chainId": self.w3.eth.chain_id})
+        tx_hash = self.w3.eth.send_raw_transaction(self.account.sign_transaction(tx).raw_transaction)
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60)
+        if receipt["status"] != 1:
+            raise RuntimeError(f"approve of {token} reverted")
+        return tx_hash.to_0x_hex()
+
+    def sign_order(self, typed: dict[str, Any]) -> str:
+        return self.account.sign_typed_data(full_message=typed).signature.to_0x_hex()
+
+    def place_order(self, client: httpx.Client, api_key: str, order: dict[str, Any]) -> httpx.Response:
+        """typed-data -> sign -> POST /v1/orders, the flow API.md documents for clients."""
+        headers = {"X-API-Key": api_key}
+        typed = client.post("/v1/orders/typed-data", json=order, headers=headers)
+        if typed.status_code != 200:
+            return typed
+        data = typed.json()
+        signed = {**order, "nonce": data["message"]["nonce"], "signature": self.sign_order(data)}
+        if data["message"]["expiry"]:
+            signed["expires_at"] = data["message"]["expiry"]
+        return client.post("/v1/orders", json=signed, headers=headers)
+
+
+def token_balance(rpc_url: str, token: str, wallet: str) -> int:
+    w3 = Web3(Web3.HTTPProvider(rpc_url))
+    abi = load_abi(ROOT / "build" / "contracts", "AssetToken")
+    return int(w3.eth.contract(address=Web3.to_checksum_address(token), abi=abi).functions.balanceOf(wallet).call())

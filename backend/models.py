@@ -1,0 +1,9 @@
+"""Every table, imported in one place so metadata (and Alembic) sees them all."""
+
+from backend.assets.models import Asset
+from backend.auth.models import ApiKey
+from backend.compliance.models import Investor
+from backend.settlement.models import TradeRecord
+from backend.trading.models import JournalEntry, Order
+
+__all__ = ["ApiKey", "Asset", "Investor", "JournalEntry", "Order", "TradeRecord"]

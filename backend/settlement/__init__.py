@@ -1,0 +1,1 @@
+"""Trade outbox -> batched on-chain settlement -> confirmation -> reconciliation."""

@@ -1,0 +1,1 @@
+"""Order entry: signed orders, pre-trade checks, reservations, the per-market sequencer."""

@@ -1,0 +1,63 @@
+"""Market data read from the sequencer's engine and the trade records."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import Session, select
+
+from backend.assets.models import Asset
+from backend.money import fmt
+from backend.settlement.models import TradeRecord
+from backend.trading.sequencer import Venue
+
+
+def market_status(session: Session, venue: Venue, asset: Asset) -> str:
+    halted = venue.market(session, asset.symbol).engine.halted
+    if halted is None:
+        return "open"
+    reason, until_ts = halted
+    if reason == "volatility" and until_ts:
+        until = datetime.fromtimestamp(until_ts / 1e9, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return f"halted: volatility (until {until})"
+    return f"halted: {reason}"
+
+
+def book(session: Session, venue: Venue, asset: Asset, depth: int) -> dict[str, Any]:
+    market = venue.market(session, asset.symbol)
+    with market.lock:
+        bids, asks = market.engine.depth(depth)
+        sequence = market.next_seq - 1
+    tick, lot = Decimal(asset.tick_size), Decimal(asset.lot_size)
+    return {
+        "symbol": asset.symbol,
+        "bids": [[fmt(tick * p), fmt(lot * q)] for p, q in bids],
+        "asks": [[fmt(tick * p), fmt(lot * q)] for p, q in asks],
+        "sequence": sequence,
+    }
+
+
+def trade_public(asset: Asset, trade: TradeRecord, *, private: bool = False) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": trade.id,
+        "symbol": trade.symbol,
+        "price": fmt(Decimal(asset.tick_size) * trade.price_ticks),
+        "quantity": fmt(Decimal(asset.lot_size) * trade.quantity_lots),
+        "taker_side": trade.taker_side,
+        "executed_at": trade.created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "settlement_status": trade.settlement_status,
+        "tx_hash": trade.tx_hash,
+    }
+    if private:
+        body.update(buy_order_id=trade.buy_order_id, sell_order_id=trade.sell_order_id,
+                    chain_trade_id=trade.chain_trade_id, failure_code=trade.failure_code,
+                    failure_reason=trade.failure_reason)
+    return body
+
+
+def recent_trades(session: Session, asset: Asset, limit: int) -> list[dict[str, Any]]:
+    rows = session.exec(select(TradeRecord).where(TradeRecord.symbol == asset.symbol)
+                        .order_by(TradeRecord.trade_seq.desc()).limit(limit))  # type: ignore[attr-defined]
+    return [trade_public(asset, t) for t in rows]

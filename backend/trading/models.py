@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from backend.db import utcnow
+
+OPEN_STATUSES = ("open", "partially_filled")
+
+
+class Order(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("investor_id", "client_order_id", name="uq_order_client_id"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    client_order_id: str | None = Field(default=None, max_length=64)
+    investor_id: int = Field(foreign_key="investor.id", index=True)
+    wallet: str = Field(max_length=42)
+    symbol: str = Field(index=True, max_length=12)
+    side: str = Field(max_length=4)
+    type: str = Field(max_length=8)
+    time_in_force: str = Field(max_length=3)
+    post_only: bool = False
+    # Integer ticks and lots of the asset's tick_size and lot_size.
+    price_ticks: int | None = Field(default=None, sa_column=Column(BigInteger))
+    quantity_lots: int = Field(sa_column=Column(BigInteger, nullable=False))
+    filled_lots: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    status: str = Field(default="open", index=True, max_length=20)
+    reject_code: str | None = Field(default=None, max_length=64)
+    # The signed EIP-712 order: limit price in cash units per whole asset unit (decimal
+    # string, uint256 may exceed 64 bits), nonce and expiry as signed.
+    signed_price: str = Field(max_length=80)
+    nonce: str = Field(max_length=80)
+    expiry: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    signature: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class JournalEntry(SQLModel, table=True):
+    """Every accepted market command, in sequence. Replaying it rebuilds the book."""
+
+    __table_args__ = (UniqueConstraint("symbol", "seq", name="uq_journal_symbol_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    symbol: str = Field(index=True, max_length=12)
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    command: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,305 @@
+"""Order entry: validate, check compliance and funds, verify the signature, sequence."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from eth_abi import encode as abi_encode
+from eth_utils import keccak
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from backend.assets.models import Asset
+from backend.assets.service import get_asset, list_assets, token_contract
+from backend.chain.client import Chain
+from backend.compliance.codes import restriction_error
+from backend.compliance.models import Investor
+from backend.db import utcnow
+from backend.errors import Conflict, DomainError, InvalidInput, NotFound
+from backend.matching import (
+    CancelOrder,
+    MarketHalted,
+    OrderCancelled,
+    OrderDone,
+    OrderRejected,
+    OrderRested,
+    OrderType,
+    PlaceOrder,
+    Side,
+    TimeInForce,
+    Trade,
+)
+from backend.money import ASSET_DECIMALS, CASH_DECIMALS, to_units
+from backend.settlement.models import TradeRecord
+from backend.trading import reservations
+from backend.trading.models import OPEN_STATUSES, Order
+from backend.trading.sequencer import Venue, now_ns
+from backend.trading.signing import MARKET_BUY_PRICE, recover_signer, typed_data
+
+REJECT_CODES = {
+    "FOK_UNFILLED": ("order.fok_unfilled", 409),
+    "WOULD_CROSS": ("order.would_cross", 409),
+    "MARKET_HALTED": ("market.halted", 409),
+    "DUPLICATE_ORDER_ID": ("order.duplicate_client_id", 409),
+    "INVALID_QUANTITY": ("order.invalid_lot", 422),
+    "INVALID_PRICE": ("order.invalid_tick", 422),
+    "ORDER_NOT_FOUND": ("order.not_found", 404),
+}
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    symbol: str
+    side: str
+    type: str
+    quantity: Decimal
+    price: Decimal | None = None
+    time_in_force: str = "GTC"
+    post_only: bool = False
+    client_order_id: str | None = None
+    signature: str | None = None
+    nonce: int | None = None
+    expires_at: int | None = None
+
+
+@dataclass(frozen=True)
+class PreparedOrder:
+    asset: Asset
+    side: Side
+    type: OrderType
+    tif: TimeInForce
+    price_ticks: int | None
+    quantity_lots: int
+    signed_price: int
+    typed: dict[str, Any]
+
+
+def prepare(session: Session, chain: Chain, investor: Investor, req: OrderRequest) -> PreparedOrder:
+    """Validate an order request and build the EIP-712 order its wallet must sign."""
+    asset = get_asset(session, req.symbol)
+    side, order_type, tif = _enum(Side, req.side, "side"), _enum(OrderType, req.type, "type"), \
+        _enum(TimeInForce, req.time_in_force, "time_in_force")
+    lots = _whole(req.quantity / Decimal(asset.lot_size), "order.invalid_lot",
+                  f"quantity must be a multiple of the lot size {asset.lot_size}", "quantity")
+    price_ticks: int | None = None
+    if order_type is OrderType.LIMIT:
+        if req.price is None:
+            raise InvalidInput("validation.invalid", "a limit order needs a price", details=[{"field": "price"}])
+        price_ticks = _whole(req.price / Decimal(asset.tick_size), "order.invalid_tick",
+                             f"price must be a multiple of the tick size {asset.tick_size}", "price")
+        signed_price = to_units(req.price, CASH_DECIMALS)
+    else:
+        if req.post_only:
+            raise InvalidInput("validation.invalid", "a market order cannot be post-only",
+                               details=[{"field": "post_only"}])
+        signed_price = MARKET_BUY_PRICE if side is Side.BUY else 1
+    nonce = req.nonce if req.nonce is not None else secrets.randbits(128)
+    expiry = req.expires_at or 0
+    typed = typed_data(chain_id=chain.chain_id, exchange=chain.deployment.contracts["settlement_exchange"],
+                       trader=investor.wallet, asset=asset.token_address, is_buy=side is Side.BUY,
+                       price=signed_price, quantity=to_units(req.quantity, ASSET_DECIMALS), nonce=nonce,
+                       expiry=expiry)
+    return PreparedOrder(asset, side, order_type, tif, price_ticks, lots, signed_price, typed)
+
+
+def place_order(session: Session, chain: Chain, venue: Venue, investor: Investor,
+                req: OrderRequest) -> tuple[Order, bool]:
+    """Returns (order, created). A repeated client_order_id returns the original order."""
+    if req.client_order_id:
+        existing = _by_client_id(session, investor, req.client_order_id)
+        if existing is not None:
+            return existing, False
+    prep = prepare(session, chain, investor, req)
+    _check_investor(investor)
+    signature = req.signature or _node_signature(chain, investor, prep.typed)
+    if recover_signer(prep.typed, signature) != investor.wallet:
+        raise DomainError("order.bad_signature", "the signature does not belong to this order and wallet",
+                          status=422)
+    _check_funds(session, chain, investor, prep)
+    market = venue.market(session, prep.asset.symbol)
+    with market.lock:
+        order = Order(id=uuid.uuid4().hex, client_order_id=req.client_order_id, investor_id=investor.id,
+                      wallet=investor.wallet, symbol=prep.asset.symbol, side=prep.side.value,
+                      type=prep.type.value, time_in_force=prep.tif.value, post_only=req.post_only,
+                      price_ticks=prep.price_ticks, quantity_lots=prep.quantity_lots,
+                      signed_price=str(prep.signed_price), nonce=str(prep.typed["message"]["nonce"]),
+                      expiry=prep.typed["message"]["expiry"], signature=signature)
+        session.add(order)
+        try:
+            session.flush()
+        except IntegrityError:  # a concurrent retry with the same client_order_id won
+            session.rollback()
+            existing = _by_client_id(session, investor, req.client_order_id or "")
+            if existing is None:
+                raise
+            return existing, False
+        command = PlaceOrder(order_id=order.id, owner=str(investor.id), side=prep.side, type=prep.type,
+                             price=prep.price_ticks, quantity=prep.quantity_lots, tif=prep.tif,
+                             post_only=req.post_only, ts=now_ns())
+        rejection = _run(session, venue, market, prep.asset, command)
+    if rejection is not None:
+        raise rejection
+    session.refresh(order)
+    return order, True
+
+
+def cancel_order(session: Session, venue: Venue, investor: Investor, order_id: str) -> Order:
+    order = get_own_order(session, investor, order_id)
+    if order.status not in OPEN_STATUSES:
+        raise Conflict("order.not_open", f"order {order_id} is {order.status}")
+    asset = get_asset(session, order.symbol)
+    market = venue.market(session, order.symbol)
+    with market.lock:
+        rejection = _run(session, venue, market, asset,
+                         CancelOrder(order_id=order.id, owner=str(investor.id), ts=now_ns()))
+    if rejection is not None:
+        raise rejection
+    session.refresh(order)
+    return order
+
+
+def get_own_order(session: Session, investor: Investor, order_id: str) -> Order:
+    order = session.get(Order, order_id)
+    if order is None or order.investor_id != investor.id:
+        raise NotFound("order.not_found", f"no order {order_id}")
+    return order
+
+
+def _run(session: Session, venue: Venue, market: Any, asset: Asset, command: Any) -> DomainError | None:
+    """Journal + apply + record effects in one transaction. Returns the engine's rejection, if any."""
+    try:
+        events = market.submit(session, command)
+        rejection = apply_events(session, asset, events)
+        session.commit()
+    except Exception:
+        session.rollback()
+        venue.reset(asset.symbol)  # the engine ran ahead of the database: rebuild it from the journal
+        raise
+    return rejection
+
+
+def apply_events(session: Session, asset: Asset, events: list[Any]) -> DomainError | None:
+    rejection: DomainError | None = None
+    orders: dict[str, Order] = {}
+
+    def load(order_id: str) -> Order:
+        if order_id not in orders:
+            found = session.get(Order, order_id)
+            assert found is not None, f"engine event for unknown order {order_id}"
+            orders[order_id] = found
+        return orders[order_id]
+
+    for event in events:
+        if isinstance(event, Trade):
+            maker, taker = load(event.maker_order_id), load(event.taker_order_id)
+            buy, sell = (taker, maker) if taker.side == "buy" else (maker, taker)
+            for order in (maker, taker):
+                order.filled_lots += event.quantity
+                order.status = "filled" if order.filled_lots == order.quantity_lots else "partially_filled"
+            session.add(TradeRecord(
+                id=f"{asset.symbol}-{event.trade_seq}", symbol=asset.symbol, trade_seq=event.trade_seq,
+                chain_trade_id=chain_trade_id(asset.token_address, event.trade_seq),
+                buy_order_id=buy.id, sell_order_id=sell.id, buyer_investor_id=buy.investor_id,
+                seller_investor_id=sell.investor_id, taker_side=taker.side, price_ticks=event.price,
+                quantity_lots=event.quantity))
+        elif isinstance(event, OrderCancelled):
+            load(event.order_id).status = "cancelled"
+        elif isinstance(event, OrderDone):
+            load(event.order_id).status = "filled"
+        elif isinstance(event, OrderRested):
+            order = load(event.order_id)
+            order.status = "partially_filled" if order.filled_lots else "open"
+        elif isinstance(event, OrderRejected):
+            code, status = REJECT_CODES.get(event.code.name, ("order.rejected", 409))
+            order = session.get(Order, event.order_id)
+            if order is not None:
+                order.status, order.reject_code = "rejected", code
+                orders[order.id] = order
+            rejection = DomainError(code, event.message, status=status)
+        elif isinstance(event, MarketHalted) and rejection is None:
+            pass  # the market's status is read from the engine
+    for order in orders.values():
+        order.updated_at = utcnow()
+        session.add(order)
+    return rejection
+
+
+def chain_trade_id(token_address: str, trade_seq: int) -> str:
+    return "0x" + keccak(abi_encode(["address", "uint256"], [token_address, trade_seq])).hex()
+
+
+def _check_investor(investor: Investor) -> None:
+    if investor.status != "approved":
+        raise restriction_error(1)
+    if investor.kyc_expires < date.today():
+        raise restriction_error(3)
+    if investor.frozen:
+        raise restriction_error(9)
+
+
+def _check_funds(session: Session, chain: Chain, investor: Investor, prep: PreparedOrder) -> None:
+    asset = prep.asset
+    exchange = chain.deployment.contracts["settlement_exchange"]
+    if prep.side is Side.SELL:
+        reserved = reservations.reserved_asset_units(session, investor_id=investor.id, asset=asset)  # type: ignore[arg-type]
+        need = reservations.lots_units(asset, prep.quantity_lots)
+        token = token_contract(chain, asset)
+        balance = chain.call(token.functions.balanceOf(investor.wallet))
+        frozen = chain.call(token.functions.frozenTokens(investor.wallet))
+        if balance - frozen - reserved < need:
+            raise DomainError("order.insufficient_balance", "not enough unreserved, unfrozen units to sell",
+                              status=422)
+        allowance = chain.call(token.functions.allowance(investor.wallet, exchange))
+    else:
+        assets = {a.symbol: a for a in list_assets(session)}
+        reserved = reservations.reserved_cash_units(session, investor_id=investor.id, assets=assets)  # type: ignore[arg-type]
+        if prep.price_ticks is not None:
+            need = reservations.cost_units(asset, prep.price_ticks, prep.quantity_lots)
+        else:
+            need = 0  # a market buy is bounded by the collar; its trades are reserved once printed
+        cash = chain.core("cash_token")
+        balance = chain.call(cash.functions.balanceOf(investor.wallet))
+        if balance - reserved < need:
+            raise DomainError("order.insufficient_cash", "not enough unreserved cash for this order", status=422)
+        allowance = chain.call(cash.functions.allowance(investor.wallet, exchange))
+    if allowance < reserved + need:
+        raise DomainError("order.allowance_missing",
+                          "approve the SettlementExchange (GET /v1/chain) to move your tokens first", status=422)
+
+
+def _node_signature(chain: Chain, investor: Investor, typed: dict[str, Any]) -> str:
+    """Local demos: unlocked node accounts can sign through the node itself."""
+    try:
+        response = chain.w3.provider.make_request("eth_signTypedData_v4", [investor.wallet, typed])
+    except Exception:  # noqa: BLE001 - the node could not sign: the client must
+        response = {}
+    result = response.get("result") if isinstance(response, dict) else None
+    if not result:
+        raise DomainError("order.bad_signature", "a signature is required: sign the typed data from "
+                          "POST /v1/orders/typed-data with the order's wallet", status=422)
+    return str(result)
+
+
+def _by_client_id(session: Session, investor: Investor, client_order_id: str) -> Order | None:
+    return session.exec(select(Order).where(Order.investor_id == investor.id,
+                                            Order.client_order_id == client_order_id)).first()
+
+
+def _enum(enum: Any, value: str, field: str) -> Any:
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(e.value for e in enum)
+        raise InvalidInput("validation.invalid", f"{field} must be one of {allowed}",
+                           details=[{"field": field}]) from None
+
+
+def _whole(ratio: Decimal, code: str, message: str, field: str) -> int:
+    if ratio != ratio.to_integral_value() or ratio <= 0:
+        raise InvalidInput(code, message, details=[{"field": field}])
+    return int(ratio)

@@ -1,0 +1,135 @@
+"""A real ganache node with the contracts deployed, and the service wired to it.
+
+Session-scoped: one chain and one deployment for the whole run; tests isolate
+themselves with fresh wallets and asset symbols instead of chain snapshots.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+from fastapi.testclient import TestClient
+from web3 import Web3
+
+from backend.api.app import create_app
+from backend.chain import local_node
+from backend.config import Settings
+from backend.demo.wallet import Wallet
+
+TEST_PORT = 8565
+ADMIN_KEY = "test-admin-key"
+FUNDER = 9  # ganache account that pays test wallets' gas
+
+
+@dataclass
+class Node:
+    rpc_url: str
+    deployment_file: Path
+    w3: Web3
+
+
+@dataclass
+class Investor:
+    id: int
+    wallet: Wallet
+    api_key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"X-API-Key": self.api_key}
+
+
+@pytest.fixture(scope="session")
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
+    tmp = tmp_path_factory.mktemp("chain")
+    process = local_node.start_ganache(TEST_PORT, log_path=tmp / "ganache.log")
+    try:
+        deployment = tmp / "deployment.json"
+        local_node.deploy(TEST_PORT, deployment, log_path=tmp / "deploy.log")
+        url = f"http://127.0.0.1:{TEST_PORT}"
+        yield Node(rpc_url=url, deployment_file=deployment, w3=Web3(Web3.HTTPProvider(url)))
+    finally:
+        local_node.stop(process)
+
+
+@pytest.fixture(scope="session")
+def settings(node: Node, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    tmp = tmp_path_factory.mktemp("service")
+    return Settings(database_url=f"sqlite:///{tmp / 'rwa.db'}", rpc_url=node.rpc_url, admin_key=ADMIN_KEY,
+                    deployment_file=node.deployment_file, storage_dir=tmp / "documents",
+                    settlement_interval_ms=50)
+
+
+@pytest.fixture(scope="session")
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def admin() -> dict[str, str]:
+    return {"X-API-Key": ADMIN_KEY}
+
+
+@pytest.fixture(scope="session")
+def chain_info(client: TestClient) -> dict:
+    return client.get("/v1/chain").json()
+
+
+@pytest.fixture
+def new_wallet(node: Node) -> Callable[[], Wallet]:
+    """A fresh key pair with gas money: every test gets wallets nobody else used."""
+    funder = node.w3.eth.accounts[FUNDER]
+
+    def make() -> Wallet:
+        account = Account.create()
+        tx = node.w3.eth.send_transaction({"from": funder, "to": account.address, "value": 10**18})
+        node.w3.eth.wait_for_transaction_receipt(tx)
+        return Wallet(account.key.to_0x_hex(), node.rpc_url)
+
+    return make
+
+
+@pytest.fixture
+def make_investor(client: TestClient, admin: dict, new_wallet: Callable[[], Wallet]) -> Callable[..., Investor]:
+    def make(country: str = "US", accredited: bool = True, days: int = 365) -> Investor:
+        wallet = new_wallet()
+        response = client.post("/v1/investors", headers=admin, json={
+            "wallet": wallet.address, "name": f"Investor {wallet.address[:8]}", "country": country,
+            "accredited": accredited, "kyc_expires": (date.today() + timedelta(days=days)).isoformat()})
+        assert response.status_code == 201, response.text
+        body = response.json()
+        return Investor(id=body["id"], wallet=wallet, api_key=body["api_key"])
+
+    return make
+
+
+@pytest.fixture
+def make_asset(client: TestClient, admin: dict, new_wallet: Callable[[], Wallet]) -> Callable[..., dict]:
+    def make(kind: str = "equity", tick_size: str = "0.01", lot_size: str = "1") -> dict:
+        symbol = "T" + secrets.token_hex(3).upper()
+        response = client.post("/v1/assets", headers=admin, json={
+            "symbol": symbol, "name": f"Test asset {symbol}", "kind": kind, "total_supply": "1000000",
+            "tick_size": tick_size, "lot_size": lot_size, "issuer_wallet": new_wallet().address})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    return make
+
+
+def wait_for_settlement(client: TestClient, admin: dict, symbol: str, count: int, timeout: float = 60) -> list:
+    deadline = time.monotonic() + timeout
+    while True:
+        trades = client.get("/v1/trades", headers=admin, params={"symbol": symbol}).json()
+        if len(trades) >= count and all(t["settlement_status"] in ("settled", "failed") for t in trades):
+            return trades
+        if time.monotonic() > deadline:
+            raise AssertionError(f"trades of {symbol} did not settle: {trades}")
+        time.sleep(0.1)

@@ -1,0 +1,53 @@
+"""API keys and roles, against the real service."""
+
+from __future__ import annotations
+
+
+def test_missing_key_is_401_with_the_error_envelope(client):
+    response = client.post("/v1/investors", json={})
+    assert response.status_code == 401
+    assert response.json() == {"error": {"code": "auth.missing_key",
+                                         "message": "send your API key in the X-API-Key header"}}
+
+
+def test_unknown_key_is_401(client):
+    response = client.get("/v1/trades", headers={"X-API-Key": "nope"})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "auth.invalid_key"
+
+
+def test_investor_key_on_an_admin_endpoint_is_403(client, make_investor):
+    investor = make_investor()
+    response = client.post("/v1/cash/faucet", headers=investor.headers,
+                           json={"wallet": investor.wallet.address, "amount": "1"})
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "auth.forbidden"
+
+
+def test_revoked_investor_key_stops_working(client, admin, make_investor):
+    investor = make_investor()
+    assert client.get("/v1/orders", headers=investor.headers).status_code == 200
+    assert client.delete(f"/v1/investors/{investor.id}", headers=admin).json()["status"] == "revoked"
+    assert client.get("/v1/orders", headers=investor.headers).status_code == 401
+
+
+def test_health_reports_chain_and_database(client):
+    body = client.get("/health").json()
+    assert body["status"] == "ok" and body["db"] == "ok"
+    assert body["chain_id"] == 1337 and body["block"] > 0
+
+
+def test_bad_input_gets_a_precise_code_not_a_500(client, admin, new_wallet):
+    float_amount = client.post("/v1/cash/faucet", headers=admin,
+                               json={"wallet": new_wallet().address, "amount": 1.5})
+    assert float_amount.status_code == 422
+    assert float_amount.json()["error"]["code"] == "validation.invalid"
+    bad_wallet = client.post("/v1/investors", headers=admin, json={
+        "wallet": "0x123", "name": "x", "country": "US", "accredited": True, "kyc_expires": "2099-01-01"})
+    assert bad_wallet.status_code == 422
+    assert bad_wallet.json()["error"]["code"] == "validation.invalid"
+    bad_country = client.post("/v1/investors", headers=admin, json={
+        "wallet": new_wallet().address, "name": "x", "country": "QQ", "accredited": True,
+        "kyc_expires": "2099-01-01"})
+    assert bad_country.json()["error"]["code"] == "validation.invalid"
+    assert client.get("/v1/assets/NOPE").json()["error"]["code"] == "asset.not_found"
