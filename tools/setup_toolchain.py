@@ -21,9 +21,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLC_VERSION = "0.8.28"
-# id -> port: the demo's chain, and two the test suite starts (so tests never touch a
-# running demo).
-NETWORKS = {"rwa-ganache": 8545, "rwa-ganache-test": 8565, "rwa-ganache-alt": 8575}
+# id -> port. rwa-ganache is the demo's chain; rwa-ganache-test is the one brownie's
+# contract tests launch; rwa-ganache-<port> are for the service's integration tests and
+# parallel runs, so tests never touch a running demo nor each other.
+NETWORKS = {"rwa-ganache": 8545, "rwa-ganache-test": 8560} | {f"rwa-ganache-{p}": p for p in range(8561, 8580)}
 # ganache --wallet.deterministic: a valid BIP-39 phrase, so the service and tests can derive keys.
 GANACHE_MNEMONIC = "myth like bonus scare over problem client lizard pioneer submit female collect"
 

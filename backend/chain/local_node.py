@@ -17,8 +17,15 @@ from pathlib import Path
 
 from backend.config import GANACHE_MNEMONIC, ROOT
 
-# Must match tools/setup_toolchain.py, which adds these networks to brownie.
-NETWORK_FOR_PORT = {8545: "rwa-ganache", 8565: "rwa-ganache-test", 8575: "rwa-ganache-alt"}
+
+
+def network_for_port(port: int) -> str:
+    """The brownie network tools/setup_toolchain.py configured for `port`."""
+    if port == 8545:
+        return "rwa-ganache"
+    if 8561 <= port < 8580:
+        return f"rwa-ganache-{port}"
+    raise NodeError(f"no brownie network is configured for port {port} (use 8545 or 8561-8579)")
 
 
 class NodeError(RuntimeError):
@@ -87,9 +94,7 @@ def stop(process: subprocess.Popen) -> None:
 
 def deploy(port: int, deployment_file: Path, *, log_path: Path | None = None) -> dict:
     """Run scripts/deploy.py with brownie against the node on `port`; return the record."""
-    network = NETWORK_FOR_PORT.get(port)
-    if network is None:
-        raise NodeError(f"no brownie network is configured for port {port} (use 8545, 8565 or 8575)")
+    network = network_for_port(port)
     env = {**os.environ, "RWA_DEPLOYMENT_FILE": str(deployment_file)}
     brownie = ROOT / ".venv" / "bin" / "brownie"
     cmd = [str(brownie) if brownie.exists() else "brownie", "run", "scripts/deploy.py", "--network", network]

@@ -6,6 +6,7 @@ themselves with fresh wallets and asset symbols instead of chain snapshots.
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -23,7 +24,8 @@ from backend.chain import local_node
 from backend.config import Settings
 from backend.demo.wallet import Wallet
 
-TEST_PORT = 8565
+# Parallel runs (several developers' sessions on one machine) pick different ports.
+TEST_PORT = int(os.environ.get("RWA_TEST_CHAIN_PORT", "8565"))
 ADMIN_KEY = "test-admin-key"
 FUNDER = 9  # ganache account that pays test wallets' gas
 
