@@ -17,7 +17,10 @@ interface IAssetFactory {
     );
 
     error AssetFactorySymbolTaken(string symbol);
+    error AssetFactoryZeroAddress();
 
+    /// @notice Deploy a token and its rule set, bind them, register the token with the
+    ///         distributor and index it by symbol (DEPLOYER_ROLE).
     function createAsset(
         string calldata name,
         string calldata symbol,
@@ -26,7 +29,12 @@ interface IAssetFactory {
         address issuer
     ) external returns (address token, address rules);
 
+    /// @notice The token created under `symbol` (zero when none).
     function tokenBySymbol(string calldata symbol) external view returns (address);
+    /// @notice Every token created, in creation order.
     function allTokens() external view returns (address[] memory);
+    /// @notice The IdentityRegistry every created token uses.
     function identityRegistry() external view returns (address);
+    /// @notice The RevenueDistributor every created token notifies (zero when none).
+    function revenueDistributor() external view returns (address);
 }

@@ -1,11 +1,19 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IERC7943Fungible} from "./IERC7943.sol";
+
 /// @title IAssetToken
 /// @notice Permissioned ERC-20 (18 decimals) for one real-world asset, with ERC-1643 documents.
 ///         Every transfer and transferFrom passes the identity registry and the asset's
 ///         ComplianceRules or reverts with AssetTokenTransferRestricted(code).
-interface IAssetToken {
+/// @dev Also ERC-7943 (uRWA, fungible): `ForcedTransfer` and `Frozen` events, `forcedTransfer`,
+///      `setFrozenTokens`, `getFrozenTokens`, `canSend`, `canReceive`, `canTransfer`, ERC-165.
+///      `ForcedTransfer(from, to, amount)` is declared once, in IERC7943Fungible (same signature
+///      and topic as before). `forcedTransfer` returns `bool` as ERC-7943 requires (same selector).
+///      Every change of a wallet's frozen amount emits TokensFrozen/TokensUnfrozen (the delta)
+///      followed by ERC-7943 Frozen (the new total).
+interface IAssetToken is IERC7943Fungible {
     enum AssetClass {
         EQUITY,
         OIL_WELL,
@@ -19,43 +27,71 @@ interface IAssetToken {
     event WalletFrozen(address indexed wallet, bool frozen);
     event TokensFrozen(address indexed wallet, uint256 amount);
     event TokensUnfrozen(address indexed wallet, uint256 amount);
-    event ForcedTransfer(address indexed from, address indexed to, uint256 amount);
     event WalletRecovered(address indexed lostWallet, address indexed newWallet, uint256 amount);
+    /// @notice Emitted when an agent pauses holder transfers.
+    event Paused(address account);
+    /// @notice Emitted when an agent resumes holder transfers.
+    event Unpaused(address account);
 
     error AssetTokenTransferRestricted(uint8 code);
     error AssetTokenReceiverNotVerified(address wallet);
     error AssetTokenDocumentNotFound(bytes32 name);
     error AssetTokenInsufficientUnfrozen(address wallet, uint256 requested, uint256 available);
     error AssetTokenZeroAddress();
+    /// @notice unfreezePartialTokens asked to release more than is frozen.
+    error AssetTokenInsufficientFrozen(address wallet, uint256 requested, uint256 frozen);
+    /// @notice setDocument with an empty name or an empty URI.
+    error AssetTokenInvalidDocument(bytes32 name);
 
     // --- agent actions (AGENT_ROLE) ---
+    /// @notice Issue `amount` to `to`; the receiver-side rules apply (codes 10, 9, 2, 3, 4, 5, 7, 6).
     function mint(address to, uint256 amount) external;
+    /// @notice Destroy `amount` of `from`; frozen tokens beyond the free balance are unfrozen first.
     function burn(address from, uint256 amount) external;
+    /// @notice Freeze or unfreeze a whole wallet (restriction code 9 while frozen).
     function setWalletFrozen(address wallet, bool frozen) external;
+    /// @notice Freeze `amount` more of `wallet`'s free balance (restriction code 11 guards it).
     function freezePartialTokens(address wallet, uint256 amount) external;
+    /// @notice Release `amount` of `wallet`'s frozen tokens.
     function unfreezePartialTokens(address wallet, uint256 amount) external;
+    /// @notice Stop holder transfers (restriction code 10).
     function pause() external;
+    /// @notice Resume holder transfers.
     function unpause() external;
     /// @notice Move tokens regardless of rules; the receiver must still be verified.
-    function forcedTransfer(address from, address to, uint256 amount) external;
+    function forcedTransfer(address from, address to, uint256 amount) external override returns (bool result);
     /// @notice Move the whole balance and frozen state of a lost wallet to a new verified one.
     function recoverWallet(address lostWallet, address newWallet) external;
 
     // --- ERC-1643 (AGENT_ROLE or ISSUER_ROLE writes) ---
+    /// @notice Add or replace document `name` (uri and content hash); stamps lastModified.
     function setDocument(bytes32 name, string calldata uri, bytes32 documentHash) external;
+    /// @notice A document's uri, hash and last-modified time; all zero/empty when it does not exist.
     function getDocument(bytes32 name) external view returns (string memory uri, bytes32 documentHash, uint256 lastModified);
+    /// @notice Remove document `name` (the last name takes its slot in the list).
     function removeDocument(bytes32 name) external;
+    /// @notice Names of all current documents.
     function getAllDocuments() external view returns (bytes32[] memory);
 
     // --- views ---
+    /// @notice The shared IdentityRegistry.
     function identityRegistry() external view returns (address);
+    /// @notice This asset's ComplianceRules.
     function complianceRules() external view returns (address);
+    /// @notice The RevenueDistributor notified before balance changes (zero when none).
+    function revenueDistributor() external view returns (address);
+    /// @notice Immutable asset class.
     function assetClass() external view returns (AssetClass);
+    /// @notice Immutable URI of the asset's terms.
     function termsURI() external view returns (string memory);
+    /// @notice Whether the whole wallet is frozen.
     function isFrozen(address wallet) external view returns (bool);
+    /// @notice Partially frozen amount of `wallet` (may exceed its balance, see ERC-7943).
     function frozenTokens(address wallet) external view returns (uint256);
+    /// @notice Whether holder transfers are paused.
     function paused() external view returns (bool);
     /// @notice ERC-1404, the full verdict (delegates to ComplianceRules).
     function detectTransferRestriction(address from, address to, uint256 amount) external view returns (uint8);
+    /// @notice ERC-1404 human text for a restriction code.
     function messageForTransferRestriction(uint8 code) external view returns (string memory);
 }

@@ -23,6 +23,9 @@ pragma solidity 0.8.28;
 ///      A zero-amount transfer passes the same checks. Burns (to == 0) are agent actions and
 ///      are not evaluated here. Every acquisition (mint or transfer to `to`) sets
 ///      lockedUntil(to) = max(lockedUntil(to), block.timestamp + lockupSeconds).
+///      An acquisition is a nonzero amount arriving from another address (mint, transfer,
+///      forced transfer, recovery): zero-amount and self transfers neither extend a lock-up
+///      nor change the holder count, so nobody can reset someone else's lock-up for free.
 interface IComplianceRules {
     struct Rules {
         uint16[] allowedCountries;
@@ -37,6 +40,15 @@ interface IComplianceRules {
 
     error ComplianceRulesOnlyToken(address caller);
     error ComplianceRulesTokenAlreadyBound(address token);
+    /// @notice bindToken called by someone other than the binder fixed at construction.
+    error ComplianceRulesOnlyBinder(address caller);
+    /// @notice bindToken with the zero address.
+    error ComplianceRulesZeroAddress();
+    /// @notice setRules with a country code outside 1..999 (ISO 3166 numeric).
+    error ComplianceRulesInvalidCountry(uint16 country);
+
+    /// @notice Bind the rule set to its token, once (only the binder set at construction: the factory).
+    function bindToken(address token) external;
 
     /// @notice Replace the whole rule set (RULES_ADMIN_ROLE).
     function setRules(
@@ -47,13 +59,21 @@ interface IComplianceRules {
         uint64 lockupSeconds
     ) external;
 
+    /// @notice The current rule set.
     function getRules() external view returns (Rules memory);
 
+    /// @notice The bound asset token (zero until bound).
     function token() external view returns (address);
 
+    /// @notice Number of wallets with a nonzero balance of the token.
     function holderCount() external view returns (uint256);
 
+    /// @notice Time until which `wallet` cannot send (lock-up after its latest acquisition).
     function lockedUntil(address wallet) external view returns (uint64);
+
+    /// @notice Account-level receive eligibility: registered, KYC current, country allowed and,
+    ///         when required, accredited (codes 2, 3, 4, 5 for a receiver). Never reverts.
+    function isEligibleReceiver(address wallet) external view returns (bool);
 
     /// @notice ERC-1404: the code a transfer would fail with, 0 when it would pass.
     function detectTransferRestriction(address from, address to, uint256 amount) external view returns (uint8);

@@ -35,7 +35,9 @@ interface IIdentityRegistry {
     /// @notice Move a record from a lost wallet to a new one (REGISTRAR_ROLE).
     function recoverWallet(address lostWallet, address newWallet) external;
 
+    /// @notice True while `wallet` is registered and its KYC has not expired (kycExpiry > now).
     function isVerified(address wallet) external view returns (bool);
 
+    /// @notice The record of `wallet` (all zero when not registered).
     function investorOf(address wallet) external view returns (Investor memory);
 }

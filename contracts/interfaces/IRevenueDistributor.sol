@@ -10,16 +10,41 @@ pragma solidity 0.8.28;
 interface IRevenueDistributor {
     event RevenueDeposited(address indexed asset, uint256 indexed distributionId, uint256 amount, string memo);
     event RevenueClaimed(address indexed asset, address indexed holder, uint256 amount);
+    /// @notice Emitted when an asset token is allowed to report balance changes (ASSET_REGISTRAR_ROLE).
+    event AssetRegistered(address indexed asset);
 
     error RevenueDistributorNoSupply(address asset);
     error RevenueDistributorOnlyAsset(address caller);
     error RevenueDistributorNothingToClaim(address holder);
+    /// @notice deposit for an asset that was never registered.
+    error RevenueDistributorUnknownAsset(address asset);
+    /// @notice registerAsset for an asset that is already registered.
+    error RevenueDistributorAssetAlreadyRegistered(address asset);
+    /// @notice deposit of zero cash.
+    error RevenueDistributorZeroAmount();
+    error RevenueDistributorZeroAddress();
 
     /// @notice Pull `amount` cash from the caller and distribute it to `asset` holders (DEPOSITOR_ROLE).
     function deposit(address asset, uint256 amount, string calldata memo) external;
     /// @notice Pay the caller its accrued share for `asset`.
     function claim(address asset) external returns (uint256);
+    /// @notice Cash `holder` could claim for `asset` now.
     function claimable(address asset, address holder) external view returns (uint256);
+    /// @notice Checkpoint `from` and `to` before the calling asset token changes their balances
+    ///         (only registered assets; zero addresses are ignored).
     function beforeBalanceChange(address from, address to) external;
+    /// @notice The payment token (CashToken).
     function cashToken() external view returns (address);
+
+    /// @notice Allow `asset` to report balance changes and receive deposits (ASSET_REGISTRAR_ROLE,
+    ///         granted to the AssetFactory).
+    function registerAsset(address asset) external;
+    /// @notice Whether `asset` is registered.
+    function isRegisteredAsset(address asset) external view returns (bool);
+    /// @notice Number of deposits so far (the last distributionId).
+    function distributionCount() external view returns (uint256);
+    /// @notice Total cash deposited for `asset`.
+    function totalDeposited(address asset) external view returns (uint256);
+    /// @notice Total cash claimed by holders of `asset`.
+    function totalClaimed(address asset) external view returns (uint256);
 }

@@ -9,7 +9,24 @@ pragma solidity 0.8.28;
 ///      `price` is cash base units (6 decimals) per whole asset unit (1e18 base units);
 ///      `quantity` is in asset base units; cash moved = price * quantity / 1e18 (the
 ///      venue's tick and lot sizes make this exact).
-///      Failure codes in TradeFailed: see the FAIL_* constants below.
+///      Failure codes in TradeFailed (public constants FAIL_* on SettlementExchange), checked in
+///      this order, first failing check wins:
+///         1 FAIL_ALREADY_SETTLED     the trade id was settled before (also earlier in the batch)
+///         2 FAIL_INVALID_ORDERS      buy.isBuy false, sell.isBuy true, buy.asset != sell.asset,
+///                                    or buy.trader == sell.trader
+///         3 FAIL_BAD_BUY_SIGNATURE   buySignature is not buy.trader's EIP-712 signature
+///         4 FAIL_BAD_SELL_SIGNATURE  sellSignature is not sell.trader's EIP-712 signature
+///         5 FAIL_EXPIRED             an order has expiry != 0 and expiry < block.timestamp
+///         6 FAIL_CANCELLED           an order was cancelled on chain
+///         7 FAIL_PRICE               price == 0, price > buy.price or price < sell.price
+///         8 FAIL_QUANTITY            quantity == 0 or more than the remaining quantity of either
+///                                    order (quantity - filled)
+///         9 FAIL_ASSET_TRANSFER      asset transferFrom(seller -> buyer) failed (compliance,
+///                                    balance, allowance)
+///        10 FAIL_CASH_TRANSFER       cash transferFrom(buyer -> seller) failed (balance, allowance)
+///      A trade's two transfers are atomic: on 9 or 10 neither moved. Only a settled trade marks
+///      `settled[tradeId]` and adds to `filled` of both orders. Signatures are 65-byte (r, s, v)
+///      ECDSA signatures (low-s); malformed ones fail with 3 or 4, never revert the batch.
 interface ISettlementExchange {
     struct Order {
         address trader;
@@ -46,6 +63,10 @@ interface ISettlementExchange {
 
     error SettlementExchangeNotOrderOwner(address caller);
     error SettlementExchangeZeroAddress();
+    /// @notice executeTransfers called by anyone but the exchange itself.
+    error SettlementExchangeOnlySelf(address caller);
+    /// @notice Raised inside executeTransfers; `code` is FAIL_ASSET_TRANSFER or FAIL_CASH_TRANSFER.
+    error SettlementExchangeTransferFailed(uint8 code);
 
     /// @notice Settle a batch (OPERATOR_ROLE). A failing trade emits TradeFailed and is skipped.
     function settle(Trade[] calldata trades) external;
@@ -53,9 +74,22 @@ interface ISettlementExchange {
     /// @notice The trader cancels its own order on chain: the venue-independent escape hatch.
     function cancelOrder(Order calldata order) external;
 
+    /// @notice Internal step of settle, external only so a failing trade can be rolled back alone:
+    ///         moves `quantity` asset seller->buyer and `cashAmount` cash buyer->seller, or reverts
+    ///         SettlementExchangeTransferFailed(code). Only callable by the exchange itself.
+    function executeTransfers(address asset, address seller, address buyer, uint256 quantity, uint256 cashAmount)
+        external;
+
+    /// @notice The EIP-712 digest of `order` (what the trader signs).
     function hashOrder(Order calldata order) external view returns (bytes32);
+    /// @notice Quantity of the order already settled.
     function filled(bytes32 orderHash) external view returns (uint256);
+    /// @notice Whether the order was cancelled on chain.
     function cancelled(bytes32 orderHash) external view returns (bool);
+    /// @notice Whether the trade id was settled.
     function settled(bytes32 tradeId) external view returns (bool);
+    /// @notice The payment token.
     function cashToken() external view returns (address);
+    /// @notice The EIP-712 domain separator (name "RWA Settlement", version "1").
+    function domainSeparator() external view returns (bytes32);
 }

@@ -1,0 +1,166 @@
+"""Shared fixtures for the contract tests (brownie).
+
+Module-scoped deployments, function isolation (every test starts from the module's snapshot),
+accounts named by role. Helpers for exact custom-error matching and EIP-712 order signing live
+in ``helpers.py``.
+"""
+
+import pytest
+from brownie import (
+    AssetFactory,
+    AssetToken,
+    AssetTokenDeployer,
+    CashToken,
+    ComplianceRules,
+    ComplianceRulesDeployer,
+    IdentityRegistry,
+    RevenueDistributor,
+    SettlementExchange,
+    accounts,
+    chain,
+)
+
+from helpers import COUNTRY_DE, COUNTRY_US, EQUITY, FARM, OIL_WELL, YEAR, private_key_of  # noqa: F401
+
+
+@pytest.fixture(scope="function", autouse=True)
+def isolate(fn_isolation):
+    """Every test runs on a snapshot and is rolled back afterwards."""
+
+
+# --- accounts named by role ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def admin():
+    return accounts[0]
+
+
+@pytest.fixture(scope="module")
+def registrar():
+    return accounts[1]
+
+
+@pytest.fixture(scope="module")
+def agent():
+    """Creates assets through the factory, so it is admin, agent and rules admin of each."""
+    return accounts[2]
+
+
+@pytest.fixture(scope="module")
+def issuer():
+    return accounts[3]
+
+
+@pytest.fixture(scope="module")
+def operator():
+    return accounts[4]
+
+
+@pytest.fixture(scope="module")
+def alice():
+    return accounts[5]
+
+
+@pytest.fixture(scope="module")
+def bob():
+    return accounts[6]
+
+
+@pytest.fixture(scope="module")
+def carol():
+    return accounts[7]
+
+
+@pytest.fixture(scope="module")
+def dave():
+    return accounts[8]
+
+
+@pytest.fixture(scope="module")
+def mallory():
+    """Never registered in the identity registry."""
+    return accounts[9]
+
+
+# --- deployments ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def registry(admin, registrar):
+    contract = IdentityRegistry.deploy(admin, {"from": admin})
+    contract.grantRole(contract.REGISTRAR_ROLE(), registrar, {"from": admin})
+    return contract
+
+
+@pytest.fixture(scope="module")
+def cash(admin):
+    return CashToken.deploy(admin, {"from": admin})
+
+
+@pytest.fixture(scope="module")
+def distributor(cash, admin, issuer):
+    contract = RevenueDistributor.deploy(cash, admin, {"from": admin})
+    contract.grantRole(contract.DEPOSITOR_ROLE(), issuer, {"from": admin})
+    return contract
+
+
+@pytest.fixture(scope="module")
+def factory(registry, distributor, admin, agent):
+    token_deployer = AssetTokenDeployer.deploy({"from": admin})
+    rules_deployer = ComplianceRulesDeployer.deploy({"from": admin})
+    contract = AssetFactory.deploy(registry, distributor, token_deployer, rules_deployer, admin, {"from": admin})
+    contract.grantRole(contract.DEPLOYER_ROLE(), agent, {"from": admin})
+    distributor.grantRole(distributor.ASSET_REGISTRAR_ROLE(), contract, {"from": admin})
+    return contract
+
+
+@pytest.fixture(scope="module")
+def exchange(cash, admin, operator):
+    contract = SettlementExchange.deploy(cash, admin, {"from": admin})
+    contract.grantRole(contract.OPERATOR_ROLE(), operator, {"from": admin})
+    return contract
+
+
+@pytest.fixture(scope="module")
+def create_asset(factory, agent, issuer):
+    """create_asset(symbol, asset_class=EQUITY) -> (AssetToken, ComplianceRules)."""
+
+    def _create(symbol, asset_class=EQUITY, name=None, terms="ipfs://terms"):
+        tx = factory.createAsset(name or f"{symbol} asset", symbol, asset_class, terms, issuer, {"from": agent})
+        event = tx.events["AssetCreated"]
+        return AssetToken.at(event["token"]), ComplianceRules.at(event["rules"])
+
+    return _create
+
+
+@pytest.fixture(scope="module")
+def investors(registry, registrar, alice, bob, carol, dave):
+    """alice (US, accredited), bob (DE), carol (US), dave (DE, accredited); mallory is unregistered."""
+    expiry = chain.time() + 10 * YEAR
+    registry.registerInvestor(alice, COUNTRY_US, True, expiry, {"from": registrar})
+    registry.registerInvestor(bob, COUNTRY_DE, False, expiry, {"from": registrar})
+    registry.registerInvestor(carol, COUNTRY_US, False, expiry, {"from": registrar})
+    registry.registerInvestor(dave, COUNTRY_DE, True, expiry, {"from": registrar})
+    return [alice, bob, carol, dave]
+
+
+@pytest.fixture(scope="module")
+def asset_pair(create_asset, investors):
+    return create_asset("ACME", EQUITY, name="Acme Corp shares")
+
+
+@pytest.fixture(scope="module")
+def token(asset_pair):
+    return asset_pair[0]
+
+
+@pytest.fixture(scope="module")
+def rules(asset_pair):
+    return asset_pair[1]
+
+
+@pytest.fixture(scope="module")
+def keys():
+    """address -> private key of ganache's deterministic accounts (for EIP-712 signing)."""
+    return {acct.address: private_key_of(i) for i, acct in enumerate(accounts[:10])}
