@@ -37,11 +37,31 @@ def make_engine(database_url: str) -> Engine:
     return create_engine(database_url, pool_pre_ping=True)
 
 
-def create_tables(engine: Engine) -> None:
-    # Import every model module so its tables are registered on the metadata.
-    import backend.models  # noqa: F401
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
-    SQLModel.metadata.create_all(engine)
+
+def alembic_config(engine: Engine) -> object:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return config
+
+
+def create_tables(engine: Engine) -> None:
+    """Bring the schema to the newest migration (Alembic); every start runs this."""
+    from alembic import command
+
+    import backend.models  # noqa: F401 - every table registered on the metadata
+
+    config = alembic_config(engine)
+    if not any((MIGRATIONS / "versions").glob("*.py")):  # no migrations yet: plain create
+        SQLModel.metadata.create_all(engine)
+        return
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection  # type: ignore[attr-defined]
+        command.upgrade(config, "head")  # type: ignore[arg-type]
 
 
 @contextmanager

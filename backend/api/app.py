@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     for module in (health, chain, investors, assets, cash, orders, markets, trades, account):
         app.include_router(module.router)
+    app.include_router(markets.ws_router)
     if (WEB_DIR / "index.html").exists():
         app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
     logging.basicConfig(level=logging.INFO)

@@ -61,3 +61,26 @@ def recent_trades(session: Session, asset: Asset, limit: int) -> list[dict[str, 
     rows = session.exec(select(TradeRecord).where(TradeRecord.symbol == asset.symbol)
                         .order_by(TradeRecord.trade_seq.desc()).limit(limit))  # type: ignore[attr-defined]
     return [trade_public(asset, t) for t in rows]
+
+
+INTERVALS = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600, "1d": 86400}
+
+
+def candles(session: Session, asset: Asset, interval: str, limit: int) -> list[dict[str, Any]]:
+    """OHLCV buckets of executed trades, oldest first (exact decimals, no float)."""
+    seconds = INTERVALS[interval]
+    rows = list(session.exec(select(TradeRecord).where(TradeRecord.symbol == asset.symbol)
+                             .order_by(TradeRecord.trade_seq.desc()).limit(limit * 50)))  # type: ignore[attr-defined]
+    tick, lot = Decimal(asset.tick_size), Decimal(asset.lot_size)
+    buckets: dict[int, dict[str, Any]] = {}
+    for trade in reversed(rows):
+        start = int(trade.created_at.replace(tzinfo=UTC).timestamp()) // seconds * seconds
+        price, qty = trade.price_ticks, trade.quantity_lots
+        bucket = buckets.setdefault(start, {"o": price, "h": price, "l": price, "c": price, "v": 0, "n": 0})
+        bucket["h"], bucket["l"], bucket["c"] = max(bucket["h"], price), min(bucket["l"], price), price
+        bucket["v"] += qty
+        bucket["n"] += 1
+    return [{"start": datetime.fromtimestamp(start, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+             "open": fmt(tick * b["o"]), "high": fmt(tick * b["h"]), "low": fmt(tick * b["l"]),
+             "close": fmt(tick * b["c"]), "volume": fmt(lot * b["v"]), "trades": b["n"]}
+            for start, b in sorted(buckets.items())][-limit:]

@@ -29,6 +29,7 @@ from backend.matching import (
     Side,
     TimeInForce,
 )
+from backend.trading.feed import Feed
 from backend.trading.models import JournalEntry
 
 COMMANDS: dict[str, type] = {c.__name__: c for c in (PlaceOrder, CancelOrder, CancelAll, Halt, Resume)}
@@ -71,7 +72,8 @@ class Market:
 class Venue:
     """The markets of this process, each rebuilt from its journal on first use."""
 
-    def __init__(self, engine_factory: Any = None):
+    def __init__(self, engine_factory: Any = None, feed: Feed | None = None):
+        self.feed = feed or Feed()
         self._markets: dict[str, Market] = {}
         self._lock = threading.Lock()
         self._engine_factory = engine_factory or (lambda: MatchingEngine(MarketConfig()))

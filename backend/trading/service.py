@@ -23,20 +23,25 @@ from backend.db import utcnow
 from backend.errors import Conflict, DomainError, InvalidInput, NotFound
 from backend.matching import (
     CancelOrder,
+    Halt,
     MarketHalted,
+    MarketResumed,
     OrderCancelled,
     OrderDone,
     OrderRejected,
     OrderRested,
     OrderType,
     PlaceOrder,
+    Resume,
     Side,
     TimeInForce,
     Trade,
 )
-from backend.money import ASSET_DECIMALS, CASH_DECIMALS, to_units
+from backend.money import ASSET_DECIMALS, CASH_DECIMALS, fmt, to_units
 from backend.settlement.models import TradeRecord
 from backend.trading import reservations
+from backend.trading.feed import level_changes
+from backend.trading.markets import trade_public
 from backend.trading.models import OPEN_STATUSES, Order
 from backend.trading.sequencer import Venue, now_ns
 from backend.trading.signing import MARKET_BUY_PRICE, recover_signer, typed_data
@@ -172,20 +177,43 @@ def get_own_order(session: Session, investor: Investor, order_id: str) -> Order:
 
 def _run(session: Session, venue: Venue, market: Any, asset: Asset, command: Any) -> DomainError | None:
     """Journal + apply + record effects in one transaction. Returns the engine's rejection, if any."""
+    before = market.engine.depth(None)
     try:
         events = market.submit(session, command)
-        rejection = apply_events(session, asset, events)
+        rejection, trades = apply_events(session, asset, events)
         session.commit()
     except Exception:
         session.rollback()
         venue.reset(asset.symbol)  # the engine ran ahead of the database: rebuild it from the journal
         raise
+    # Still under the market lock: increments reach subscribers in sequence order.
+    publish(venue, market, asset, before, events, trades)
     return rejection
 
 
-def apply_events(session: Session, asset: Asset, events: list[Any]) -> DomainError | None:
+def publish(venue: Venue, market: Any, asset: Asset, before: Any, events: list[Any],
+            trades: list[TradeRecord]) -> None:
+    sequence = market.next_seq - 1
+    changes = level_changes(before, market.engine.depth(None))
+    tick, lot = Decimal(asset.tick_size), Decimal(asset.lot_size)
+    if changes["bids"] or changes["asks"]:
+        venue.feed.publish(asset.symbol, {
+            "type": "book", "symbol": asset.symbol, "sequence": sequence,
+            **{side: [[fmt(tick * p), fmt(lot * q)] for p, q in levels] for side, levels in changes.items()}})
+    for trade in trades:
+        venue.feed.publish(asset.symbol, {"type": "trade", "symbol": asset.symbol, "sequence": sequence,
+                                          "trade": trade_public(asset, trade)})
+    if any(isinstance(e, MarketHalted | MarketResumed) for e in events):
+        venue.feed.publish(asset.symbol, {"type": "status", "symbol": asset.symbol, "sequence": sequence,
+                                          "halted": market.engine.halted is not None})
+
+
+def apply_events(session: Session, asset: Asset,
+                 events: list[Any]) -> tuple[DomainError | None, list[TradeRecord]]:
+    """Record the engine's events; returns its rejection (if any) and the new trades."""
     rejection: DomainError | None = None
     orders: dict[str, Order] = {}
+    trades: list[TradeRecord] = []
 
     def load(order_id: str) -> Order:
         if order_id not in orders:
@@ -201,12 +229,14 @@ def apply_events(session: Session, asset: Asset, events: list[Any]) -> DomainErr
             for order in (maker, taker):
                 order.filled_lots += event.quantity
                 order.status = "filled" if order.filled_lots == order.quantity_lots else "partially_filled"
-            session.add(TradeRecord(
+            record = TradeRecord(
                 id=f"{asset.symbol}-{event.trade_seq}", symbol=asset.symbol, trade_seq=event.trade_seq,
                 chain_trade_id=chain_trade_id(asset.token_address, event.trade_seq),
                 buy_order_id=buy.id, sell_order_id=sell.id, buyer_investor_id=buy.investor_id,
                 seller_investor_id=sell.investor_id, taker_side=taker.side, price_ticks=event.price,
-                quantity_lots=event.quantity))
+                quantity_lots=event.quantity)
+            session.add(record)
+            trades.append(record)
         elif isinstance(event, OrderCancelled):
             load(event.order_id).status = "cancelled"
         elif isinstance(event, OrderDone):
@@ -221,12 +251,10 @@ def apply_events(session: Session, asset: Asset, events: list[Any]) -> DomainErr
                 order.status, order.reject_code = "rejected", code
                 orders[order.id] = order
             rejection = DomainError(code, event.message, status=status)
-        elif isinstance(event, MarketHalted) and rejection is None:
-            pass  # the market's status is read from the engine
     for order in orders.values():
         order.updated_at = utcnow()
         session.add(order)
-    return rejection
+    return rejection, trades
 
 
 def chain_trade_id(token_address: str, trade_seq: int) -> str:
@@ -303,3 +331,16 @@ def _whole(ratio: Decimal, code: str, message: str, field: str) -> int:
     if ratio != ratio.to_integral_value() or ratio <= 0:
         raise InvalidInput(code, message, details=[{"field": field}])
     return int(ratio)
+
+
+def halt_market(session: Session, venue: Venue, asset: Asset) -> None:
+    """The operator's kill switch: no matching until resumed; cancels still work."""
+    market = venue.market(session, asset.symbol)
+    with market.lock:
+        _run(session, venue, market, asset, Halt(reason="operator", ts=now_ns()))
+
+
+def resume_market(session: Session, venue: Venue, asset: Asset) -> None:
+    market = venue.market(session, asset.symbol)
+    with market.lock:
+        _run(session, venue, market, asset, Resume(ts=now_ns()))

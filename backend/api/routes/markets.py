@@ -1,15 +1,19 @@
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
+from sqlmodel import Session
 
-from backend.api.deps import SessionDep, VenueDep
+from backend.api.deps import AdminDep, SessionDep, VenueDep
 from backend.api.schemas import ERRORS
 from backend.assets.service import get_asset
-from backend.trading import markets
+from backend.errors import DomainError
+from backend.trading import markets, service
 
 router = APIRouter(prefix="/v1/markets", tags=["markets"], responses=ERRORS)
+ws_router = APIRouter(prefix="/v1/ws", tags=["markets"])
 
 
 @router.get("/{symbol}/book")
@@ -23,3 +27,63 @@ def book(symbol: str, session: SessionDep, venue: VenueDep,
 def trades(symbol: str, session: SessionDep, limit: int = Query(default=100, ge=1, le=1000)) -> list[dict[str, Any]]:
     """Recent trades, newest first."""
     return markets.recent_trades(session, get_asset(session, symbol), limit)
+
+
+@router.get("/{symbol}/candles")
+def candles(symbol: str, session: SessionDep, interval: Literal["1m", "5m", "15m", "1h", "1d"] = "1m",
+            limit: int = Query(default=200, ge=1, le=1000)) -> list[dict[str, Any]]:
+    """OHLCV candles of executed trades, oldest first."""
+    return markets.candles(session, get_asset(session, symbol), interval, limit)
+
+
+@router.post("/{symbol}/halt")
+def halt(symbol: str, session: SessionDep, venue: VenueDep, _: AdminDep) -> dict[str, Any]:
+    """Kill switch: stop matching in this market. Cancels keep working."""
+    asset = get_asset(session, symbol)
+    service.halt_market(session, venue, asset)
+    return {"symbol": asset.symbol, "market_status": markets.market_status(session, venue, asset)}
+
+
+@router.post("/{symbol}/resume")
+def resume(symbol: str, session: SessionDep, venue: VenueDep, _: AdminDep) -> dict[str, Any]:
+    asset = get_asset(session, symbol)
+    service.resume_market(session, venue, asset)
+    return {"symbol": asset.symbol, "market_status": markets.market_status(session, venue, asset)}
+
+
+@ws_router.websocket("/markets/{symbol}")
+async def market_feed(websocket: WebSocket, symbol: str) -> None:
+    """A snapshot, then `book` (changed levels; size "0" removes one), `trade` and `status`
+    messages, each with the market's command sequence. Increments with a sequence at or
+    below the snapshot's are already in it."""
+    await websocket.accept()
+    app = websocket.app
+    venue = app.state.venue
+    with Session(app.state.db) as session:
+        try:
+            asset = get_asset(session, symbol)
+        except DomainError as exc:
+            await websocket.send_json({"type": "error", "error": {"code": exc.code, "message": exc.message}})
+            await websocket.close(code=1008)
+            return
+        sub = venue.feed.subscribe(asset.symbol)
+        try:
+            snapshot = markets.book(session, venue, asset, 100)
+            snapshot.update(type="snapshot", market_status=markets.market_status(session, venue, asset),
+                            trades=markets.recent_trades(session, asset, 50))
+        except Exception:
+            venue.feed.unsubscribe(sub)
+            raise
+    try:
+        await websocket.send_json(snapshot)
+        while not sub.overflowed:
+            try:
+                message = await asyncio.wait_for(sub.queue.get(), timeout=15)
+            except TimeoutError:
+                message = {"type": "heartbeat"}
+            await websocket.send_json(message)
+        await websocket.close(code=1013)  # too slow: reconnect for a fresh snapshot
+    except WebSocketDisconnect:
+        pass
+    finally:
+        venue.feed.unsubscribe(sub)

@@ -1,0 +1,51 @@
+"""Market data: websocket snapshot + increments, candles, and the operator kill switch."""
+
+from __future__ import annotations
+
+from tests.integration.test_trade_flow import _fund_and_approve
+
+
+def test_websocket_sends_snapshot_then_sequenced_increments(client, admin, chain_info, make_asset, make_investor):
+    asset = make_asset()
+    seller, buyer = make_investor(), make_investor()
+    _fund_and_approve(client, admin, chain_info, asset, seller, buyer)
+    symbol = asset["symbol"]
+    seller.wallet.place_order(client, seller.api_key, {"symbol": symbol, "side": "sell", "price": "5", "quantity": "3"})
+    with client.websocket_connect(f"/v1/ws/markets/{symbol}") as ws:
+        snapshot = ws.receive_json()
+        assert snapshot["type"] == "snapshot"
+        assert snapshot["asks"] == [["5", "3"]] and snapshot["market_status"] == "open"
+        buyer.wallet.place_order(client, buyer.api_key, {"symbol": symbol, "side": "buy", "price": "5", "quantity": "1"})
+        book = ws.receive_json()
+        trade = ws.receive_json()
+    assert book == {"type": "book", "symbol": symbol, "sequence": snapshot["sequence"] + 1,
+                    "bids": [], "asks": [["5", "2"]]}
+    assert trade["type"] == "trade" and trade["sequence"] == book["sequence"]
+    assert trade["trade"]["price"] == "5" and trade["trade"]["quantity"] == "1"
+
+    candles = client.get(f"/v1/markets/{symbol}/candles", params={"interval": "1m"}).json()
+    assert candles[-1]["open"] == "5" and candles[-1]["volume"] == "1" and candles[-1]["trades"] == 1
+
+
+def test_unknown_market_websocket_gets_an_error_message(client):
+    with client.websocket_connect("/v1/ws/markets/NOPE") as ws:
+        message = ws.receive_json()
+    assert message["type"] == "error" and message["error"]["code"] == "asset.not_found"
+
+
+def test_kill_switch_halts_new_orders_but_not_cancels(client, admin, chain_info, make_asset, make_investor):
+    asset = make_asset()
+    seller, buyer = make_investor(), make_investor()
+    _fund_and_approve(client, admin, chain_info, asset, seller, buyer)
+    symbol = asset["symbol"]
+    resting = buyer.wallet.place_order(client, buyer.api_key,
+                                       {"symbol": symbol, "side": "buy", "price": "1", "quantity": "1"}).json()
+    assert client.post(f"/v1/markets/{symbol}/halt", headers=buyer.headers).status_code == 403
+    halted = client.post(f"/v1/markets/{symbol}/halt", headers=admin).json()
+    assert halted["market_status"] == "halted: operator"
+    assert client.get(f"/v1/assets/{symbol}").json()["market_status"] == "halted: operator"
+    refused = seller.wallet.place_order(client, seller.api_key,
+                                        {"symbol": symbol, "side": "sell", "price": "1", "quantity": "1"})
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "market.halted"
+    assert client.delete(f"/v1/orders/{resting['id']}", headers=buyer.headers).json()["status"] == "cancelled"
+    assert client.post(f"/v1/markets/{symbol}/resume", headers=admin).json()["market_status"] == "open"
