@@ -164,3 +164,32 @@ def rules(asset_pair):
 def keys():
     """address -> private key of ganache's deterministic accounts (for EIP-712 signing)."""
     return {acct.address: private_key_of(i) for i, acct in enumerate(accounts[:10])}
+
+
+# --- a funded market for settlement ---------------------------------------------------------
+
+MAX_UINT = 2**256 - 1
+
+
+@pytest.fixture(scope="module")
+def market(token, cash, exchange, agent, admin, alice, bob, carol, dave):
+    """alice and carol hold 1,000 ACME each; bob and dave hold 1,000,000 cash each; all approved."""
+    for seller in (alice, carol):
+        token.mint(seller, 1000 * 10**18, {"from": agent})
+        token.approve(exchange, MAX_UINT, {"from": seller})
+    for buyer in (bob, dave):
+        cash.mint(buyer, 1_000_000 * 10**6, {"from": admin})
+        cash.approve(exchange, MAX_UINT, {"from": buyer})
+    return token
+
+
+@pytest.fixture(scope="module")
+def sign(exchange, keys):
+    """sign(order) -> the trader's EIP-712 signature (eth_account, independent of the contract)."""
+    from helpers import sign_order
+
+    def _sign(o, signer=None):
+        key = keys[str(signer) if signer is not None else o["trader"]]
+        return sign_order(exchange, o, key)
+
+    return _sign
