@@ -13,7 +13,9 @@ from sqlmodel import Session, SQLModel, create_engine
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    # Aware UTC: the locked sqlmodel (0.0.50) maps `datetime` fields to UTCDateTime, which
+    # refuses naive values on insert and returns aware ones on read.
+    return datetime.now(UTC)
 
 
 def make_engine(database_url: str) -> Engine:
