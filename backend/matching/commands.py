@@ -7,7 +7,7 @@ the engine never reads a clock of its own.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from backend.matching.types import OrderType, RejectCode, Side, TimeInForce
 
@@ -69,8 +69,21 @@ class Invalid(NamedTuple):
 
 
 def is_int(value: object) -> bool:
-    """True for a genuine int (bool, float and Decimal are refused)."""
-    return isinstance(value, int) and not isinstance(value, bool)
+    """True for a plain int only: bool, float, Decimal and int subclasses are refused."""
+    return type(value) is int
+
+
+# Enum members hash and compare like their string values, so these also accept "buy".
+_SIDES = {s.value: s for s in Side}
+_TYPES = {t.value: t for t in OrderType}
+_TIFS = {t.value: t for t in TimeInForce}
+
+
+def _enum(table: dict[str, Any], value: object) -> Any:
+    try:
+        return table.get(value)  # type: ignore[call-overload]
+    except TypeError:  # unhashable
+        return None
 
 
 def validate_place(cmd: PlaceOrder) -> ValidOrder | Invalid:
@@ -80,11 +93,10 @@ def validate_place(cmd: PlaceOrder) -> ValidOrder | Invalid:
         return Invalid(RejectCode.INVALID_ORDER, "order_id must be a non-empty string")
     if not isinstance(cmd.owner, str) or not cmd.owner:
         return Invalid(RejectCode.INVALID_ORDER, "owner must be a non-empty string")
-    try:
-        side, otype, tif = Side(cmd.side), OrderType(cmd.type), TimeInForce(cmd.tif)
-    except ValueError as exc:
-        return Invalid(RejectCode.INVALID_ORDER, str(exc))
-    if not isinstance(cmd.post_only, bool):
+    side, otype, tif = _enum(_SIDES, cmd.side), _enum(_TYPES, cmd.type), _enum(_TIFS, cmd.tif)
+    if side is None or otype is None or tif is None:
+        return Invalid(RejectCode.INVALID_ORDER, f"bad side/type/tif: {cmd.side!r}/{cmd.type!r}/{cmd.tif!r}")
+    if type(cmd.post_only) is not bool:
         return Invalid(RejectCode.INVALID_ORDER, "post_only must be a bool")
     if not is_int(cmd.quantity) or cmd.quantity <= 0:
         return Invalid(RejectCode.INVALID_QUANTITY, f"quantity must be an int >= 1 lot, got {cmd.quantity!r}")

@@ -1,0 +1,79 @@
+"""Differential tests: MatchingEngine and the naive ReferenceEngine, fed the same
+random command streams, must emit the same events and end with the same book."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from backend.matching import (
+    BPS,
+    CancelReason,
+    Command,
+    MarketConfig,
+    MatchingEngine,
+    OrderCancelled,
+    OrderRejected,
+    ReferenceEngine,
+    RejectCode,
+    Side,
+)
+from backend.matching.halts import band_bounds, collar_bound, in_band, within_collar
+from tests.backend.matching.harness import Harness
+from tests.backend.matching.streams import command_streams, configs, seeded_stream
+
+
+def assert_same_behaviour(config: MarketConfig, commands: list[Command]) -> Counter[str]:
+    """Run both engines in lock step; return a tally of what the stream exercised."""
+    fast, slow = Harness(MatchingEngine, config), Harness(ReferenceEngine, config)
+    seen: Counter[str] = Counter()
+    for i, command in enumerate(commands):
+        events = fast.apply(command)
+        assert events == slow.apply(command), f"command #{i} {command}"
+        for e in events:
+            seen[type(e).__name__] += 1
+            if isinstance(e, OrderCancelled):
+                seen[f"cancel:{e.reason}"] += 1
+            elif isinstance(e, OrderRejected):
+                seen[f"reject:{e.code}"] += 1
+        assert fast.depth() == slow.depth()
+        assert fast.resting_orders() == slow.resting_orders()
+        assert (fast.halted, fast.trade_seq, fast.sequence, fast.now) == (
+            slow.halted, slow.trade_seq, slow.sequence, slow.now
+        )
+        assert fast.reference_price() == slow.reference_price()
+        later = (fast.now or 0) + config.reference_window_ns // 2 + 1
+        assert fast.reference_price(later) == slow.reference_price(later)
+    assert fast.state_hash() == slow.state_hash()
+    return seen
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(config=configs, commands=command_streams())
+def test_engines_agree_on_random_streams(config, commands):
+    assert_same_behaviour(config, commands)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_engines_agree_on_long_streams_that_exercise_every_outcome(seed):
+    config, commands = seeded_stream(seed, 1500)
+    seen = assert_same_behaviour(config, commands)
+    assert seen["Trade"] > 50 and seen["cancel:user"] > 10 and seen["MarketHalted"] > 5 and seen["MarketResumed"] > 5, seen
+    expected = {f"cancel:{r}" for r in CancelReason} | {f"reject:{c}" for c in RejectCode}
+    assert expected - {"reject:order.invalid", "reject:order.invalid_price"} <= set(seen), expected - set(seen)
+
+
+@given(
+    price=st.integers(1, 10**7),
+    base=st.integers(1, 10**7),
+    bps=st.integers(0, 3 * BPS),
+    side=st.sampled_from(Side),
+)
+def test_integer_bounds_agree_with_the_cross_multiplied_rules(price, base, bps, side):
+    low, high = band_bounds(base, bps)
+    assert (low <= price <= high) == in_band(price, base, bps)
+    bound = collar_bound(side, base, bps)
+    assert (price <= bound if side is Side.BUY else price >= bound) == within_collar(side, price, base, bps)
