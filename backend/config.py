@@ -37,6 +37,10 @@ class Settings(BaseModel):
     settlement_interval_ms: int = Field(default=300, ge=10)
     settlement_enabled: bool = True
     order_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
+    # A market whose required disclosures are missing or stale does not trade (DESIGN
+    # flow 2). Off only for local experiments; tests and the demo keep it on.
+    disclosure_policy_enforced: bool = True
+    document_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
 
     def check(self) -> None:
         """Refuse well-known development secrets outside development."""
@@ -59,6 +63,8 @@ _ENV = {
     "settlement_batch_size": "RWA_SETTLEMENT_BATCH_SIZE",
     "settlement_interval_ms": "RWA_SETTLEMENT_INTERVAL_MS",
     "settlement_enabled": "RWA_SETTLEMENT_ENABLED",
+    "disclosure_policy_enforced": "RWA_ENFORCE_DISCLOSURES",
+    "document_max_bytes": "RWA_DOCUMENT_MAX_BYTES",
 }
 
 

@@ -11,7 +11,19 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from backend.api import errors
-from backend.api.routes import account, assets, cash, chain, health, investors, markets, orders, trades
+from backend.api.limits import UploadSizeLimit
+from backend.api.routes import (
+    account,
+    assets,
+    cash,
+    chain,
+    documents,
+    health,
+    investors,
+    markets,
+    orders,
+    trades,
+)
 from backend.chain.client import Chain
 from backend.config import Settings, get_settings
 from backend.db import create_tables, make_engine
@@ -43,7 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.chain = Chain(settings)
     app.state.venue = Venue()
     errors.install(app)
-    for module in (health, chain, investors, assets, cash, orders, markets, trades, account):
+    app.add_middleware(UploadSizeLimit, max_document_bytes=settings.document_max_bytes)
+    for module in (health, chain, investors, assets, documents, cash, orders, markets, trades, account):
         app.include_router(module.router)
     app.include_router(markets.ws_router)
     if (WEB_DIR / "index.html").exists():

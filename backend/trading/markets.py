@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session, select
 
 from backend.assets.models import Asset
+from backend.disclosures.policies import halt_reason, missing_disclosures, utc_today
 from backend.money import fmt
 from backend.settlement.models import TradeRecord
 from backend.trading.sequencer import Venue
 
 
-def market_status(session: Session, venue: Venue, asset: Asset) -> str:
+def market_status(session: Session, venue: Venue, asset: Asset, *, enforce_disclosures: bool = True,
+                  today: date | None = None) -> str:
+    """`open` or `halted: <reason>`. One reason is shown: an engine halt (operator kill switch,
+    volatility band) first, because lifting it is the operator's action; then missing or stale
+    disclosures (the asset JSON lists those separately as `missing_disclosures`)."""
     halted = venue.market(session, asset.symbol).engine.halted
     if halted is None:
+        if enforce_disclosures:
+            missing = missing_disclosures(session, asset, today or utc_today())
+            if missing:
+                return f"halted: {halt_reason(missing)}"
         return "open"
     reason, until_ts = halted
     if reason == "volatility" and until_ts:

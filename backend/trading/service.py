@@ -20,6 +20,7 @@ from backend.chain.client import Chain
 from backend.compliance.codes import restriction_error
 from backend.compliance.models import Investor
 from backend.db import utcnow
+from backend.disclosures.policies import check_tradeable, utc_today
 from backend.errors import Conflict, DomainError, InvalidInput, NotFound
 from backend.matching import (
     CancelOrder,
@@ -120,6 +121,10 @@ def place_order(session: Session, chain: Chain, venue: Venue, investor: Investor
         if existing is not None:
             return existing, False
     prep = prepare(session, chain, investor, req)
+    # Flow 2: a market whose required disclosures are missing or stale does not trade.
+    # Checked before the engine sees the order; cancels stay allowed (see cancel_order).
+    check_tradeable(session, prep.asset, today=utc_today(),
+                    enforced=chain.settings.disclosure_policy_enforced)
     _check_investor(investor)
     signature = req.signature or _node_signature(chain, investor, prep.typed)
     if recover_signer(prep.typed, signature) != investor.wallet:

@@ -5,10 +5,12 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import Field
 
-from backend.api.deps import AdminDep, ChainDep, IssuerDep, SessionDep, VenueDep
+from backend.api.deps import AdminDep, ChainDep, IssuerDep, SessionDep, SettingsDep, VenueDep
+from backend.api.routes.documents import current_documents_public
 from backend.api.schemas import ERRORS, PositiveDecimal, Strict, TxResult
 from backend.assets import service
 from backend.assets.models import Asset
+from backend.disclosures.policies import missing_disclosures, required_types, utc_today
 from backend.trading.markets import market_status
 
 router = APIRouter(prefix="/v1/assets", tags=["assets"], responses=ERRORS)
@@ -30,34 +32,42 @@ class IssueRequest(Strict):
     quantity: PositiveDecimal
 
 
-def asset_public(session: Any, venue: Any, asset: Asset) -> dict[str, Any]:
+def asset_public(session: Any, venue: Any, asset: Asset, *, enforce_disclosures: bool) -> dict[str, Any]:
+    today = utc_today()
     return {
         "symbol": asset.symbol, "name": asset.name, "kind": asset.kind,
         "token_address": asset.token_address, "rules_address": asset.rules_address,
         "tick_size": asset.tick_size, "lot_size": asset.lot_size, "total_supply": asset.total_supply,
         "issuer_wallet": asset.issuer_wallet, "details": asset.details,
-        "rules": None, "documents": [],
-        "market_status": market_status(session, venue, asset),
+        "rules": None,
+        # The current version of each document type; every version: GET .../documents.
+        "documents": current_documents_public(session, asset, today),
+        "required_disclosures": required_types(asset.kind),
+        "missing_disclosures": missing_disclosures(session, asset, today),
+        "market_status": market_status(session, venue, asset, enforce_disclosures=enforce_disclosures,
+                                       today=today),
         "tx_hash": asset.tx_hash,
     }
 
 
 @router.post("", status_code=201)
 def create_asset(body: AssetCreate, session: SessionDep, chain: ChainDep, venue: VenueDep,
-                 _: AdminDep) -> dict[str, Any]:
+                 settings: SettingsDep, _: AdminDep) -> dict[str, Any]:
     """Deploy the asset's token and rule set through the factory and list its market."""
     asset = service.create_asset(session, chain, **body.model_dump())
-    return asset_public(session, venue, asset)
+    return asset_public(session, venue, asset, enforce_disclosures=settings.disclosure_policy_enforced)
 
 
 @router.get("")
-def list_assets(session: SessionDep, venue: VenueDep) -> list[dict[str, Any]]:
-    return [asset_public(session, venue, a) for a in service.list_assets(session)]
+def list_assets(session: SessionDep, venue: VenueDep, settings: SettingsDep) -> list[dict[str, Any]]:
+    return [asset_public(session, venue, a, enforce_disclosures=settings.disclosure_policy_enforced)
+            for a in service.list_assets(session)]
 
 
 @router.get("/{symbol}")
-def read_asset(symbol: str, session: SessionDep, venue: VenueDep) -> dict[str, Any]:
-    return asset_public(session, venue, service.get_asset(session, symbol))
+def read_asset(symbol: str, session: SessionDep, venue: VenueDep, settings: SettingsDep) -> dict[str, Any]:
+    return asset_public(session, venue, service.get_asset(session, symbol),
+                        enforce_disclosures=settings.disclosure_policy_enforced)
 
 
 @router.post("/{symbol}/issue")

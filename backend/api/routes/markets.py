@@ -6,7 +6,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from sqlmodel import Session
 
-from backend.api.deps import AdminDep, SessionDep, VenueDep
+from backend.api.deps import AdminDep, SessionDep, SettingsDep, VenueDep
 from backend.api.schemas import ERRORS
 from backend.assets.service import get_asset
 from backend.errors import DomainError
@@ -37,18 +37,22 @@ def candles(symbol: str, session: SessionDep, interval: Literal["1m", "5m", "15m
 
 
 @router.post("/{symbol}/halt")
-def halt(symbol: str, session: SessionDep, venue: VenueDep, _: AdminDep) -> dict[str, Any]:
+def halt(symbol: str, session: SessionDep, venue: VenueDep, settings: SettingsDep,
+         _: AdminDep) -> dict[str, Any]:
     """Kill switch: stop matching in this market. Cancels keep working."""
     asset = get_asset(session, symbol)
     service.halt_market(session, venue, asset)
-    return {"symbol": asset.symbol, "market_status": markets.market_status(session, venue, asset)}
+    return {"symbol": asset.symbol, "market_status": markets.market_status(
+        session, venue, asset, enforce_disclosures=settings.disclosure_policy_enforced)}
 
 
 @router.post("/{symbol}/resume")
-def resume(symbol: str, session: SessionDep, venue: VenueDep, _: AdminDep) -> dict[str, Any]:
+def resume(symbol: str, session: SessionDep, venue: VenueDep, settings: SettingsDep,
+           _: AdminDep) -> dict[str, Any]:
     asset = get_asset(session, symbol)
     service.resume_market(session, venue, asset)
-    return {"symbol": asset.symbol, "market_status": markets.market_status(session, venue, asset)}
+    return {"symbol": asset.symbol, "market_status": markets.market_status(
+        session, venue, asset, enforce_disclosures=settings.disclosure_policy_enforced)}
 
 
 @ws_router.websocket("/markets/{symbol}")
@@ -69,7 +73,8 @@ async def market_feed(websocket: WebSocket, symbol: str) -> None:
         sub = venue.feed.subscribe(asset.symbol)
         try:
             snapshot = markets.book(session, venue, asset, 100)
-            snapshot.update(type="snapshot", market_status=markets.market_status(session, venue, asset),
+            snapshot.update(type="snapshot", market_status=markets.market_status(
+                session, venue, asset, enforce_disclosures=app.state.settings.disclosure_policy_enforced),
                             trades=markets.recent_trades(session, asset, 50))
         except Exception:
             venue.feed.unsubscribe(sub)

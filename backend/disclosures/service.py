@@ -1,0 +1,307 @@
+"""Disclosure services: file a document (store -> row -> anchor on chain), list, verify.
+
+On chain each doc type is one ERC-1643 entry of the asset's token: name = the doc type
+as bytes32, uri = rwa://documents/<id>, hash = the SHA-256 of the bytes. A new version
+of a type overwrites the entry, so the chain always names the current version and an
+older one verifies as "superseded" (matches false).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from backend.assets.models import Asset
+from backend.assets.service import get_asset, token_contract
+from backend.auth.service import Principal
+from backend.chain.client import Chain
+from backend.db import utcnow
+from backend.disclosures.models import DOC_TYPES, Document
+from backend.disclosures.policies import current_by_type
+from backend.disclosures.store import ContentStore, sha256_hex
+from backend.errors import ChainRejected, DomainError, Forbidden, InvalidInput, NotFound
+
+URI_PREFIX = "rwa://documents/"
+CONTENT_TYPE = re.compile(r"^[\w.+-]+/[\w.+-]+$")
+# One upload at a time sends its setDocument: the chain then sees versions in the order
+# the database numbered them (the nonce lock alone would not keep v2 before v3).
+_anchor_lock = threading.Lock()
+
+
+# --- validation (pure) ---------------------------------------------------------------
+def _invalid(field: str, message: str) -> InvalidInput:
+    return InvalidInput("validation.invalid", message, details=[{"field": field, "problem": message}])
+
+
+def validate_doc_type(doc_type: str) -> str:
+    value = (doc_type or "").strip()
+    if value not in DOC_TYPES:
+        raise _invalid("doc_type", f"doc_type must be one of {', '.join(DOC_TYPES)}")
+    return value
+
+
+def parse_date(value: str | None, field: str) -> date | None:
+    """A YYYY-MM-DD form value (empty or absent: None)."""
+    if value is None or not value.strip():
+        return None
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+            raise ValueError
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise _invalid(field, f"{field} must be a date YYYY-MM-DD, got {value!r}") from None
+
+
+def check_dates(effective_date: date, effective_until: date | None, today: date) -> None:
+    # A future effective date would stretch a report's freshness window: refuse it.
+    if effective_date > today:
+        raise _invalid("effective_date", "effective_date cannot be in the future")
+    if effective_until is not None and effective_until < today:
+        raise _invalid("effective_until", "effective_until has already passed")
+    if effective_until is not None and effective_until < effective_date:
+        raise _invalid("effective_until", "effective_until is before effective_date")
+
+
+def check_content(data: bytes, max_bytes: int) -> None:
+    if not data:
+        raise _invalid("file", "the file is empty")
+    if len(data) > max_bytes:
+        raise DomainError("request.too_large", f"a document may be at most {max_bytes} bytes", status=413)
+
+
+def clean_title(title: str) -> str:
+    value = " ".join((title or "").split())
+    if not value or len(value) > 200:
+        raise _invalid("title", "title must be 1-200 characters")
+    return value
+
+
+def clean_filename(filename: str | None) -> str:
+    # Keep the base name only, printable, so it is safe in a Content-Disposition header.
+    base = re.split(r"[\\/]", filename or "")[-1]
+    base = "".join(ch for ch in base if ch.isprintable() and ch not in '"').strip()
+    return base[:255] or "document"
+
+
+def clean_content_type(content_type: str | None) -> str:
+    value = (content_type or "").split(";")[0].strip().lower()
+    return value if CONTENT_TYPE.match(value) else "application/octet-stream"
+
+
+def authorize_upload(principal: Principal, asset: Asset) -> None:
+    """Admins file for any asset; an issuer key only for assets of its own issuer wallet."""
+    if principal.role == "admin":
+        return
+    if (principal.role == "issuer" and principal.issuer_wallet
+            and principal.issuer_wallet.lower() == asset.issuer_wallet.lower()):
+        return
+    raise Forbidden("auth.forbidden", f"this key may not file documents for {asset.symbol}")
+
+
+def doc_name(doc_type: str) -> bytes:
+    """The ERC-1643 name: the doc type's ASCII, right-padded with zeros to 32 bytes."""
+    raw = doc_type.encode("ascii")
+    assert len(raw) <= 32, doc_type
+    return raw.ljust(32, b"\0")
+
+
+def document_id_from_uri(uri: str) -> int | None:
+    tail = uri[len(URI_PREFIX):] if uri.startswith(URI_PREFIX) else ""
+    return int(tail) if tail.isdigit() else None
+
+
+# --- upload --------------------------------------------------------------------------
+def upload(session: Session, chain: Chain, store: ContentStore, *, asset: Asset, principal: Principal,
+           doc_type: str, title: str, data: bytes, filename: str | None, content_type: str | None,
+           effective_date: date | None, effective_until: date | None, today: date,
+           max_bytes: int) -> Document:
+    """Store the bytes, record the next version and anchor it on the asset's token.
+
+    Returns the row; its anchor_status is "pending" (with tx_hash) when the chain did not
+    confirm in time - refresh_anchor settles it later.
+    """
+    authorize_upload(principal, asset)
+    doc_type = validate_doc_type(doc_type)
+    title = clean_title(title)
+    check_content(data, max_bytes)
+    effective_date = effective_date or today
+    check_dates(effective_date, effective_until, today)
+    digest = store.put(data)
+    uploaded_by = "admin" if principal.role == "admin" else f"{principal.role}:{principal.key_id}"
+    with _anchor_lock:
+        doc = _insert_version(session, Document(
+            symbol=asset.symbol, doc_type=doc_type, title=title, version=0, sha256=digest, size=len(data),
+            content_type=clean_content_type(content_type), filename=clean_filename(filename),
+            effective_date=effective_date, effective_until=effective_until, uploaded_by=uploaded_by))
+        tx_hash = _send_anchor(session, chain, asset, doc)
+    try:
+        chain.wait(tx_hash)
+    except ChainRejected:
+        _forget(session, doc)  # mined but reverted: nothing on chain names this version
+        raise
+    except DomainError:
+        return doc  # not confirmed in time: stays pending with its tx_hash
+    _mark_anchored(session, doc)
+    return doc
+
+
+def _insert_version(session: Session, doc: Document) -> Document:
+    for attempt in range(3):
+        latest = session.exec(select(func.max(Document.version)).where(
+            Document.symbol == doc.symbol, Document.doc_type == doc.doc_type)).one()
+        doc.version = (latest or 0) + 1
+        session.add(doc)
+        try:
+            session.commit()
+        except IntegrityError:  # another process numbered the same version first
+            session.rollback()
+            if attempt == 2:
+                raise
+            continue
+        doc.uri = f"{URI_PREFIX}{doc.id}"
+        session.add(doc)
+        session.commit()
+        return doc
+    raise AssertionError("unreachable")
+
+
+def _send_anchor(session: Session, chain: Chain, asset: Asset, doc: Document) -> Any:
+    fn = token_contract(chain, asset).functions.setDocument(doc_name(doc.doc_type), doc.uri,
+                                                             bytes.fromhex(doc.sha256))
+    try:
+        sent = chain.transact(fn, wait=False)
+    except DomainError:
+        _forget(session, doc)  # nothing reached the chain: free the version number again
+        raise
+    doc.tx_hash = sent["transactionHash"].to_0x_hex()
+    session.add(doc)
+    session.commit()
+    return sent["transactionHash"]
+
+
+def _forget(session: Session, doc: Document) -> None:
+    # The stored bytes stay: content-addressed files are shared and harmless.
+    session.delete(doc)
+    session.commit()
+
+
+def _mark_anchored(session: Session, doc: Document) -> None:
+    doc.anchor_status, doc.anchored_at = "anchored", utcnow()
+    session.add(doc)
+    session.commit()
+
+
+def refresh_anchor(session: Session, chain: Chain, doc: Document) -> Document:
+    """Settle a pending row from the chain (chain wins): mined -> anchored, reverted -> gone."""
+    if doc.anchor_status != "pending":
+        return doc
+    receipt = chain.receipt_or_none(doc.tx_hash) if doc.tx_hash else None
+    if receipt is not None:
+        if receipt["status"] == 1:
+            _mark_anchored(session, doc)
+        else:
+            _forget(session, doc)
+        return doc
+    asset = get_asset(session, doc.symbol)
+    uri, _hash, _modified = chain.call(token_contract(chain, asset).functions.getDocument(
+        doc_name(doc.doc_type)))
+    if uri == doc.uri:
+        _mark_anchored(session, doc)
+    return doc
+
+
+# --- reading -------------------------------------------------------------------------
+def get_document(session: Session, document_id: int) -> Document:
+    doc = session.get(Document, document_id)
+    if doc is None:
+        raise NotFound("document.not_found", f"no document {document_id}")
+    return doc
+
+
+def list_documents(session: Session, chain: Chain | None, symbol: str, *,
+                   current_only: bool = False) -> list[tuple[Document, str]]:
+    """(document, status) with status current/superseded/pending.
+
+    Order: the current version of each type first, newest upload first; then every other
+    version (superseded or pending), newest first.
+    """
+    rows = list(session.exec(select(Document).where(Document.symbol == symbol)))
+    if chain is not None:
+        for doc in [d for d in rows if d.anchor_status == "pending"]:
+            try:
+                refresh_anchor(session, chain, doc)
+            except DomainError:
+                pass  # chain unreachable: list what we know, still pending
+        rows = list(session.exec(select(Document).where(Document.symbol == symbol)))
+    current_ids = {d.id for d in current_by_type(rows).values()}
+
+    def newest_first(docs: list[Document]) -> list[Document]:
+        return sorted(docs, key=lambda d: (d.created_at, d.id or 0), reverse=True)
+
+    current = [(d, "current") for d in newest_first([d for d in rows if d.id in current_ids])]
+    if current_only:
+        return current
+    others = [(d, "pending" if d.anchor_status == "pending" else "superseded")
+              for d in newest_first([d for d in rows if d.id not in current_ids])]
+    return current + others
+
+
+def read_content(store: ContentStore, doc: Document) -> bytes:
+    """The exact uploaded bytes; refuses bytes that no longer hash to the filed digest."""
+    try:
+        data = store.read(doc.sha256)
+    except FileNotFoundError:
+        raise DomainError("document.content_missing", f"the bytes of document {doc.id} are missing "
+                          "from the store", status=500) from None
+    if sha256_hex(data) != doc.sha256:
+        raise DomainError("document.corrupt", f"the stored bytes of document {doc.id} do not match its "
+                          "filed hash; see /verify", status=500)
+    return data
+
+
+def verify(session: Session, chain: Chain, store: ContentStore, *, doc: Document) -> dict[str, Any]:
+    """Recompute the stored bytes' hash and compare with the token's entry for the type.
+
+    matches is true only when the bytes on disk hash to the on-chain hash AND the chain's
+    entry names this very document (its uri). An older version reports "superseded" with
+    the current version's on-chain hash and id.
+    """
+    refresh_anchor(session, chain, doc)
+    asset = get_asset(session, doc.symbol)
+    actual = store.digest_on_disk(doc.sha256)
+    uri, onchain, modified = chain.call(token_contract(chain, asset).functions.getDocument(
+        doc_name(doc.doc_type)))
+    onchain_hex = bytes(onchain).hex() if uri else None
+    if not uri:
+        status = "not_anchored"
+    elif uri == doc.uri:
+        status = "current"
+    else:
+        status = "superseded"
+    matches = status == "current" and actual is not None and actual == onchain_hex
+    if actual is None:
+        reason = "the stored bytes are missing"
+    elif status == "not_anchored":
+        reason = "the token has no document of this type"
+    elif status == "superseded":
+        reason = "a newer version of this document type is anchored on chain"
+    elif not matches:
+        reason = "the stored bytes do not hash to the on-chain hash"
+    else:
+        reason = "the stored bytes hash to the on-chain hash of the current version"
+    return {
+        "id": doc.id, "symbol": doc.symbol, "doc_type": doc.doc_type, "version": doc.version,
+        "sha256": actual, "recorded_sha256": doc.sha256, "onchain_hash": onchain_hex,
+        "onchain_uri": uri or None,
+        "onchain_last_modified": (datetime.fromtimestamp(int(modified), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                                  if uri else None),
+        "status": status,
+        "superseded_by": document_id_from_uri(uri) if status == "superseded" else None,
+        "token_address": asset.token_address, "matches": matches, "reason": reason,
+    }
