@@ -12,7 +12,7 @@ import {IRevenueDistributor} from "../interfaces/IRevenueDistributor.sol";
 /// @notice Pays asset holders their pro-rata share of deposited revenue (oil royalties, harvest
 ///         revenue, dividends) in cash, with cumulative revenue-per-token accounting: no snapshots
 ///         and no loops over holders.
-/// @dev Per asset, `revenuePerToken` grows by amount * 2^128 / totalSupply on each deposit. Each
+/// @dev Per asset, `revenuePerToken` grows by amount * 1e36 / totalSupply on each deposit. Each
 ///      holder keeps a checkpoint (the index it was last settled at) and its accrued cash; the
 ///      asset token calls `beforeBalanceChange(from, to)` before every balance change, so a
 ///      holder's accrual always uses the balance it held over the period. Both steps round down,
@@ -23,11 +23,13 @@ contract RevenueDistributor is AccessControl, ReentrancyGuard, IRevenueDistribut
     bytes32 public constant DEPOSITOR_ROLE = keccak256("DEPOSITOR_ROLE");
     bytes32 public constant ASSET_REGISTRAR_ROLE = keccak256("ASSET_REGISTRAR_ROLE");
 
-    uint256 private constant _MAGNITUDE = 2 ** 128;
+    /// @dev Decimal magnification: with 18-decimal supplies in whole or decimal-fraction token
+    ///      amounts, amount * 1e36 / supply is exact, so round shares pay out exactly.
+    uint256 private constant _MAGNITUDE = 1e36;
 
     struct AssetState {
         bool registered;
-        uint256 revenuePerToken; // magnified by 2^128
+        uint256 revenuePerToken; // magnified by 1e36
         uint256 deposited;
         uint256 claimed;
     }
