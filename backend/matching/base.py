@@ -88,9 +88,7 @@ class EngineBase(ABC):
         if isinstance(valid, Invalid):
             events.append(OrderRejected(cmd.order_id, valid.code, valid.message))
         elif cmd.order_id in self._accepted_ids:
-            events.append(
-                OrderRejected(cmd.order_id, RejectCode.DUPLICATE_ORDER_ID, "order_id already used")
-            )
+            events.append(OrderRejected(cmd.order_id, RejectCode.DUPLICATE_ORDER_ID, "order_id already used"))
         elif self._halt is not None:
             reason, until = self._halt
             when = "until resumed" if until is None else f"until ts {until}"
@@ -106,7 +104,9 @@ class EngineBase(ABC):
         remaining = self._cancel(cmd.order_id, cmd.owner) if isinstance(cmd.order_id, str) else None
         if remaining is None:
             events.append(
-                OrderRejected(cmd.order_id, RejectCode.ORDER_NOT_FOUND, "no open order with this id and owner")
+                OrderRejected(
+                    cmd.order_id, RejectCode.ORDER_NOT_FOUND, "no open order with this id and owner"
+                )
             )
         else:
             events.append(OrderCancelled(cmd.order_id, remaining, CancelReason.USER))

@@ -26,7 +26,15 @@ class BookOrder:
     __slots__ = ("order_id", "owner", "price", "quantity", "remaining", "seq", "side", "ts")
 
     def __init__(
-        self, order_id: str, owner: str, side: Side, price: int, quantity: int, remaining: int, seq: int, ts: int
+        self,
+        order_id: str,
+        owner: str,
+        side: Side,
+        price: int,
+        quantity: int,
+        remaining: int,
+        seq: int,
+        ts: int,
     ) -> None:
         self.order_id = order_id
         self.owner = owner

@@ -83,11 +83,15 @@ class MatchingEngine(EngineBase):
         if cmd.post_only:
             best = opp.best_key()
             if best is not None and best <= worst:  # type: ignore[operator]
-                events.append(OrderRejected(cmd.order_id, RejectCode.WOULD_CROSS, "post-only order would trade"))
+                events.append(
+                    OrderRejected(cmd.order_id, RejectCode.WOULD_CROSS, "post-only order would trade")
+                )
                 return
         if tif is TimeInForce.FOK and not self._fok_fillable(opp, cmd.owner, cmd.quantity, worst, band):
             events.append(
-                OrderRejected(cmd.order_id, RejectCode.FOK_UNFILLED, "quantity not immediately fillable in full")
+                OrderRejected(
+                    cmd.order_id, RejectCode.FOK_UNFILLED, "quantity not immediately fillable in full"
+                )
             )
             return
 
@@ -178,7 +182,9 @@ class MatchingEngine(EngineBase):
                 fill = available if available < remaining else remaining
                 self._trade_seq += 1
                 events.append(
-                    Trade(self._trade_seq, maker.order_id, taker_id, maker.owner, owner, side, price, fill, now)
+                    Trade(
+                        self._trade_seq, maker.order_id, taker_id, maker.owner, owner, side, price, fill, now
+                    )
                 )
                 window.append((now, price))
                 self._window_sum += price

@@ -92,7 +92,9 @@ class ReferenceEngine(EngineBase):
                 fillable += o.remaining
             if fillable < cmd.quantity:
                 events.append(
-                    OrderRejected(cmd.order_id, RejectCode.FOK_UNFILLED, "quantity not immediately fillable in full")
+                    OrderRejected(
+                        cmd.order_id, RejectCode.FOK_UNFILLED, "quantity not immediately fillable in full"
+                    )
                 )
                 return
 
@@ -141,7 +143,9 @@ class ReferenceEngine(EngineBase):
             events.append(OrderCancelled(cmd.order_id, remaining, CancelReason.IOC))
         else:
             assert tif is TimeInForce.GTC and cmd.price is not None
-            self._orders.append(_Order(cmd.order_id, cmd.owner, side, cmd.price, cmd.quantity, remaining, seq, now))
+            self._orders.append(
+                _Order(cmd.order_id, cmd.owner, side, cmd.price, cmd.quantity, remaining, seq, now)
+            )
             events.append(OrderRested(cmd.order_id, remaining))
 
     # -------------------------------------------------------------- cancelling

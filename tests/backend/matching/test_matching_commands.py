@@ -125,7 +125,8 @@ def test_malformed_orders_are_rejected_and_change_nothing(ex, command, code):
 
 def test_enum_fields_may_be_given_as_their_string_values(ex):
     events = ex.apply(PlaceOrder("o", "bob", "buy", "limit", 100, 5, "IOC"))  # type: ignore[arg-type]
-    assert events[0] == OrderAccepted("o", "bob", Side.BUY, OrderType.LIMIT, 100, 5, TimeInForce.IOC, False, 0)
+    accepted = OrderAccepted("o", "bob", Side.BUY, OrderType.LIMIT, 100, 5, TimeInForce.IOC, False, 0)
+    assert events[0] == accepted
     assert events[0].side is Side.BUY and events[0].tif is TimeInForce.IOC
 
 

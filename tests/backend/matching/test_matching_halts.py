@@ -18,7 +18,6 @@ from backend.matching import (
     Resume,
     Side,
     TimeInForce,
-    Trade,
 )
 from tests.backend.matching.harness import SECOND, buy, fills, market, of, rejected, sell
 
@@ -157,9 +156,8 @@ def test_while_halted_orders_are_rejected_with_the_reason_but_cancels_work(ex):
     trade_at(ex, 100)
     ex.apply(buy("b1", 111, 1))  # halts until HALT
     rejection = rejected(ex.apply(buy("b2", 90, 1, ts=HALT - 1)))
-    assert (rejection.code, rejection.halt_reason, rejection.until_ts) == (
-        RejectCode.MARKET_HALTED, "volatility", HALT
-    )
+    assert rejection.code is RejectCode.MARKET_HALTED
+    assert (rejection.halt_reason, rejection.until_ts) == ("volatility", HALT)
     assert ex.apply(CancelOrder("s1", "carol")) == [OrderCancelled("s1", 2, "user")]
     assert ex.apply(CancelAll("carol")) == [OrderCancelled("s2", 2, "cancel_all")]
 
@@ -191,7 +189,8 @@ def test_operator_halt_lasts_until_resume(ex):
     trade_at(ex, 100)
     assert ex.apply(Halt("operator", ts=SECOND)) == [MarketHalted("operator", None, SECOND)]
     rejection = rejected(ex.apply(buy("b1", 100, 1, ts=10**6 * SECOND)))
-    assert (rejection.code, rejection.halt_reason, rejection.until_ts) == (RejectCode.MARKET_HALTED, "operator", None)
+    assert rejection.code is RejectCode.MARKET_HALTED
+    assert (rejection.halt_reason, rejection.until_ts) == ("operator", None)
     assert ex.apply(Resume(ts=10**6 * SECOND)) == [MarketResumed(10**6 * SECOND)]
     assert ex.apply(Resume(ts=10**6 * SECOND)) == []  # not halted: nothing to do
     assert ex.reference_price() == 100  # an operator pause keeps the reference

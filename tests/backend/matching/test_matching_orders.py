@@ -3,18 +3,12 @@ market collar, post-only, self-trade prevention, cancels, ids and bad input."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 
 from backend.matching import (
-    CancelAll,
-    CancelOrder,
-    MarketConfig,
     OrderAccepted,
     OrderCancelled,
     OrderDone,
-    OrderRejected,
     OrderRested,
     OrderType,
     PlaceOrder,
