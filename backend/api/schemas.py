@@ -30,7 +30,9 @@ def _decimal(value: Any) -> Decimal:
     return number
 
 
-PositiveDecimal = Annotated[Decimal, BeforeValidator(_decimal), PlainSerializer(fmt, return_type=str)]
+PositiveDecimal = Annotated[Decimal, BeforeValidator(_decimal),
+                           # JSON only: services receive Decimals from model_dump(), clients strings.
+                           PlainSerializer(fmt, return_type=str, when_used="json")]
 
 
 class Strict(BaseModel):
