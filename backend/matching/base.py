@@ -71,8 +71,11 @@ class EngineBase(ABC):
         ts = command.ts
         if not is_int(ts):
             raise TypeError(f"command ts must be an int (ns), got {ts!r}")
-        if isinstance(command, Halt) and command.until_ts is not None and not is_int(command.until_ts):
-            raise TypeError(f"Halt.until_ts must be an int or None, got {command.until_ts!r}")
+        if isinstance(command, Halt):
+            if not isinstance(command.reason, str):
+                raise TypeError(f"Halt.reason must be a str, got {command.reason!r}")
+            if command.until_ts is not None and not is_int(command.until_ts):
+                raise TypeError(f"Halt.until_ts must be an int or None, got {command.until_ts!r}")
         now = ts if self._now is None or ts > self._now else self._now
         self._now = now
         self._sequence += 1
@@ -112,6 +115,8 @@ class EngineBase(ABC):
             events.append(OrderCancelled(cmd.order_id, remaining, CancelReason.USER))
 
     def _on_cancel_all(self, cmd: CancelAll, now: int, events: list[Event]) -> None:
+        if not isinstance(cmd.owner, str):
+            return
         for order_id, remaining in self._cancel_all(cmd.owner):
             events.append(OrderCancelled(order_id, remaining, CancelReason.CANCEL_ALL))
 
@@ -256,9 +261,15 @@ class EngineBase(ABC):
     def open_orders(self, owner: str) -> list[RestingOrder]:
         """owner's resting orders in acceptance order."""
 
-    @abstractmethod
     def depth(self, n: int | None = None) -> Depth:
-        """(bids, asks) as [(price, total quantity)] per level, best first; n levels."""
+        """(bids, asks) as [(price, total quantity)] per level, best first; at most n
+        levels a side (None: all)."""
+        if n is not None and (not is_int(n) or n < 0):
+            raise ValueError(f"depth n must be None or an int >= 0, got {n!r}")
+        return self._depth(n)
+
+    @abstractmethod
+    def _depth(self, n: int | None) -> Depth: ...
 
     @abstractmethod
     def best_bid(self) -> int | None: ...

@@ -22,7 +22,17 @@ Matching rules (ReferenceEngine implements the same rules naively):
   Before a trade outside the band the engine halts the market (MarketHalted
   "volatility", until ts + halt_ns) and cancels the taker's remainder ("halted"),
   whatever its type or tif; the taker's earlier trades stand and the book keeps its
-  resting orders. No trade ever prints outside the band.
+  resting orders. No trade ever prints outside the band. (A GTC remainder could only
+  rest if it did not cross, and at that moment it always crosses: hence "cancel".)
+* Reference price: floor average of the trade prices whose ts is within the last
+  reference_window_ns (ts > now - window); with none in the window, the last trade
+  price; before the first trade, none (no band). When a volatility halt ends the
+  reference is cleared, like a LULD reopening: the first trade after the pause (still
+  bounded by limit prices and the market collar) sets the new reference. An operator
+  halt keeps the reference.
+* Time: ``now = max(previous now, command.ts)``; events carry ``now``. A halt with an
+  end ends at the first command with ts >= until_ts (MarketResumed comes first in
+  that command's events).
 """
 
 from __future__ import annotations
@@ -255,7 +265,7 @@ class MatchingEngine(EngineBase):
     def open_orders(self, owner: str) -> list[RestingOrder]:
         return [o.snapshot() for o in self._book.by_owner.get(owner, {}).values()]
 
-    def depth(self, n: int | None = None) -> Depth:
+    def _depth(self, n: int | None) -> Depth:
         return self._book.bids.depth(n), self._book.asks.depth(n)
 
     def best_bid(self) -> int | None:

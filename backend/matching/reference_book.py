@@ -190,7 +190,7 @@ class ReferenceEngine(EngineBase):
     def open_orders(self, owner: str) -> list[RestingOrder]:
         return [o.snapshot() for o in self._orders if o.owner == owner]
 
-    def depth(self, n: int | None = None) -> Depth:
+    def _depth(self, n: int | None) -> Depth:
         def levels(side: Side) -> list[tuple[int, int]]:
             totals: dict[int, int] = {}
             for o in self._side(side):

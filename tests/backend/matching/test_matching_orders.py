@@ -75,6 +75,12 @@ def test_non_crossing_orders_rest_and_depth_aggregates_levels(ex):
     assert (ex.best_bid(), ex.best_ask()) == (99, 101)
 
 
+@pytest.mark.parametrize("n", [-1, "2"])
+def test_depth_refuses_a_bad_level_count(ex, n):
+    with pytest.raises(ValueError):
+        ex.depth(n)
+
+
 def test_empty_book_has_no_best_prices(ex):
     assert (ex.best_bid(), ex.best_ask(), ex.depth()) == (None, None, ([], []))
 
