@@ -17,12 +17,16 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 from web3 import Web3
 
 from backend.api.app import create_app
+from backend.auth.service import issue_key
 from backend.chain import local_node
 from backend.config import Settings
+from backend.demo.documents import sample_document
 from backend.demo.wallet import Wallet
+from backend.disclosures.policies import required_types
 
 # Parallel runs (several developers' sessions on one machine) pick different ports.
 TEST_PORT = int(os.environ.get("RWA_TEST_CHAIN_PORT", "8565"))
@@ -64,9 +68,10 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
 @pytest.fixture(scope="session")
 def settings(node: Node, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     tmp = tmp_path_factory.mktemp("service")
+    # The disclosure policy stays enforced: make_asset files each kind's required documents.
     return Settings(database_url=f"sqlite:///{tmp / 'rwa.db'}", rpc_url=node.rpc_url, admin_key=ADMIN_KEY,
                     deployment_file=node.deployment_file, storage_dir=tmp / "documents",
-                    settlement_interval_ms=50)
+                    settlement_interval_ms=50, disclosure_policy_enforced=True)
 
 
 @pytest.fixture(scope="session")
@@ -113,15 +118,51 @@ def make_investor(client: TestClient, admin: dict, new_wallet: Callable[[], Wall
     return make
 
 
+def upload_document(client: TestClient, headers: dict, symbol: str, doc_type: str, *,
+                    data: bytes | None = None, **form: str) -> dict:
+    """File one document (a generated PDF unless `data` is given); returns the 201 body."""
+    title, generated = sample_document(doc_type, symbol, date.today())
+    response = client.post(f"/v1/assets/{symbol}/documents", headers=headers,
+                           files={"file": (f"{doc_type}.pdf", generated if data is None else data,
+                                           "application/pdf")},
+                           data={"doc_type": doc_type, "title": title, **form})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def upload_required_documents(client: TestClient, admin: dict, symbol: str, kind: str) -> list[dict]:
+    """File every document the kind's disclosure policy requires, so its market opens."""
+    return [upload_document(client, admin, symbol, doc_type) for doc_type in required_types(kind)]
+
+
 @pytest.fixture
 def make_asset(client: TestClient, admin: dict, new_wallet: Callable[[], Wallet]) -> Callable[..., dict]:
-    def make(kind: str = "equity", tick_size: str = "0.01", lot_size: str = "1") -> dict:
+    def make(kind: str = "equity", tick_size: str = "0.01", lot_size: str = "1", *,
+             documents: bool = True, issuer_wallet: str | None = None) -> dict:
         symbol = "T" + secrets.token_hex(3).upper()
         response = client.post("/v1/assets", headers=admin, json={
             "symbol": symbol, "name": f"Test asset {symbol}", "kind": kind, "total_supply": "1000000",
-            "tick_size": tick_size, "lot_size": lot_size, "issuer_wallet": new_wallet().address})
+            "tick_size": tick_size, "lot_size": lot_size,
+            "issuer_wallet": issuer_wallet or new_wallet().address})
         assert response.status_code == 201, response.text
-        return response.json()
+        if not documents:
+            return response.json()
+        upload_required_documents(client, admin, symbol, kind)
+        asset = client.get(f"/v1/assets/{symbol}").json()
+        assert asset["market_status"] == "open", asset
+        return asset
+
+    return make
+
+
+@pytest.fixture
+def issuer_key(client: TestClient) -> Callable[[str], dict[str, str]]:
+    """Headers of a new issuer API key for `wallet` (no endpoint issues these yet)."""
+    def make(wallet: str) -> dict[str, str]:
+        with Session(client.app.state.db) as session:
+            key = issue_key(session, role="issuer", issuer_wallet=wallet, label=f"issuer {wallet[:8]}")
+            session.commit()
+        return {"X-API-Key": key}
 
     return make
 
