@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from backend.chain.local_node import dev_private_key
+from backend.demo.documents import sample_document
 from backend.demo.wallet import Wallet
 
 # ganache deterministic accounts: 0 is the operator (service), the rest are people.
@@ -49,7 +50,8 @@ def run(base_url: str, rpc_url: str, admin_key: str, keys_file: Path, console: C
     issuer_wallet = Wallet(dev_private_key(ISSUER), rpc_url).address
     with httpx.Client(base_url=base_url, timeout=120) as client:
         steps = [
-            "health", "list ACME", "onboard investors", "fund and issue", "approvals", "orders", "settlement",
+            "health", "list ACME", "file disclosures", "onboard investors", "fund and issue", "approvals",
+            "orders", "settlement",
         ]
         with console.status("running the demo scenario") as status:
             status.update(steps[0])
@@ -67,6 +69,9 @@ def run(base_url: str, rpc_url: str, admin_key: str, keys_file: Path, console: C
             console.print(f"[green]✓[/] listed ACME: token {asset['token_address']}")
 
             status.update(steps[2])
+            _file_disclosures(client, admin, console)
+
+            status.update(steps[3])
             expiry = (date.today() + timedelta(days=365)).isoformat()
             made = {}
             for name, wallet, country in (("Alice Example", alice, "US"), ("Bob Example", bob, "GB")):
@@ -79,19 +84,19 @@ def run(base_url: str, rpc_url: str, admin_key: str, keys_file: Path, console: C
             keys_file.parent.mkdir(parents=True, exist_ok=True)
             keys_file.write_text(json.dumps(result.keys, indent=2) + "\n")
 
-            status.update(steps[3])
+            status.update(steps[4])
             _ok(client.post("/v1/cash/faucet", headers=admin, json={"wallet": bob.address, "amount": "10000"}),
                 "faucet")
             _ok(client.post("/v1/assets/ACME/issue", headers=admin,
                             json={"to_wallet": alice.address, "quantity": "100"}), "issue")
             console.print("[green]✓[/] issued 100 ACME to Alice; 10,000 test cash to Bob")
 
-            status.update(steps[4])
+            status.update(steps[5])
             alice.approve(asset["token_address"], exchange)
             bob.approve(chain["contracts"]["cash_token"], exchange)
             console.print("[green]✓[/] wallets approved the settlement contract")
 
-            status.update(steps[5])
+            status.update(steps[6])
             sell = _ok(alice.place_order(client, alice_key, {
                 "symbol": "ACME", "side": "sell", "type": "limit", "price": "12.50", "quantity": "10",
                 "client_order_id": "demo-alice-1"}), "Alice's sell order")
@@ -101,7 +106,7 @@ def run(base_url: str, rpc_url: str, admin_key: str, keys_file: Path, console: C
             console.print(f"[green]✓[/] Alice sells 10 @ 12.50 ({sell['status']}); "
                           f"Bob buys 10 @ 12.50 ({buy['status']})")
 
-            status.update(steps[6])
+            status.update(steps[7])
             deadline = time.monotonic() + 120
             while True:
                 trades = _ok(client.get("/v1/trades", headers=admin), "trades")
@@ -121,6 +126,26 @@ def run(base_url: str, rpc_url: str, admin_key: str, keys_file: Path, console: C
             result.balances.append((name, account["assets"]["ACME"]["onchain"], account["cash"]["onchain"]))
     _summary(console, result)
     return result
+
+
+def _file_disclosures(client: httpx.Client, admin: dict[str, str], console: Console) -> None:
+    """ACME's required disclosures (equity: offering memorandum, financial statements), filed
+    and anchored on its token before it can trade; each is then verified against the chain."""
+    filed = []
+    for doc_type in ("offering_memorandum", "financial_statements"):
+        title, data = sample_document(doc_type, "ACME", date.today())
+        filename = f"acme-{doc_type.replace('_', '-')}.pdf"
+        doc = _ok(client.post("/v1/assets/ACME/documents", headers=admin,
+                              files={"file": (filename, data, "application/pdf")},
+                              data={"doc_type": doc_type, "title": title}), f"file {doc_type}")
+        verified = _ok(client.get(f"/v1/documents/{doc['id']}/verify"), f"verify {doc_type}")
+        if not verified["matches"]:
+            raise ScenarioError(f"{doc_type} does not verify against the chain: {verified}")
+        filed.append(f"{doc_type} v{doc['version']} (sha256 {doc['sha256'][:12]}…)")
+    market = _ok(client.get("/v1/assets/ACME"), "asset")["market_status"]
+    if market != "open":
+        raise ScenarioError(f"ACME should trade once its disclosures are filed, but is {market}")
+    console.print(f"[green]✓[/] disclosures anchored: {', '.join(filed)}; verified on chain")
 
 
 def _summary(console: Console, result: DemoResult) -> None:

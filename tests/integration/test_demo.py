@@ -15,5 +15,6 @@ def test_demo_runs_the_scenario_and_exits_zero(tmp_path):
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
+    assert "✓ disclosures anchored" in output
     assert "settled on chain" in output
     assert (tmp_path / "demo-keys.json").exists()
