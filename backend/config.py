@@ -36,6 +36,9 @@ class Settings(BaseModel):
     settlement_batch_size: int = Field(default=50, ge=1, le=500)
     settlement_interval_ms: int = Field(default=300, ge=10)
     settlement_enabled: bool = True
+    # The compliance mirror's background sync (backend/compliance/worker.py).
+    compliance_sync_interval_ms: int = Field(default=1000, ge=10)
+    compliance_sync_enabled: bool = True
     order_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
     # A market whose required disclosures are missing or stale does not trade (DESIGN
     # flow 2). Off only for local experiments; tests and the demo keep it on.
@@ -63,6 +66,8 @@ _ENV = {
     "settlement_batch_size": "RWA_SETTLEMENT_BATCH_SIZE",
     "settlement_interval_ms": "RWA_SETTLEMENT_INTERVAL_MS",
     "settlement_enabled": "RWA_SETTLEMENT_ENABLED",
+    "compliance_sync_interval_ms": "RWA_COMPLIANCE_SYNC_INTERVAL_MS",
+    "compliance_sync_enabled": "RWA_COMPLIANCE_SYNC_ENABLED",
     "disclosure_policy_enforced": "RWA_ENFORCE_DISCLOSURES",
     "document_max_bytes": "RWA_DOCUMENT_MAX_BYTES",
 }

@@ -2,9 +2,10 @@
 
 from backend.assets.models import Asset
 from backend.auth.models import ApiKey
-from backend.compliance.models import Investor
+from backend.compliance.models import AssetRules, ComplianceState, HolderState, Investor
 from backend.disclosures.models import Document
 from backend.settlement.models import TradeRecord
 from backend.trading.models import JournalEntry, Order
 
-__all__ = ["ApiKey", "Asset", "Document", "Investor", "JournalEntry", "Order", "TradeRecord"]
+__all__ = ["ApiKey", "Asset", "AssetRules", "ComplianceState", "Document", "HolderState", "Investor",
+           "JournalEntry", "Order", "TradeRecord"]

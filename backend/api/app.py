@@ -17,6 +17,7 @@ from backend.api.routes import (
     assets,
     cash,
     chain,
+    compliance,
     documents,
     health,
     investors,
@@ -25,6 +26,7 @@ from backend.api.routes import (
     trades,
 )
 from backend.chain.client import Chain
+from backend.compliance.worker import MirrorWorker
 from backend.config import Settings, get_settings
 from backend.db import create_tables, make_engine
 from backend.settlement.worker import SettlementWorker
@@ -43,7 +45,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             worker = SettlementWorker(app.state.db, app.state.chain, settings)
             worker.start()
         app.state.settlement = worker
+        mirror = None
+        if settings.compliance_sync_enabled:
+            mirror = MirrorWorker(app.state.db, app.state.chain,
+                                  interval_ms=settings.compliance_sync_interval_ms)
+            mirror.start()
+        app.state.compliance_mirror = mirror
         yield
+        if mirror:
+            mirror.stop()
         if worker:
             worker.stop()
 
@@ -56,7 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.venue = Venue()
     errors.install(app)
     app.add_middleware(UploadSizeLimit, max_document_bytes=settings.document_max_bytes)
-    for module in (health, chain, investors, assets, documents, cash, orders, markets, trades, account):
+    for module in (health, chain, investors, assets, compliance, documents, cash, orders, markets, trades,
+                   account):
         app.include_router(module.router)
     app.include_router(markets.ws_router)
     if (WEB_DIR / "index.html").exists():

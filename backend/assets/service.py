@@ -12,6 +12,7 @@ from backend.assets.models import KIND_TO_CLASS, KINDS, Asset
 from backend.chain.client import Chain
 from backend.compliance.codes import translate_chain_error
 from backend.compliance.onboarding import checksum_wallet
+from backend.compliance.sync import sync as compliance_sync
 from backend.errors import ChainRejected, Conflict, Forbidden, InvalidInput, NotFound
 from backend.money import ASSET_DECIMALS, CASH_DECIMALS, decimal_places, fmt, to_units
 
@@ -85,6 +86,7 @@ def issue(session: Session, chain: Chain, *, asset: Asset, to_wallet: str, quant
         receipt = chain.transact(token_contract(chain, asset).functions.mint(to_wallet, units))
     except ChainRejected as exc:
         raise translate_chain_error(exc) from None
+    compliance_sync(session, chain, asset, min_block=int(receipt["blockNumber"]))
     return receipt["transactionHash"].to_0x_hex()
 
 
@@ -98,7 +100,8 @@ def faucet(chain: Chain, *, wallet: str, amount: Decimal) -> str:
 
 def set_wallet_frozen_everywhere(session: Session, chain: Chain, *, wallet: str, frozen: bool) -> None:
     for asset in list_assets(session):
-        chain.transact(token_contract(chain, asset).functions.setWalletFrozen(wallet, frozen))
+        receipt = chain.transact(token_contract(chain, asset).functions.setWalletFrozen(wallet, frozen))
+        compliance_sync(session, chain, asset, min_block=int(receipt["blockNumber"]))
 
 
 def _check_lot(asset: Asset, quantity: Decimal) -> None:

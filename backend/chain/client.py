@@ -74,12 +74,21 @@ class Chain:
     def block_number(self) -> int:
         return self._rpc(lambda: self.w3.eth.block_number)
 
-    def call(self, fn: Any) -> Any:
-        """A read-only contract call with revert decoding."""
+    def call(self, fn: Any, *, block: int | str = "latest") -> Any:
+        """A read-only contract call (at `block`) with revert decoding."""
         try:
-            return self._rpc(fn.call)
+            return self._rpc(lambda: fn.call(block_identifier=block))
         except (ContractCustomError, ContractLogicError) as exc:
             raise self._rejected(exc) from None
+
+    def block(self, ident: int | str = "latest") -> Any:
+        """A block header (number, timestamp, ...)."""
+        return self._rpc(lambda: self.w3.eth.get_block(ident))
+
+    def logs(self, *, addresses: list[str], from_block: int, to_block: int) -> list[Any]:
+        """Event logs of `addresses` in [from_block, to_block], in chain order."""
+        return list(self._rpc(lambda: self.w3.eth.get_logs({
+            "address": addresses, "fromBlock": from_block, "toBlock": to_block})))
 
     # --- transactions -------------------------------------------------------------
     def transact(self, fn: Any, *, gas: int | None = None, wait: bool = True) -> dict:

@@ -48,7 +48,8 @@ def create_investor(session: Session, chain: Chain, *, wallet: str, name: str, c
     session.commit()
     session.refresh(investor)
     registry = chain.core("identity_registry")
-    fn = registry.functions.registerInvestor(wallet, country_num, accredited, kyc_expiry_timestamp(kyc_expires))
+    fn = registry.functions.registerInvestor(wallet, country_num, accredited,
+                                             kyc_expiry_timestamp(kyc_expires))
     _apply_chain_change(session, chain, investor, fn, approved_status="approved")
     if investor.status != "approved":
         raise ChainRejected("investor.whitelist_failed",
@@ -68,26 +69,36 @@ def get_investor(session: Session, investor_id: int) -> Investor:
 def update_investor(session: Session, chain: Chain, *, investor_id: int, country: str | None = None,
                     accredited: bool | None = None, kyc_expires: date | None = None,
                     frozen: bool | None = None) -> Investor:
-    """Chain first, then the mirror: a refused transaction changes nothing in the database."""
+    """Chain first, then the mirror: a refused transaction changes nothing in the database.
+
+    The registry record is only rewritten when country, accreditation or expiry change;
+    `frozen` freezes (or unfreezes) the wallet in every asset token (AssetToken.setWalletFrozen),
+    each followed by a sync of that asset's compliance mirror.
+    """
     investor = get_investor(session, investor_id)
     if investor.status != "approved":
         raise Conflict("investor.not_approved", f"investor {investor_id} is {investor.status}")
     new_country = (country or investor.country).upper()
     new_accredited = investor.accredited if accredited is None else accredited
     new_expiry = kyc_expires or investor.kyc_expires
-    registry = chain.core("identity_registry")
-    receipt = chain.transact(registry.functions.updateInvestor(
-        investor.wallet, numeric_code(new_country), new_accredited, kyc_expiry_timestamp(new_expiry)))
-    investor.country, investor.accredited, investor.kyc_expires = new_country, new_accredited, new_expiry
-    investor.tx_hash = receipt["transactionHash"].to_0x_hex()
-    if frozen is not None and frozen != investor.frozen:
+    current = (investor.country, investor.accredited, investor.kyc_expires)
+    if (new_country, new_accredited, new_expiry) != current:
+        registry = chain.core("identity_registry")
+        receipt = chain.transact(registry.functions.updateInvestor(
+            investor.wallet, numeric_code(new_country), new_accredited, kyc_expiry_timestamp(new_expiry)))
+        investor.country, investor.accredited, investor.kyc_expires = new_country, new_accredited, new_expiry
+        investor.tx_hash = receipt["transactionHash"].to_0x_hex()
+        investor.updated_at = utcnow()
+        session.add(investor)
+        session.commit()
+    if frozen is not None:  # sent even when the mirror agrees: the chain is what counts
         from backend.assets.service import set_wallet_frozen_everywhere
 
         set_wallet_frozen_everywhere(session, chain, wallet=investor.wallet, frozen=frozen)
         investor.frozen = frozen
-    investor.updated_at = utcnow()
-    session.add(investor)
-    session.commit()
+        investor.updated_at = utcnow()
+        session.add(investor)
+        session.commit()
     return investor
 
 

@@ -44,6 +44,7 @@ from backend.trading import reservations
 from backend.trading.feed import level_changes
 from backend.trading.markets import trade_public
 from backend.trading.models import OPEN_STATUSES, Order
+from backend.trading.pretrade import check_order_compliance
 from backend.trading.sequencer import Venue, now_ns
 from backend.trading.signing import MARKET_BUY_PRICE, recover_signer, typed_data
 
@@ -126,6 +127,9 @@ def place_order(session: Session, chain: Chain, venue: Venue, investor: Investor
     check_tradeable(session, prep.asset, today=utc_today(),
                     enforced=chain.settings.disclosure_policy_enforced)
     _check_investor(investor)
+    # Flow 3: the asset's compliance rules, answered from the mirror (trading/pretrade.py).
+    check_order_compliance(session, investor=investor, asset=prep.asset, side=prep.side,
+                           quantity_units=reservations.lots_units(prep.asset, prep.quantity_lots))
     signature = req.signature or _node_signature(chain, investor, prep.typed)
     if recover_signer(prep.typed, signature) != investor.wallet:
         raise DomainError("order.bad_signature", "the signature does not belong to this order and wallet",

@@ -10,6 +10,7 @@ from backend.api.routes.documents import current_documents_public
 from backend.api.schemas import ERRORS, PositiveDecimal, Strict, TxResult
 from backend.assets import service
 from backend.assets.models import Asset
+from backend.compliance import rulesets
 from backend.disclosures.policies import missing_disclosures, required_types, utc_today
 from backend.trading.markets import market_status
 
@@ -39,7 +40,7 @@ def asset_public(session: Any, venue: Any, asset: Asset, *, enforce_disclosures:
         "token_address": asset.token_address, "rules_address": asset.rules_address,
         "tick_size": asset.tick_size, "lot_size": asset.lot_size, "total_supply": asset.total_supply,
         "issuer_wallet": asset.issuer_wallet, "details": asset.details,
-        "rules": None,
+        "rules": rulesets.rules_public(rulesets.mirrored_rules(session, asset)),
         # The current version of each document type; every version: GET .../documents.
         "documents": current_documents_public(session, asset, today),
         "required_disclosures": required_types(asset.kind),

@@ -1,0 +1,63 @@
+"""Pre-trade compliance (DESIGN flow 3): an order is checked before it can rest or match.
+
+Answered from the compliance mirror (no RPC), with the contract's checks in the
+contract's order, one side at a time because the counterparty is not known yet:
+
+* buy — the buyer as receiver: not paused, wallet not frozen, whitelisted, KYC current,
+  country allowed, accredited when required; balance + open buys + unsettled buys + this
+  order within max_balance; a buyer who holds nothing and has nothing coming is a new
+  holder, refused when the holder cap is reached (assuming the seller keeps a balance).
+* sell — the seller as sender: not paused, not frozen, whitelisted, KYC current, past its
+  lock-up. Enough unreserved unfrozen balance stays with the funds check
+  (`order.insufficient_balance`).
+
+Refusals are `compliance.<reason>` errors (HTTP 422). Settlement on chain remains the
+final word: a trade the mirror let through but the token refuses fails with a reason.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from backend.assets.models import Asset
+from backend.compliance import mirror
+from backend.compliance import rules as ev
+from backend.compliance.codes import restriction_error
+from backend.compliance.models import Investor
+from backend.matching import Side
+from backend.settlement.models import TradeRecord
+from backend.trading.models import OPEN_STATUSES, Order
+from backend.trading.reservations import UNSETTLED, lots_units
+
+
+def check_order_compliance(session: Session, *, investor: Investor, asset: Asset, side: Side,
+                           quantity_units: int, now: int | None = None) -> None:
+    state = mirror.state_of(session, asset)
+    now = mirror.chain_now(state) if now is None else now
+    held = mirror.holding(session, asset.id, investor.wallet)  # type: ignore[arg-type]
+    record = mirror.investor_record(session, investor.wallet, held.wallet_frozen)
+    if side is Side.BUY:
+        incoming = committed_buy_units(session, investor=investor, asset=asset)
+        code = ev.receiver_side(rules=mirror.rules_of(session, asset), receiver=record, amount=quantity_units,
+                                balance=held.balance + incoming, holder_count=state.holder_count,
+                                paused=state.paused, now=now)
+    else:
+        code = ev.sender_side(sender=record, amount=0, balance=held.balance, frozen_tokens=held.frozen_tokens,
+                              locked_until=held.locked_until, paused=state.paused, now=now)
+    if code != ev.OK:
+        raise restriction_error(code)
+
+
+def committed_buy_units(session: Session, *, investor: Investor, asset: Asset) -> int:
+    """Asset units on their way to the investor: open buy orders' remainders and bought,
+    not yet settled trades."""
+    lots = 0
+    for order in session.exec(select(Order).where(Order.investor_id == investor.id,
+                                                  Order.symbol == asset.symbol, Order.side == "buy",
+                                                  Order.status.in_(OPEN_STATUSES))):  # type: ignore[attr-defined]
+        lots += order.quantity_lots - order.filled_lots
+    for trade in session.exec(select(TradeRecord).where(TradeRecord.buyer_investor_id == investor.id,
+                                                        TradeRecord.symbol == asset.symbol,
+                                                        TradeRecord.settlement_status.in_(UNSETTLED))):  # type: ignore[attr-defined]
+        lots += trade.quantity_lots
+    return lots_units(asset, lots)
