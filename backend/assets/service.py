@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session, select
+from web3.logs import DISCARD
 
 from backend.assets.models import KIND_TO_CLASS, KINDS, Asset
 from backend.chain.client import Chain
@@ -56,7 +57,7 @@ def create_asset(session: Session, chain: Chain, *, symbol: str, name: str, kind
     terms_uri = f"rwa://assets/{symbol}/terms"
     receipt = chain.transact(factory.functions.createAsset(name, symbol, KIND_TO_CLASS[kind], terms_uri,
                                                            issuer_wallet))
-    created = factory.events.AssetCreated().process_receipt(receipt)[0]["args"]
+    created = factory.events.AssetCreated().process_receipt(receipt, errors=DISCARD)[0]["args"]
     asset = Asset(symbol=symbol, name=name, kind=kind, tick_size=fmt(tick_size), lot_size=fmt(lot_size),
                   total_supply=fmt(total_supply), issuer_wallet=issuer_wallet,
                   token_address=created["token"], rules_address=created["rules"], details=details,

@@ -168,6 +168,8 @@ class Chain:
         return ChainRejected("chain.reverted", str(exc))
 
     def decode_error(self, data: Any) -> tuple[str | None, list[Any]]:
+        if isinstance(data, dict):  # ganache wraps the revert data: {"result": "0x...", ...}
+            data = data.get("result") or data.get("data")
         if not data or not isinstance(data, str | bytes):
             return None, []
         raw = HexBytes(data)
