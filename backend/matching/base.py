@@ -185,6 +185,15 @@ class EngineBase(ABC):
         next command, not by this query (the engine has no clock)."""
         return self._halt
 
+    def halted_at(self, ts: int) -> tuple[str, int | None] | None:
+        """The halt a command at ``ts`` would find: like ``halted``, but an expired
+        halt reads as lifted. Pure query (for status pages between commands)."""
+        halt = self._halt
+        now = ts if self._now is None else max(ts, self._now)
+        if halt is not None and halt[1] is not None and now >= halt[1]:
+            return None
+        return halt
+
     def reference_price(self, ts: int | None = None) -> int | None:
         """The band reference a PlaceOrder at ``ts`` (default: the engine clock) would
         see; a ts older than the engine clock reads at the engine clock. Pure query."""

@@ -168,6 +168,7 @@ def test_halt_expires_with_the_first_command_at_or_after_until(ex):
     ex.apply(buy("b1", 130, 1, ts=SECOND))
     until = SECOND + HALT
     assert rejected(ex.apply(buy("b2", 130, 1, ts=until - 1))).code is RejectCode.MARKET_HALTED
+    assert ex.halted_at(until - 1) == ("volatility", until) and ex.halted_at(until) is None
     assert ex.reference_price(ts=until) is None  # that command will reopen the market
     events = ex.apply(buy("b3", 130, 1, ts=until))
     assert events[0] == MarketResumed(until)
