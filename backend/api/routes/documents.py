@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, File, Form, Header, Query, Response, Upl
 from backend.api.deps import ChainDep, IssuerDep, SessionDep, SettingsDep
 from backend.api.schemas import ERRORS
 from backend.assets.service import get_asset
-from backend.disclosures import policies, service
+from backend.disclosures import policies, service, validation
 from backend.disclosures.models import Document
 from backend.disclosures.store import ContentStore
 
@@ -76,8 +76,8 @@ def upload_document(symbol: str, response: Response, session: SessionDep, chain:
     today = policies.utc_today()
     doc = service.upload(session, chain, store, asset=asset, principal=principal, doc_type=doc_type,
                          title=title, data=data, filename=file.filename, content_type=file.content_type,
-                         effective_date=service.parse_date(effective_date, "effective_date"),
-                         effective_until=service.parse_date(effective_until, "effective_until"),
+                         effective_date=validation.parse_date(effective_date, "effective_date"),
+                         effective_until=validation.parse_date(effective_until, "effective_until"),
                          today=today, max_bytes=settings.document_max_bytes)
     if doc.anchor_status == "pending":
         response.status_code = 202

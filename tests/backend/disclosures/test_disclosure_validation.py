@@ -9,14 +9,13 @@ import pytest
 from backend.api.routes.documents import content_disposition
 from backend.auth.service import Principal
 from backend.disclosures.models import DOC_TYPES
-from backend.disclosures.service import (
+from backend.disclosures.service import doc_name, document_id_from_uri
+from backend.disclosures.validation import (
     authorize_upload,
     check_content,
     check_dates,
     clean_content_type,
     clean_filename,
-    doc_name,
-    document_id_from_uri,
     parse_date,
     validate_doc_type,
 )
