@@ -11,7 +11,7 @@ BUILD_STAMP := build/.compiled
 CONTRACTS := $(shell find contracts -name '*.sol' 2>/dev/null)
 PYTEST_ARGS ?=
 
-.PHONY: install toolchain compile chain deploy serve demo test test-contracts test-backend lint bench clean
+.PHONY: install toolchain compile chain deploy serve demo test test-contracts test-backend test-postgres lint bench clean
 
 install: $(PY_STAMP) $(NODE_STAMP) toolchain
 
@@ -51,12 +51,19 @@ demo: compile
 test: compile
 	$(MAKE) --no-print-directory test-contracts
 	$(MAKE) --no-print-directory test-backend
+	$(MAKE) --no-print-directory test-postgres
 
 test-contracts: compile
 	$(BROWNIE) test tests/contracts --network rwa-ganache-test
 
 test-backend: compile
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The service's integration tests again, on a real PostgreSQL (installed and started by
+# tools/postgres.sh) instead of SQLite.
+test-postgres: compile
+	url=$$(bash tools/postgres.sh) && RWA_TEST_DATABASE_URL=$$url RWA_TEST_CHAIN_PORT=8564 \
+		$(PY) -m pytest tests/integration --deselect tests/integration/test_demo.py $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check backend tests scripts tools

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlmodel import SQLModel
 from sqlmodel import Session
 from web3 import Web3
 
@@ -24,6 +26,7 @@ from backend.api.app import create_app
 from backend.auth.service import issue_key
 from backend.chain import local_node
 from backend.config import Settings
+from backend.db import make_engine
 from backend.demo.documents import sample_document
 from backend.demo.wallet import Wallet
 from backend.disclosures.policies import required_types
@@ -65,11 +68,26 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
         local_node.stop(process)
 
 
+def reset_database(database_url: str) -> None:
+    import backend.models  # noqa: F401 - every table on the metadata
+
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        SQLModel.metadata.drop_all(connection)
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def settings(node: Node, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     tmp = tmp_path_factory.mktemp("service")
+    # RWA_TEST_DATABASE_URL runs the suite against PostgreSQL (make test-postgres); the
+    # schema is dropped first so every run starts empty.
+    database_url = os.environ.get("RWA_TEST_DATABASE_URL") or f"sqlite:///{tmp / 'rwa.db'}"
+    if not database_url.startswith("sqlite"):
+        reset_database(database_url)
     # The disclosure policy stays enforced: make_asset files each kind's required documents.
-    return Settings(database_url=f"sqlite:///{tmp / 'rwa.db'}", rpc_url=node.rpc_url, admin_key=ADMIN_KEY,
+    return Settings(database_url=database_url, rpc_url=node.rpc_url, admin_key=ADMIN_KEY,
                     deployment_file=node.deployment_file, storage_dir=tmp / "documents",
                     settlement_interval_ms=50, disclosure_policy_enforced=True)
 
