@@ -75,6 +75,7 @@ class Venue:
     def __init__(self, engine_factory: Any = None, feed: Feed | None = None):
         self.feed = feed or Feed()
         self._markets: dict[str, Market] = {}
+        self._investor_locks: dict[int, threading.Lock] = {}
         self._lock = threading.Lock()
         self._engine_factory = engine_factory or (lambda: MatchingEngine(MarketConfig()))
 
@@ -85,6 +86,11 @@ class Venue:
                 market = self._replay(session, symbol)
                 self._markets[symbol] = market
             return market
+
+    def investor_lock(self, investor_id: int) -> threading.Lock:
+        """Serializes one investor's order entry: funds are checked and reserved atomically."""
+        with self._lock:
+            return self._investor_locks.setdefault(investor_id, threading.Lock())
 
     def loaded(self) -> list[Market]:
         with self._lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -107,6 +108,8 @@ def prepare(session: Session, chain: Chain, investor: Investor, req: OrderReques
         signed_price = MARKET_BUY_PRICE if side is Side.BUY else 1
     nonce = req.nonce if req.nonce is not None else secrets.randbits(128)
     expiry = req.expires_at or 0
+    if expiry and expiry <= time.time() + 5:  # it would be refused by the contract at settlement
+        raise InvalidInput("order.expired", "expires_at is in the past", details=[{"field": "expires_at"}])
     typed = typed_data(chain_id=chain.chain_id, exchange=chain.deployment.contracts["settlement_exchange"],
                        trader=investor.wallet, asset=asset.token_address, is_buy=side is Side.BUY,
                        price=signed_price, quantity=to_units(req.quantity, ASSET_DECIMALS), nonce=nonce,
@@ -134,9 +137,15 @@ def place_order(session: Session, chain: Chain, venue: Venue, investor: Investor
     if recover_signer(prep.typed, signature) != investor.wallet:
         raise DomainError("order.bad_signature", "the signature does not belong to this order and wallet",
                           status=422)
-    _check_funds(session, chain, investor, prep)
     market = venue.market(session, prep.asset.symbol)
-    with market.lock:
+    # Funds are checked and reserved under the investor's lock (its orders on every
+    # market share one cash balance), then sequenced under the market's lock.
+    with venue.investor_lock(investor.id), market.lock:  # type: ignore[arg-type]
+        if req.client_order_id:  # a concurrent retry may have won while we waited
+            existing = _by_client_id(session, investor, req.client_order_id)
+            if existing is not None:
+                return existing, False
+        _check_funds(session, chain, investor, prep, market)
         order = Order(id=uuid.uuid4().hex, client_order_id=req.client_order_id, investor_id=investor.id,
                       wallet=investor.wallet, symbol=prep.asset.symbol, side=prep.side.value,
                       type=prep.type.value, time_in_force=prep.tif.value, post_only=req.post_only,
@@ -144,18 +153,16 @@ def place_order(session: Session, chain: Chain, venue: Venue, investor: Investor
                       signed_price=str(prep.signed_price), nonce=str(prep.typed["message"]["nonce"]),
                       expiry=prep.typed["message"]["expiry"], signature=signature)
         session.add(order)
+        command = PlaceOrder(order_id=order.id, owner=str(investor.id), side=prep.side, type=prep.type,
+                             price=prep.price_ticks, quantity=prep.quantity_lots, tif=prep.tif,
+                             post_only=req.post_only, ts=now_ns())
         try:
-            session.flush()
-        except IntegrityError:  # a concurrent retry with the same client_order_id won
-            session.rollback()
+            rejection = _run(session, venue, market, prep.asset, command)
+        except IntegrityError:  # another process took this client_order_id first
             existing = _by_client_id(session, investor, req.client_order_id or "")
             if existing is None:
                 raise
             return existing, False
-        command = PlaceOrder(order_id=order.id, owner=str(investor.id), side=prep.side, type=prep.type,
-                             price=prep.price_ticks, quantity=prep.quantity_lots, tif=prep.tif,
-                             post_only=req.post_only, ts=now_ns())
-        rejection = _run(session, venue, market, prep.asset, command)
     if rejection is not None:
         raise rejection
     session.refresh(order)
@@ -279,7 +286,8 @@ def _check_investor(investor: Investor) -> None:
         raise restriction_error(9)
 
 
-def _check_funds(session: Session, chain: Chain, investor: Investor, prep: PreparedOrder) -> None:
+def _check_funds(session: Session, chain: Chain, investor: Investor, prep: PreparedOrder,
+                 market: Any) -> None:
     asset = prep.asset
     exchange = chain.deployment.contracts["settlement_exchange"]
     if prep.side is Side.SELL:
@@ -297,8 +305,8 @@ def _check_funds(session: Session, chain: Chain, investor: Investor, prep: Prepa
         reserved = reservations.reserved_cash_units(session, investor_id=investor.id, assets=assets)  # type: ignore[arg-type]
         if prep.price_ticks is not None:
             need = reservations.cost_units(asset, prep.price_ticks, prep.quantity_lots)
-        else:
-            need = 0  # a market buy is bounded by the collar; its trades are reserved once printed
+        else:  # a market buy: what sweeping the asks for its quantity would cost
+            need = _sweep_cost(asset, market.engine.depth(None)[1], prep.quantity_lots)
         cash = chain.core("cash_token")
         balance = chain.call(cash.functions.balanceOf(investor.wallet))
         if balance - reserved < need:
@@ -307,6 +315,17 @@ def _check_funds(session: Session, chain: Chain, investor: Investor, prep: Prepa
     if allowance < reserved + need:
         raise DomainError("order.allowance_missing",
                           "approve the SettlementExchange (GET /v1/chain) to move your tokens first", status=422)
+
+
+def _sweep_cost(asset: Asset, asks: list[tuple[int, int]], lots: int) -> int:
+    cost = 0
+    for price, size in asks:
+        take = min(size, lots)
+        cost += reservations.cost_units(asset, price, take)
+        lots -= take
+        if lots == 0:
+            break
+    return cost
 
 
 def _node_signature(chain: Chain, investor: Investor, typed: dict[str, Any]) -> str:
