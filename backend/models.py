@@ -4,8 +4,9 @@ from backend.assets.models import Asset
 from backend.auth.models import ApiKey
 from backend.compliance.models import AssetRules, ComplianceState, HolderState, Investor
 from backend.disclosures.models import Document
+from backend.distributions.models import Distribution
 from backend.settlement.models import TradeRecord
 from backend.trading.models import JournalEntry, Order
 
-__all__ = ["ApiKey", "Asset", "AssetRules", "ComplianceState", "Document", "HolderState", "Investor",
-           "JournalEntry", "Order", "TradeRecord"]
+__all__ = ["ApiKey", "Asset", "AssetRules", "ComplianceState", "Distribution", "Document", "HolderState",
+           "Investor", "JournalEntry", "Order", "TradeRecord"]

@@ -18,6 +18,7 @@ from backend.api.routes import (
     cash,
     chain,
     compliance,
+    distributions,
     documents,
     health,
     investors,
@@ -67,7 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.add_middleware(UploadSizeLimit, max_document_bytes=settings.document_max_bytes)
     for module in (health, chain, investors, assets, compliance, documents, cash, orders, markets, trades,
-                   account):
+                   account, distributions):
         app.include_router(module.router)
     app.include_router(markets.ws_router)
     if (WEB_DIR / "index.html").exists():

@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 from eth_account import Account
+from hexbytes import HexBytes
 from web3 import Web3
 
 from backend.chain.artifacts import load_abi
@@ -15,6 +16,11 @@ ERC20_APPROVE_ABI = [{
     "name": "approve", "type": "function", "stateMutability": "nonpayable",
     "inputs": [{"name": "spender", "type": "address"}, {"name": "value", "type": "uint256"}],
     "outputs": [{"name": "", "type": "bool"}],
+}]
+CLAIM_ABI = [{
+    "name": "claim", "type": "function", "stateMutability": "nonpayable",
+    "inputs": [{"name": "asset", "type": "address"}],
+    "outputs": [{"name": "", "type": "uint256"}],
 }]
 MAX_UINT = 2**256 - 1
 
@@ -27,13 +33,30 @@ class Wallet:
 
     def approve(self, token: str, spender: str, amount: int = MAX_UINT) -> str:
         contract = self.w3.eth.contract(address=Web3.to_checksum_address(token), abi=ERC20_APPROVE_ABI)
-        tx = contract.functions.approve(Web3.to_checksum_address(spender), amount).build_transaction({
+        raw = self._sign(contract.functions.approve(Web3.to_checksum_address(spender), amount), gas=100_000)
+        return self._send(raw, what=f"approve of {token}")
+
+    def sign_claim(self, distributor: str, token: str) -> str:
+        """RevenueDistributor.claim(token) signed by this wallet (0x-hex), not sent: e.g. for
+        POST /v1/assets/{symbol}/distributions/claim, which relays it."""
+        contract = self.w3.eth.contract(address=Web3.to_checksum_address(distributor), abi=CLAIM_ABI)
+        return self._sign(contract.functions.claim(Web3.to_checksum_address(token)), gas=200_000)
+
+    def claim(self, distributor: str, token: str) -> str:
+        """Claim this wallet's revenue of `token` from the distributor itself; returns the tx hash."""
+        return self._send(self.sign_claim(distributor, token), what=f"claim of {token} revenue")
+
+    def _sign(self, fn: Any, *, gas: int) -> str:
+        tx = fn.build_transaction({
             "from": self.address, "nonce": self.w3.eth.get_transaction_count(self.address),
-            "gas": 100_000, "gasPrice": self.w3.eth.gas_price, "chainId": self.w3.eth.chain_id})
-        tx_hash = self.w3.eth.send_raw_transaction(self.account.sign_transaction(tx).raw_transaction)
+            "gas": gas, "gasPrice": self.w3.eth.gas_price, "chainId": self.w3.eth.chain_id})
+        return self.account.sign_transaction(tx).raw_transaction.to_0x_hex()
+
+    def _send(self, raw: str, *, what: str) -> str:
+        tx_hash = self.w3.eth.send_raw_transaction(HexBytes(raw))
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60)
         if receipt["status"] != 1:
-            raise RuntimeError(f"approve of {token} reverted")
+            raise RuntimeError(f"{what} reverted")
         return tx_hash.to_0x_hex()
 
     def sign_order(self, typed: dict[str, Any]) -> str:

@@ -1,0 +1,254 @@
+"""Revenue distributions: deposit cash for an asset's holders, list them, read a holder's share.
+
+Funding (who pays the deposit): RevenueDistributor.deposit pulls the cash from its caller,
+and the caller must hold DEPOSITOR_ROLE, which only the service's operator account has. So
+the deposit is paid from the operator's cash balance: the issuer's revenue reaches that
+account off chain (a wire to the operator's treasury) or by a cash transfer to it. When the
+balance is short:
+- on a test chain (Settings.test_chain_ids) the service mints exactly the shortfall to the
+  operator (the faucet path, CashToken.mint), so demos and tests need no funding step;
+- on any other chain it refuses with 409 `distribution.insufficient_cash` and says how much
+  the operator account lacks. It never mints money on a real chain.
+
+The operator approves the distributor once for the maximum amount; the approval is only
+usable by the distributor, which only ever pulls from its caller (the operator itself).
+
+One deposit at a time per process (a lock around balance check, top-up, approval and the
+deposit transaction), so two concurrent deposits never count the same balance twice.
+"""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import Session, col, select
+from web3.logs import DISCARD
+
+from backend.assets.models import Asset
+from backend.assets.service import issued_supply
+from backend.auth.service import Principal
+from backend.chain.client import TRANSIENT, Chain
+from backend.distributions.models import MEMO_MAX, Distribution, kind_label
+from backend.errors import ChainRejected, Conflict, DomainError, Forbidden, InvalidInput, Unavailable
+from backend.money import CASH_DECIMALS, fmt, fmt_units
+
+MAX_UINT = 2**256 - 1
+_deposit_lock = threading.Lock()
+
+
+# --- pure rules ----------------------------------------------------------------------
+def authorize_deposit(principal: Principal, asset: Asset) -> None:
+    """Admins distribute for every asset; an issuer key only for assets of its own issuer wallet."""
+    if principal.role == "admin":
+        return
+    if (principal.role == "issuer" and principal.issuer_wallet
+            and principal.issuer_wallet.lower() == asset.issuer_wallet.lower()):
+        return
+    raise Forbidden("auth.forbidden", f"only an admin or the issuer of {asset.symbol} may distribute revenue")
+
+
+def clean_memo(memo: str | None) -> str:
+    """Trimmed, printable, at most MEMO_MAX characters (it is stored on chain in the event)."""
+    text = (memo or "").strip()
+    if len(text) > MEMO_MAX:
+        raise InvalidInput("validation.invalid", f"memo may have at most {MEMO_MAX} characters",
+                           details=[{"field": "memo"}])
+    if not text.isprintable():
+        raise InvalidInput("validation.invalid", "memo may not contain control characters",
+                           details=[{"field": "memo"}])
+    return text
+
+
+def cash_units(amount: Decimal) -> int:
+    """Cash amount -> integer units of the 6-decimal cash token (more places are refused)."""
+    scaled = amount.scaleb(CASH_DECIMALS)
+    if amount <= 0 or scaled != scaled.to_integral_value():
+        raise InvalidInput("validation.invalid", f"amount must be positive with at most {CASH_DECIMALS} "
+                           "decimal places", details=[{"field": "amount"}])
+    return int(scaled)
+
+
+def shortfall(*, balance: int, needed: int) -> int:
+    """Cash units missing from `balance` to pay `needed` (0 when covered)."""
+    return max(0, needed - balance)
+
+
+def translate_deposit_error(exc: ChainRejected, *, symbol: str) -> DomainError:
+    """Decoded contract errors of a deposit -> the API's codes; anything else unchanged."""
+    name = exc.details.get("error") if isinstance(exc.details, dict) else None
+    if name == "RevenueDistributorNoSupply":
+        return Conflict("distribution.no_holders", f"{symbol} has no issued supply: there is nobody to pay")
+    if name == "ERC20InsufficientBalance":
+        return Conflict("distribution.insufficient_cash",
+                        "the operator account holds less cash than the deposit", details=exc.details)
+    if name == "RevenueDistributorUnknownAsset":
+        return Conflict("distribution.asset_not_registered",
+                        f"{symbol}'s token is not registered with the RevenueDistributor")
+    return exc
+
+
+def distribution_public(row: Distribution) -> dict[str, Any]:
+    return {"id": row.id, "symbol": row.symbol, "kind": row.kind, "amount": row.amount, "memo": row.memo,
+            "status": row.status, "distribution_id": row.distribution_id, "holder_count": row.holder_count,
+            "tx_hash": row.tx_hash, "block_number": row.block_number,
+            "created_at": row.created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+
+
+# --- deposit -------------------------------------------------------------------------
+def deposit(session: Session, chain: Chain, *, asset: Asset, principal: Principal, amount: Decimal,
+            memo: str | None = None) -> Distribution:
+    """Fund and send RevenueDistributor.deposit(asset, amount, memo); record the row.
+
+    The row is "confirmed" with its distribution_id when mined in time; "pending" (with its
+    tx_hash) after a chain timeout - refresh() settles it later; deleted if it reverted.
+    """
+    authorize_deposit(principal, asset)
+    units = cash_units(amount)
+    memo = clean_memo(memo)
+    if issued_supply(chain, asset) == 0:  # the contract would revert RevenueDistributorNoSupply
+        raise Conflict("distribution.no_holders", f"{asset.symbol} has no issued supply: there is nobody to pay")
+    distributor = chain.core("revenue_distributor")
+    created_by = "admin" if principal.role == "admin" else f"{principal.role}:{principal.key_id}"
+    with _deposit_lock:
+        _fund_operator(chain, units)
+        _ensure_allowance(chain, distributor.address, units)
+        tx_hash = send_deposit(chain, asset=asset, units=units, memo=memo)
+        row = Distribution(symbol=asset.symbol, kind=kind_label(asset.kind), amount=fmt(amount), memo=memo,
+                           tx_hash=tx_hash, created_by=created_by)
+        session.add(row)
+        session.commit()
+        try:
+            receipt = chain.wait(tx_hash)
+        except ChainRejected:
+            _forget(session, row)
+            raise
+        except DomainError:
+            return row  # not mined in time: stays pending with its tx_hash
+    _confirm(session, chain, asset, row, receipt)
+    return row
+
+
+def send_deposit(chain: Chain, *, asset: Asset, units: int, memo: str) -> str:
+    """Send deposit() as the operator (not waiting); contract errors become the API's codes."""
+    fn = chain.core("revenue_distributor").functions.deposit(asset.token_address, units, memo)
+    try:
+        sent = chain.transact(fn, wait=False)
+    except ChainRejected as exc:
+        raise translate_deposit_error(exc, symbol=asset.symbol) from None
+    return sent["transactionHash"].to_0x_hex()
+
+
+def _fund_operator(chain: Chain, units: int) -> None:
+    cash = chain.core("cash_token")
+    operator = chain.operator.address
+    missing = shortfall(balance=int(chain.call(cash.functions.balanceOf(operator))), needed=units)
+    if not missing:
+        return
+    if not chain.is_test_chain():
+        raise Conflict("distribution.insufficient_cash",
+                       f"the operator account {operator} lacks {fmt_units(missing, CASH_DECIMALS)} cash for "
+                       "this deposit: transfer the revenue to it first",
+                       details={"operator": operator, "missing": fmt_units(missing, CASH_DECIMALS)})
+    chain.transact(cash.functions.mint(operator, missing))  # test chain: the faucet path
+
+
+def _ensure_allowance(chain: Chain, spender: str, units: int) -> None:
+    cash = chain.core("cash_token")
+    if int(chain.call(cash.functions.allowance(chain.operator.address, spender))) < units:
+        chain.transact(cash.functions.approve(spender, MAX_UINT))
+
+
+def _confirm(session: Session, chain: Chain, asset: Asset, row: Distribution, receipt: dict) -> None:
+    distributor = chain.core("revenue_distributor")
+    events = [e["args"] for e in distributor.events.RevenueDeposited().process_receipt(receipt, errors=DISCARD)
+              if e["address"].lower() == distributor.address.lower()]
+    if events:
+        row.distribution_id = int(events[0]["distributionId"])
+    row.block_number = int(receipt["blockNumber"])
+    row.holder_count = _holder_count(chain, asset, row.block_number)
+    row.status = "confirmed"
+    session.add(row)
+    session.commit()
+
+
+def _holder_count(chain: Chain, asset: Asset, block: int) -> int | None:
+    rules = chain.contract("ComplianceRules", asset.rules_address)
+    try:
+        return int(chain.call(rules.functions.holderCount(), block=block))
+    except DomainError:
+        return None  # a node without that block's state: the count is informative only
+
+
+def _forget(session: Session, row: Distribution) -> None:
+    session.delete(row)
+    session.commit()
+
+
+def refresh(session: Session, chain: Chain, asset: Asset, row: Distribution) -> None:
+    """Settle a pending row from the chain (chain wins): mined -> confirmed, reverted -> gone."""
+    if row.status != "pending" or not row.tx_hash:
+        return
+    receipt = chain.receipt_or_none(row.tx_hash)
+    if receipt is None:
+        return
+    if receipt["status"] == 1:
+        _confirm(session, chain, asset, row, receipt)
+    else:
+        _forget(session, row)
+
+
+# --- reading -------------------------------------------------------------------------
+def list_distributions(session: Session, chain: Chain | None, *, asset: Asset, limit: int = 100) -> list[Distribution]:
+    """Newest first; pending rows are settled from the chain first when it answers."""
+    def query() -> list[Distribution]:
+        return list(session.exec(select(Distribution).where(Distribution.symbol == asset.symbol)
+                                 .order_by(col(Distribution.created_at).desc(), col(Distribution.id).desc())
+                                 .limit(limit)))
+
+    rows = query()
+    if chain is not None and any(r.status == "pending" for r in rows):
+        for row in [r for r in rows if r.status == "pending"]:
+            try:
+                refresh(session, chain, asset, row)
+            except DomainError:
+                pass  # chain unreachable: list what we know, still pending
+        rows = query()
+    return rows
+
+
+def totals(chain: Chain, *, asset: Asset) -> dict[str, str]:
+    """Cash deposited for and claimed by the asset's holders, from the contract."""
+    distributor = chain.core("revenue_distributor")
+    deposited = int(chain.call(distributor.functions.totalDeposited(asset.token_address)))
+    claimed = int(chain.call(distributor.functions.totalClaimed(asset.token_address)))
+    return {"total_distributed": fmt_units(deposited, CASH_DECIMALS),
+            "total_claimed": fmt_units(claimed, CASH_DECIMALS)}
+
+
+def claimable_units(chain: Chain, *, asset: Asset, wallet: str) -> int:
+    distributor = chain.core("revenue_distributor")
+    return int(chain.call(distributor.functions.claimable(asset.token_address, wallet)))
+
+
+def claimed_units(chain: Chain, *, asset: Asset, wallet: str) -> int:
+    """What `wallet` has claimed for `asset` so far: its RevenueClaimed events on chain.
+
+    A filtered log query from the deployment block (both arguments are indexed); claims made
+    straight from a wallet count as much as relayed ones.
+    """
+    event = chain.core("revenue_distributor").events.RevenueClaimed
+    try:
+        logs = event.get_logs(argument_filters={"asset": asset.token_address, "holder": wallet},
+                              from_block=chain.deployment.block)
+    except TRANSIENT as exc:
+        raise Unavailable("chain.unavailable", f"chain node unreachable: {exc}") from None
+    return sum(int(log["args"]["amount"]) for log in logs)
+
+
+def holder_position(chain: Chain, *, asset: Asset, wallet: str) -> dict[str, str]:
+    """`wallet`'s claimable and claimed cash for `asset`, decimal strings."""
+    return {"wallet": wallet,
+            "claimable": fmt_units(claimable_units(chain, asset=asset, wallet=wallet), CASH_DECIMALS),
+            "claimed": fmt_units(claimed_units(chain, asset=asset, wallet=wallet), CASH_DECIMALS)}
