@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from backend.auth.models import ROLES, ApiKey
 from backend.config import Settings
 from backend.db import utcnow
-from backend.errors import Unauthorized
+from backend.errors import Forbidden, Unauthorized
 
 
 @dataclass(frozen=True)
@@ -54,3 +54,13 @@ def resolve_key(session: Session, *, settings: Settings, key: str | None) -> Pri
         raise Unauthorized("auth.invalid_key", "unknown or revoked API key")
     return Principal(role=row.role, key_id=row.id, investor_id=row.investor_id,
                      issuer_wallet=row.issuer_wallet)
+
+
+def require_asset_authority(principal: Principal, *, issuer_wallet: str, symbol: str, action: str) -> None:
+    """Admins act on any asset; an issuer key only on assets of its own issuer wallet."""
+    if principal.role == "admin":
+        return
+    if (principal.role == "issuer" and principal.issuer_wallet
+            and principal.issuer_wallet.lower() == issuer_wallet.lower()):
+        return
+    raise Forbidden("auth.forbidden", f"this key may not {action} for {symbol}")

@@ -9,6 +9,7 @@ from backend.api.deps import AdminDep, ChainDep, IssuerDep, SessionDep, Settings
 from backend.api.routes.documents import current_documents_public
 from backend.api.schemas import ERRORS, PositiveDecimal, Strict, TxResult
 from backend.assets import service
+from backend.auth.service import require_asset_authority
 from backend.assets.models import Asset
 from backend.compliance import rulesets
 from backend.disclosures.policies import missing_disclosures, required_types, utc_today
@@ -72,8 +73,9 @@ def read_asset(symbol: str, session: SessionDep, venue: VenueDep, settings: Sett
 
 
 @router.post("/{symbol}/issue")
-def issue(symbol: str, body: IssueRequest, session: SessionDep, chain: ChainDep, _: IssuerDep) -> TxResult:
+def issue(symbol: str, body: IssueRequest, session: SessionDep, chain: ChainDep, principal: IssuerDep) -> TxResult:
     """Primary issuance: mint to a whitelisted wallet (the asset's compliance rules apply)."""
     asset = service.get_asset(session, symbol)
+    require_asset_authority(principal, issuer_wallet=asset.issuer_wallet, symbol=asset.symbol, action="issue")
     return TxResult(tx_hash=service.issue(session, chain, asset=asset, to_wallet=body.to_wallet,
                                           quantity=body.quantity))
