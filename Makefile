@@ -11,7 +11,7 @@ BUILD_STAMP := build/.compiled
 CONTRACTS := $(shell find contracts -name '*.sol' 2>/dev/null)
 PYTEST_ARGS ?=
 
-.PHONY: install toolchain compile chain deploy serve demo test test-contracts test-backend test-postgres lint bench clean
+.PHONY: install toolchain compile chain deploy serve demo test test-contracts test-backend browser test-postgres lint bench clean
 
 install: $(PY_STAMP) $(NODE_STAMP) toolchain
 
@@ -56,8 +56,14 @@ test: compile
 test-contracts: compile
 	$(BROWNIE) test tests/contracts --network rwa-ganache-test
 
-test-backend: compile
+test-backend: compile browser
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Debian's chromium for the browser tests (Playwright's own browser download needs the
+# internet); installed with apt-get, through sudo when not root.
+browser:
+	@command -v chromium >/dev/null || (sudo=$$(test "$$(id -u)" = 0 || command -v sudo); \
+		$$sudo apt-get update -qq && $$sudo apt-get install -y -qq chromium)
 
 # The service's integration tests again, on a real PostgreSQL (installed and started by
 # tools/postgres.sh) instead of SQLite.

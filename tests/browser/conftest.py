@@ -1,0 +1,256 @@
+"""Browser tests: the integration fixtures (a real ganache, deployed contracts, the app)
+served over HTTP by uvicorn and driven by Playwright with Debian's chromium.
+
+Playwright's own browser download needs the internet; these tests use the system
+chromium (`make browser` installs it) and skip, saying so, only when none is found.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+
+from backend.chain.local_node import dev_private_key
+from backend.demo.wallet import Wallet
+from tests.integration import conftest as integration
+from tests.integration.conftest import *  # noqa: F403 - admin, chain_info, make_asset, make_investor, new_wallet, ...
+from tests.integration.conftest import Investor, Node
+
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(os.environ.get("RWA_SCREENSHOT_DIR", "/tmp"))
+# ganache's deterministic accounts nobody else uses: unlocked on the node, so it signs their orders.
+NODE_SIGNED_ACCOUNTS = range(4, 9)
+# The browser's own log line for an HTTP error answer; the UI shows those answers itself.
+EXPECTED_NETWORK_ERROR = "Failed to load resource: the server responded with a status of 4"
+# Settlement and chain calls take a moment: wait up to 15 s for the page to catch up.
+expect.set_options(timeout=15_000)
+
+
+def find_chromium() -> str | None:
+    candidates = [
+        os.environ.get("RWA_CHROMIUM"),
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+        shutil.which("google-chrome"),
+    ]
+    return next((c for c in candidates if c and os.access(c, os.X_OK)), None)
+
+
+# ---- one chain and one app per pytest session ----------------------------------------------
+# pytest keeps tests/integration's session fixtures to that directory, so importing them
+# here would start a second ganache on the same port when both directories run in one
+# session. When the integration tests already set theirs up, reuse them.
+
+
+def _live_integration_value(request: pytest.FixtureRequest, name: str) -> object | None:
+    manager = request.config.pluginmanager.get_plugin("funcmanage")
+    item = next((i for i in request.session.items if i.nodeid.startswith("tests/integration/")), None)
+    if manager is None or item is None:
+        return None
+    for fixturedef in manager.getfixturedefs(name, item) or ():
+        cached = getattr(fixturedef, "cached_result", None)
+        if cached is not None and cached[2] is None:
+            return cached[0]
+    return None
+
+
+@pytest.fixture(scope="session")
+def node(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
+    live = _live_integration_value(request, "node")
+    if live is not None:
+        yield live  # type: ignore[misc]
+    else:
+        yield from integration.node.__wrapped__(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def settings(request: pytest.FixtureRequest, node: Node, tmp_path_factory: pytest.TempPathFactory):
+    live = _live_integration_value(request, "settings")
+    return live if live is not None else integration.settings.__wrapped__(node, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def client(request: pytest.FixtureRequest, settings):
+    live = _live_integration_value(request, "client")
+    if live is not None:
+        yield live
+    else:
+        yield from integration.client.__wrapped__(settings)
+
+
+# ---- the app over HTTP, and the browser ---------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def base_url(client) -> Iterator[str]:
+    """The same app object the `client` fixture drives (its lifespan already started the
+    settlement worker), served by uvicorn on a loopback port."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", int(os.environ.get("RWA_TEST_WEB_PORT", "0"))))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(client.app, lifespan="off", log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="uvicorn")
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"uvicorn did not start on 127.0.0.1:{port}")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    path = find_chromium()
+    if path is None:
+        pytest.skip(
+            "no chromium found (looked at $RWA_CHROMIUM, /usr/bin/chromium, PATH): "
+            "run `make browser` or `apt-get install chromium`"
+        )
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@dataclass
+class UI:
+    page: Page
+    problems: list[str] = field(default_factory=list)
+
+    def screenshot(self, name: str) -> Path:
+        path = SCREENSHOTS / f"ui-{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def assert_no_console_errors(self) -> None:
+        assert self.problems == [], "the page logged errors:\n" + "\n".join(self.problems)
+
+
+@pytest.fixture
+def ui(browser: Browser, base_url: str) -> Iterator[UI]:
+    """A fresh browser context (empty localStorage) on the app; JS errors are collected."""
+    context = browser.new_context(base_url=base_url, viewport={"width": 1440, "height": 1000})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    view = UI(page)
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error" and not message.text.startswith(EXPECTED_NETWORK_ERROR):
+            view.problems.append(f"console.error: {message.text} ({message.location})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: view.problems.append(f"uncaught: {error}"))
+    yield view
+    context.close()
+
+
+# ---- seeding through the REST API ------------------------------------------------------------------
+
+
+def fund_and_approve(
+    client,
+    admin: dict,
+    chain_info: dict,
+    asset: dict,
+    *,
+    seller: Investor | None = None,
+    buyer: Investor | None = None,
+    units: str = "100",
+    cash: str = "10000",
+) -> None:
+    exchange = chain_info["contracts"]["settlement_exchange"]
+    if buyer is not None:
+        response = client.post("/v1/cash/faucet", headers=admin, json={"wallet": buyer.wallet.address, "amount": cash})
+        assert response.status_code == 200, response.text
+        buyer.wallet.approve(chain_info["contracts"]["cash_token"], exchange)
+    if seller is not None:
+        response = client.post(
+            f"/v1/assets/{asset['symbol']}/issue",
+            headers=admin,
+            json={"to_wallet": seller.wallet.address, "quantity": units},
+        )
+        assert response.status_code == 200, response.text
+        seller.wallet.approve(asset["token_address"], exchange)
+
+
+@pytest.fixture
+def node_signed_investor(client, admin: dict, node: Node) -> Callable[[], Investor]:
+    """An investor whose wallet is an unlocked ganache account: the node signs its orders,
+    so the trade ticket can send them unsigned (API.md, "Signed orders")."""
+
+    def make() -> Investor:
+        for index in NODE_SIGNED_ACCOUNTS:
+            wallet = Wallet(dev_private_key(index), node.rpc_url)
+            assert wallet.address == node.w3.eth.accounts[index]
+            response = client.post(
+                "/v1/investors",
+                headers=admin,
+                json={
+                    "wallet": wallet.address,
+                    "name": f"Node account {index}",
+                    "country": "US",
+                    "accredited": True,
+                    "kyc_expires": (date.today() + timedelta(days=365)).isoformat(),
+                },
+            )
+            if response.status_code == 201:
+                body = response.json()
+                return Investor(id=body["id"], wallet=wallet, api_key=body["api_key"])
+        raise AssertionError(f"every node account {list(NODE_SIGNED_ACCOUNTS)} is already onboarded: {response.text}")
+
+    return make
+
+
+EIP1193_WALLET = """window.ethereum = { request: async ({ method, params }) => {
+    if (method === "eth_requestAccounts") return [window.__testWalletAddress];
+    if (method === "eth_signTypedData_v4") return await window.pyWalletSign(params[1]);
+    throw new Error("unsupported " + method);
+} };"""
+
+
+def inject_wallet(page: Page, wallet: Wallet) -> list[dict]:
+    """Give the page an EIP-1193 wallet (`window.ethereum`) that signs with `wallet`'s key in
+    Python, as MetaMask would. Returns the list of order messages it signed."""
+    signed: list[dict] = []
+
+    def sign(typed_json: str) -> str:
+        typed = json.loads(typed_json)  # the page sends uint256 values as decimal strings
+        message = {
+            name: int(value) if isinstance(value, str) and value.isdigit() else value
+            for name, value in typed["message"].items()
+        }
+        signed.append(message)
+        return wallet.sign_order({**typed, "message": message})
+
+    page.expose_function("pyWalletSign", sign)
+    page.add_init_script(f"window.__testWalletAddress = {json.dumps(wallet.address)};")
+    page.add_init_script(EIP1193_WALLET)
+    return signed
