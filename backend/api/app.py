@@ -22,6 +22,7 @@ from backend.api.routes import (
     documents,
     health,
     investors,
+    issuers,
     markets,
     orders,
     trades,
@@ -67,7 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.venue = Venue()
     errors.install(app)
     app.add_middleware(UploadSizeLimit, max_document_bytes=settings.document_max_bytes)
-    for module in (health, chain, investors, assets, compliance, documents, cash, orders, markets, trades,
+    for module in (health, chain, investors, issuers, assets, compliance, documents, cash, orders, markets, trades,
                    account, distributions):
         app.include_router(module.router)
     app.include_router(markets.ws_router)

@@ -51,3 +51,20 @@ def test_bad_input_gets_a_precise_code_not_a_500(client, admin, new_wallet):
         "kyc_expires": "2099-01-01"})
     assert bad_country.json()["error"]["code"] == "validation.invalid"
     assert client.get("/v1/assets/NOPE").json()["error"]["code"] == "asset.not_found"
+
+
+def test_issuer_key_issues_only_its_own_assets(client, admin, make_asset, make_investor):
+    own, other = make_asset(), make_asset()
+    created = client.post("/v1/issuers/keys", headers=admin,
+                          json={"wallet": own["issuer_wallet"], "name": "Own issuer"})
+    assert created.status_code == 201
+    issuer = {"X-API-Key": created.json()["api_key"]}
+    holder = make_investor()
+    ok = client.post(f"/v1/assets/{own['symbol']}/issue", headers=issuer,
+                     json={"to_wallet": holder.wallet.address, "quantity": "1"})
+    assert ok.status_code == 200, ok.text
+    refused = client.post(f"/v1/assets/{other['symbol']}/issue", headers=issuer,
+                          json={"to_wallet": holder.wallet.address, "quantity": "1"})
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "auth.forbidden"
+    assert client.post("/v1/issuers/keys", headers=issuer,
+                       json={"wallet": own["issuer_wallet"], "name": "x"}).status_code == 403
