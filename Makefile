@@ -62,7 +62,7 @@ test-backend: compile browser
 # Debian's chromium for the browser tests (Playwright's own browser download needs the
 # internet); installed with apt-get, through sudo when not root.
 browser:
-	@command -v chromium >/dev/null || (sudo=$$(test "$$(id -u)" = 0 || command -v sudo); \
+	@command -v chromium >/dev/null || test -x "$$RWA_CHROMIUM" || (sudo=$$(test "$$(id -u)" = 0 || command -v sudo); \
 		$$sudo apt-get update -qq && $$sudo apt-get install -y -qq chromium)
 
 # The service's integration tests again, on a real PostgreSQL (installed and started by

@@ -65,6 +65,12 @@ def find_chromium() -> str | None:
 # session. When the integration tests already set theirs up, reuse them.
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser tests after the integration tests, whatever the command line's order,
+    so they can take over the integration session's chain and app."""
+    items.sort(key=lambda item: item.nodeid.startswith("tests/browser/"))
+
+
 def _live_integration_value(request: pytest.FixtureRequest, name: str) -> object | None:
     manager = request.config.pluginmanager.get_plugin("funcmanage")
     item = next((i for i in request.session.items if i.nodeid.startswith("tests/integration/")), None)

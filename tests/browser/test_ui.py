@@ -92,6 +92,9 @@ def test_account_panel_shows_balances_own_orders_and_settled_trades(ui, traded_m
     page = open_market(ui, symbol)
     account = page.get_by_role("region", name="Account")
     expect(account).to_contain_text("Paste an investor API key")
+    account.get_by_label("Investor API key").fill("not-a-key")
+    account.get_by_role("button", name="Use key").click()
+    expect(account.get_by_role("alert")).to_have_text("auth.invalid_key: unknown or revoked API key")
     account.get_by_label("Investor API key").fill(seller.api_key)
     account.get_by_role("button", name="Use key").click()
 
