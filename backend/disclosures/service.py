@@ -18,14 +18,13 @@ from sqlmodel import Session, select
 
 from backend.assets.models import Asset
 from backend.assets.service import get_asset, token_contract
-from backend.auth.service import Principal
+from backend.auth.service import Principal, require_asset_authority
 from backend.chain.client import Chain
 from backend.db import utcnow
 from backend.disclosures.models import Document
 from backend.disclosures.policies import current_by_type
 from backend.disclosures.store import ContentStore, sha256_hex
 from backend.disclosures.validation import (
-    authorize_upload,
     check_content,
     check_dates,
     clean_content_type,
@@ -64,7 +63,8 @@ def upload(session: Session, chain: Chain, store: ContentStore, *, asset: Asset,
     Returns the row; its anchor_status is "pending" (with tx_hash) when the chain did not
     confirm in time - refresh_anchor settles it later.
     """
-    authorize_upload(principal, asset)
+    require_asset_authority(principal, issuer_wallet=asset.issuer_wallet, symbol=asset.symbol,
+                            action="file documents")
     doc_type = validate_doc_type(doc_type)
     title = clean_title(title)
     check_content(data, max_bytes)

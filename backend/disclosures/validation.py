@@ -5,10 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from backend.assets.models import Asset
-from backend.auth.service import Principal
 from backend.disclosures.models import DOC_TYPES
-from backend.errors import DomainError, Forbidden, InvalidInput
+from backend.errors import DomainError, InvalidInput
 
 CONTENT_TYPE = re.compile(r"^[\w.+-]+/[\w.+-]+$")
 
@@ -70,13 +68,3 @@ def clean_filename(filename: str | None) -> str:
 def clean_content_type(content_type: str | None) -> str:
     value = (content_type or "").split(";")[0].strip().lower()
     return value if CONTENT_TYPE.match(value) else "application/octet-stream"
-
-
-def authorize_upload(principal: Principal, asset: Asset) -> None:
-    """Admins file for any asset; an issuer key only for assets of its own issuer wallet."""
-    if principal.role == "admin":
-        return
-    if (principal.role == "issuer" and principal.issuer_wallet
-            and principal.issuer_wallet.lower() == asset.issuer_wallet.lower()):
-        return
-    raise Forbidden("auth.forbidden", f"this key may not file documents for {asset.symbol}")

@@ -28,10 +28,10 @@ from web3.logs import DISCARD
 
 from backend.assets.models import Asset
 from backend.assets.service import issued_supply
-from backend.auth.service import Principal
+from backend.auth.service import Principal, require_asset_authority
 from backend.chain.client import TRANSIENT, Chain
 from backend.distributions.models import MEMO_MAX, Distribution, kind_label
-from backend.errors import ChainRejected, Conflict, DomainError, Forbidden, InvalidInput, Unavailable
+from backend.errors import ChainRejected, Conflict, DomainError, InvalidInput, Unavailable
 from backend.money import CASH_DECIMALS, fmt, fmt_units
 
 MAX_UINT = 2**256 - 1
@@ -39,16 +39,6 @@ _deposit_lock = threading.Lock()
 
 
 # --- pure rules ----------------------------------------------------------------------
-def authorize_deposit(principal: Principal, asset: Asset) -> None:
-    """Admins distribute for every asset; an issuer key only for assets of its own issuer wallet."""
-    if principal.role == "admin":
-        return
-    if (principal.role == "issuer" and principal.issuer_wallet
-            and principal.issuer_wallet.lower() == asset.issuer_wallet.lower()):
-        return
-    raise Forbidden("auth.forbidden", f"only an admin or the issuer of {asset.symbol} may distribute revenue")
-
-
 def clean_memo(memo: str | None) -> str:
     """Trimmed, printable, at most MEMO_MAX characters (it is stored on chain in the event)."""
     text = (memo or "").strip()
@@ -104,7 +94,8 @@ def deposit(session: Session, chain: Chain, *, asset: Asset, principal: Principa
     The row is "confirmed" with its distribution_id when mined in time; "pending" (with its
     tx_hash) after a chain timeout - refresh() settles it later; deleted if it reverted.
     """
-    authorize_deposit(principal, asset)
+    require_asset_authority(principal, issuer_wallet=asset.issuer_wallet, symbol=asset.symbol,
+                            action="distribute revenue")
     units = cash_units(amount)
     memo = clean_memo(memo)
     if issued_supply(chain, asset) == 0:  # the contract would revert RevenueDistributorNoSupply

@@ -50,6 +50,7 @@ from backend.trading.sequencer import Venue, now_ns
 from backend.trading.signing import MARKET_BUY_PRICE, recover_signer, typed_data
 
 REJECT_CODES = {
+    "INVALID_ORDER": ("validation.invalid", 422),
     "FOK_UNFILLED": ("order.fok_unfilled", 409),
     "WOULD_CROSS": ("order.would_cross", 409),
     "MARKET_HALTED": ("market.halted", 409),

@@ -7,11 +7,9 @@ from datetime import date
 import pytest
 
 from backend.api.routes.documents import content_disposition
-from backend.auth.service import Principal
 from backend.disclosures.models import DOC_TYPES
 from backend.disclosures.service import doc_name, document_id_from_uri
 from backend.disclosures.validation import (
-    authorize_upload,
     check_content,
     check_dates,
     clean_content_type,
@@ -19,7 +17,7 @@ from backend.disclosures.validation import (
     parse_date,
     validate_doc_type,
 )
-from backend.errors import DomainError, Forbidden, InvalidInput
+from backend.errors import DomainError, InvalidInput
 
 TODAY = date(2026, 11, 25)
 
@@ -68,22 +66,6 @@ def test_empty_files_are_invalid_and_oversized_ones_too_large():
     with pytest.raises(DomainError) as large:
         check_content(b"x" * 11, max_bytes=10)
     assert large.value.code == "request.too_large" and large.value.status == 413
-
-
-class _Asset:
-    symbol = "ACME"
-    issuer_wallet = "0xAbCdEf0000000000000000000000000000000001"
-
-
-def test_admins_file_for_any_asset_and_issuers_only_for_their_own():
-    authorize_upload(Principal(role="admin"), _Asset())
-    authorize_upload(Principal(role="issuer", key_id=3, issuer_wallet=_Asset.issuer_wallet.lower()), _Asset())
-    for principal in (Principal(role="issuer", key_id=4, issuer_wallet="0x" + "99" * 20),
-                      Principal(role="issuer", key_id=5, issuer_wallet=None),
-                      Principal(role="investor", investor_id=1)):
-        with pytest.raises(Forbidden) as caught:
-            authorize_upload(principal, _Asset())
-        assert caught.value.code == "auth.forbidden" and caught.value.status == 403
 
 
 def test_filenames_and_content_types_are_made_header_safe():

@@ -7,16 +7,14 @@ from decimal import Decimal
 import pytest
 
 from backend.assets.models import Asset
-from backend.auth.service import Principal
 from backend.distributions.models import kind_label
 from backend.distributions.service import (
-    authorize_deposit,
     cash_units,
     clean_memo,
     shortfall,
     translate_deposit_error,
 )
-from backend.errors import ChainRejected, Forbidden, InvalidInput
+from backend.errors import ChainRejected, InvalidInput
 
 ISSUER = "0x1111111111111111111111111111111111111111"
 
@@ -53,16 +51,6 @@ def test_shortfall_is_what_the_balance_lacks():
     assert shortfall(balance=400, needed=1000) == 600
     assert shortfall(balance=1000, needed=1000) == 0
     assert shortfall(balance=5000, needed=1000) == 0
-
-
-def test_only_an_admin_or_the_assets_own_issuer_may_deposit():
-    asset = _asset()
-    authorize_deposit(Principal(role="admin"), asset)
-    authorize_deposit(Principal(role="issuer", issuer_wallet=ISSUER.upper().replace("0X", "0x")), asset)
-    for principal in (Principal(role="issuer", issuer_wallet="0x" + "44" * 20), Principal(role="issuer"),
-                      Principal(role="investor", investor_id=1)):
-        with pytest.raises(Forbidden):
-            authorize_deposit(principal, asset)
 
 
 def test_decoded_contract_errors_map_to_distribution_codes():
