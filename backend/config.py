@@ -40,10 +40,24 @@ class Settings(BaseModel):
     compliance_sync_interval_ms: int = Field(default=1000, ge=10)
     compliance_sync_enabled: bool = True
     order_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
+    # Every market's circuit breakers (backend/matching MarketConfig): a trade more than
+    # market_band_bps from the reference price (the average of the last
+    # market_reference_window_seconds) halts the market for market_halt_seconds; market
+    # orders trade only within market_collar_bps of the reference. The journal replays
+    # with the values in force at restart.
+    market_band_bps: int = Field(default=1000, ge=1, le=10_000)
+    market_reference_window_seconds: int = Field(default=300, ge=1)
+    market_halt_seconds: int = Field(default=300, ge=1)
+    market_collar_bps: int = Field(default=500, ge=0, le=10_000)
     # A market whose required disclosures are missing or stale does not trade (DESIGN
     # flow 2). Off only for local experiments; tests and the demo keep it on.
     disclosure_policy_enforced: bool = True
     document_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    # Abuse limits (backend/api/limits.py): any other request body, and requests per second
+    # per API key (per client address without a key) with bursts up to rate_limit_burst.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1)
+    rate_limit_per_second: float = Field(default=20, ge=0, description="0 disables the limit")
+    rate_limit_burst: int = Field(default=40, ge=1)
 
     def check(self) -> None:
         """Refuse well-known development secrets outside development."""
@@ -68,8 +82,15 @@ _ENV = {
     "settlement_enabled": "RWA_SETTLEMENT_ENABLED",
     "compliance_sync_interval_ms": "RWA_COMPLIANCE_SYNC_INTERVAL_MS",
     "compliance_sync_enabled": "RWA_COMPLIANCE_SYNC_ENABLED",
+    "market_band_bps": "RWA_MARKET_BAND_BPS",
+    "market_reference_window_seconds": "RWA_MARKET_REFERENCE_WINDOW_SECONDS",
+    "market_halt_seconds": "RWA_MARKET_HALT_SECONDS",
+    "market_collar_bps": "RWA_MARKET_COLLAR_BPS",
     "disclosure_policy_enforced": "RWA_ENFORCE_DISCLOSURES",
     "document_max_bytes": "RWA_DOCUMENT_MAX_BYTES",
+    "max_body_bytes": "RWA_MAX_BODY_BYTES",
+    "rate_limit_per_second": "RWA_RATE_LIMIT_PER_SECOND",
+    "rate_limit_burst": "RWA_RATE_LIMIT_BURST",
 }
 
 

@@ -10,8 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from backend.api import errors
-from backend.api.limits import UploadSizeLimit
+from backend.api import errors, limits
 from backend.api.routes import (
     account,
     assets,
@@ -65,9 +64,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.db = make_engine(settings.database_url)
     create_tables(app.state.db)
     app.state.chain = Chain(settings)
-    app.state.venue = Venue()
+    app.state.venue = Venue.for_settings(settings)
     errors.install(app)
-    app.add_middleware(UploadSizeLimit, max_document_bytes=settings.document_max_bytes)
+    limits.install(app, settings)
     for module in (health, chain, investors, issuers, assets, compliance, documents, cash, orders, markets, trades,
                    account, distributions):
         app.include_router(module.router)

@@ -25,11 +25,12 @@ HTTP_CODES = {
 }
 
 
-def envelope(status: int, code: str, message: str, details: object = None) -> JSONResponse:
+def envelope(status: int, code: str, message: str, details: object = None,
+             headers: dict[str, str] | None = None) -> JSONResponse:
     body: dict[str, object] = {"code": code, "message": message}
     if details is not None:
         body["details"] = details
-    return JSONResponse(status_code=status, content={"error": body})
+    return JSONResponse(status_code=status, content={"error": body}, headers=headers)
 
 
 def install(app: FastAPI) -> None:
@@ -48,7 +49,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = HTTP_CODES.get(exc.status_code, f"http.{exc.status_code}")
-        return envelope(exc.status_code, code, str(exc.detail))
+        # Keep the exception's headers: 405's Allow, 429's Retry-After.
+        return envelope(exc.status_code, code, str(exc.detail), headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:

@@ -89,7 +89,9 @@ def settings(node: Node, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     # The disclosure policy stays enforced: make_asset files each kind's required documents.
     return Settings(database_url=database_url, rpc_url=node.rpc_url, admin_key=ADMIN_KEY,
                     deployment_file=node.deployment_file, storage_dir=tmp / "documents",
-                    settlement_interval_ms=50, disclosure_policy_enforced=True)
+                    settlement_interval_ms=50, disclosure_policy_enforced=True,
+                    # Every test shares one admin key: limits this high are in the path but never hit.
+                    rate_limit_per_second=10_000, rate_limit_burst=10_000)
 
 
 @pytest.fixture(scope="session")
