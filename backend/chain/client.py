@@ -83,12 +83,12 @@ class Chain:
 
     def block(self, ident: int | str = "latest") -> Any:
         """A block header (number, timestamp, ...)."""
-        return self._rpc(lambda: self.w3.eth.get_block(ident))
+        return self._rpc(lambda: self.w3.eth.get_block(ident))  # type: ignore[arg-type]
 
     def logs(self, *, addresses: list[str], from_block: int, to_block: int) -> list[Any]:
         """Event logs of `addresses` in [from_block, to_block], in chain order."""
         return list(self._rpc(lambda: self.w3.eth.get_logs({
-            "address": addresses, "fromBlock": from_block, "toBlock": to_block})))
+            "address": addresses, "fromBlock": from_block, "toBlock": to_block})))  # type: ignore[typeddict-item]
 
     # --- transactions -------------------------------------------------------------
     def transact(self, fn: Any, *, gas: int | None = None, wait: bool = True) -> dict:

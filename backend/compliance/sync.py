@@ -148,7 +148,7 @@ def _decoders(chain: Chain, asset: Asset, names: tuple[str, ...]) -> dict[tuple[
         for item in load_abi(chain.settings.build_dir, contract_name):
             if item.get("type") == "event" and item["name"] in names:
                 event_type = getattr(contract.events, item["name"])()
-                table[(address.lower(), event_abi_to_log_topic(item))] = (item["name"], event_type)
+                table[(address.lower(), event_abi_to_log_topic(item))] = (item["name"], event_type)  # type: ignore[arg-type]
     return table
 
 
@@ -244,12 +244,14 @@ def resync(session: Session, chain: Chain, asset: Asset) -> int:
              or ComplianceState(asset_id=asset.id))  # type: ignore[arg-type]
     state.paused, state.holder_count, state.synced_block = paused, holder_count, block
     state.block_timestamp, state.updated_at = int(head["timestamp"]), utcnow()
-    row = session.get(AssetRules, asset.id, populate_existing=True) or AssetRules(asset_id=asset.id)  # type: ignore[arg-type]
-    row.allowed_countries = [int(c) for c in countries]
-    row.accredited_only = bool(accredited_only)
-    row.max_holders, row.max_balance = str(max_holders), str(max_balance)
-    row.lockup_seconds, row.tx_hash, row.updated_at = str(lockup), last_rules_tx or row.tx_hash, utcnow()
+    rule_row = (session.get(AssetRules, asset.id, populate_existing=True)
+                or AssetRules(asset_id=asset.id))  # type: ignore[arg-type]
+    rule_row.allowed_countries = [int(c) for c in countries]
+    rule_row.accredited_only = bool(accredited_only)
+    rule_row.max_holders, rule_row.max_balance = str(max_holders), str(max_balance)
+    rule_row.lockup_seconds, rule_row.updated_at = str(lockup), utcnow()
+    rule_row.tx_hash = last_rules_tx or rule_row.tx_hash
     session.add(state)
-    session.add(row)
+    session.add(rule_row)
     session.commit()
     return block
