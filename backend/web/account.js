@@ -58,7 +58,7 @@ export function renderOrders(container, { orders, error, assets, onCancel, cance
     return;
   }
   const digitsFor = (symbol, field) => places(assets.find((a) => a.symbol === symbol)?.[field] ?? "1");
-  container.replaceChildren(h("div", { class: "table-scroll" }, h("table", { class: "orders-table" },
+  container.replaceChildren(h("table", { class: "orders-table" },
     h("caption", { class: "visually-hidden" }, "My orders"),
     h("thead", {}, h("tr", {}, ["Time", "Market", "Side", "Type", "Price", "Quantity", "Filled", "Status", ""]
       .map((name, i) => h("th", { scope: "col", class: i >= 4 && i <= 6 ? "num" : null }, name)))),
@@ -80,7 +80,7 @@ export function renderOrders(container, { orders, error, assets, onCancel, cance
           ? h("button", { type: "button", class: "button-small", disabled: cancelling.has(order.id),
             "aria-label": `Cancel ${description}`, onClick: () => onCancel(order) }, cancelling.has(order.id) ? "Cancelling…" : "Cancel")
           : null));
-    })))));
+    }))));
 }
 
 export function renderMyTrades(container, { trades, error, assets }) {
@@ -97,7 +97,7 @@ export function renderMyTrades(container, { trades, error, assets }) {
     return;
   }
   const digitsFor = (symbol, field) => places(assets.find((a) => a.symbol === symbol)?.[field] ?? "1");
-  container.replaceChildren(h("div", { class: "table-scroll" }, h("table", { class: "my-trades-table" },
+  container.replaceChildren(h("table", { class: "my-trades-table" },
     h("caption", { class: "visually-hidden" }, "My trades"),
     h("thead", {}, h("tr", {}, ["Time", "Market", "Side", "Price", "Quantity", "Settlement", "Transaction"]
       .map((name, i) => h("th", { scope: "col", class: i === 3 || i === 4 ? "num" : null }, name)))),
@@ -112,5 +112,5 @@ export function renderMyTrades(container, { trades, error, assets }) {
       trade.failure_code ? h("code", { class: "error-code small" }, ` ${trade.failure_code}`) : null),
       h("td", { class: "mono" }, trade.tx_hash
         ? h("span", { title: trade.tx_hash, class: "tx-hash" }, shortHex(trade.tx_hash, 10, 6))
-        : h("span", { class: "muted" }, "—"))))))));
+        : h("span", { class: "muted" }, "—")))))));
 }

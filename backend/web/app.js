@@ -40,8 +40,21 @@ const selectedAsset = () => state.assets.find((a) => a.symbol === state.selected
 
 // ---- views -----------------------------------------------------------------------------
 
+const shown = new Map();
+
+/** Re-render a view only when what it shows changed: hover, focus and clicks stay steady. */
+function when(view, deps, render) {
+  const snapshot = JSON.stringify(deps, (_, value) => (value instanceof Error ? String(value) : value));
+  if (shown.get(view) === snapshot) return;
+  shown.set(view, snapshot);
+  render();
+}
+
+const steps = () => state.assets.map((a) => [a.symbol, a.tick_size, a.lot_size]);
+
 function showMarkets() {
-  renderMarkets(el.markets, { assets: state.assets, lastPrices: state.lastPrices, selected: state.selected, onSelect: select });
+  when("markets", [state.assets, state.lastPrices, state.selected], () => renderMarkets(el.markets,
+    { assets: state.assets, lastPrices: state.lastPrices, selected: state.selected, onSelect: select }));
 }
 
 function showHeader() {
@@ -69,6 +82,11 @@ function showHeader() {
 
 function showMarket() {
   const asset = selectedAsset();
+  when("market", [asset?.symbol, asset?.tick_size, asset?.lot_size, state.book, state.trades, state.marketError],
+    () => drawMarket(asset));
+}
+
+function drawMarket(asset) {
   if (state.marketError) {
     el.book.replaceChildren(h("p", { class: "notice notice-error", role: "alert" }, errorView(state.marketError)));
   } else {
@@ -83,10 +101,14 @@ function showDocuments() {
 }
 
 function showAccount() {
-  renderAccount(el.account, { account: state.account, error: state.accountError, assets: state.assets });
-  renderOrders(el.orders, { orders: state.orders, error: state.ordersError, assets: state.assets, onCancel: cancel,
-    cancelling: state.cancelling });
-  renderMyTrades(el["my-trades"], { trades: state.myTrades, error: state.myTradesError, assets: state.assets });
+  const assets = state.assets;
+  when("account", [state.account, state.accountError, steps()], () =>
+    renderAccount(el.account, { account: state.account, error: state.accountError, assets }));
+  when("orders", [state.orders, state.ordersError, [...state.cancelling], steps()], () =>
+    renderOrders(el.orders, { orders: state.orders, error: state.ordersError, assets, onCancel: cancel,
+      cancelling: state.cancelling }));
+  when("my-trades", [state.myTrades, state.myTradesError, steps()], () =>
+    renderMyTrades(el["my-trades"], { trades: state.myTrades, error: state.myTradesError, assets }));
   const key = apiKey.get();
   el["key-state"].textContent = key ? `Using key …${key.slice(-4)}` : "No key saved.";
 }

@@ -45,15 +45,16 @@ export function renderChart(container, { trades, asset }) {
   const bottom = PAD.top + plotH;
   const area = `${line} L${xs.at(-1).toFixed(1)},${bottom} L${xs[0].toFixed(1)},${bottom} Z`;
 
+  const last = points.at(-1);
+  const lastY = ys.at(-1);
   const grid = [0, 0.5, 1].map((share) => {
     const price = high - share * (high - low);
     const gy = PAD.top + share * plotH;
+    const hidden = Math.abs(gy - lastY) < 16; // the last-price tag sits there
     return s("g", { class: "grid" },
       s("line", { x1: PAD.left, x2: PAD.left + plotW, y1: gy, y2: gy }),
-      s("text", { x: PAD.left + plotW + 6, y: gy + 4 }, grouped(price.toFixed(digits))));
+      hidden ? null : s("text", { x: PAD.left + plotW + 6, y: gy + 4 }, grouped(price.toFixed(digits))));
   });
-  const last = points.at(-1);
-  const lastY = ys.at(-1);
   const rising = prices.length < 2 || prices.at(-1) >= prices[0];
   const lastText = grouped(fixed(last.price, digits));
   const lowest = points.reduce((m, t) => (cmp(t.price, m) < 0 ? t.price : m), points[0].price);
