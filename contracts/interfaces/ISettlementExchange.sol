@@ -18,9 +18,10 @@ pragma solidity 0.8.28;
 ///         4 FAIL_BAD_SELL_SIGNATURE  sellSignature is not sell.trader's EIP-712 signature
 ///         5 FAIL_EXPIRED             an order has expiry != 0 and expiry < block.timestamp
 ///         6 FAIL_CANCELLED           an order was cancelled on chain
-///         7 FAIL_PRICE               price == 0, price > buy.price or price < sell.price
+///         7 FAIL_PRICE               price == 0, price > buy.price or price < sell.price (or
+///                                    price * quantity does not fit in 256 bits)
 ///         8 FAIL_QUANTITY            quantity == 0 or more than the remaining quantity of either
-///                                    order (quantity - filled)
+///                                    order (quantity - filled; fills are capped at 2^248 - 1)
 ///         9 FAIL_ASSET_TRANSFER      asset transferFrom(seller -> buyer) failed (compliance,
 ///                                    balance, allowance)
 ///        10 FAIL_CASH_TRANSFER       cash transferFrom(buyer -> seller) failed (balance, allowance)

@@ -136,18 +136,20 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
         if (buyState.cancelled || sellState.cancelled) return _fail(tradeId, FAIL_CANCELLED);
 
         uint256 price = trade.price;
-        if (price == 0 || price > buy.price || price < sell.price) return _fail(tradeId, FAIL_PRICE);
-
         uint256 quantity = trade.quantity;
-        // both filled values are <= their order's quantity, so the subtractions cannot underflow
+        if (price == 0 || price > buy.price || price < sell.price || (quantity != 0 && price > type(uint256).max / quantity))
+        {
+            return _fail(tradeId, FAIL_PRICE);
+        }
+
         if (
-            quantity == 0 || quantity > buy.quantity - buyState.filled
-                || quantity > sell.quantity - sellState.filled
+            quantity == 0 || quantity > _remaining(buy.quantity, buyState.filled)
+                || quantity > _remaining(sell.quantity, sellState.filled)
         ) return _fail(tradeId, FAIL_QUANTITY);
 
         uint256 cashAmount = Math.mulDiv(price, quantity, _ASSET_UNIT);
         try this.executeTransfers(buy.asset, sell.trader, buy.trader, quantity, cashAmount) {
-            // filled + quantity <= order quantity; orders above 2^248 units cannot be filled past it
+            // filled + quantity <= min(order quantity, 2^248 - 1): the casts cannot truncate
             _orders[buyHash].filled = uint248(buyState.filled + quantity);
             _orders[sellHash].filled = uint248(sellState.filled + quantity);
             _settled[tradeId] = true;
@@ -155,6 +157,13 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
         } catch (bytes memory reason) {
             _fail(tradeId, _transferFailureCode(reason));
         }
+    }
+
+    /// @dev Quantity still open: fills are stored in 248 bits, so larger orders cap there.
+    ///      `filled` never exceeds the capped quantity, so the subtraction cannot underflow.
+    function _remaining(uint256 quantity, uint248 filled_) private pure returns (uint256) {
+        uint256 cap = quantity < type(uint248).max ? quantity : type(uint248).max;
+        return cap - filled_;
     }
 
     function _fail(bytes32 tradeId, uint8 code) private {

@@ -159,7 +159,7 @@ contract AssetToken is ERC20, AccessControl, IAssetToken {
     {
         if (to == address(0)) revert AssetTokenZeroAddress();
         if (!_registry.isVerified(to)) revert AssetTokenReceiverNotVerified(to);
-        _releaseFrozenFor(from, amount);
+        if (from != to) _releaseFrozenFor(from, amount);
         _transfer(from, to, amount);
         emit ForcedTransfer(from, to, amount);
         return true;

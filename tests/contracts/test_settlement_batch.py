@@ -318,3 +318,15 @@ def test_zero_address_constructor_arguments_revert(admin):
 
     with reverts("SettlementExchangeZeroAddress()"):
         SettlementExchange.deploy(ZERO_ADDRESS, admin, {"from": admin})
+
+
+def test_price_times_quantity_overflow_fails_with_code_7(exchange, market, operator, sign, book, bob):
+    """A market buy signs the maximum price; an absurd execution price must not revert the batch."""
+    market_buy = order(bob, market, True, 2**256 - 1, 100 * E18, nonce=21)
+    trades = [
+        make_trade("overflow", (market_buy, sign(market_buy)), book["alice_sell"], 2**255, 10 * E18),
+        make_trade("market-buy-ok", (market_buy, sign(market_buy)), book["alice_sell"], PRICE, 10 * E18),
+    ]
+    tx = exchange.settle(trades, {"from": operator})
+    assert failures(tx) == [(hex_id("overflow"), 7)]
+    assert settled_ids(tx) == [hex_id("market-buy-ok")]
