@@ -15,7 +15,7 @@ from eth_abi import decode as abi_decode
 from eth_account import Account
 from hexbytes import HexBytes
 from web3 import Web3
-from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound
+from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound, Web3RPCError
 
 from backend.chain.artifacts import Deployment, error_selectors, load_abi, load_deployment
 from backend.config import Settings
@@ -117,7 +117,8 @@ class Chain:
             signed = self.operator.sign_transaction(tx)
             try:
                 tx_hash = self._rpc(lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction))
-            except ValueError as exc:  # the node refused it: usually a stale nonce
+            except (Web3RPCError, ValueError) as exc:  # the node refused it: usually a stale nonce
+                # (another process signing with the same key, or a restarted node)
                 if "nonce" in str(exc).lower() and attempt < 2:
                     self._nonce = None
                     continue
@@ -148,6 +149,30 @@ class Chain:
             return dict(self._rpc(lambda: self.w3.eth.get_transaction_receipt(tx_hash)))
         except TransactionNotFound:
             return None
+
+    def transaction_known(self, tx_hash: str) -> bool:
+        """Whether the node knows the transaction at all (mined or waiting in its pool)."""
+        try:
+            return self._rpc(lambda: self.w3.eth.get_transaction(tx_hash)) is not None  # type: ignore[arg-type]
+        except TransactionNotFound:
+            return False
+
+    def operator_nonces(self) -> tuple[int, int]:
+        """The operator's (latest, pending) transaction counts: equal when nothing is stuck."""
+        address = self.operator.address
+        return (self._rpc(lambda: self.w3.eth.get_transaction_count(address, "latest")),
+                self._rpc(lambda: self.w3.eth.get_transaction_count(address, "pending")))
+
+    def heal_nonce(self) -> bool:
+        """Forget a local nonce that ran ahead of the node (transactions the node lost, e.g.
+        across its restart): the next transaction would wait behind a gap forever. Returns
+        whether there was a gap."""
+        with self._nonce_lock:
+            _latest, pending = self.operator_nonces()
+            if self._nonce is not None and self._nonce > pending:
+                self._nonce = pending
+                return True
+            return False
 
     # --- helpers ------------------------------------------------------------------
     def _rpc(self, call: Any, retries: int = 3) -> Any:
