@@ -16,19 +16,10 @@ from backend.chain.client import Chain
 from backend.compliance import mirror, sync
 from backend.compliance.countries import alpha2_code, numeric_code
 from backend.compliance.rules import UINT64_MAX, RuleSet
-from backend.errors import ChainRejected, Forbidden, InvalidInput
+from backend.errors import ChainRejected, InvalidInput
 from backend.money import ASSET_DECIMALS, fmt_units, to_units
 
 UINT256_MAX = 2**256 - 1
-
-
-def can_manage(asset: Asset, *, role: str, issuer_wallet: str | None) -> None:
-    """Admins manage every asset's rules; an issuer only its own asset's."""
-    if role == "admin":
-        return
-    if role == "issuer" and issuer_wallet and issuer_wallet.lower() == asset.issuer_wallet.lower():
-        return
-    raise Forbidden("auth.forbidden", f"only an admin or the issuer of {asset.symbol} may change its rules")
 
 
 def build_rule_set(*, allowed_countries: list[str], accredited_only: bool, max_holders: int,

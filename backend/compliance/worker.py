@@ -40,10 +40,11 @@ class MirrorWorker:
         """Sync every asset; returns how many were synced."""
         with Session(self.db, expire_on_commit=False) as session:
             assets = list(session.exec(select(Asset).order_by(Asset.id)))  # type: ignore[arg-type]
+            head = self.chain.block("latest") if assets else None
             for asset in assets:
                 if self._stop.is_set():
                     break
-                sync(session, self.chain, asset)
+                sync(session, self.chain, asset, head=head)
             return len(assets)
 
     def _loop(self) -> None:

@@ -178,6 +178,34 @@ def chain_codes(world: World, symbol: str, queries: list[tuple[str, str, int]]) 
         return [int(code) for code in batch.execute()]
 
 
+def run_step(world: World, symbol: str, step: int, *, mutation: bool) -> tuple[str, list[int], list[str]]:
+    """Maybe change the world, then ask both sides about QUERIES transfers of `symbol` at one block."""
+    rng, client = world.rng, world.client
+    world.refresh(symbol)
+    kind = mutate(world, symbol) if mutation else "none"
+    head = world.chain.block("latest")
+    with db_session(client) as session:
+        block = sync(session, world.chain, world.assets[symbol], min_block=int(head["number"]))
+    world.refresh(symbol)
+    queries = aimed_queries(world)
+    for _ in range(QUERIES - len(queries)):
+        sender = pick_wallet(world, sender=True)
+        receiver = sender if rng.random() < 0.06 else pick_wallet(world, sender=False)
+        queries.append((sender, receiver, pick_amount(world, sender, receiver)))
+    theirs = chain_codes(world, symbol, queries)
+    assert world.chain.block_number() == block, "the chain moved under the test"
+    mismatches = []
+    with db_session(client) as session:
+        for (sender, receiver, amount), chain_code in zip(queries, theirs, strict=True):
+            ours = mirror.check_transfer(session, asset=world.assets[symbol], from_wallet=sender,
+                                         to_wallet=receiver, amount=amount, now=int(head["timestamp"]))
+            assert ours.as_of_block == block
+            if ours.code != chain_code:
+                mismatches.append(f"step {step} ({kind}) {symbol} block {block}: {sender} -> {receiver} "
+                                  f"{amount}: backend {ours.code}, chain {chain_code}")
+    return kind, theirs, mismatches
+
+
 def test_backend_evaluator_agrees_with_detect_transfer_restriction(client, admin, node, make_asset, make_investor,
                                                                    new_wallet, capsys):
     rng = random.Random(SEED)
@@ -185,46 +213,35 @@ def test_backend_evaluator_agrees_with_detect_transfer_restriction(client, admin
     investors = [make_investor(country=rng.choice(COUNTRIES), accredited=rng.random() < 0.6)
                  for _ in range(10)]
     strangers = [new_wallet() for _ in range(2)]
+    locked, frozen, paused = (a["symbol"] for a in assets)
+    assert put_rules(client, admin, locked, lockup_seconds=3600).status_code == 200
     for asset in assets:
-        for investor in investors[:7]:  # the last three start with nothing: new holders
+        for n, investor in enumerate(investors[:7]):  # the last three start with nothing: new holders
+            if asset["symbol"] == locked and n == 3:
+                assert put_rules(client, admin, locked).status_code == 200  # investors 0-2 stay locked up
             response = client.post(f"/v1/assets/{asset['symbol']}/issue", headers=admin, json={
                 "to_wallet": investor.wallet.address, "quantity": str(rng.randint(10, 150))})
             assert response.status_code == 200, response.text
     # one holder loses its whitelisting: its tokens stay, its sends fail with code 1
     assert client.delete(f"/v1/investors/{investors[0].id}", headers=admin).status_code == 200
     world = World(client, node.rpc_url, admin, rng, assets, investors, strangers)
+    world.agent(frozen, "setWalletFrozen", investors[3].wallet.address, True)
+    world.agent(paused, "pause")
 
     codes: Counter[int] = Counter()
     mutations: Counter[str] = Counter()
     mismatches: list[str] = []
-    for step in range(STEPS):
-        symbol = rng.choice(sorted(world.assets))
-        world.refresh(symbol)
-        mutations[mutate(world, symbol)] += 1
-        head = world.chain.block("latest")
-        with db_session(client) as session:
-            block = sync(session, world.chain, world.assets[symbol], min_block=int(head["number"]))
-        world.refresh(symbol)
-        queries = aimed_queries(world)
-        for _ in range(QUERIES - len(queries)):
-            sender = pick_wallet(world, sender=True)
-            receiver = sender if rng.random() < 0.06 else pick_wallet(world, sender=False)
-            queries.append((sender, receiver, pick_amount(world, sender, receiver)))
-        theirs = chain_codes(world, symbol, queries)
-        assert world.chain.block_number() == block, "the chain moved under the test"
-        with db_session(client) as session:
-            for (sender, receiver, amount), chain_code in zip(queries, theirs, strict=True):
-                ours = mirror.check_transfer(session, asset=world.assets[symbol], from_wallet=sender,
-                                             to_wallet=receiver, amount=amount, now=int(head["timestamp"]))
-                assert ours.as_of_block == block
-                codes[chain_code] += 1
-                if ours.code != chain_code:
-                    mismatches.append(f"step {step} {symbol} block {block}: {sender} -> {receiver} {amount}: "
-                                      f"backend {ours.code}, chain {chain_code}")
+    plan = [(symbol, False) for symbol in (locked, frozen, paused)]  # the set-up state as it is
+    plan += [(rng.choice(sorted(world.assets)), True) for _ in range(STEPS - len(plan))]
+    for step, (symbol, mutation) in enumerate(plan):
+        kind, theirs, wrong = run_step(world, symbol, step, mutation=mutation)
+        codes.update(theirs)
+        mutations[kind] += 1
+        mismatches += wrong
     total = sum(codes.values())
     with capsys.disabled():
         print(f"\ncompliance differential (seed {SEED}): {total} cases, {len(mismatches)} mismatches; "
-              f"chain codes {dict(sorted(codes.items()))}; mutations {dict(sorted(mutations.items()))}")
+              f"chain codes {dict(sorted(codes.items()))}; steps {dict(sorted(mutations.items()))}")
     assert not mismatches, "\n".join(mismatches[:20])
     assert total >= 500
     assert len(codes) >= 11, f"the walk reached too few restriction codes: {dict(codes)}"
