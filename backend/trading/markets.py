@@ -12,7 +12,7 @@ from backend.assets.models import Asset
 from backend.disclosures.policies import halt_reason, missing_disclosures, utc_today
 from backend.money import fmt
 from backend.settlement.models import TradeRecord
-from backend.trading.sequencer import Venue
+from backend.trading.sequencer import Venue, now_ns
 
 
 def market_status(session: Session, venue: Venue, asset: Asset, *, enforce_disclosures: bool = True,
@@ -20,7 +20,8 @@ def market_status(session: Session, venue: Venue, asset: Asset, *, enforce_discl
     """`open` or `halted: <reason>`. One reason is shown: an engine halt (operator kill switch,
     volatility band) first, because lifting it is the operator's action; then missing or stale
     disclosures (the asset JSON lists those separately as `missing_disclosures`)."""
-    halted = venue.market(session, asset.symbol).engine.halted
+    # A volatility halt whose time is up reads as lifted (the engine lifts it on the next command).
+    halted = venue.market(session, asset.symbol).engine.halted_at(now_ns())
     if halted is None:
         if enforce_disclosures:
             missing = missing_disclosures(session, asset, today or utc_today())

@@ -54,6 +54,14 @@ def now_ns() -> int:
     return time.time_ns()
 
 
+def market_config(settings: Any) -> MarketConfig:
+    """Every market's circuit breakers from the Settings (`market_*`, seconds -> ns)."""
+    return MarketConfig(band_bps=settings.market_band_bps,
+                        reference_window_ns=settings.market_reference_window_seconds * 1_000_000_000,
+                        halt_ns=settings.market_halt_seconds * 1_000_000_000,
+                        collar_bps=settings.market_collar_bps)
+
+
 class Market:
     def __init__(self, symbol: str, engine: MatchingEngine, next_seq: int):
         self.symbol = symbol
@@ -78,6 +86,12 @@ class Venue:
         self._investor_locks: dict[int, threading.Lock] = {}
         self._lock = threading.Lock()
         self._engine_factory = engine_factory or (lambda: MatchingEngine(MarketConfig()))
+
+    @classmethod
+    def for_settings(cls, settings: Any, feed: Feed | None = None) -> Venue:
+        """A venue whose markets use the circuit breakers configured in `settings`."""
+        config = market_config(settings)
+        return cls(engine_factory=lambda: MatchingEngine(config), feed=feed)
 
     def market(self, session: Session, symbol: str) -> Market:
         with self._lock:
