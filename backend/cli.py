@@ -14,9 +14,17 @@ import uvicorn
 from rich.console import Console
 
 from backend.chain import local_node
+from backend.commands import documents as documents_commands
+from backend.commands import investors as investors_commands
+from backend.commands import reconcile as reconcile_commands
+from backend.commands import rules as rules_commands
+from backend.commands.common import EXIT_CODES_HELP
 from backend.config import ROOT, settings_from_env
 
-app = typer.Typer(help="RWA exchange: tokenized real-world assets with on-chain compliance and DvP settlement.",
+app = typer.Typer(help="RWA exchange: tokenized real-world assets with on-chain compliance and DvP settlement. "
+                       "`rwa demo` runs everything on a local chain; `rwa rules`, `rwa investors`, `rwa documents` "
+                       "and `rwa reconcile` call the service's own functions against DATABASE_URL, RPC_URL and "
+                       "RWA_DEPLOYMENT_FILE. " + EXIT_CODES_HELP,
                   no_args_is_help=True, add_completion=False)
 console = Console()
 STATE = Path(os.environ.get("RWA_STATE_DIR") or ROOT / ".rwa")
@@ -73,8 +81,19 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000))
 def demo(exit_after: bool = typer.Option(False, "--exit", envvar="DEMO_EXIT",
                                          help="exit after the scenario instead of serving until Ctrl-C"),
          port: int = typer.Option(8000, help="port for the service"),
-         chain_port: int = typer.Option(8545, help="port for the local chain")) -> None:
-    """Start a fresh local chain, deploy, serve, and run the demo scenario."""
+         chain_port: int = typer.Option(8545, help="port for the local chain"),
+         halt_seconds: int = typer.Option(20, min=1, envvar="RWA_DEMO_HALT_SECONDS",
+                                          help="length of the volatility halt the price collapse trips")) -> None:
+    """Start a fresh local chain, deploy, serve, and run the demo scenario.
+
+    Every run is a clean restart: the chain and database under .rwa/demo/ are recreated.
+    Three assets (ACME shares, a Permian oil-well royalty, an Iowa corn farm) are listed with
+    generated disclosures, rule sets from scripts/compliance/rules/, investors from six
+    countries; orders match and settle on chain, others are refused with their compliance
+    code; the well's royalty is distributed and claimed; a price collapse trips the
+    volatility halt and the market reopens. The summary reconciles on-chain balances with
+    the database. API keys go to .rwa/demo-keys.json. Ports in use: a clear message, exit 1.
+    """
     from backend.demo import scenario
 
     for p, what in ((chain_port, "the chain"), (port, "the service")):
@@ -90,6 +109,7 @@ def demo(exit_after: bool = typer.Option(False, "--exit", envvar="DEMO_EXIT",
     os.environ["DATABASE_URL"] = f"sqlite:///{demo_dir / 'rwa.db'}"
     os.environ["RWA_DEPLOYMENT_FILE"] = str(demo_dir / "deployment.json")
     os.environ["RWA_STORAGE_DIR"] = str(demo_dir / "documents")
+    os.environ["RWA_MARKET_HALT_SECONDS"] = str(halt_seconds)  # a short halt, so the demo shows the reopening
     settings = settings_from_env()
 
     ganache = server = None
@@ -103,10 +123,14 @@ def demo(exit_after: bool = typer.Option(False, "--exit", envvar="DEMO_EXIT",
         server = _start_server(settings, port)
         base = f"http://127.0.0.1:{port}"
         console.print(f"[green]✓[/] service on {base}")
-        scenario.run(base, settings.rpc_url, settings.admin_key, STATE / "demo-keys.json", console)
-        console.print(f"\nUI: {base}/   API docs: {base}/docs   keys: {STATE / 'demo-keys.json'}")
+        result = scenario.run(base, settings, STATE / "demo-keys.json", console)
+        if result.positions is not None and not result.positions.ok:
+            _fail("the chain and the database disagree (see the positions table)")
         if not exit_after:
             console.print("serving until Ctrl-C")
+            # Wait for Ctrl-C or a TERM with both blocked, so the finally below always
+            # stops the chain (ganache runs in its own session and would outlive us).
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
             signal.sigwait({signal.SIGINT, signal.SIGTERM})
     except (local_node.NodeError, scenario.ScenarioError) as exc:
         _fail(str(exc))
@@ -133,6 +157,16 @@ def _start_server(settings: object, port: int) -> uvicorn.Server:
             raise local_node.NodeError(f"the service did not start on port {port}")
         time.sleep(0.1)
     return server
+
+
+# The operator's commands (backend/commands/): the service's own functions, no running service needed.
+app.add_typer(rules_commands.app, name="rules",
+              short_help="apply per-asset compliance rule sets from YAML (before/after diff, --dry-run), show them")
+app.add_typer(investors_commands.app, name="investors", short_help="onboard investors from a CSV file")
+app.add_typer(documents_commands.app, name="documents",
+              short_help="verify filed disclosures against the hashes anchored on chain")
+app.command("reconcile", help=reconcile_commands.HELP,
+            short_help="database positions vs on-chain balances; exit 1 on any difference")(reconcile_commands.command)
 
 
 if __name__ == "__main__":

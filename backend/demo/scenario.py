@@ -1,160 +1,181 @@
-"""The demo scenario: two investors, one asset, a matched trade settled on chain.
+"""The demo scenario: three real-world assets listed, disclosed, regulated, traded and reconciled.
 
-Everything goes through the REST API with an admin key and the investors' own keys;
-the investors sign their approvals and orders with their wallet keys.
+Everything goes through the REST API, with the admin key and each investor's own key;
+investors sign approvals, orders and claims with their own wallet keys (ganache's
+deterministic accounts, backend/demo/cast.py). Rule sets come from the YAML files under
+scripts/compliance/rules/. The summary's positions come from the same reconcile function
+`rwa reconcile` runs (backend/settlement/reconcile.py).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
-import httpx
+from eth_account import Account
 from rich.console import Console
-from rich.table import Table
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from sqlmodel import Session
 
+from backend.chain.client import Chain
 from backend.chain.local_node import dev_private_key
-from backend.demo.documents import sample_document
+from backend.compliance.rulefiles import RULES_DIR, load_rule_files
+from backend.config import Settings
+from backend.db import make_engine
+from backend.demo import market, summary
+from backend.demo.api import Api, ScenarioError
+from backend.demo.cast import ASSETS, CASH, INVESTORS, ISSUANCE
+from backend.demo.filings import filing
+from backend.demo.market import Say
+from backend.demo.summary import DemoResult
 from backend.demo.wallet import Wallet
+from backend.settlement.reconcile import Report, reconcile
 
-# ganache deterministic accounts: 0 is the operator (service), the rest are people.
-ISSUER, ALICE, BOB = 1, 2, 3
+__all__ = ["ScenarioError", "run"]
 
-
-class ScenarioError(RuntimeError):
-    pass
-
-
-@dataclass
-class DemoResult:
-    keys: dict[str, str] = field(default_factory=dict)
-    trades: list[dict[str, Any]] = field(default_factory=list)
-    balances: list[tuple[str, str, str]] = field(default_factory=list)
+STEPS = ("check the service", "list three assets", "apply compliance rule sets (YAML)",
+         "file and anchor disclosures", "onboard investors", "issue tokens, fund test cash",
+         "approve the settlement contract", "trade and settle on chain", "orders refused by compliance",
+         "royalty distribution and claims", "price collapse: volatility halt", "reconcile chain and database")
 
 
-def _ok(response: httpx.Response, what: str, expect: tuple[int, ...] = (200, 201)) -> Any:
-    if response.status_code not in expect:
-        raise ScenarioError(f"{what} failed: HTTP {response.status_code} {response.text}")
-    return response.json()
+def run(base_url: str, settings: Settings, keys_file: Path, console: Console) -> DemoResult:
+    started = time.monotonic()
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would bury the story
+    api = Api(base_url, settings.admin_key)
+    wallets = {i.key: Wallet(dev_private_key(i.account), settings.rpc_url) for i in INVESTORS}
+    result = DemoResult(keys={"admin": settings.admin_key}, base_url=base_url, keys_file=keys_file,
+                        env={"DATABASE_URL": settings.database_url, "RPC_URL": settings.rpc_url,
+                             "RWA_DEPLOYMENT_FILE": str(settings.deployment_file),
+                             "RWA_STORAGE_DIR": str(settings.storage_dir)})
+    columns = (SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task(STEPS[0], total=len(STEPS))
 
+            def step(index: int) -> None:
+                progress.update(task, completed=index, description=STEPS[index])
 
-def run(base_url: str, rpc_url: str, admin_key: str, keys_file: Path, console: Console) -> DemoResult:
-    result = DemoResult(keys={"admin": admin_key})
-    admin = {"X-API-Key": admin_key}
-    alice = Wallet(dev_private_key(ALICE), rpc_url)
-    bob = Wallet(dev_private_key(BOB), rpc_url)
-    issuer_wallet = Wallet(dev_private_key(ISSUER), rpc_url).address
-    with httpx.Client(base_url=base_url, timeout=120) as client:
-        steps = [
-            "health", "list ACME", "file disclosures", "onboard investors", "fund and issue", "approvals",
-            "orders", "settlement",
-        ]
-        with console.status("running the demo scenario") as status:
-            status.update(steps[0])
-            health = _ok(client.get("/health"), "health")
-            chain = _ok(client.get("/v1/chain"), "chain info")
-            exchange = chain["contracts"]["settlement_exchange"]
-            console.print(f"[green]✓[/] service up: chain {health['chain_id']}, block {health['block']}")
-
-            status.update(steps[1])
-            asset = _ok(client.post("/v1/assets", headers=admin, json={
-                "symbol": "ACME", "name": "ACME Corp. common shares", "kind": "equity",
-                "total_supply": "1000000", "tick_size": "0.01", "lot_size": "1",
-                "issuer_wallet": issuer_wallet,
-                "details": {"share_class": "common", "jurisdiction": "US-DE"}}), "create asset")
-            console.print(f"[green]✓[/] listed ACME: token {asset['token_address']}")
-
-            status.update(steps[2])
-            _file_disclosures(client, admin, console)
-
-            status.update(steps[3])
-            expiry = (date.today() + timedelta(days=365)).isoformat()
-            made = {}
-            for name, wallet, country in (("Alice Example", alice, "US"), ("Bob Example", bob, "GB")):
-                made[name] = _ok(client.post("/v1/investors", headers=admin, json={
-                    "wallet": wallet.address, "name": name, "country": country, "accredited": True,
-                    "kyc_expires": expiry}), f"onboard {name}")
-                console.print(f"[green]✓[/] whitelisted {name} ({country}) {wallet.address}")
-            alice_key, bob_key = made["Alice Example"]["api_key"], made["Bob Example"]["api_key"]
-            result.keys.update(alice=alice_key, bob=bob_key)
+            say = progress.console.print
+            health = api.ok("GET", "/health", "health")
+            contracts = api.ok("GET", "/v1/chain", "chain info")["contracts"]
+            say(f"[green]✓[/] service up: chain {health['chain_id']}, block {health['block']}")
+            step(1)
+            tokens = _list_assets(api, say)
+            step(2)
+            _apply_rules(api, say)
+            step(3)
+            _file_disclosures(api, say)
+            step(4)
+            _onboard(api, wallets, say)
+            result.keys.update(api.keys)
             keys_file.parent.mkdir(parents=True, exist_ok=True)
             keys_file.write_text(json.dumps(result.keys, indent=2) + "\n")
-
-            status.update(steps[4])
-            _ok(client.post("/v1/cash/faucet", headers=admin, json={"wallet": bob.address, "amount": "10000"}),
-                "faucet")
-            _ok(client.post("/v1/assets/ACME/issue", headers=admin,
-                            json={"to_wallet": alice.address, "quantity": "100"}), "issue")
-            console.print("[green]✓[/] issued 100 ACME to Alice; 10,000 test cash to Bob")
-
-            status.update(steps[5])
-            alice.approve(asset["token_address"], exchange)
-            bob.approve(chain["contracts"]["cash_token"], exchange)
-            console.print("[green]✓[/] wallets approved the settlement contract")
-
-            status.update(steps[6])
-            sell = _ok(alice.place_order(client, alice_key, {
-                "symbol": "ACME", "side": "sell", "type": "limit", "price": "12.50", "quantity": "10",
-                "client_order_id": "demo-alice-1"}), "Alice's sell order")
-            buy = _ok(bob.place_order(client, bob_key, {
-                "symbol": "ACME", "side": "buy", "type": "limit", "price": "12.50", "quantity": "10",
-                "client_order_id": "demo-bob-1"}), "Bob's buy order")
-            console.print(f"[green]✓[/] Alice sells 10 @ 12.50 ({sell['status']}); "
-                          f"Bob buys 10 @ 12.50 ({buy['status']})")
-
-            status.update(steps[7])
-            deadline = time.monotonic() + 120
-            while True:
-                trades = _ok(client.get("/v1/trades", headers=admin), "trades")
-                if trades and all(t["settlement_status"] in ("settled", "failed") for t in trades):
-                    break
-                if time.monotonic() > deadline:
-                    raise ScenarioError(f"trades did not settle in time: {trades}")
-                time.sleep(0.3)
-            result.trades = trades
-            for trade in trades:
-                if trade["settlement_status"] != "settled":
-                    raise ScenarioError(f"trade {trade['id']} failed: {trade.get('failure_reason')}")
-                console.print(f"[green]✓[/] trade {trade['id']} settled on chain, tx {trade['tx_hash']}")
-
-        for name, key in (("Alice", alice_key), ("Bob", bob_key)):
-            account = _ok(client.get("/v1/account", headers={"X-API-Key": key}), f"{name}'s account")
-            result.balances.append((name, account["assets"]["ACME"]["onchain"], account["cash"]["onchain"]))
-    _summary(console, result)
+            step(5)
+            _issue_and_fund(api, wallets, say)
+            step(6)
+            for wallet in wallets.values():
+                for token in [*tokens.values(), contracts["cash_token"]]:
+                    wallet.approve(token, contracts["settlement_exchange"])
+            say(f"[green]✓[/] {len(wallets)} wallets approved the SettlementExchange for their tokens and cash")
+            step(7)
+            market.trade(api, wallets, result, say)
+            step(8)
+            market.refusals(api, wallets, result, say)
+            step(9)
+            market.distribute(api, wallets, contracts["revenue_distributor"], tokens["PERMIAN1"], result, say)
+            step(10)
+            market.collapse(api, wallets, result, say, progress)
+            step(11)
+            result.positions = _reconcile(settings)
+            progress.update(task, completed=len(STEPS), description="scenario complete")
+        result.trade_parties = market.trade_parties(api)
+    finally:
+        api.close()
+    result.elapsed = time.monotonic() - started
+    summary.render(console, result)
     return result
 
 
-def _file_disclosures(client: httpx.Client, admin: dict[str, str], console: Console) -> None:
-    """ACME's required disclosures (equity: offering memorandum, financial statements), filed
-    and anchored on its token before it can trade; each is then verified against the chain."""
-    filed = []
-    for doc_type in ("offering_memorandum", "financial_statements"):
-        title, data = sample_document(doc_type, "ACME", date.today())
-        filename = f"acme-{doc_type.replace('_', '-')}.pdf"
-        doc = _ok(client.post("/v1/assets/ACME/documents", headers=admin,
-                              files={"file": (filename, data, "application/pdf")},
-                              data={"doc_type": doc_type, "title": title}), f"file {doc_type}")
-        verified = _ok(client.get(f"/v1/documents/{doc['id']}/verify"), f"verify {doc_type}")
-        if not verified["matches"]:
-            raise ScenarioError(f"{doc_type} does not verify against the chain: {verified}")
-        filed.append(f"{doc_type} v{doc['version']} (sha256 {doc['sha256'][:12]}…)")
-    market = _ok(client.get("/v1/assets/ACME"), "asset")["market_status"]
-    if market != "open":
-        raise ScenarioError(f"ACME should trade once its disclosures are filed, but is {market}")
-    console.print(f"[green]✓[/] disclosures anchored: {', '.join(filed)}; verified on chain")
+def _list_assets(api: Api, say: Say) -> dict[str, str]:
+    tokens = {}
+    for spec in ASSETS:
+        issuer = Account.from_key(dev_private_key(spec.issuer_account)).address
+        asset = api.admin_ok("POST", "/v1/assets", f"list {spec.symbol}", json={
+            "symbol": spec.symbol, "name": spec.name, "kind": spec.kind, "total_supply": spec.total_supply,
+            "tick_size": spec.tick_size, "lot_size": spec.lot_size, "issuer_wallet": issuer,
+            "details": spec.details})
+        tokens[spec.symbol] = asset["token_address"]
+        say(f"[green]✓[/] listed {spec.symbol} ({spec.kind}): {spec.name}; token {asset['token_address']}")
+    return tokens
 
 
-def _summary(console: Console, result: DemoResult) -> None:
-    table = Table(title="On-chain balances after settlement")
-    table.add_column("investor")
-    table.add_column("ACME", justify="right")
-    table.add_column("cash", justify="right")
-    for row in result.balances:
-        table.add_row(*row)
-    console.print(table)
+def _apply_rules(api: Api, say: Say) -> None:
+    for rule_file in load_rule_files([RULES_DIR / f"{spec.symbol}.yaml" for spec in ASSETS]):
+        body = rule_file.api_body()
+        applied = api.admin_ok("PUT", f"/v1/assets/{rule_file.symbol}/rules", f"rules of {rule_file.symbol}",
+                               json=body)
+        countries = ",".join(applied["allowed_countries"]) or "all"
+        say(f"[green]✓[/] rules of {rule_file.symbol} from {rule_file.path.name}: countries {countries}; "
+            f"accredited only {str(applied['accredited_only']).lower()}; max balance {applied['max_balance']}; "
+            f"lock-up {applied['lockup_seconds']}s (tx {applied['tx_hash'][:12]}…)")
 
 
+def _file_disclosures(api: Api, say: Say) -> None:
+    today = date.today()
+    for spec in ASSETS:
+        asset = api.ok("GET", f"/v1/assets/{spec.symbol}", "asset")
+        filed = []
+        for doc_type in asset["required_disclosures"]:
+            title, data = filing(spec.symbol, doc_type, today)
+            name = f"{spec.symbol.lower()}-{doc_type.replace('_', '-')}.pdf"
+            doc = api.admin_ok("POST", f"/v1/assets/{spec.symbol}/documents", f"file {spec.symbol} {doc_type}",
+                               files={"file": (name, data, "application/pdf")},
+                               data={"doc_type": doc_type, "title": title})
+            verified = api.ok("GET", f"/v1/documents/{doc['id']}/verify", f"verify {doc_type}")
+            if not verified["matches"]:
+                raise ScenarioError(f"{spec.symbol} {doc_type} does not verify against the chain: {verified}")
+            filed.append(doc_type)
+        status = api.ok("GET", f"/v1/assets/{spec.symbol}", "asset")["market_status"]
+        if status != "open":
+            raise ScenarioError(f"{spec.symbol} should trade once its disclosures are filed, but is {status}")
+        say(f"[green]✓[/] disclosures anchored for {spec.symbol}: {', '.join(filed)}; "
+            "each verified on chain (sha256); market open")
+
+
+def _onboard(api: Api, wallets: dict[str, Wallet], say: Say) -> None:
+    expiry = (date.today() + timedelta(days=365)).isoformat()
+    for spec in INVESTORS:
+        made = api.admin_ok("POST", "/v1/investors", f"onboard {spec.name}", json={
+            "wallet": wallets[spec.key].address, "name": spec.name, "country": spec.country,
+            "accredited": spec.accredited, "kyc_expires": expiry})
+        api.keys[spec.key] = made["api_key"]
+        note = "accredited" if spec.accredited else "not accredited"
+        if spec.kyc_expired:
+            lapsed = (date.today() - timedelta(days=1)).isoformat()
+            api.admin_ok("PATCH", f"/v1/investors/{made['id']}", "expire KYC", json={"kyc_expires": lapsed})
+            note += f"; KYC expired {lapsed}"
+        say(f"[green]✓[/] whitelisted {spec.name} ({spec.country}, {note}) {wallets[spec.key].address}")
+
+
+def _issue_and_fund(api: Api, wallets: dict[str, Wallet], say: Say) -> None:
+    for symbol, investor, quantity in ISSUANCE:
+        api.admin_ok("POST", f"/v1/assets/{symbol}/issue", f"issue {symbol}",
+                     json={"to_wallet": wallets[investor].address, "quantity": quantity})
+    for investor, amount in CASH.items():
+        api.admin_ok("POST", "/v1/cash/faucet", "faucet", json={"wallet": wallets[investor].address, "amount": amount})
+    issued = "; ".join(f"{q} {s} to {i.title()}" for s, i, q in ISSUANCE)
+    say(f"[green]✓[/] issued {issued}; test cash to every investor")
+
+
+def _reconcile(settings: Settings) -> Report:
+    engine = make_engine(settings.database_url)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            return reconcile(session, Chain(settings), include_zero=False)
+    finally:
+        engine.dispose()

@@ -1,0 +1,138 @@
+"""The demo's market steps: matched trades, compliance refusals, a royalty distribution,
+and a price collapse that trips the volatility halt instead of cascading."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from rich.progress import Progress
+
+from backend.demo.api import Api, ScenarioError
+from backend.demo.cast import INVESTORS, ROYALTY
+from backend.demo.summary import Claim, DemoResult, Refusal
+from backend.demo.wallet import Wallet
+
+Say = Callable[..., None]
+NAMES = {i.key: i.name for i in INVESTORS}
+
+
+def _limit(symbol: str, side: str, price: str, quantity: str, cid: str, tif: str = "GTC") -> dict[str, Any]:
+    return {"symbol": symbol, "side": side, "type": "limit", "price": price, "quantity": quantity,
+            "time_in_force": tif, "client_order_id": cid}
+
+
+def trade(api: Api, wallets: dict[str, Wallet], result: DemoResult, say: Say) -> None:
+    """Resting sells, crossing buys: three trades on two assets, settled on chain (DvP)."""
+    orders = [
+        ("alice", _limit("ACME", "sell", "12.50", "300", "alice-acme-1")),
+        ("bertie", _limit("ACME", "buy", "12.50", "200", "bertie-acme-1")),
+        ("chiara", _limit("ACME", "buy", "12.50", "100", "chiara-acme-1")),
+        ("bertie", _limit("PERMIAN1", "sell", "48.00", "400", "bertie-permian-1")),
+        ("kenji", _limit("PERMIAN1", "buy", "48.00", "400", "kenji-permian-1")),
+    ]
+    for investor, order in orders:
+        placed = api.place(wallets[investor], investor, order, f"{NAMES[investor]}'s order")
+        say(f"[green]✓[/] {NAMES[investor]} {order['side']}s {order['quantity']} {order['symbol']} @ "
+            f"{order['price']}: {placed['status']}")
+    trades = api.settle_all()
+    for t in trades:
+        say(f"[green]✓[/] trade {t['id']} {t['quantity']} {t['symbol']} @ {t['price']} settled on chain, "
+            f"tx {t['tx_hash']}")
+    result.trades = trades
+
+
+def refusals(api: Api, wallets: dict[str, Wallet], result: DemoResult, say: Say) -> None:
+    """Orders the venue refuses before they can rest or match, each with its compliance code."""
+    cases = [
+        ("mateus", _limit("ACME", "buy", "12.50", "10", "mateus-acme-1"), "Brazil is not on ACME's country list"),
+        ("hannah", _limit("ACME", "buy", "12.50", "10", "hannah-acme-1"), "her KYC expired yesterday"),
+        ("chiara", _limit("PERMIAN1", "buy", "48.00", "10", "chiara-permian-1"),
+         "PERMIAN1 is for accredited investors only"),
+        ("kenji", _limit("IOWACORN", "buy", "9.00", "4000", "kenji-iowa-1"),
+         "1,500 held + 4,000 would pass IOWACORN's 5,000 cap"),
+        ("chiara", _limit("IOWACORN", "sell", "9.50", "100", "chiara-iowa-1"),
+         "IOWACORN units are locked for a day after issuance"),
+    ]
+    for investor, order, why in cases:
+        error = api.refused(wallets[investor], investor, order, f"{NAMES[investor]}'s order")
+        text = f"{order['side']} {order['quantity']} {order['symbol']} @ {order['price']}"
+        result.refusals.append(Refusal(NAMES[investor], text, error["code"], error["message"], why))
+        say(f"[green]✓[/] refused: {NAMES[investor]} {text} -> {error['code']} ({why})")
+
+
+def distribute(api: Api, wallets: dict[str, Wallet], distributor: str, token: str, result: DemoResult,
+               say: Say) -> None:
+    """The well's royalty, deposited for PERMIAN1 holders; each holder's wallet claims its share."""
+    amount, memo = ROYALTY
+    made = api.admin_ok("POST", "/v1/assets/PERMIAN1/distributions", "royalty distribution",
+                        json={"amount": amount, "memo": memo})
+    result.distribution = {"symbol": "PERMIAN1", "amount": amount, "memo": memo, "tx_hash": made.get("tx_hash"),
+                           "holders": made.get("holder_count")}
+    say(f"[green]✓[/] PERMIAN1 royalty of {amount} deposited for holders pro rata (tx {made.get('tx_hash')})")
+    for investor, wallet in wallets.items():
+        key = api.keys[investor]
+        position = api.ok("GET", "/v1/assets/PERMIAN1/distributions", "holder share", key=key)
+        account = api.ok("GET", "/v1/account", "account", key=key)
+        held = account["assets"]["PERMIAN1"]["onchain"]
+        if Decimal(position["claimable"]) == 0:
+            continue
+        claimed = api.ok("POST", "/v1/assets/PERMIAN1/distributions/claim", "claim", key=key,
+                         json={"signed_transaction": wallet.sign_claim(distributor, token)})
+        result.claims.append(Claim(NAMES[investor], held, claimed["amount"], claimed["tx_hash"]))
+        say(f"[green]✓[/] {NAMES[investor]} (holds {held} PERMIAN1) claimed {claimed['amount']} "
+            f"from their own wallet, tx {claimed['tx_hash']}")
+    if not result.claims:
+        raise ScenarioError("no PERMIAN1 holder could claim the royalty")
+
+
+def collapse(api: Api, wallets: dict[str, Wallet], result: DemoResult, say: Say, progress: Progress) -> None:
+    """Bids step down to a stink bid far below the market; a panic sell trades down to the band
+    and halts the market instead of hitting it. After the halt, the market reopens."""
+    bids = [("bertie", "12.30", "50"), ("kenji", "12.00", "50"), ("chiara", "9.50", "100")]
+    for investor, price, qty in bids:
+        api.place(wallets[investor], investor, _limit("ACME", "buy", price, qty, f"{investor}-bid"), "bid")
+    say("[green]✓[/] ACME bids: 50 @ 12.30 (Bertie), 50 @ 12.00 (Kenji), a stink bid of 100 @ 9.50 (Chiara)")
+    before = len(api.admin_ok("GET", "/v1/trades", "trades"))
+    panic = api.place(wallets["alice"], "alice", _limit("ACME", "sell", "8.00", "400", "alice-panic"), "panic sell")
+    tripped = datetime.now(UTC)
+    status = api.ok("GET", "/v1/assets/ACME", "asset")["market_status"]
+    if not status.startswith("halted: volatility"):
+        raise ScenarioError(f"the price collapse should have halted ACME, but it is {status}")
+    fills = ", ".join(f"{f['quantity']} @ {f['price']}" for f in panic.get("fills", []))
+    say(f"[yellow]![/] Alice panic-sells 400 ACME @ 8.00: filled {fills or 'nothing'}, then the next price "
+        f"(9.50) broke the 10% band -> {status}; the rest of her order was {panic['status']}")
+    halted = api.refused(wallets["bertie"], "bertie", _limit("ACME", "buy", "12.00", "10", "bertie-halted"),
+                         "order during the halt")
+    result.refusals.append(Refusal("Bertie Hughes", "buy 10 ACME @ 12.00", halted["code"], halted["message"],
+                                   "ACME is halted after the collapse"))
+    say(f"[green]✓[/] during the halt new orders are refused: {halted['code']}")
+    until = status.split("until ", 1)[1].rstrip(")")
+    wait = progress.add_task("volatility halt: waiting for the market to reopen", total=None)
+    while api.ok("GET", "/v1/assets/ACME", "asset")["market_status"] != "open":
+        time.sleep(0.5)
+    progress.remove_task(wait)
+    reopened = datetime.now(UTC)
+    api.place(wallets["alice"], "alice", _limit("ACME", "sell", "11.00", "20", "alice-reopen"), "reopening sell")
+    first = api.place(wallets["kenji"], "kenji", _limit("ACME", "buy", "11.00", "20", "kenji-reopen"), "reopening buy")
+    trades = api.settle_all()
+    result.trades = trades
+    after = trades[before:]
+    say(f"[green]✓[/] market reopened at {reopened:%H:%M:%S} UTC: first trade 20 ACME @ 11.00 ({first['status']}); "
+        f"{len(after)} collapse/reopen trades settled on chain")
+    result.halt = {"tripped_at": tripped.strftime("%H:%M:%S UTC"), "until": until, "status": status,
+                   "reopened_at": reopened.strftime("%H:%M:%S UTC"), "panic_fills": fills,
+                   "panic_status": panic["status"], "first_trade": "20 ACME @ 11.00"}
+
+
+def trade_parties(api: Api) -> dict[str, tuple[str, str]]:
+    """trade id -> (seller, buyer), from each investor's own orders (GET /v1/orders)."""
+    sides: dict[str, dict[str, str]] = {}
+    for investor, key in api.keys.items():
+        for order in api.ok("GET", "/v1/orders", "orders", key=key):
+            for fill in order.get("fills", []):
+                sides.setdefault(fill["trade_id"], {})[order["side"]] = NAMES[investor]
+    return {tid: (s.get("sell", "?"), s.get("buy", "?")) for tid, s in sides.items()}
