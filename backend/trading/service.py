@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from backend.assets.models import Asset
-from backend.assets.service import get_asset, list_assets, token_contract
+from backend.assets.service import get_asset
 from backend.chain.client import Chain
 from backend.compliance.codes import restriction_error
 from backend.compliance.models import Investor
@@ -24,6 +24,7 @@ from backend.db import utcnow
 from backend.disclosures.policies import check_tradeable, utc_today
 from backend.errors import Conflict, DomainError, InvalidInput, NotFound
 from backend.matching import (
+    CancelAll,
     CancelOrder,
     Halt,
     MarketHalted,
@@ -41,7 +42,7 @@ from backend.matching import (
 )
 from backend.money import ASSET_DECIMALS, CASH_DECIMALS, fmt, to_units
 from backend.settlement.models import TradeRecord
-from backend.trading import reservations
+from backend.trading import funds, reservations
 from backend.trading.feed import level_changes
 from backend.trading.markets import trade_public
 from backend.trading.models import OPEN_STATUSES, Order
@@ -146,7 +147,14 @@ def place_order(session: Session, chain: Chain, venue: Venue, investor: Investor
             existing = _by_client_id(session, investor, req.client_order_id)
             if existing is not None:
                 return existing, False
-        _check_funds(session, chain, investor, prep, market)
+        # A signature is good for one order: a replay (same wallet and nonce) would rest a
+        # second copy that the exchange contract can never settle.
+        if session.exec(select(Order.id).where(Order.wallet == investor.wallet,
+                                               Order.nonce == str(prep.typed["message"]["nonce"]))).first():
+            raise Conflict("order.duplicate_nonce", "this signed order was already placed: "
+                           "ask POST /v1/orders/typed-data for a new nonce and sign again")
+        funds.check_funds(session, chain, investor=investor, asset=prep.asset, side=prep.side,
+                          price_ticks=prep.price_ticks, lots=prep.quantity_lots, market=market)
         order = Order(id=uuid.uuid4().hex, client_order_id=req.client_order_id, investor_id=investor.id,
                       wallet=investor.wallet, symbol=prep.asset.symbol, side=prep.side.value,
                       type=prep.type.value, time_in_force=prep.tif.value, post_only=req.post_only,
@@ -183,6 +191,17 @@ def cancel_order(session: Session, venue: Venue, investor: Investor, order_id: s
         raise rejection
     session.refresh(order)
     return order
+
+
+def cancel_all_orders(session: Session, venue: Venue, *, investor_id: int, symbol: str) -> int:
+    """CancelAll of one investor's orders in one market, through its sequencer (the dead-man's
+    switch); returns how many were cancelled."""
+    asset = get_asset(session, symbol)
+    market = venue.market(session, symbol)
+    with market.lock:
+        count = len(market.engine.open_orders(str(investor_id)))
+        _run(session, venue, market, asset, CancelAll(owner=str(investor_id), ts=now_ns()))
+    return count
 
 
 def get_own_order(session: Session, investor: Investor, order_id: str) -> Order:
@@ -287,52 +306,15 @@ def _check_investor(investor: Investor) -> None:
         raise restriction_error(9)
 
 
-def _check_funds(session: Session, chain: Chain, investor: Investor, prep: PreparedOrder,
-                 market: Any) -> None:
-    asset = prep.asset
-    exchange = chain.deployment.contracts["settlement_exchange"]
-    if prep.side is Side.SELL:
-        reserved = reservations.reserved_asset_units(session, investor_id=investor.id, asset=asset)  # type: ignore[arg-type]
-        need = reservations.lots_units(asset, prep.quantity_lots)
-        token = token_contract(chain, asset)
-        balance = chain.call(token.functions.balanceOf(investor.wallet))
-        frozen = chain.call(token.functions.frozenTokens(investor.wallet))
-        if balance - frozen - reserved < need:
-            raise DomainError("order.insufficient_balance", "not enough unreserved, unfrozen units to sell",
-                              status=422)
-        allowance = chain.call(token.functions.allowance(investor.wallet, exchange))
-    else:
-        assets = {a.symbol: a for a in list_assets(session)}
-        reserved = reservations.reserved_cash_units(session, investor_id=investor.id, assets=assets)  # type: ignore[arg-type]
-        if prep.price_ticks is not None:
-            need = reservations.cost_units(asset, prep.price_ticks, prep.quantity_lots)
-        else:  # a market buy: what sweeping the asks for its quantity would cost
-            need = _sweep_cost(asset, market.engine.depth(None)[1], prep.quantity_lots)
-        cash = chain.core("cash_token")
-        balance = chain.call(cash.functions.balanceOf(investor.wallet))
-        if balance - reserved < need:
-            raise DomainError("order.insufficient_cash", "not enough unreserved cash for this order", status=422)
-        allowance = chain.call(cash.functions.allowance(investor.wallet, exchange))
-    if allowance < reserved + need:
-        raise DomainError("order.allowance_missing",
-                          "approve the SettlementExchange (GET /v1/chain) to move your tokens first", status=422)
-
-
-def _sweep_cost(asset: Asset, asks: list[tuple[int, int]], lots: int) -> int:
-    cost = 0
-    for price, size in asks:
-        take = min(size, lots)
-        cost += reservations.cost_units(asset, price, take)
-        lots -= take
-        if lots == 0:
-            break
-    return cost
-
-
 def _node_signature(chain: Chain, investor: Investor, typed: dict[str, Any]) -> str:
     """Local demos: unlocked node accounts can sign through the node itself."""
+    # uint256 values as decimal strings: ganache parses JSON numbers as doubles and
+    # fails above 2**53, which every 18-decimal quantity exceeds.
+    message = {k: str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+               for k, v in typed["message"].items()}
     try:
-        response = chain.w3.provider.make_request("eth_signTypedData_v4", [investor.wallet, typed])
+        response = chain.w3.provider.make_request("eth_signTypedData_v4",
+                                                  [investor.wallet, {**typed, "message": message}])
     except Exception:  # noqa: BLE001 - the node could not sign: the client must
         response = {}
     result = response.get("result") if isinstance(response, dict) else None

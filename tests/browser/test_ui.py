@@ -174,14 +174,6 @@ def test_ticket_places_and_cancels_a_limit_order_and_shows_refusals(
     ui.assert_no_console_errors()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "backend/trading/service.py::_node_signature sends the typed data's uint256 values as JSON numbers; "
-        "ganache's eth_signTypedData_v4 asserts on numbers above 2^53 (every 18-decimal quantity), so the "
-        "service answers order.bad_signature. Sending them as decimal strings fixes it; then drop this mark."
-    ),
-)
 def test_ticket_sends_unsigned_orders_that_the_node_signs_for_its_unlocked_accounts(
     ui, client, admin, chain_info, make_asset, node_signed_investor
 ):
