@@ -287,3 +287,10 @@ def diff(before: RuleSet, after: RuleSet) -> list[Change]:
 
 def changed(changes: list[Change]) -> bool:
     return any(c.changed for c in changes)
+
+
+def diff_lines(changes: list[Change]) -> list[str]:
+    """The diff as plain text lines (for brownie scripts and logs): `* field: before -> after`."""
+    width = max(len(c.field) for c in changes)
+    return [f"  {'*' if c.changed else ' '} {c.field:<{width}}  {c.before}" + (f"  ->  {c.after}" if c.changed else "")
+            for c in changes]
