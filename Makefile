@@ -11,7 +11,7 @@ BUILD_STAMP := build/.compiled
 CONTRACTS := $(shell find contracts -name '*.sol' 2>/dev/null)
 PYTEST_ARGS ?=
 
-.PHONY: install toolchain compile chain deploy serve demo test test-contracts test-backend browser test-postgres lint bench clean
+.PHONY: install toolchain compile chain deploy serve demo test test-contracts test-backend browser test-postgres lint bench clean fuzz-env fuzz
 
 install: $(PY_STAMP) $(NODE_STAMP) toolchain
 
@@ -56,7 +56,7 @@ test: compile
 test-contracts: compile
 	$(BROWNIE) test tests/contracts --network rwa-ganache-test
 
-test-backend: compile browser
+test-backend: compile browser fuzz-env
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Debian's chromium for the browser tests (Playwright's own browser download needs the
@@ -80,3 +80,23 @@ bench: compile
 
 clean:
 	rm -rf build .rwa reports
+
+# schemathesis needs a far newer hypothesis than eth-brownie pins, so it gets a virtualenv of
+# its own; tests/integration/test_schemathesis.py drives its CLI against a live server.
+FUZZ_VENV := .venv-fuzz
+# Python 3.11.7's ast trips hypothesis inside schemathesis's coverage phase ("AST constructor
+# recursion depth mismatch"); a newer interpreter does not.
+FUZZ_PYTHON ?= $(shell command -v python3.13 || command -v python3.12 || echo $(PYTHON))
+FUZZ_STAMP := $(FUZZ_VENV)/.installed
+
+fuzz-env: $(FUZZ_STAMP)
+
+$(FUZZ_STAMP): requirements-fuzz.lock
+	@test -x $(FUZZ_VENV)/bin/python || $(FUZZ_PYTHON) -m venv $(FUZZ_VENV)
+	$(FUZZ_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(FUZZ_VENV)/bin/python -m pip install --quiet -r requirements-fuzz.lock
+	@touch $@
+
+# The schemathesis run alone, with its figures (RWA_FUZZ_MAX_EXAMPLES, RWA_FUZZ_SEED).
+fuzz: compile fuzz-env
+	$(PY) -m pytest tests/integration/test_schemathesis.py -s -q $(PYTEST_ARGS)

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
 
 from backend.errors import DomainError
 
@@ -33,6 +34,15 @@ def envelope(status: int, code: str, message: str, details: object = None,
     return JSONResponse(status_code=status, content={"error": body}, headers=headers)
 
 
+def route_methods(request: Request) -> set[str] | None:
+    """The methods of the API path that matches first (FastAPI makes one route per method)."""
+    routes = [r for r in request.app.router.routes if isinstance(r, Route) and r.methods]
+    first = next((r for r in routes if r.path_regex.match(request.url.path)), None)
+    if first is None:
+        return None
+    return {m for r in routes if r.path_format == first.path_format for m in r.methods or ()}
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
@@ -47,10 +57,15 @@ def install(app: FastAPI) -> None:
         return envelope(422, "validation.invalid", message, details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = HTTP_CODES.get(exc.status_code, f"http.{exc.status_code}")
-        # Keep the exception's headers: 405's Allow, 429's Retry-After.
-        return envelope(exc.status_code, code, str(exc.detail), headers=exc.headers)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        status, detail, headers = exc.status_code, str(exc.detail), dict(exc.headers or {})
+        if status in (404, 405):
+            # The web UI's catch-all mount answers an API path's other methods with 404 or a
+            # bare 405, Starlette with one route's methods: say 405 and all that is allowed.
+            methods = route_methods(request)
+            if methods is not None and request.method not in methods:
+                status, detail, headers["Allow"] = 405, "Method Not Allowed", ", ".join(sorted(methods))
+        return envelope(status, HTTP_CODES.get(status, f"http.{status}"), detail, headers=headers)
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:

@@ -2,37 +2,87 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+import pycountry
+from fastapi import Path
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from backend.money import fmt
 
+# A plain ASCII decimal: digits, optionally a point and digits. No sign, exponent, spaces,
+# underscores or non-ASCII digits (Python's Decimal would take "1e3", " 1_0 " and "١٢").
+DECIMAL_TEXT = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+MAX_PLACES, MAX_DIGITS = 18, 30  # 18 decimal places, below 10^30
+# JSON integers beyond 2^53 are not exact in most clients (JavaScript's Number): strings then.
+MAX_JSON_INT = 2**53 - 1
 
-def _decimal(value: Any) -> Decimal:
+
+def _positive_pattern(*, zero: bool) -> str:
+    """The JSON-schema pattern of exactly the strings `_decimal` accepts."""
+    whole = rf"0*[1-9][0-9]{{0,{MAX_DIGITS - 1}}}(\.[0-9]{{1,{MAX_PLACES}}})?"
+    # Below one: a nonzero digit somewhere in at most 18 places.
+    fractions = "|".join(rf"0{{{k}}}[1-9][0-9]{{0,{MAX_PLACES - 1 - k}}}" for k in range(MAX_PLACES))
+    alternatives = [whole, rf"0+\.({fractions})"] + ([rf"0+(\.0{{1,{MAX_PLACES}}})?"] if zero else [])
+    return "^(" + "|".join(alternatives) + ")$"
+
+
+def _decimal_schema(*, zero: bool) -> dict[str, Any]:
+    minimum = 0 if zero else 1
+    return {"anyOf": [
+        {"type": "string", "pattern": _positive_pattern(zero=zero), "examples": ["12.50"]},
+        {"type": "integer", "minimum": minimum, "maximum": MAX_JSON_INT},
+    ], "description": "a decimal string such as \"12.50\" (or a JSON integer); never a float"}
+
+
+def parse_decimal(value: Any, *, zero: bool = False) -> Decimal:
+    """A decimal string (or JSON integer) within range; floats are refused: they lose money."""
     if isinstance(value, bool) or isinstance(value, float):
         raise ValueError("must be a decimal string such as \"12.50\", not a JSON number with a fraction")
     if isinstance(value, int):
-        return Decimal(value)
-    if not isinstance(value, str):
+        if abs(value) > MAX_JSON_INT:
+            raise ValueError("is too large for a JSON integer: send a decimal string")
+        number = Decimal(value)
+    elif isinstance(value, str):
+        if not DECIMAL_TEXT.fullmatch(value):
+            raise ValueError(f"{value[:40]!r} is not a decimal string such as \"12.50\"")
+        number = Decimal(value)
+    else:
         raise ValueError("must be a decimal string")
-    try:
-        number = Decimal(value.strip())
-    except Exception:  # noqa: BLE001
-        raise ValueError(f"{value!r} is not a decimal number") from None
-    if not number.is_finite():
-        raise ValueError("must be a finite number")
-    if number <= 0:
-        raise ValueError("must be greater than zero")
-    if number.as_tuple().exponent < -18 or number > Decimal(10) ** 30:  # type: ignore[operator]
+    if number < 0 or (number == 0 and not zero):
+        raise ValueError("must be zero or more" if zero else "must be greater than zero")
+    if number.as_tuple().exponent < -MAX_PLACES or number >= Decimal(10) ** MAX_DIGITS:  # type: ignore[operator]
         raise ValueError("is out of range (at most 18 decimal places, below 10^30)")
     return number
 
 
-PositiveDecimal = Annotated[Decimal, BeforeValidator(_decimal),
+def _decimal(value: Any) -> Decimal:
+    return parse_decimal(value)
+
+
+def _non_negative(value: Any) -> Decimal:
+    return parse_decimal(value, zero=True)
+
+
+PositiveDecimal = Annotated[Decimal, BeforeValidator(_decimal), WithJsonSchema(_decimal_schema(zero=False)),
                            # JSON only: services receive Decimals from model_dump(), clients strings.
                            PlainSerializer(fmt, return_type=str, when_used="json")]
+# Zero means something in some places ("no cap", a zero-amount check).
+NonNegativeDecimal = Annotated[Decimal, BeforeValidator(_non_negative), WithJsonSchema(_decimal_schema(zero=True)),
+                              PlainSerializer(fmt, return_type=str, when_used="json")]
+
+# ISO 3166 alpha-2, checked by backend/compliance/countries.py (which also takes lower case).
+COUNTRY_CODES = sorted(c.alpha_2 for c in pycountry.countries)
+Country = Annotated[str, Field(min_length=2, max_length=2),
+                    WithJsonSchema({"type": "string", "enum": COUNTRY_CODES, "description": "ISO 3166 alpha-2"})]
+
+# Checked by the services (backend/compliance/onboarding.checksum_wallet, precise messages);
+# the schema tells clients and fuzzers the shape. Mixed case must be a valid EIP-55 checksum.
+Wallet = Annotated[str, WithJsonSchema({
+    "type": "string", "pattern": "^0x[0-9a-f]{40}$", "examples": ["0x5b38da6a701c568545dcfcb03fcb875f56beddc4"],
+    "description": "0x and 40 hex digits: lower case, or EIP-55 mixed-case checksummed"})]
 
 
 class Strict(BaseModel):
@@ -52,6 +102,10 @@ class ErrorResponse(BaseModel):
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 409, 422, 503)
 }
+
+
+# Row ids in paths: a number past SQL's 64-bit integers is a 422, not a 500 from the database.
+RowId = Annotated[int, Path(ge=1, le=MAX_JSON_INT)]
 
 
 class TxResult(BaseModel):

@@ -45,3 +45,22 @@ def test_validation_and_unknown_routes_use_the_envelope():
     assert invalid.status_code == 422 and invalid.json()["error"]["code"] == "validation.invalid"
     missing = client.get("/nowhere")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "request.not_found"
+
+
+def test_a_method_the_api_path_lacks_is_405_with_allow_even_under_a_catch_all_mount(tmp_path):
+    from fastapi.staticfiles import StaticFiles
+
+    app = _app()
+
+    @app.delete("/typed/{n}")
+    def delete(n: int) -> int:
+        return n
+
+    app.mount("/", StaticFiles(directory=tmp_path, html=True))
+    client = TestClient(app)
+    for method in ("PUT", "POST"):
+        response = client.request(method, "/typed/1")
+        assert response.status_code == 405
+        assert response.headers["Allow"] == "DELETE, GET"
+        assert response.json()["error"]["code"] == "request.method_not_allowed"
+    assert client.get("/nowhere").status_code == 404

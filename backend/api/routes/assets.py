@@ -7,10 +7,10 @@ from pydantic import Field
 
 from backend.api.deps import AdminDep, ChainDep, IssuerDep, SessionDep, SettingsDep, VenueDep
 from backend.api.routes.documents import current_documents_public
-from backend.api.schemas import ERRORS, PositiveDecimal, Strict, TxResult
+from backend.api.schemas import ERRORS, PositiveDecimal, Strict, TxResult, Wallet
 from backend.assets import service
-from backend.auth.service import require_asset_authority
 from backend.assets.models import Asset
+from backend.auth.service import require_asset_authority
 from backend.compliance import rulesets
 from backend.disclosures.policies import missing_disclosures, required_types, utc_today
 from backend.trading.markets import market_status
@@ -19,18 +19,18 @@ router = APIRouter(prefix="/v1/assets", tags=["assets"], responses=ERRORS)
 
 
 class AssetCreate(Strict):
-    symbol: str = Field(min_length=2, max_length=12)
+    symbol: str = Field(min_length=2, max_length=12, pattern="^[A-Za-z][A-Za-z0-9]+$")
     name: str = Field(min_length=1, max_length=200)
     kind: Literal["equity", "oil_well", "farm"]
     total_supply: PositiveDecimal
     tick_size: PositiveDecimal
     lot_size: PositiveDecimal
-    issuer_wallet: str
+    issuer_wallet: Wallet
     details: dict[str, Any] = Field(default_factory=dict)
 
 
 class IssueRequest(Strict):
-    to_wallet: str
+    to_wallet: Wallet
     quantity: PositiveDecimal
 
 

@@ -3,14 +3,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from backend.api.deps import AdminDep, ChainDep
-from backend.api.schemas import ERRORS, PositiveDecimal, Strict, TxResult
+from backend.api.schemas import ERRORS, PositiveDecimal, Strict, TxResult, Wallet
 from backend.assets import service
 
 router = APIRouter(prefix="/v1/cash", tags=["cash"], responses=ERRORS)
 
 
 class FaucetRequest(Strict):
-    wallet: str
+    wallet: Wallet
     amount: PositiveDecimal
 
 

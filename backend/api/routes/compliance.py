@@ -3,54 +3,36 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BeforeValidator, Field, PlainSerializer
+from pydantic import Field
 
 from backend.api.deps import ChainDep, IssuerDep, PrincipalDep, SessionDep
-from backend.api.schemas import ERRORS, Strict
+from backend.api.schemas import COUNTRY_CODES, ERRORS, MAX_JSON_INT, Country, NonNegativeDecimal, Strict, Wallet
 from backend.assets.service import get_asset
 from backend.auth.service import require_asset_authority
 from backend.compliance import mirror, rulesets
 from backend.compliance.onboarding import checksum_wallet
-from backend.money import ASSET_DECIMALS, fmt, to_units
+from backend.money import ASSET_DECIMALS, to_units
 
 router = APIRouter(prefix="/v1", tags=["compliance"], responses=ERRORS)
 
 
-def _non_negative(value: Any) -> Decimal:
-    """A decimal string >= 0 with at most 18 places (0 is meaningful here: "no cap", a zero transfer)."""
-    if isinstance(value, bool | float):
-        raise ValueError("must be a decimal string such as \"12.50\", not a JSON number with a fraction")
-    try:
-        number = Decimal(str(value).strip())
-    except ArithmeticError:
-        raise ValueError(f"{value!r} is not a decimal number") from None
-    if not number.is_finite() or number < 0:
-        raise ValueError("must be a finite number, zero or more")
-    if number.as_tuple().exponent < -ASSET_DECIMALS or number > Decimal(10) ** 30:  # type: ignore[operator]
-        raise ValueError("is out of range (at most 18 decimal places, below 10^30)")
-    return number
-
-
-NonNegativeDecimal = Annotated[Decimal, BeforeValidator(_non_negative),
-                              PlainSerializer(fmt, return_type=str, when_used="json")]
-
-
 class RulesBody(Strict):
-    allowed_countries: list[str] = Field(default_factory=list, description="ISO 3166 alpha-2; empty = all")
+    allowed_countries: list[Country] = Field(default_factory=list, max_length=len(COUNTRY_CODES),
+                                             description="ISO 3166 alpha-2; empty = all")
     accredited_only: bool = False
-    max_holders: int = Field(default=0, ge=0, description="0 = no cap")
+    max_holders: int = Field(default=0, ge=0, le=MAX_JSON_INT, description="0 = no cap")
     max_balance: NonNegativeDecimal = Field(default=Decimal(0),
                                             description="asset units per investor; 0 = no cap")
-    lockup_seconds: int = Field(default=0, ge=0, description="lock-up after each acquisition")
+    lockup_seconds: int = Field(default=0, ge=0, le=MAX_JSON_INT, description="lock-up after each acquisition")
 
 
 class CheckBody(Strict):
     symbol: str = Field(min_length=1, max_length=12)
-    from_wallet: str = Field(description="the zero address checks an issuance (mint)")
-    to_wallet: str
+    from_wallet: Wallet = Field(description="the zero address checks an issuance (mint)")
+    to_wallet: Wallet
     quantity: NonNegativeDecimal
 
 

@@ -9,10 +9,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Response, UploadFile
 
 from backend.api.deps import ChainDep, IssuerDep, SessionDep, SettingsDep
-from backend.api.schemas import ERRORS
+from backend.api.schemas import ERRORS, RowId
 from backend.assets.service import get_asset
 from backend.disclosures import policies, service, validation
-from backend.disclosures.models import Document
+from backend.disclosures.models import DOC_TYPES, Document
 from backend.disclosures.store import ContentStore
 
 router = APIRouter(prefix="/v1", tags=["documents"], responses={**ERRORS, 413: ERRORS[422]})
@@ -64,7 +64,8 @@ def current_documents_public(session: Any, asset: Any, today: date) -> list[dict
 def upload_document(symbol: str, response: Response, session: SessionDep, chain: ChainDep,
                     settings: SettingsDep, store: StoreDep, principal: IssuerDep,
                     file: Annotated[UploadFile, File(description="the document's bytes")],
-                    doc_type: Annotated[str, Form()], title: Annotated[str, Form()],
+                    doc_type: Annotated[str, Form(json_schema_extra={"enum": list(DOC_TYPES)})],
+                    title: Annotated[str, Form()],
                     effective_until: Annotated[str | None, Form(description="YYYY-MM-DD")] = None,
                     effective_date: Annotated[str | None, Form(
                         description="YYYY-MM-DD the document speaks for; default today")] = None,
@@ -97,7 +98,7 @@ def list_documents(symbol: str, session: SessionDep, chain: ChainDep,
 
 
 @router.get("/documents/{document_id}")
-def read_document(document_id: int, session: SessionDep) -> dict[str, Any]:
+def read_document(document_id: RowId, session: SessionDep) -> dict[str, Any]:
     doc = service.get_document(session, document_id)
     asset = get_asset(session, doc.symbol)
     current = policies.current_documents(session, doc.symbol).get(doc.doc_type)
@@ -107,8 +108,10 @@ def read_document(document_id: int, session: SessionDep) -> dict[str, Any]:
 
 
 @router.get("/documents/{document_id}/content", response_class=Response,
-            responses={200: {"content": {"application/octet-stream": {}}}, 304: {"description": "unchanged"}})
-def document_content(document_id: int, session: SessionDep, store: StoreDep,
+            responses={200: {"content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+                           "description": "the bytes, with the Content-Type they were filed with"},
+                       304: {"description": "unchanged"}})
+def document_content(document_id: RowId, session: SessionDep, store: StoreDep,
                      if_none_match: Annotated[str | None, Header()] = None) -> Response:
     """The exact bytes filed, with ETag = their SHA-256 (what the chain anchors)."""
     doc = service.get_document(session, document_id)
@@ -129,7 +132,7 @@ def document_content(document_id: int, session: SessionDep, store: StoreDep,
 
 
 @router.get("/documents/{document_id}/verify")
-def verify_document(document_id: int, session: SessionDep, chain: ChainDep,
+def verify_document(document_id: RowId, session: SessionDep, chain: ChainDep,
                     store: StoreDep) -> dict[str, Any]:
     """Recompute the stored bytes' SHA-256 and compare it with the token's ERC-1643 entry."""
     return service.verify(session, chain, store, doc=service.get_document(session, document_id))

@@ -6,25 +6,28 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from backend.api.deps import AdminDep, ChainDep, SessionDep
-from backend.api.schemas import ERRORS, Strict
+from backend.api.schemas import ERRORS, Country, RowId, Strict, Wallet
 from backend.compliance import onboarding
 from backend.compliance.models import Investor
+
+EPOCH = date(1970, 1, 1)
 
 router = APIRouter(prefix="/v1/investors", tags=["investors"], responses=ERRORS)
 
 
 class InvestorCreate(Strict):
-    wallet: str = Field(examples=["0x..."])
+    wallet: Wallet
     name: str = Field(min_length=1, max_length=200)
-    country: str = Field(min_length=2, max_length=2, description="ISO 3166 alpha-2")
+    country: Country
     accredited: bool = False
-    kyc_expires: date
+    kyc_expires: date = Field(ge=EPOCH)
 
 
 class InvestorUpdate(Strict):
-    country: str | None = Field(default=None, min_length=2, max_length=2)
+    country: Country | None = None
     accredited: bool | None = None
-    kyc_expires: date | None = None
+    # On chain as unix seconds (uint64): nothing before 1970.
+    kyc_expires: date | None = Field(default=None, ge=EPOCH)
     frozen: bool | None = None
 
 
@@ -58,18 +61,18 @@ def create_investor(body: InvestorCreate, session: SessionDep, chain: ChainDep, 
 
 
 @router.get("/{investor_id}")
-def read_investor(investor_id: int, session: SessionDep, _: AdminDep) -> InvestorPublic:
+def read_investor(investor_id: RowId, session: SessionDep, _: AdminDep) -> InvestorPublic:
     return _public(onboarding.get_investor(session, investor_id))
 
 
 @router.patch("/{investor_id}")
-def update_investor(investor_id: int, body: InvestorUpdate, session: SessionDep, chain: ChainDep,
+def update_investor(investor_id: RowId, body: InvestorUpdate, session: SessionDep, chain: ChainDep,
                     _: AdminDep) -> InvestorPublic:
     return _public(onboarding.update_investor(session, chain, investor_id=investor_id,
                                               **body.model_dump(exclude_unset=True)))
 
 
 @router.delete("/{investor_id}")
-def revoke_investor(investor_id: int, session: SessionDep, chain: ChainDep, _: AdminDep) -> InvestorPublic:
+def revoke_investor(investor_id: RowId, session: SessionDep, chain: ChainDep, _: AdminDep) -> InvestorPublic:
     """Remove the wallet from the whitelist and revoke the investor's keys."""
     return _public(onboarding.revoke_investor(session, chain, investor_id=investor_id))

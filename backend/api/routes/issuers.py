@@ -4,7 +4,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from backend.api.deps import AdminDep, SessionDep
-from backend.api.schemas import ERRORS, Strict
+from backend.api.schemas import ERRORS, Strict, Wallet
 from backend.auth.service import issue_key
 from backend.compliance.onboarding import checksum_wallet
 
@@ -12,7 +12,7 @@ router = APIRouter(prefix="/v1/issuers", tags=["issuers"], responses=ERRORS)
 
 
 class IssuerKeyCreate(Strict):
-    wallet: str = Field(description="the issuer wallet named in the assets this key may manage")
+    wallet: Wallet = Field(description="the issuer wallet named in the assets this key may manage")
     name: str = Field(min_length=1, max_length=200)
 
 
