@@ -40,7 +40,7 @@ def verify(symbol: str = typer.Argument(..., metavar="SYMBOL", help="asset symbo
         failures += int(counts and not result["matches"])
         table.add_row(mark, result["doc_type"], str(result["version"]), doc.title,
                       (result["sha256"] or "missing")[:16] + "…", (result["onchain_hash"] or "none")[:16] + "…",
-                      result["reason"])
+                      "matches the anchored hash" if result["matches"] else result["reason"])
     for doc_type in missing:
         failures += 1
         table.add_row("[red]✗[/]", doc_type, "", "", "", "", "required by the disclosure policy: missing or stale")

@@ -87,7 +87,8 @@ def apply(files: list[Path] = typer.Argument(..., metavar="FILE_OR_DIR...",
                 before, target = rulesets.get_rules(ctx.chain, asset), rule_file.rule_set()
                 where = f"{asset.symbol} ({rule_file.path}) rules {asset.rules_address}"
                 if dry_run:
-                    print_diff(progress.console, f"{where} - dry run, nothing sent", before, target)
+                    what = "would change the marked fields" if changed(diff(before, target)) else "no change"
+                    print_diff(progress.console, f"{where} - dry run, nothing sent ({what})", before, target)
                 elif not changed(diff(before, target)):
                     print_diff(progress.console, f"{where} - already in force, nothing sent", before, target)
                 else:

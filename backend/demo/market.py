@@ -40,7 +40,7 @@ def trade(api: Api, wallets: dict[str, Wallet], result: DemoResult, say: Say) ->
             f"{order['price']}: {placed['status']}")
     trades = api.settle_all()
     for t in trades:
-        say(f"[green]✓[/] trade {t['id']} {t['quantity']} {t['symbol']} @ {t['price']} settled on chain, "
+        say(f"[green]✓[/] trade {t['id']} {t['quantity']} {t['symbol']} @ {Decimal(t['price']):.2f} settled on chain, "
             f"tx {t['tx_hash']}")
     result.trades = trades
 
@@ -102,7 +102,7 @@ def collapse(api: Api, wallets: dict[str, Wallet], result: DemoResult, say: Say,
     status = api.ok("GET", "/v1/assets/ACME", "asset")["market_status"]
     if not status.startswith("halted: volatility"):
         raise ScenarioError(f"the price collapse should have halted ACME, but it is {status}")
-    fills = ", ".join(f"{f['quantity']} @ {f['price']}" for f in panic.get("fills", []))
+    fills = ", ".join(f"{f['quantity']} @ {Decimal(f['price']):.2f}" for f in panic.get("fills", []))
     say(f"[yellow]![/] Alice panic-sells 400 ACME @ 8.00: filled {fills or 'nothing'}, then the next price "
         f"(9.50) broke the 10% band -> {status}; the rest of her order was {panic['status']}")
     halted = api.refused(wallets["bertie"], "bertie", _limit("ACME", "buy", "12.00", "10", "bertie-halted"),

@@ -4,6 +4,7 @@ royalty distribution, the circuit breaker, and where to look next."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,7 @@ def render(console: Console, result: DemoResult) -> None:
                     "trade", "asset", "quantity @ price", "seller -> buyer", "status", "tx hash")
     for t in result.trades:
         seller, buyer = result.trade_parties.get(t["id"], ("?", "?"))
-        trades.add_row(t["id"], t["symbol"], f"{t['quantity']} @ {t['price']}", f"{seller} -> {buyer}",
+        trades.add_row(t["id"], t["symbol"], f"{t['quantity']} @ {Decimal(t['price']):.2f}", f"{seller} -> {buyer}",
                        t["settlement_status"], t["tx_hash"] or "")
     console.print(trades)
 
@@ -76,8 +77,10 @@ def render(console: Console, result: DemoResult) -> None:
 
     if result.distribution:
         d = result.distribution
-        claims = _table(f"Revenue distribution: {d['amount']} cash to {d['symbol']} holders pro rata "
-                        f"(deposit tx {d.get('tx_hash')})", "holder", f"{d['symbol']} held", "claimed", "claim tx")
+        console.print(f"[bold]Revenue distribution[/]: {d['amount']} cash to {d['symbol']} holders pro rata, "
+                      f"deposit tx {d.get('tx_hash')}", highlight=False, soft_wrap=True)
+        claims = _table("Each holder's claim, sent from its own wallet", "holder", f"{d['symbol']} held",
+                        "claimed", "claim tx")
         for c in result.claims:
             claims.add_row(c.investor, c.held, c.amount, c.tx_hash)
         console.print(claims)
