@@ -15,9 +15,13 @@ def funded_issuer(cash, distributor, admin, issuer):
     return issuer
 
 
-def claimed(distributor, token, holder):
+def claimed(distributor, cash, token, holder):
+    """Cash paid to `holder` by a claim (its RevenueClaimed amount, checked against the balance)."""
+    before = cash.balanceOf(holder)
     tx = distributor.claim(token, {"from": holder})
-    return tx.return_value
+    amount = tx.events["RevenueClaimed"]["amount"]
+    assert cash.balanceOf(holder) - before == amount
+    return amount
 
 
 def test_deposit_is_pro_rata(token, distributor, cash, agent, funded_issuer, alice, bob):
@@ -47,8 +51,8 @@ def test_revenue_distribution_pro_rata_across_a_transfer_between_deposits(
 
     assert distributor.claimable(token, alice) == 1500 * USD
     assert distributor.claimable(token, bob) == 500 * USD
-    assert claimed(distributor, token, alice) == 1500 * USD
-    assert claimed(distributor, token, bob) == 500 * USD
+    assert claimed(distributor, cash, token, alice) == 1500 * USD
+    assert claimed(distributor, cash, token, bob) == 500 * USD
     assert cash.balanceOf(alice) == 1500 * USD and cash.balanceOf(bob) == 500 * USD
     assert cash.balanceOf(distributor) == 0
 
