@@ -25,8 +25,8 @@ MAX_BALANCE = 400 * E18
 # Kept small so the whole contract suite stays within a few minutes on ganache (each step is a
 # mined transaction); RWA_STATEFUL_SCALE=N multiplies the examples for a deeper run.
 _SCALE = max(1, int(os.environ.get("RWA_STATEFUL_SCALE", "1")))
-TOKEN_SETTINGS = {"max_examples": 15 * _SCALE, "stateful_step_count": 10}
-SETTLEMENT_SETTINGS = {"max_examples": 10 * _SCALE, "stateful_step_count": 6}
+TOKEN_SETTINGS = {"max_examples": 20 * _SCALE, "stateful_step_count": 12}
+SETTLEMENT_SETTINGS = {"max_examples": 15 * _SCALE, "stateful_step_count": 8}
 
 
 def expected_code(model, sender, receiver, amount):
