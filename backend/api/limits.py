@@ -9,8 +9,9 @@ Both are plain ASGI middleware, so they answer before FastAPI parses anything:
   framing allowance; every other body gets `max_body_bytes`.
 - `RateLimit` is a token bucket per API key (per client address for requests without a
   key), answering 429 `request.rate_limited` with `Retry-After` when a bucket is empty.
-  A key shares its address's bucket until it has once resolved (`api_key_resolved` on
-  the request state, set by backend/api/deps.py), so made-up keys cannot buy fresh buckets.
+  A key counts against its client address until it has once resolved (`api_key_resolved`
+  on the request state, set by backend/api/deps.py): made-up keys buy no fresh buckets, so
+  guessing keys is as slow as the rate, while known keys are unaffected by their address.
 
 The answers use the one error envelope of backend/api/errors.py.
 """
@@ -124,32 +125,31 @@ class RateLimit:
         self.clock = clock
         self.max_clients = max_clients
         self.buckets: OrderedDict[str, TokenBucket] = OrderedDict()
-        self.accepted_keys: OrderedDict[str, None] = OrderedDict()
+        self.known_keys: OrderedDict[str, None] = OrderedDict()  # keys seen to resolve
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if self.per_second <= 0 or scope["type"] != "http" or not scope["path"].startswith("/v1/"):
             await self.app(scope, receive, send)
             return
+        address = (scope.get("client") or ("unknown",))[0]
         key = dict(scope.get("headers") or []).get(b"x-api-key")
         digest = hashlib.sha256(key).hexdigest() if key else None
-        if digest is not None and digest in self.accepted_keys:
-            self.accepted_keys.move_to_end(digest)
-            identity = f"key:{digest}"
-        else:
-            identity = f"addr:{(scope.get('client') or ('unknown',))[0]}"
-        wait = self._take(identity)
+        known = digest is not None and digest in self.known_keys
+        # No key, or one not yet seen to resolve (made-up keys must not buy fresh buckets):
+        # the address's bucket.
+        wait = self._take(f"key:{digest}" if known else f"addr:{address}")
         if wait > 0:
             retry_after = str(max(1, math.ceil(wait)))
             await envelope(429, "request.rate_limited", f"too many requests; retry in {retry_after} s",
                            headers={"Retry-After": retry_after})(scope, receive, send)
             return
-        if digest is None or identity.startswith("key:"):
+        if digest is None or known:
             await self.app(scope, receive, send)
             return
 
         async def learning_send(msg: dict) -> None:
             if msg["type"] == "http.response.start" and scope.get("state", {}).get("api_key_resolved"):
-                self._remember(self.accepted_keys, digest, None)
+                self._remember(self.known_keys, digest, None)
                 self._take(f"key:{digest}")  # its own bucket from now on, this request counted
             await send(msg)
 

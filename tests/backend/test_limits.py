@@ -107,11 +107,17 @@ def test_keys_have_separate_buckets(client):
     assert client.get("/v1/private", headers={"X-API-Key": "admin-secret"}).status_code == 200
 
 
-def test_made_up_keys_share_the_address_bucket(client):
-    answers = [client.get("/v1/private", headers={"X-API-Key": f"guess-{i}"}).status_code for i in range(5)]
-    assert answers == [401, 401, 401, 429, 429]
-    # Made-up keys on a public path are not checked, so they do not earn a bucket either.
-    assert client.get("/v1/public", headers={"X-API-Key": "guess-public"}).status_code == 429
+def test_made_up_keys_count_against_the_address_and_known_keys_do_not(client):
+    known = {"X-API-Key": _investor_key(client)}
+    assert client.get("/v1/private", headers=known).status_code == 200  # address: 2 left
+    answers = [client.get("/v1/private", headers={"X-API-Key": f"guess-{i}"}).status_code for i in range(4)]
+    assert answers == [401, 401, 429, 429]
+    assert client.get("/v1/private", headers=known).status_code == 200  # its own bucket now
+
+
+def test_made_up_keys_on_public_paths_count_against_the_address(client):
+    answers = [client.get("/v1/public", headers={"X-API-Key": f"guess-{i}"}).status_code for i in range(4)]
+    assert answers == [200, 200, 200, 429]
     assert client.get("/v1/public").status_code == 429
 
 

@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eth_utils import to_checksum_address
+from fastapi.testclient import TestClient
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from backend.api.app import create_app
 from backend.assets.models import Asset
 from backend.auth.models import ApiKey
 from backend.compliance.models import Investor
@@ -224,3 +226,22 @@ def test_every_hostile_input_gets_a_precise_4xx_and_changes_nothing(client, admi
     print(f"\nbad-input matrix: {len(cases)} cases, {len(wrong)} wrong")
     assert not wrong, "\n".join(wrong)
     assert len(cases) >= 50
+
+
+def test_the_service_throttles_a_flooding_client_per_key(settings, tmp_path):
+    """The real app with a low limit (the suite's own app keeps it out of reach)."""
+    own = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'limited.db'}",
+                                      "rate_limit_per_second": 0.5, "rate_limit_burst": 5})
+    app = create_app(own)  # TestClients without `with`: no lifespan, no workers
+    flooder = TestClient(app, raise_server_exceptions=False, client=("192.0.2.1", 40000))
+    anonymous = [flooder.get("/v1/assets") for _ in range(6)]
+    assert [r.status_code for r in anonymous] == [200] * 5 + [429]
+    assert anonymous[-1].json()["error"]["code"] == "request.rate_limited"
+    assert int(anonymous[-1].headers["Retry-After"]) >= 1
+    assert flooder.get("/health").status_code == 200  # probes are never throttled
+    admin = {"X-API-Key": own.admin_key}
+    operator = TestClient(app, raise_server_exceptions=False, client=("192.0.2.2", 40000))
+    assert [operator.get("/v1/trades", headers=admin).status_code for _ in range(5)] == [200] * 5
+    assert operator.get("/v1/trades", headers=admin).status_code == 429
+    # The key had its own bucket: its address still has room for calls without a key.
+    assert operator.get("/v1/assets").status_code == 200
