@@ -65,17 +65,17 @@ def service_context() -> Iterator[Context]:
         settings = settings_from_env()
     except (ValueError, RuntimeError) as exc:
         fail(f"bad settings in the environment: {exc}", BAD_INPUT)
-    engine = make_engine(settings.database_url)
-    try:
-        create_tables(engine)
-    except Exception as exc:  # noqa: BLE001 - any driver error: report where we looked
-        fail(f"cannot open the database {engine.url.render_as_string(hide_password=True)}: {exc}", UNAVAILABLE)
     chain = Chain(settings)
     try:
         chain.deployment  # noqa: B018 - the node answers and the record is for this chain
     except DomainError as exc:
         fail(f"{exc.message} (RPC_URL={settings.rpc_url}, RWA_DEPLOYMENT_FILE={settings.deployment_file})",
              UNAVAILABLE)
+    engine = make_engine(settings.database_url)
+    try:
+        create_tables(engine)
+    except Exception as exc:  # noqa: BLE001 - any driver error: report where we looked
+        fail(f"cannot open the database {engine.url.render_as_string(hide_password=True)}: {exc}", UNAVAILABLE)
     try:
         with Session(engine, expire_on_commit=False) as session:
             try:
