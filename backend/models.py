@@ -6,7 +6,7 @@ from backend.compliance.models import AssetRules, ComplianceState, HolderState, 
 from backend.disclosures.models import Document
 from backend.distributions.models import Distribution
 from backend.settlement.models import TradeRecord
-from backend.trading.models import JournalEntry, Order
+from backend.trading.models import DeadManSwitch, FundsSnapshot, JournalEntry, Order
 
-__all__ = ["ApiKey", "Asset", "AssetRules", "ComplianceState", "Distribution", "Document", "HolderState",
-           "Investor", "JournalEntry", "Order", "TradeRecord"]
+__all__ = ["ApiKey", "Asset", "AssetRules", "ComplianceState", "DeadManSwitch", "Distribution", "Document",
+           "FundsSnapshot", "HolderState", "Investor", "JournalEntry", "Order", "TradeRecord"]

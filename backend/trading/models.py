@@ -49,3 +49,27 @@ class JournalEntry(SQLModel, table=True):
     seq: int = Field(sa_column=Column(BigInteger, nullable=False))
     command: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class FundsSnapshot(SQLModel, table=True):
+    """The last balance, frozen amount and allowance read from the chain for a wallet and
+    token: order entry's fallback while the node is unreachable (backend/trading/funds.py)."""
+
+    wallet: str = Field(primary_key=True, max_length=42)
+    token: str = Field(primary_key=True, max_length=42)
+    balance: str = Field(max_length=80)  # uint256 values as decimal strings of integer units
+    frozen: str = Field(default="0", max_length=80)
+    allowance: str = Field(max_length=80)
+    read_at: datetime
+
+
+class DeadManSwitch(SQLModel, table=True):
+    """An investor's cancel-all-after timer (backend/trading/dead_man.py). `deadline` is None
+    when disarmed or after it fired."""
+
+    investor_id: int = Field(primary_key=True, foreign_key="investor.id")
+    timeout_seconds: int = 0
+    deadline: datetime | None = Field(default=None, index=True)
+    armed_at: datetime | None = None
+    fired_at: datetime | None = None
+    cancelled_orders: int = 0

@@ -1,0 +1,139 @@
+"""The funds check of order entry: enough unreserved balance (or cash) and allowance.
+
+Live from the chain whenever the node answers. But "the matcher keeps running while the
+chain is down" (DESIGN flow 5), so when the node is unreachable the check answers from
+the last values read for that wallet and token (`FundsSnapshot`, written by every live
+check) instead of refusing the order with 503:
+
+    available = snapshot balance - snapshot frozen - reserved now
+                - what left the wallet in trades settled since the snapshot was read
+
+A trade recorded as settled after the snapshot's read time may or may not be in the
+snapshot; counting it again is conservative (a settlement that landed just before the
+read is counted twice, never not at all). Whatever raised the balance since (a buy that
+settled, a faucet) is ignored, also conservative. What the venue cannot see while the
+node is down - the investor moving tokens away, an agent freezing them, an allowance
+revoked - is caught by settlement: the trade is marked failed with the contract's reason
+(codes 9 and 10), which is the honest outcome. A wallet never read before (its first
+order arrives while the node is down) is refused with 503 `chain.unavailable`.
+
+After a failed read, order entry leaves the node alone for COOLDOWN_SECONDS (a circuit
+breaker), so orders do not each sit out the RPC retries while the node is down.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from backend.assets.models import Asset
+from backend.assets.service import list_assets, token_contract
+from backend.chain.client import Chain
+from backend.compliance.models import Investor
+from backend.db import utcnow
+from backend.errors import DomainError, Unavailable
+from backend.matching import Side
+from backend.settlement.models import TradeRecord
+from backend.trading import reservations
+from backend.trading.models import FundsSnapshot
+
+COOLDOWN_SECONDS = 1.0
+_down_until: WeakKeyDictionary[Chain, float] = WeakKeyDictionary()
+
+
+@dataclass(frozen=True)
+class Reading:
+    balance: int
+    frozen: int
+    allowance: int
+    since: datetime | None = None  # None: read live; else the snapshot's read time
+
+
+def check_funds(session: Session, chain: Chain, *, investor: Investor, asset: Asset, side: Side,
+                price_ticks: int | None, lots: int, market: Any) -> None:
+    """Refuse an order its wallet cannot pay for; call under the investor's lock."""
+    exchange = chain.deployment.contracts["settlement_exchange"]
+    if side is Side.SELL:
+        # The database first (reservations.py): a settlement landing in between is counted twice.
+        reserved = reservations.reserved_asset_units(session, investor_id=investor.id, asset=asset)  # type: ignore[arg-type]
+        need = reservations.lots_units(asset, lots)
+        reading = read(session, chain, investor.wallet, token_contract(chain, asset), exchange, frozen=True)
+        if reading.since is not None:
+            reserved += asset_out_since(session, investor_id=investor.id, asset=asset, since=reading.since)  # type: ignore[arg-type]
+        if reading.balance - reading.frozen - reserved < need:
+            raise DomainError("order.insufficient_balance", "not enough unreserved, unfrozen units to sell",
+                              status=422)
+    else:
+        assets = {a.symbol: a for a in list_assets(session)}
+        reserved = reservations.reserved_cash_units(session, investor_id=investor.id, assets=assets)  # type: ignore[arg-type]
+        if price_ticks is not None:
+            need = reservations.cost_units(asset, price_ticks, lots)
+        else:  # a market buy: what sweeping the asks for its quantity would cost
+            need = sweep_cost(asset, market.engine.depth(None)[1], lots)
+        reading = read(session, chain, investor.wallet, chain.core("cash_token"), exchange, frozen=False)
+        if reading.since is not None:
+            reserved += cash_out_since(session, investor_id=investor.id, assets=assets, since=reading.since)  # type: ignore[arg-type]
+        if reading.balance - reserved < need:
+            raise DomainError("order.insufficient_cash", "not enough unreserved cash for this order", status=422)
+    if reading.allowance < reserved + need:
+        raise DomainError("order.allowance_missing",
+                          "approve the SettlementExchange (GET /v1/chain) to move your tokens first", status=422)
+
+
+def read(session: Session, chain: Chain, wallet: str, token: Any, spender: str, *, frozen: bool) -> Reading:
+    """Balance, frozen amount and allowance of `wallet` in `token`: live, or the last known."""
+    if time.monotonic() >= _down_until.get(chain, 0.0):
+        read_at = utcnow()
+        try:
+            balance = int(chain.call(token.functions.balanceOf(wallet)))
+            frozen_units = int(chain.call(token.functions.frozenTokens(wallet))) if frozen else 0
+            allowance = int(chain.call(token.functions.allowance(wallet, spender)))
+        except Unavailable as exc:
+            if exc.code != "chain.unavailable":
+                raise
+            _down_until[chain] = time.monotonic() + COOLDOWN_SECONDS
+        else:
+            _down_until.pop(chain, None)
+            session.merge(FundsSnapshot(wallet=wallet, token=token.address, balance=str(balance),
+                                        frozen=str(frozen_units), allowance=str(allowance), read_at=read_at))
+            return Reading(balance, frozen_units, allowance)
+    snapshot = session.get(FundsSnapshot, (wallet, token.address))
+    if snapshot is None:
+        raise Unavailable("chain.unavailable", "the chain node is unreachable and this wallet's balance has "
+                          "not been seen before: try again when the node is back")
+    return Reading(int(snapshot.balance), int(snapshot.frozen), int(snapshot.allowance), since=snapshot.read_at)
+
+
+def asset_out_since(session: Session, *, investor_id: int, asset: Asset, since: datetime) -> int:
+    """Asset units the investor sold in trades recorded as settled after `since`."""
+    lots = session.exec(select(func.coalesce(func.sum(TradeRecord.quantity_lots), 0)).where(
+        TradeRecord.seller_investor_id == investor_id, TradeRecord.symbol == asset.symbol,
+        TradeRecord.settlement_status == "settled", TradeRecord.settled_at > since)).one()  # type: ignore[operator]
+    return reservations.lots_units(asset, int(lots))
+
+
+def cash_out_since(session: Session, *, investor_id: int, assets: dict[str, Asset], since: datetime) -> int:
+    """Cash the investor paid in trades recorded as settled after `since`."""
+    total = 0
+    for trade in session.exec(select(TradeRecord).where(
+            TradeRecord.buyer_investor_id == investor_id, TradeRecord.settlement_status == "settled",
+            TradeRecord.settled_at > since)):  # type: ignore[operator]
+        total += reservations.cost_units(assets[trade.symbol], trade.price_ticks, trade.quantity_lots)
+    return total
+
+
+def sweep_cost(asset: Asset, asks: list[tuple[int, int]], lots: int) -> int:
+    cost = 0
+    for price, size in asks:
+        take = min(size, lots)
+        cost += reservations.cost_units(asset, price, take)
+        lots -= take
+        if lots == 0:
+            break
+    return cost
