@@ -137,10 +137,10 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
 
         uint256 price = trade.price;
         uint256 quantity = trade.quantity;
-        if (price == 0 || price > buy.price || price < sell.price || (quantity != 0 && price > type(uint256).max / quantity))
-        {
-            return _fail(tradeId, FAIL_PRICE);
-        }
+        // price * quantity must fit in 256 bits (only an absurd price against a market buy's
+        // maximum limit could break it), so computing the cash amount can never revert the batch
+        bool overflows = quantity != 0 && price > type(uint256).max / quantity;
+        if (price == 0 || price > buy.price || price < sell.price || overflows) return _fail(tradeId, FAIL_PRICE);
 
         if (
             quantity == 0 || quantity > _remaining(buy.quantity, buyState.filled)
