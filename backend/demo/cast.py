@@ -68,6 +68,3 @@ ISSUANCE = (
 
 CASH = {"alice": "20000", "bertie": "50000", "chiara": "20000", "kenji": "50000", "mateus": "20000",
         "hannah": "20000"}
-
-# The royalty the well paid for last month, distributed to PERMIAN1 holders pro rata.
-ROYALTY = ("12500.00", "Royalties for last month: 12.5% of 1,404 bbl oil and 2,310 mcf gas, net of severance tax")

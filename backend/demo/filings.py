@@ -57,11 +57,25 @@ def permian_reserve_report(today: date) -> tuple[str, bytes]:
     ])
 
 
-def permian_production_report(today: date) -> tuple[str, bytes]:
-    month_end = today.replace(day=1) - timedelta(days=1)
+def permian_net_royalty() -> tuple[Decimal, Decimal, Decimal, Decimal]:
+    """(oil value, gas value, 12.5% royalty, severance tax) of last month's production."""
     oil_value, gas_value = OIL_PRICE * OIL_BBL, GAS_PRICE * GAS_MCF
     royalty = (oil_value + gas_value) * ROYALTY
-    severance = royalty * SEVERANCE
+    return oil_value, gas_value, royalty, (royalty * SEVERANCE).quantize(Decimal("0.01"))
+
+
+def permian_distribution(today: date, *, issued_units: int, total_units: int) -> tuple[str, str]:
+    """(amount, memo) of the royalty deposit: last month's net royalty, the issued units' share."""
+    _, _, royalty, severance = permian_net_royalty()
+    amount = ((royalty - severance) * issued_units / total_units).quantize(Decimal("0.01"))
+    month = (today.replace(day=1) - timedelta(days=1)).strftime("%B %Y")
+    return str(amount), (f"{month} royalties: 12.5% of {OIL_BBL:,} bbl and {GAS_MCF:,} mcf, net of severance "
+                         f"tax, for the {issued_units:,} of {total_units:,} units issued")
+
+
+def permian_production_report(today: date) -> tuple[str, bytes]:
+    month_end = today.replace(day=1) - timedelta(days=1)
+    oil_value, gas_value, royalty, severance = permian_net_royalty()
     title = f"Caprock State 14-2H - Monthly Production Report, {month_end.strftime('%B %Y')}"
     return title, pdf(title, [
         f"Production month {month_end.strftime('%B %Y')}; {DAYS_ON} days on line. Gross oil {OIL_BBL:,} bbl "

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from rich.progress import Progress
 
 from backend.demo.api import Api, ScenarioError
-from backend.demo.cast import INVESTORS, ROYALTY
+from backend.demo.cast import ASSETS, INVESTORS, ISSUANCE
+from backend.demo.filings import permian_distribution
 from backend.demo.summary import Claim, DemoResult, Refusal
 from backend.demo.wallet import Wallet
 
@@ -67,7 +68,9 @@ def refusals(api: Api, wallets: dict[str, Wallet], result: DemoResult, say: Say)
 def distribute(api: Api, wallets: dict[str, Wallet], distributor: str, token: str, result: DemoResult,
                say: Say) -> None:
     """The well's royalty, deposited for PERMIAN1 holders; each holder's wallet claims its share."""
-    amount, memo = ROYALTY
+    issued = sum(int(q) for symbol, _, q in ISSUANCE if symbol == "PERMIAN1")
+    total = int(next(a.total_supply for a in ASSETS if a.symbol == "PERMIAN1"))
+    amount, memo = permian_distribution(date.today(), issued_units=issued, total_units=total)
     made = api.admin_ok("POST", "/v1/assets/PERMIAN1/distributions", "royalty distribution",
                         json={"amount": amount, "memo": memo})
     result.distribution = {"symbol": "PERMIAN1", "amount": amount, "memo": memo, "tx_hash": made.get("tx_hash"),

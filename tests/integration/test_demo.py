@@ -10,6 +10,7 @@ import re
 import socket
 import subprocess
 import sys
+from decimal import Decimal
 
 from backend.config import ROOT
 
@@ -48,7 +49,14 @@ def test_demo_runs_the_scenario_and_exits_zero(tmp_path):
         assert code in output, f"{code} missing from the summary"
     assert "halted: volatility" in output
     assert "market reopened" in output and "Market reopened at" in output
-    assert re.search(r"Alice Carter +│ 2000 +│ 5000 ", output), "pro-rata royalty claims missing"
+    # The royalty is claimed pro rata: each holder's claim is its share of the deposit.
+    amount = Decimal(re.search(r"Revenue distribution: ([0-9.]+) cash to PERMIAN1", output).group(1))
+    claims = {name: (Decimal(held), Decimal(claimed)) for name, held, claimed in
+              re.findall(r"│ (Alice Carter|Bertie Hughes|Kenji Sato) +│ (\d+) +│ ([0-9.]+) +│ 0x", output)}
+    assert set(claims) == {"Alice Carter", "Bertie Hughes", "Kenji Sato"}, output
+    issued = sum(held for held, _ in claims.values())
+    for held, claimed in claims.values():
+        assert abs(claimed - amount * held / issued) < Decimal("0.01")
     assert re.search(r"tx 0x[0-9a-f]{64}", output)
     assert f"http://127.0.0.1:{DEMO_PORT}/docs" in output
 
