@@ -11,7 +11,7 @@ BUILD_STAMP := build/.compiled
 CONTRACTS := $(shell find contracts -name '*.sol' 2>/dev/null)
 PYTEST_ARGS ?=
 
-.PHONY: install toolchain compile chain deploy serve demo test test-contracts test-backend browser test-postgres lint bench clean fuzz-env fuzz
+.PHONY: migration install toolchain compile chain deploy serve demo test test-contracts test-backend browser test-postgres lint bench clean fuzz-env fuzz
 
 install: $(PY_STAMP) $(NODE_STAMP) toolchain
 
@@ -69,7 +69,12 @@ browser:
 # tools/postgres.sh) instead of SQLite.
 test-postgres: compile
 	url=$$(bash tools/postgres.sh) && RWA_TEST_DATABASE_URL=$$url RWA_TEST_CHAIN_PORT=8564 \
-		$(PY) -m pytest tests/integration --deselect tests/integration/test_demo.py $(PYTEST_ARGS)
+		$(PY) -m pytest tests/backend/test_migrations.py tests/integration --deselect tests/integration/test_demo.py $(PYTEST_ARGS)
+
+# A new Alembic revision from the difference between the models and the migrations:
+# make migration MESSAGE="add x"
+migration: install
+	$(PY) -m backend.db_migration "$(MESSAGE)"
 
 lint: install
 	$(VENV)/bin/ruff check backend tests scripts tools

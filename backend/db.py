@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -63,7 +63,13 @@ def create_tables(engine: Engine) -> None:
         return
     with engine.begin() as connection:
         config.attributes["connection"] = connection  # type: ignore[attr-defined]
-        command.upgrade(config, "head")  # type: ignore[arg-type]
+        tables = set(inspect(connection).get_table_names())
+        if "asset" in tables and "alembic_version" not in tables:
+            # A database made before migrations existed (plain create_all): adopt it.
+            SQLModel.metadata.create_all(connection)
+            command.stamp(config, "head")  # type: ignore[arg-type]
+        else:
+            command.upgrade(config, "head")  # type: ignore[arg-type]
 
 
 @contextmanager
