@@ -5,13 +5,10 @@ accounts named by role. Helpers for exact custom-error matching and EIP-712 orde
 in ``helpers.py``.
 """
 
-import gc
 import os
-import sys
-from types import SimpleNamespace
 
+import harness
 import pytest
-import brownie.exceptions as brownie_exceptions
 from brownie import (
     AssetFactory,
     AssetToken,
@@ -24,99 +21,20 @@ from brownie import (
     SettlementExchange,
     accounts,
     chain,
-    web3,
 )
-
-from helpers import COUNTRY_DE, COUNTRY_US, EQUITY, FARM, OIL_WELL, YEAR, private_key_of  # noqa: F401
-
-
-def _replayed_revert_data(txid):
-    """The revert data of a reverted transaction, by replaying it as an eth_call (None if the
-    replay does not revert the same way)."""
-    tx = web3.eth.get_transaction(txid)
-    call = {"from": tx["from"], "to": tx["to"], "data": tx["input"], "gas": tx["gas"], "value": tx["value"]}
-    try:
-        web3.eth.call(call)
-    except Exception as exc:  # noqa: BLE001 - we only want the revert payload
-        payload = brownie_exceptions._normalize_rpc_error_payload(exc)
-        data = payload.get("data") if isinstance(payload, dict) else None
-        if isinstance(data, dict):  # brownie's middleware shape: {"0x": {"error", "reason"}}
-            data = next((v.get("reason") for v in data.values() if isinstance(v, dict)), None)
-        if isinstance(data, str) and data.startswith("0x"):
-            return data
-    return None
-
-
-def _with_replayed_revert_data(normalize):
-    """Wrap brownie's error normaliser: ganache 7 reports a reverted transaction without its
-    revert data when it is a custom error, and brownie 1.22 then replays the whole trace
-    (debug_traceTransaction) to decode it. An eth_call replay gives the same data far faster."""
-
-    def _normalize(exc_data):
-        data = normalize(exc_data)
-        if isinstance(data, dict):
-            for txid, entry in data.items():
-                if isinstance(entry, dict) and entry.get("error") == "revert" and not entry.get("reason"):
-                    replayed = _replayed_revert_data(txid)
-                    if replayed is not None and len(replayed) > 2:
-                        entry["reason"] = replayed
-        return data
-
-    return _normalize
+from helpers import COUNTRY_DE, COUNTRY_US, EQUITY, YEAR, private_key_of
 
 
 @pytest.fixture(scope="session", autouse=True)
-def fast_reverts(request):
-    """Decode reverted transactions without brownie's full trace replay.
+def fast_brownie(request):
+    """Work around brownie 1.22's per-test and per-revert overheads (see harness.py).
 
-    ``brownie.reverts`` compares only the revert data; the trace adds a source traceback and
-    costs a few hundred ms per revert. Set RWA_TRACE_REVERTS=1 (or run with --coverage, which
-    needs traces) to get brownie's default behaviour and tracebacks back.
+    RWA_TRACE_REVERTS=1 (or --coverage, which needs traces) keeps brownie's trace replay of
+    reverted transactions, and with it the source tracebacks of unexpected reverts.
     """
-    if (
-        os.environ.get("RWA_TRACE_REVERTS") == "1"
-        or request.config.getoption("coverage", False)
-        or not hasattr(brownie_exceptions, "_normalize_tx_error_data")  # another brownie version
-    ):
+    keep_traces = os.environ.get("RWA_TRACE_REVERTS") == "1" or request.config.getoption("coverage", False)
+    with harness.cheap_snapshots(), harness.revert_data_without_traces(enabled=not keep_traces):
         yield
-        return
-    original = brownie_exceptions._normalize_tx_error_data
-    brownie_exceptions._normalize_tx_error_data = _with_replayed_revert_data(original)
-    web3._supports_traces = False
-    yield
-    brownie_exceptions._normalize_tx_error_data = original
-    web3._supports_traces = None
-
-
-class _CallerOnlyInspect:
-    """Stand-in for the ``inspect`` module inside brownie.network.rpc.
-
-    brownie 1.22 wraps every Rpc method (snapshot, revert, sleep, mine) in a guard that calls
-    ``inspect.stack()[1]`` just to look at its caller; ``inspect.stack()`` reads the source of
-    every frame of pytest's deep stack, ~0.1 s each, three times per test for fn_isolation.
-    This returns the same two frames without building the rest.
-    """
-
-    @staticmethod
-    def stack():
-        guard = sys._getframe(1)
-        return [SimpleNamespace(frame=guard), SimpleNamespace(frame=guard.f_back)]
-
-
-@pytest.fixture(scope="session", autouse=True)
-def fast_rpc_guard():
-    """Cheap snapshot/revert: see _CallerOnlyInspect. Also moves everything loaded so far
-    (project build, ABIs, compiled sources) out of the garbage collector's reach with
-    gc.freeze(): brownie runs a full gc.collect() on every revert, twice per test."""
-    gc.freeze()
-    module = sys.modules.get("brownie.network.rpc")
-    original = getattr(module, "inspect", None)
-    if module is None or original is None:
-        yield
-        return
-    module.inspect = _CallerOnlyInspect
-    yield
-    module.inspect = original
 
 
 @pytest.fixture(scope="function", autouse=True)
@@ -294,30 +212,7 @@ def sign(exchange, keys):
 # --- stateful testing -------------------------------------------------------------------------
 
 
-def _pure_python_stateful():
-    """brownie.test.stateful from its .py source.
-
-    eth-brownie 1.22.2 ships that module compiled with mypyc, and the compiled
-    ``_BrownieStateMachine.__init__`` rejects the subclass ``state_machine()`` itself generates
-    ("_BrownieStateMachine object expected; got ...BrownieStateMachine"), so every
-    ``state_machine(...)`` call fails. The pure-Python source next to the extension works.
-    """
-    import importlib.util
-    import sys
-
-    import brownie.test
-
-    name = "brownie_test_stateful_py"
-    if name not in sys.modules:
-        path = os.path.join(os.path.dirname(brownie.test.__file__), "stateful.py")
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules[name] = module
-    return sys.modules[name]
-
-
 @pytest.fixture
 def state_machine():
-    """brownie's rule-based state machine runner (see _pure_python_stateful for why ours)."""
-    yield _pure_python_stateful().state_machine
+    """brownie's rule-based state machine runner (see harness.pure_python_stateful for why ours)."""
+    yield harness.pure_python_stateful().state_machine

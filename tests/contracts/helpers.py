@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import brownie
 from brownie.exceptions import decode_typed_error
@@ -34,7 +34,7 @@ ORDER_TYPES = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def private_key_of(index: int) -> str:
     Account.enable_unaudited_hdwallet_features()
     return Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}").key.hex()

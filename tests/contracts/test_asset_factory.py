@@ -2,7 +2,6 @@
 
 import pytest
 from brownie import AssetFactory, AssetToken, AssetTokenDeployer, ComplianceRules, ComplianceRulesDeployer, web3
-
 from helpers import E18, EQUITY, FARM, OIL_WELL, ZERO_ADDRESS, missing_role, reverts
 
 EIP170_LIMIT = 24576

@@ -2,7 +2,6 @@
 
 import pytest
 from brownie import chain
-
 from helpers import COUNTRY_US, DAY, E18, YEAR, ZERO_ADDRESS, missing_role, restricted, reverts
 
 

@@ -2,7 +2,6 @@
 
 from brownie import chain
 from eth_utils import keccak
-
 from helpers import missing_role, reverts
 
 PROSPECTUS = b"prospectus".ljust(32, b"\0")

@@ -1,7 +1,6 @@
 """AssetToken holder transfers: ERC-20 behaviour under compliance, ERC-7943 views, ERC-165."""
 
 from brownie import web3
-
 from helpers import E18, EQUITY, ZERO_ADDRESS, restricted, reverts
 
 

@@ -2,7 +2,6 @@
 
 import pytest
 from brownie import ComplianceRules, chain
-
 from helpers import (
     COUNTRY_DE,
     COUNTRY_FR,
@@ -348,7 +347,9 @@ def test_unbound_rules_can_be_bound_only_once(registry, admin, alice, bob):
         ComplianceRules.deploy(registry, ZERO_ADDRESS, admin, {"from": admin})
 
 
-def test_eligible_receiver_and_erc7943_account_checks(funded, rules, registry, registrar, agent, alice, bob, carol, mallory):
+def test_eligible_receiver_and_erc7943_account_checks(
+    funded, rules, registry, registrar, agent, alice, bob, carol, mallory
+):
     set_rules(rules, agent, countries=[COUNTRY_US], accredited=True)
     assert rules.isEligibleReceiver(alice)
     assert not rules.isEligibleReceiver(bob)  # German

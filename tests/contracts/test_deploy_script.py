@@ -13,7 +13,6 @@ from brownie import (
     chain,
     web3,
 )
-
 from helpers import E18, EQUITY
 
 KEYS = {"identity_registry", "asset_factory", "settlement_exchange", "cash_token", "revenue_distributor"}
@@ -36,9 +35,10 @@ def test_deploy_returns_the_record_shape():
     for address in record["contracts"].values():
         assert len(web3.eth.get_code(address)) > 0
     # the record's block contains the first deployment (the registry)
-    assert web3.eth.get_transaction_receipt(
-        web3.eth.get_block(record["block"])["transactions"][0]
-    )["contractAddress"] == record["contracts"]["identity_registry"]
+    assert (
+        web3.eth.get_transaction_receipt(web3.eth.get_block(record["block"])["transactions"][0])["contractAddress"]
+        == record["contracts"]["identity_registry"]
+    )
 
 
 def test_deployer_holds_the_operating_roles():

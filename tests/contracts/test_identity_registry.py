@@ -2,7 +2,6 @@
 
 import pytest
 from brownie import chain
-
 from helpers import COUNTRY_DE, COUNTRY_US, YEAR, ZERO_ADDRESS, missing_role, reverts
 
 

@@ -14,9 +14,8 @@ import os
 
 from brownie import StateReader
 from brownie.test import strategy
-from hypothesis import strategies as st
-
 from helpers import E18, ZERO_ADDRESS, order, order_tuple, restricted, reverts, trade, trade_id
+from hypothesis import strategies as st
 
 USD = 10**6
 MAX_HOLDERS = 3
@@ -287,8 +286,10 @@ class SettlementMachine:
             return 6
         if price > buy["price"] or price < sell["price"]:
             return 7
-        if quantity == 0 or quantity > buy["quantity"] - self.filled[buy_hash] or (
-            quantity > sell["quantity"] - self.filled[sell_hash]
+        if (
+            quantity == 0
+            or quantity > buy["quantity"] - self.filled[buy_hash]
+            or (quantity > sell["quantity"] - self.filled[sell_hash])
         ):
             return 8
         if quantity > self.balances[sell["trader"]]:

@@ -2,7 +2,6 @@
 
 import pytest
 from brownie import RevenueDistributor
-
 from helpers import E18, ZERO_ADDRESS, missing_role, reverts
 
 USD = 10**6

@@ -3,7 +3,6 @@
 import pytest
 from brownie import FalseReturningToken, ReentrantAsset
 from eth_utils import keccak
-
 from helpers import E18, ZERO_ADDRESS, missing_role, order, reverts, trade, trade_id
 
 PRICE = 25 * 10**6  # 25 cash units per whole token
@@ -28,7 +27,9 @@ def make_trade(label, book_or_buy, sell=None, price=PRICE, quantity=10 * E18):
 
 
 def failures(tx):
-    return [(event["tradeId"], event["code"]) for event in tx.events["TradeFailed"]] if "TradeFailed" in tx.events else []
+    return (
+        [(event["tradeId"], event["code"]) for event in tx.events["TradeFailed"]] if "TradeFailed" in tx.events else []
+    )
 
 
 def settled_ids(tx):

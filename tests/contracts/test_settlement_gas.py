@@ -5,7 +5,6 @@ for a venue of distinct orders), alternating two sellers and two buyers.
 """
 
 import pytest
-
 from helpers import E18, order, trade
 
 PRICE = 25 * 10**6

@@ -5,7 +5,6 @@ from brownie import SettlementExchange, chain
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak
-
 from helpers import E18, ORDER_TYPES, order, order_tuple, sign_order, trade, trade_id
 
 PRICE = 25 * 10**6
@@ -99,7 +98,12 @@ def test_signature_for_another_exchange_or_chain_fails(exchange, cash, admin, op
     signed_elsewhere = sign_order(other, buy, keys[bob.address])
     domain = {"name": "RWA Settlement", "version": "1", "chainId": chain.id + 1, "verifyingContract": exchange.address}
     other_chain = bytes(Account.from_key(keys[bob.address]).sign_typed_data(domain, ORDER_TYPES, buy).signature)
-    wrong_name = {"name": "RWA Settlement v2", "version": "1", "chainId": chain.id, "verifyingContract": exchange.address}
+    wrong_name = {
+        "name": "RWA Settlement v2",
+        "version": "1",
+        "chainId": chain.id,
+        "verifyingContract": exchange.address,
+    }
     renamed = bytes(Account.from_key(keys[bob.address]).sign_typed_data(wrong_name, ORDER_TYPES, buy).signature)
     tx = exchange.settle(
         [
