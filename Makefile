@@ -91,7 +91,7 @@ clean:
 FUZZ_VENV := .venv-fuzz
 # Python 3.11.7's ast trips hypothesis inside schemathesis's coverage phase ("AST constructor
 # recursion depth mismatch"); a newer interpreter does not.
-FUZZ_PYTHON ?= $(shell command -v python3.13 || command -v python3.12 || echo $(PYTHON))
+FUZZ_PYTHON ?= $(shell bash tools/fuzz_python.sh)
 FUZZ_STAMP := $(FUZZ_VENV)/.installed
 
 fuzz-env: $(FUZZ_STAMP)
