@@ -18,7 +18,6 @@ from pathlib import Path
 from backend.config import GANACHE_MNEMONIC, ROOT
 
 
-
 def network_for_port(port: int) -> str:
     """The brownie network tools/setup_toolchain.py configured for `port`."""
     if port == 8545:
@@ -40,9 +39,9 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
 
 def rpc_ready(url: str) -> bool:
     payload = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode()
-    request = urllib.request.Request(url, data=payload, headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(url, data=payload, headers={"Content-Type": "application/json"})  # noqa: S310
     try:
-        with urllib.request.urlopen(request, timeout=2) as response:  # noqa: S310 - local URL
+        with urllib.request.urlopen(request, timeout=2) as response:  # noqa: S310 - http URL we built
             return "result" in json.loads(response.read())
     except (OSError, ValueError):
         return False
@@ -67,7 +66,7 @@ def start_ganache(port: int, *, db_path: Path | None = None, log_path: Path | No
     if port_in_use(port):
         raise NodeError(f"port {port} is already in use: stop whatever listens there "
                         f"(an earlier `make demo`?) or choose another port")
-    log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - owned by the process
+    log = open(log_path, "ab") if log_path else subprocess.DEVNULL
     process = subprocess.Popen(ganache_command(port, db_path), stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)
     url = f"http://127.0.0.1:{port}"

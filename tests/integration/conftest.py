@@ -18,8 +18,7 @@ import pytest
 from eth_account import Account
 from fastapi.testclient import TestClient
 from sqlalchemy import text
-from sqlmodel import SQLModel
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 from web3 import Web3
 
 from backend.api.app import create_app

@@ -15,7 +15,8 @@ def test_websocket_sends_snapshot_then_sequenced_increments(client, admin, chain
         snapshot = ws.receive_json()
         assert snapshot["type"] == "snapshot"
         assert snapshot["asks"] == [["5", "3"]] and snapshot["market_status"] == "open"
-        buyer.wallet.place_order(client, buyer.api_key, {"symbol": symbol, "side": "buy", "price": "5", "quantity": "1"})
+        buy = {"symbol": symbol, "side": "buy", "price": "5", "quantity": "1"}
+        buyer.wallet.place_order(client, buyer.api_key, buy)
         book = ws.receive_json()
         trade = ws.receive_json()
     assert book == {"type": "book", "symbol": symbol, "sequence": snapshot["sequence"] + 1,

@@ -56,7 +56,8 @@ def test_market_buy_needs_cash_for_the_sweep(client, admin, chain_info, make_ass
     seller, buyer = make_investor(), make_investor()
     _fund_and_approve(client, admin, chain_info, asset, seller, buyer, cash="100")
     symbol = asset["symbol"]
-    seller.wallet.place_order(client, seller.api_key, {"symbol": symbol, "side": "sell", "price": "30", "quantity": "5"})
+    sell = {"symbol": symbol, "side": "sell", "price": "30", "quantity": "5"}
+    seller.wallet.place_order(client, seller.api_key, sell)
     refused = buyer.wallet.place_order(client, buyer.api_key,
                                        {"symbol": symbol, "side": "buy", "type": "market", "quantity": "4"})
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "order.insufficient_cash"
