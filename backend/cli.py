@@ -17,6 +17,7 @@ from backend.chain import local_node
 from backend.commands import documents as documents_commands
 from backend.commands import investors as investors_commands
 from backend.commands import reconcile as reconcile_commands
+from backend.commands import resync as resync_commands
 from backend.commands import rules as rules_commands
 from backend.commands.common import EXIT_CODES_HELP
 from backend.config import ROOT, settings_from_env
@@ -167,6 +168,8 @@ app.add_typer(documents_commands.app, name="documents",
               short_help="verify filed disclosures against the hashes anchored on chain")
 app.command("reconcile", help=reconcile_commands.HELP,
             short_help="database positions vs on-chain balances; exit 1 on any difference")(reconcile_commands.command)
+app.command("resync", help=resync_commands.HELP,
+            short_help="rebuild the database's investor and token mirrors from the chain")(resync_commands.command)
 
 
 if __name__ == "__main__":

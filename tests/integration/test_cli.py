@@ -194,3 +194,21 @@ def test_commands_exit_3_when_the_chain_is_unreachable(rwa):
     result = rwa("reconcile", RPC_URL="http://127.0.0.1:9")
     assert result.exit_code == common.UNAVAILABLE
     assert "RPC_URL=http://127.0.0.1:9" in result.stderr
+
+
+def test_resync_repairs_a_corrupted_mirror(rwa, client, admin, make_asset, make_investor):
+    symbol = make_asset()["symbol"]
+    investor = make_investor()
+    assert client.post(f"/v1/assets/{symbol}/issue", headers=admin,
+                       json={"to_wallet": investor.wallet.address, "quantity": "7"}).status_code == 200
+    assert rwa("reconcile", "--symbol", symbol).exit_code == 0
+    with Session(client.app.state.db) as session:
+        row = session.exec(select(HolderState).where(HolderState.wallet == investor.wallet.address)).one()
+        row.balance = "0"
+        session.add(row)
+        session.commit()
+    assert rwa("reconcile", "--symbol", symbol, "--no-sync").exit_code == common.FAILED
+    result = rwa("resync")
+    assert result.exit_code == 0, result.output
+    assert f"{symbol}: token state rebuilt" in result.output
+    assert rwa("reconcile", "--symbol", symbol, "--no-sync").exit_code == 0
