@@ -1,0 +1,105 @@
+"""A small Python client for the exchange's REST API.
+
+    from backend.client import ExchangeClient
+    ex = ExchangeClient("http://127.0.0.1:8000", api_key="rwa_inv_...", private_key="0x...")
+    order = ex.place_order("ACME", "buy", quantity="5", price="12.40")
+    ex.book("ACME"); ex.cancel(order["id"]); ex.trades()
+
+Orders are signed locally with the wallet key (EIP-712, the structure the service
+returns from /v1/orders/typed-data); the key never leaves this process. Amounts are
+decimal strings or `Decimal`, never floats. Errors raise `ApiError` with the API's code.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from eth_account import Account
+
+Amount = str | int | Decimal
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, details: Any = None):
+        super().__init__(f"{status} {code}: {message}")
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+
+class ExchangeClient:
+    def __init__(self, base_url: str, *, api_key: str | None = None, private_key: str | None = None,
+                 timeout: float = 30, transport: httpx.BaseTransport | None = None):
+        headers = {"X-API-Key": api_key} if api_key else {}
+        self._http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout, transport=transport)
+        self._account = Account.from_key(private_key) if private_key else None
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ExchangeClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # --- trading ------------------------------------------------------------------
+    def place_order(self, symbol: str, side: str, *, quantity: Amount, price: Amount | None = None,
+                    type: str | None = None, time_in_force: str = "GTC", post_only: bool = False,
+                    client_order_id: str | None = None, expires_at: int | None = None) -> dict[str, Any]:
+        """Sign and place an order; a limit order when `price` is given, else a market order."""
+        if isinstance(quantity, float) or isinstance(price, float):
+            raise TypeError("amounts must be decimal strings, int or Decimal, never float")
+        body: dict[str, Any] = {"symbol": symbol, "side": side, "type": type or ("limit" if price else "market"),
+                                "quantity": str(quantity), "time_in_force": time_in_force, "post_only": post_only}
+        if price is not None:
+            body["price"] = str(price)
+        if client_order_id:
+            body["client_order_id"] = client_order_id
+        if expires_at:
+            body["expires_at"] = expires_at
+        if self._account is not None:
+            typed = self._request("POST", "/v1/orders/typed-data", json=body)
+            body["nonce"] = typed["message"]["nonce"]
+            body["signature"] = self._account.sign_typed_data(full_message=typed).signature.to_0x_hex()
+        return self._request("POST", "/v1/orders", json=body)
+
+    def cancel(self, order_id: str) -> dict[str, Any]:
+        return self._request("DELETE", f"/v1/orders/{order_id}")
+
+    def order(self, order_id: str) -> dict[str, Any]:
+        return self._request("GET", f"/v1/orders/{order_id}")
+
+    def orders(self, *, status: str | None = None, symbol: str | None = None) -> list[dict[str, Any]]:
+        params = {k: v for k, v in {"status": status, "symbol": symbol}.items() if v}
+        return self._request("GET", "/v1/orders", params=params)
+
+    def trades(self, *, symbol: str | None = None) -> list[dict[str, Any]]:
+        return self._request("GET", "/v1/trades", params={"symbol": symbol} if symbol else None)
+
+    def account(self) -> dict[str, Any]:
+        return self._request("GET", "/v1/account")
+
+    # --- market data --------------------------------------------------------------
+    def assets(self) -> list[dict[str, Any]]:
+        return self._request("GET", "/v1/assets")
+
+    def book(self, symbol: str, depth: int = 20) -> dict[str, Any]:
+        return self._request("GET", f"/v1/markets/{symbol}/book", params={"depth": depth})
+
+    def market_trades(self, symbol: str, limit: int = 100) -> list[dict[str, Any]]:
+        return self._request("GET", f"/v1/markets/{symbol}/trades", params={"limit": limit})
+
+    def chain(self) -> dict[str, Any]:
+        return self._request("GET", "/v1/chain")
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._http.request(method, path, **kwargs)
+        if response.status_code >= 400:
+            try:
+                error = response.json()["error"]
+            except (ValueError, KeyError, TypeError):
+                error = {"code": f"http.{response.status_code}", "message": response.text[:200]}
+            raise ApiError(response.status_code, error.get("code", ""), error.get("message", ""),
+                           error.get("details"))
+        return response.json()
