@@ -40,6 +40,9 @@ class Settings(BaseModel):
     compliance_sync_interval_ms: int = Field(default=1000, ge=10)
     compliance_sync_enabled: bool = True
     order_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
+    # Order entry's funds check may use a balance snapshot this young instead of three
+    # eth_calls (backend/trading/funds.py); 0 reads the chain for every order.
+    funds_max_age_ms: int = Field(default=0, ge=0)
     # Every market's circuit breakers (backend/matching MarketConfig): a trade more than
     # market_band_bps from the reference price (the average of the last
     # market_reference_window_seconds) halts the market for market_halt_seconds; market
@@ -82,6 +85,7 @@ _ENV = {
     "settlement_enabled": "RWA_SETTLEMENT_ENABLED",
     "compliance_sync_interval_ms": "RWA_COMPLIANCE_SYNC_INTERVAL_MS",
     "compliance_sync_enabled": "RWA_COMPLIANCE_SYNC_ENABLED",
+    "funds_max_age_ms": "RWA_FUNDS_MAX_AGE_MS",
     "market_band_bps": "RWA_MARKET_BAND_BPS",
     "market_reference_window_seconds": "RWA_MARKET_REFERENCE_WINDOW_SECONDS",
     "market_halt_seconds": "RWA_MARKET_HALT_SECONDS",

@@ -32,7 +32,7 @@ class Order(SQLModel, table=True):
     # The signed EIP-712 order: limit price in cash units per whole asset unit (decimal
     # string, uint256 may exceed 64 bits), nonce and expiry as signed.
     signed_price: str = Field(max_length=80)
-    nonce: str = Field(max_length=80)
+    nonce: str = Field(max_length=80, index=True)  # order entry refuses a reused (wallet, nonce)
     expiry: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     signature: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow)

@@ -68,6 +68,7 @@ class Market:
         self.engine = engine
         self.next_seq = next_seq
         self.lock = threading.RLock()
+        self.stale = False  # the engine ran ahead of a failed commit: rebuild before the next command
 
     def submit(self, session: Session, command: Any) -> list[Any]:
         """Journal and apply `command`; the caller holds `lock` and commits the session."""
@@ -111,9 +112,19 @@ class Venue:
             return list(self._markets.values())
 
     def reset(self, symbol: str) -> None:
-        """Forget a market (after a failed commit) so it is replayed from the journal again."""
+        """Forget a market so it is replayed from the journal on next use. Not after a failed
+        commit while other threads may hold the Market (they would sequence on a second
+        engine): use `rebuild` under the market's lock for that."""
         with self._lock:
             self._markets.pop(symbol, None)
+
+    def rebuild(self, session: Session, market: Market) -> None:
+        """Replay the journal into a fresh engine for `market`, in place (the caller holds its
+        lock): after a failed commit its engine had run ahead of the database. The Market
+        object and its lock stay the same, so threads already waiting on the lock sequence
+        on the rebuilt engine, never on a stale one."""
+        fresh = self._replay(session, market.symbol)
+        market.engine, market.next_seq, market.stale = fresh.engine, fresh.next_seq, False
 
     def _replay(self, session: Session, symbol: str) -> Market:
         engine = self._engine_factory()

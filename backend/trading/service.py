@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 import uuid
@@ -49,6 +50,8 @@ from backend.trading.models import OPEN_STATUSES, Order
 from backend.trading.pretrade import check_order_compliance
 from backend.trading.sequencer import Venue, now_ns
 from backend.trading.signing import MARKET_BUY_PRICE, recover_signer, typed_data
+
+log = logging.getLogger(__name__)
 
 REJECT_CODES = {
     "INVALID_ORDER": ("validation.invalid", 422),
@@ -141,8 +144,10 @@ def place_order(session: Session, chain: Chain, venue: Venue, investor: Investor
                           status=422)
     market = venue.market(session, prep.asset.symbol)
     # Funds are checked and reserved under the investor's lock (its orders on every
-    # market share one cash balance), then sequenced under the market's lock.
-    with venue.investor_lock(investor.id), market.lock:  # type: ignore[arg-type]
+    # market share one cash balance), then sequenced under the market's lock. The funds
+    # check (chain reads) stays outside the market's lock, so one investor's RPC round
+    # trips do not stall everyone else's orders in that market.
+    with venue.investor_lock(investor.id):  # type: ignore[arg-type]
         if req.client_order_id:  # a concurrent retry may have won while we waited
             existing = _by_client_id(session, investor, req.client_order_id)
             if existing is not None:
@@ -162,11 +167,12 @@ def place_order(session: Session, chain: Chain, venue: Venue, investor: Investor
                       signed_price=str(prep.signed_price), nonce=str(prep.typed["message"]["nonce"]),
                       expiry=prep.typed["message"]["expiry"], signature=signature)
         session.add(order)
-        command = PlaceOrder(order_id=order.id, owner=str(investor.id), side=prep.side, type=prep.type,
-                             price=prep.price_ticks, quantity=prep.quantity_lots, tif=prep.tif,
-                             post_only=req.post_only, ts=now_ns())
         try:
-            rejection = _run(session, venue, market, prep.asset, command)
+            with market.lock:
+                command = PlaceOrder(order_id=order.id, owner=str(investor.id), side=prep.side, type=prep.type,
+                                     price=prep.price_ticks, quantity=prep.quantity_lots, tif=prep.tif,
+                                     post_only=req.post_only, ts=now_ns())
+                rejection = _run(session, venue, market, prep.asset, command)
         except IntegrityError:  # another process took this client_order_id first
             existing = _by_client_id(session, investor, req.client_order_id or "")
             if existing is None:
@@ -212,7 +218,10 @@ def get_own_order(session: Session, investor: Investor, order_id: str) -> Order:
 
 
 def _run(session: Session, venue: Venue, market: Any, asset: Asset, command: Any) -> DomainError | None:
-    """Journal + apply + record effects in one transaction. Returns the engine's rejection, if any."""
+    """Journal + apply + record effects in one transaction. Returns the engine's rejection, if any.
+    The caller holds the market's lock."""
+    if market.stale:
+        venue.rebuild(session, market)
     before = market.engine.depth(None)
     try:
         events = market.submit(session, command)
@@ -220,7 +229,11 @@ def _run(session: Session, venue: Venue, market: Any, asset: Asset, command: Any
         session.commit()
     except Exception:
         session.rollback()
-        venue.reset(asset.symbol)  # the engine ran ahead of the database: rebuild it from the journal
+        market.stale = True  # the engine ran ahead of the database: rebuild it from the journal
+        try:
+            venue.rebuild(session, market)
+        except Exception:  # noqa: BLE001 - e.g. the database is still unreachable: the next command rebuilds
+            log.warning("market %s stays stale until its next command", asset.symbol)
         raise
     # Still under the market lock: increments reach subscribers in sequence order.
     publish(venue, market, asset, before, events, trades)
