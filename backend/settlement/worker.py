@@ -4,6 +4,11 @@ Idempotent end to end. A trade is marked `submitted` with its tx hash (committed
 before we wait for the receipt, so after a crash we look the transaction up instead
 of guessing. A dropped transaction sends its trades back to `pending`; the contract
 refuses a trade id it has settled before (code 1), and we then record it as settled.
+A transaction the node no longer knows also means the operator's local nonce may have
+run ahead of the node (a gap every later transaction would queue behind): it is healed
+(Chain.heal_nonce) before anything is sent again. A transaction that reverts as a whole
+sends its trades back too, up to MAX_ATTEMPTS submissions; then they are marked failed
+with that reason (unless the chain says the trade id was settled after all).
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ FAILURE_REASONS = {
     10: "cash transfer refused (balance or allowance)",
 }
 ALREADY_SETTLED = 1
+MAX_ATTEMPTS = 5
 
 
 def trade_struct(trade: TradeRecord, buy: Order, sell: Order, asset: Asset) -> tuple:
@@ -107,8 +113,8 @@ class SettlementWorker:
                 asset = session.exec(select(Asset).where(Asset.symbol == trade.symbol)).one()
                 structs.append(trade_struct(trade, buy, sell, asset))  # type: ignore[arg-type]
             exchange = self.chain.core("settlement_exchange")
-            gas = 150_000 + 250_000 * len(structs)
-            sent = self.chain.transact(exchange.functions.settle(structs), gas=gas, wait=False)
+            sent = self.chain.transact(exchange.functions.settle(structs), gas=self.gas_for(len(structs)),
+                                       wait=False)
             tx_hash = HexBytes(sent["transactionHash"]).to_0x_hex()
             for trade in batch:
                 trade.settlement_status, trade.tx_hash = "submitted", tx_hash
@@ -119,6 +125,9 @@ class SettlementWorker:
             self._record(session, batch, receipt)
             return confirmed + len(batch)
 
+    def gas_for(self, trades: int) -> int:
+        return 150_000 + 250_000 * trades
+
     def _confirm_submitted(self, session: Session) -> int:
         submitted = list(session.exec(select(TradeRecord).where(TradeRecord.settlement_status == "submitted")))
         by_tx: dict[str, list[TradeRecord]] = {}
@@ -128,12 +137,28 @@ class SettlementWorker:
             receipt = self.chain.receipt_or_none(tx_hash) if tx_hash else None
             if receipt is not None and receipt["status"] == 1:
                 self._record(session, trades, receipt)
-            else:  # dropped or reverted as a whole: back to the outbox
-                for trade in trades:
-                    trade.settlement_status, trade.tx_hash = "pending", None
-                    session.add(trade)
-                session.commit()
+                continue
+            if receipt is None:
+                self.chain.heal_nonce()
+                if tx_hash and self.chain.transaction_known(tx_hash):
+                    continue  # still in the node's pool: wait for it
+            for trade in trades:  # dropped, or reverted as a whole: back to the outbox
+                trade.settlement_status, trade.tx_hash = "pending", None
+                if receipt is not None and trade.attempts >= MAX_ATTEMPTS:
+                    self._give_up(trade, tx_hash)
+                session.add(trade)
+            session.commit()
         return len(submitted)
+
+    def _give_up(self, trade: TradeRecord, tx_hash: str) -> None:
+        """After MAX_ATTEMPTS reverted transactions: failed, unless an earlier one settled it."""
+        exchange = self.chain.core("settlement_exchange")
+        if self.chain.call(exchange.functions.settled(HexBytes(trade.chain_trade_id))):
+            trade.settlement_status, trade.settled_at = "settled", utcnow()
+            return
+        trade.settlement_status, trade.tx_hash = "failed", tx_hash
+        trade.failure_reason = f"the settlement transaction reverted {trade.attempts} times"
+        log.error("trade %s failed: %s", trade.id, trade.failure_reason)
 
     def _record(self, session: Session, trades: list[TradeRecord], receipt: dict[str, Any]) -> None:
         exchange = self.chain.core("settlement_exchange")

@@ -2,22 +2,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-from sqlalchemy import text
+from fastapi import APIRouter, Request
+from sqlalchemy import func, text
+from sqlmodel import select
 
 from backend.api.deps import ChainDep, SessionDep
 from backend.errors import DomainError
+from backend.settlement.models import TradeRecord
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/health")
-def health(session: SessionDep, chain: ChainDep) -> dict[str, Any]:
-    """`ok`, or `degraded` with the reasons; never an error status."""
+def health(request: Request, session: SessionDep, chain: ChainDep) -> dict[str, Any]:
+    """`ok`, or `degraded` with the reasons; never an error status. Matching runs on while the
+    chain is down; `settlement` shows the outbox that drains when it is back."""
     body: dict[str, Any] = {"status": "ok", "chain_id": None, "block": None, "db": "ok"}
     reasons = []
     try:
         session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        counts = dict(session.exec(select(TradeRecord.settlement_status, func.count())  # type: ignore[call-overload]
+                                   .where(TradeRecord.settlement_status.in_(("pending", "submitted")))  # type: ignore[attr-defined]
+                                   .group_by(TradeRecord.settlement_status)).all())
+        worker = getattr(request.app.state, "settlement", None)
+        body["settlement"] = {"pending": counts.get("pending", 0), "submitted": counts.get("submitted", 0),
+                              "last_error": worker.last_error if worker else None}
     except Exception as exc:  # noqa: BLE001
         body["db"] = "unreachable"
         reasons.append(f"database: {type(exc).__name__}")
