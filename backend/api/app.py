@@ -17,6 +17,7 @@ from backend.api.routes import (
     cash,
     chain,
     compliance,
+    dead_man,
     distributions,
     documents,
     health,
@@ -31,6 +32,7 @@ from backend.compliance.worker import MirrorWorker
 from backend.config import Settings, get_settings
 from backend.db import create_tables, make_engine
 from backend.settlement.worker import SettlementWorker
+from backend.trading.dead_man import DeadManWorker
 from backend.trading.sequencer import Venue
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -52,7 +54,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                   interval_ms=settings.compliance_sync_interval_ms)
             mirror.start()
         app.state.compliance_mirror = mirror
+        app.state.dead_man = DeadManWorker(app.state.db, app.state.venue)
+        app.state.dead_man.start()
         yield
+        app.state.dead_man.stop()
         if mirror:
             mirror.stop()
         if worker:
@@ -67,8 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.venue = Venue.for_settings(settings)
     errors.install(app)
     limits.install(app, settings)
-    for module in (health, chain, investors, issuers, assets, compliance, documents, cash, orders, markets, trades,
-                   account, distributions):
+    for module in (health, chain, investors, issuers, assets, compliance, documents, cash, dead_man, orders, markets,
+                   trades, account, distributions):
         app.include_router(module.router)
     app.include_router(markets.ws_router)
     if (WEB_DIR / "index.html").exists():
