@@ -11,7 +11,7 @@ BUILD_STAMP := build/.compiled
 CONTRACTS := $(shell find contracts -name '*.sol' 2>/dev/null)
 PYTEST_ARGS ?=
 
-.PHONY: lint-strict migration install toolchain compile chain deploy serve demo test test-contracts test-backend browser test-postgres lint bench clean fuzz-env fuzz
+.PHONY: lint-strict migration install toolchain compile chain deploy serve demo test test-contracts test-backend browser test-postgres lint bench gas clean fuzz-env fuzz
 
 install: $(PY_STAMP) $(NODE_STAMP) toolchain
 
@@ -86,6 +86,10 @@ lint-strict: lint
 
 bench: compile
 	$(PY) -m backend.matching.bench
+
+# Gas of a compliant transfer, settle() of 1/10/50 trades and a revenue claim (docs/gas.md).
+gas: compile
+	$(BROWNIE) test tests/contracts/test_gas_report.py tests/contracts/test_settlement_gas.py -s --network rwa-ganache-test
 
 clean:
 	rm -rf build .rwa reports
