@@ -127,9 +127,12 @@ class Chain:
             try:
                 tx_hash = self._rpc(lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction))
             except (Web3RPCError, ValueError) as exc:  # the node refused it: usually a stale nonce
-                # (another process signing with the same key, or a restarted node)
-                if "nonce" in str(exc).lower() and attempt < 2:
-                    self._nonce = None
+                # (another process signing with the same key, or a restarted node), or "underpriced":
+                # our nonce ran ahead of the node's, the transaction waits in its queue behind the
+                # gap and a resend of it collides with itself. Either way ask the node next time.
+                self._nonce = None
+                message = str(exc).lower()
+                if ("nonce" in message or "underpriced" in message) and attempt < 2:
                     continue
                 raise ChainRejected("chain.rejected", f"node refused the transaction: {exc}") from None
             self._nonce += 1
@@ -159,12 +162,17 @@ class Chain:
         except TransactionNotFound:
             return None
 
-    def transaction_known(self, tx_hash: str) -> bool:
-        """Whether the node knows the transaction at all (mined or waiting in its pool)."""
+    def will_be_mined(self, tx_hash: str) -> bool:
+        """Whether the node holds the transaction in its pool ready to mine: known, and not
+        queued behind a nonce gap (its nonce below the sender's pending count)."""
         try:
-            return self._rpc(lambda: self.w3.eth.get_transaction(tx_hash)) is not None  # type: ignore[arg-type]
+            tx = self._rpc(lambda: self.w3.eth.get_transaction(tx_hash))  # type: ignore[arg-type]
         except TransactionNotFound:
             return False
+        if tx is None:
+            return False
+        pending = self._rpc(lambda: self.w3.eth.get_transaction_count(tx["from"], "pending"))
+        return int(tx["nonce"]) < pending
 
     def operator_nonces(self) -> tuple[int, int]:
         """The operator's (latest, pending) transaction counts: equal when nothing is stuck."""

@@ -4,11 +4,14 @@ Idempotent end to end. A trade is marked `submitted` with its tx hash (committed
 before we wait for the receipt, so after a crash we look the transaction up instead
 of guessing. A dropped transaction sends its trades back to `pending`; the contract
 refuses a trade id it has settled before (code 1), and we then record it as settled.
-A transaction the node no longer knows also means the operator's local nonce may have
-run ahead of the node (a gap every later transaction would queue behind): it is healed
-(Chain.heal_nonce) before anything is sent again. A transaction that reverts as a whole
-sends its trades back too, up to MAX_ATTEMPTS submissions; then they are marked failed
-with that reason (unless the chain says the trade id was settled after all).
+A transaction the node no longer knows, or holds queued behind a nonce gap, means the
+operator's local nonce ran ahead of the node (e.g. the node lost transactions across a
+restart): the nonce is healed (Chain.heal_nonce) and the trades go back to the outbox, so
+the next transaction fills the gap; should the queued one then be mined as well, the
+contract refuses its already-settled trade ids (code 1) - nothing settles twice. A
+transaction that reverts as a whole sends its trades back too, up to MAX_ATTEMPTS
+submissions; then they are marked failed with that reason (unless the chain says the
+trade id was settled after all).
 """
 
 from __future__ import annotations
@@ -68,6 +71,8 @@ class SettlementWorker:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
+        # How long one pass waits for its receipt; then the next pass looks the tx up again.
+        self.wait_seconds = 30.0
 
     # --- lifecycle ----------------------------------------------------------------
     def start(self) -> None:
@@ -90,7 +95,7 @@ class SettlementWorker:
                 self.last_error = None
             except DomainError as exc:  # chain unreachable or not deployed: try again later
                 self.last_error, done = exc.message, 0
-            except Exception as exc:  # noqa: BLE001 - the worker must outlive any one batch
+            except Exception as exc:
                 log.exception("settlement batch failed")
                 self.last_error, done = str(exc), 0
             if not done:
@@ -121,7 +126,7 @@ class SettlementWorker:
                 trade.attempts += 1
                 session.add(trade)
             session.commit()
-            receipt = self.chain.wait(tx_hash)
+            receipt = self.chain.wait(tx_hash, timeout=self.wait_seconds)
             self._record(session, batch, receipt)
             return confirmed + len(batch)
 
@@ -140,7 +145,7 @@ class SettlementWorker:
                 continue
             if receipt is None:
                 self.chain.heal_nonce()
-                if tx_hash and self.chain.transaction_known(tx_hash):
+                if tx_hash and self.chain.will_be_mined(tx_hash):
                     continue  # still in the node's pool: wait for it
             for trade in trades:  # dropped, or reverted as a whole: back to the outbox
                 trade.settlement_status, trade.tx_hash = "pending", None

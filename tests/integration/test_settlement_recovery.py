@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from fastapi.testclient import TestClient
+from hexbytes import HexBytes
 from sqlmodel import Session, select
 
 from backend.api.app import create_app
 from backend.demo.wallet import token_balance
+from backend.errors import ChainRejected
 from backend.settlement.models import TradeRecord
 from backend.settlement.worker import SettlementWorker
 from tests.integration.conftest import ADMIN_KEY
@@ -27,10 +31,15 @@ def manual(settings, tmp_path):
         yield client
 
 
-def test_crash_after_submit_is_confirmed_not_resent_and_a_lost_tx_never_doubles(manual, node, new_wallet):
+class Who:
+    pass
+
+
+def _market_with_a_trade(client, new_wallet, *, quantity="3"):
+    """A fresh asset, a seller holding 100 and a funded buyer, and one matched trade."""
     from tests.integration.conftest import upload_required_documents
 
-    client, admin = manual, {"X-API-Key": ADMIN_KEY}
+    admin = {"X-API-Key": ADMIN_KEY}
     chain_info = client.get("/v1/chain").json()
     symbol = "R" + new_wallet().address[2:7].upper()
     asset = client.post("/v1/assets", headers=admin, json={
@@ -43,17 +52,27 @@ def test_crash_after_submit_is_confirmed_not_resent_and_a_lost_tx_never_doubles(
         body = client.post("/v1/investors", headers=admin, json={
             "wallet": wallet.address, "name": "R", "country": "US", "accredited": True,
             "kyc_expires": "2099-01-01"}).json()
-
-        class Who:
-            pass
-
         who = Who()
         who.wallet, who.api_key, who.headers = wallet, body["api_key"], {"X-API-Key": body["api_key"]}
         investors.append(who)
     seller, buyer = investors
     _fund_and_approve(client, admin, chain_info, asset, seller, buyer)
-    seller.wallet.place_order(client, seller.api_key, {"symbol": symbol, "side": "sell", "price": "2", "quantity": "3"})
-    buyer.wallet.place_order(client, buyer.api_key, {"symbol": symbol, "side": "buy", "price": "2", "quantity": "3"})
+    seller.wallet.place_order(client, seller.api_key,
+                              {"symbol": symbol, "side": "sell", "price": "2", "quantity": quantity})
+    buyer.wallet.place_order(client, buyer.api_key,
+                             {"symbol": symbol, "side": "buy", "price": "2", "quantity": quantity})
+    return symbol, asset, seller, buyer
+
+
+def _trade(app, symbol):
+    with Session(app.state.db, expire_on_commit=False) as session:
+        [trade] = session.exec(select(TradeRecord).where(TradeRecord.symbol == symbol)).all()
+    return trade
+
+
+def test_crash_after_submit_is_confirmed_not_resent_and_a_lost_tx_never_doubles(manual, node, new_wallet):
+    client = manual
+    symbol, asset, seller, buyer = _market_with_a_trade(client, new_wallet)
 
     app = client.app
     worker = SettlementWorker(app.state.db, app.state.chain, app.state.settings)
@@ -93,3 +112,59 @@ def test_crash_after_submit_is_confirmed_not_resent_and_a_lost_tx_never_doubles(
     assert trade.settlement_status == "settled"
     assert token_balance(node.rpc_url, token, buyer.wallet.address) == 3 * 10**18
     assert token_balance(node.rpc_url, token, seller.wallet.address) == 97 * 10**18
+
+
+def test_a_reverted_settlement_is_retried_and_settles_once(manual, node, new_wallet):
+    """A settle() transaction that runs out of gas is mined as reverted: detected, its trade
+    goes back to the outbox and the next transaction settles it - once, with no nonce left behind."""
+    symbol, asset, _seller, buyer = _market_with_a_trade(manual, new_wallet, quantity="2")
+    app = manual.app
+    worker = SettlementWorker(app.state.db, app.state.chain, app.state.settings)
+    worker.gas_for = lambda trades: 80_000  # enough to be accepted and mined, too little to settle
+    with pytest.raises(ChainRejected):
+        worker.run_once()
+    trade = _trade(app, symbol)
+    assert trade.settlement_status == "submitted" and trade.attempts == 1
+    assert node.w3.eth.get_transaction_receipt(trade.tx_hash)["status"] == 0
+
+    worker = SettlementWorker(app.state.db, app.state.chain, app.state.settings)
+    worker.run_once()  # the reverted transaction is seen, the trade resubmitted with enough gas
+    trade = _trade(app, symbol)
+    assert trade.settlement_status == "settled" and trade.attempts == 2, trade
+    assert token_balance(node.rpc_url, asset["token_address"], buyer.wallet.address) == 2 * 10**18
+    latest, pending = app.state.chain.operator_nonces()
+    assert latest == pending
+
+
+def test_a_nonce_gap_is_healed_and_the_stuck_copy_never_settles_twice(manual, node, new_wallet):
+    """The operator's local nonce runs ahead of the node (a transaction the node lost): the next
+    settle() waits in the node's queue behind the gap and never comes back. The sender resyncs
+    its nonce with the node and sends again, filling the gap; the queued copy then runs too and
+    the contract refuses its already-settled trade id."""
+    symbol, asset, _seller, buyer = _market_with_a_trade(manual, new_wallet, quantity="4")
+    app = manual.app
+    chain = app.state.chain
+    _latest, pending = chain.operator_nonces()
+    chain._nonce = pending + 1  # a transaction signed with nonce `pending` never reached the node
+    chain.w3.provider._request_kwargs["timeout"] = 3  # ganache answers a queued transaction only once mined
+    try:
+        SettlementWorker(app.state.db, chain, app.state.settings).run_once()
+    finally:
+        chain.w3.provider._request_kwargs["timeout"] = 30
+    trade = _trade(app, symbol)
+    assert trade.settlement_status == "settled", trade
+    exchange = chain.core("settlement_exchange")
+    deadline = time.monotonic() + 30
+    while True:  # the queued copy ran once the gap was filled, and was refused (code 1)
+        refused = [e for e in exchange.events.TradeFailed().get_logs(from_block=chain.deployment.block)
+                   if HexBytes(e["args"]["tradeId"]).to_0x_hex() == trade.chain_trade_id]
+        if refused or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert [e["args"]["code"] for e in refused] == [1]
+    settled = exchange.events.TradeSettled().get_logs(from_block=chain.deployment.block)
+    assert sum(HexBytes(e["args"]["tradeId"]).to_0x_hex() == trade.chain_trade_id for e in settled) == 1
+    assert token_balance(node.rpc_url, asset["token_address"], buyer.wallet.address) == 4 * 10**18
+    latest, pending = chain.operator_nonces()
+    assert latest == pending
+    assert node.w3.provider.make_request("txpool_content", [])["result"]["queued"] == {}
