@@ -43,6 +43,8 @@ class Settings(BaseModel):
     # Order entry's funds check may use a balance snapshot this young instead of three
     # eth_calls (backend/trading/funds.py); 0 reads the chain for every order.
     funds_max_age_ms: int = Field(default=0, ge=0)
+    # Orders inside the service at once; more are answered 503 service.busy (backend/api/admission.py).
+    order_max_in_flight: int = Field(default=32, ge=0, description="0 disables the limit")
     # Every market's circuit breakers (backend/matching MarketConfig): a trade more than
     # market_band_bps from the reference price (the average of the last
     # market_reference_window_seconds) halts the market for market_halt_seconds; market
@@ -86,6 +88,7 @@ _ENV = {
     "compliance_sync_interval_ms": "RWA_COMPLIANCE_SYNC_INTERVAL_MS",
     "compliance_sync_enabled": "RWA_COMPLIANCE_SYNC_ENABLED",
     "funds_max_age_ms": "RWA_FUNDS_MAX_AGE_MS",
+    "order_max_in_flight": "RWA_ORDER_MAX_IN_FLIGHT",
     "market_band_bps": "RWA_MARKET_BAND_BPS",
     "market_reference_window_seconds": "RWA_MARKET_REFERENCE_WINDOW_SECONDS",
     "market_halt_seconds": "RWA_MARKET_HALT_SECONDS",

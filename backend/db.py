@@ -23,7 +23,11 @@ def make_engine(database_url: str) -> Engine:
         path = database_url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30})
+        # Pools sized for the 40 request threads plus the workers: a request holds its
+        # connection while it waits for an order lock, and an exhausted pool means 500s.
+        on_disk = "///" in database_url and path not in ("", ":memory:")
+        pool = {"pool_size": 10, "max_overflow": 40} if on_disk else {}
+        engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(conn, _record):  # type: ignore[no-untyped-def]
@@ -36,7 +40,7 @@ def make_engine(database_url: str) -> Engine:
         return engine
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
-    return create_engine(database_url, pool_pre_ping=True)
+    return create_engine(database_url, pool_pre_ping=True, pool_size=10, max_overflow=40)
 
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"

@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from backend.api import errors, limits
+from backend.api import admission, errors, limits
 from backend.api.routes import (
     account,
     assets,
@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.venue = Venue.for_settings(settings)
     errors.install(app)
     limits.install(app, settings)
+    admission.install(app, settings)
     for module in (health, chain, investors, issuers, assets, compliance, documents, cash, dead_man, orders, markets,
                    trades, account, distributions):
         app.include_router(module.router)
