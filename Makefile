@@ -11,7 +11,7 @@ BUILD_STAMP := build/.compiled
 CONTRACTS := $(shell find contracts -name '*.sol' 2>/dev/null)
 PYTEST_ARGS ?=
 
-.PHONY: lint-strict migration install toolchain compile chain deploy serve demo test test-contracts test-backend browser test-postgres lint bench gas clean fuzz-env fuzz
+.PHONY: lint-strict migration install toolchain compile chain deploy serve demo test test-contracts test-backend browser test-postgres lint bench gas soak chaos clean fuzz-env fuzz
 
 install: $(PY_STAMP) $(NODE_STAMP) toolchain
 
@@ -90,6 +90,16 @@ bench: compile
 # Gas of a compliant transfer, settle() of 1/10/50 trades and a revenue claim (docs/gas.md).
 gas: compile
 	$(BROWNIE) test tests/contracts/test_gas_report.py tests/contracts/test_settlement_gas.py -s --network rwa-ganache-test
+
+# Faults and load with figures (docs/reliability.md), each on its own ganache and service.
+# chaos: CHAOS_KILLS=20 SIGKILLs under a steady order flow, then a CHAOS_OUTAGE_SECONDS=20 chain outage.
+# soak: SOAK_RATE=1000 orders/s for SOAK_MINUTES=10, open loop; CI runs the bounded versions
+# (tests/integration/test_chaos.py, test_soak_smoke.py).
+chaos: compile
+	$(PY) -m backend.bench.chaos
+
+soak: compile
+	$(PY) -m backend.bench.soak
 
 clean:
 	rm -rf build .rwa reports
