@@ -19,19 +19,22 @@ from backend.chain.client import Chain
 from backend.config import ROOT
 from backend.db import make_engine
 from backend.settlement.models import TradeRecord
+from tests.integration import stacks
 from tests.integration.conftest import TEST_PORT
 
 KILLS = int(os.environ.get("RWA_CHAOS_KILLS", "3"))
 SERVICE_PORT = int(os.environ.get("RWA_CHAOS_SERVICE_PORT", "8178"))
+stack_database_url = stacks.stack_database_url  # the fixture
 OUTAGE_CHAIN_PORT = int(os.environ.get("RWA_OUTAGE_CHAIN_PORT", "8579"))
 OUTAGE_SERVICE_PORT = int(os.environ.get("RWA_OUTAGE_SERVICE_PORT", "8179"))
 
 
 @pytest.fixture
-def service(node, tmp_path):
-    """A service process of its own (file database) on the session's chain."""
+def service(node, tmp_path, stack_database_url):
+    """A service process with a database of its own, on the session's chain."""
     stack = Stack(tmp_path / "stack", chain_port=TEST_PORT, service_port=SERVICE_PORT, rpc_url=node.rpc_url,
-                  deployment_file=node.deployment_file, env={"RWA_FUNDS_MAX_AGE_MS": "1000"})
+                  deployment_file=node.deployment_file, database_url=stack_database_url,
+                  env={"RWA_FUNDS_MAX_AGE_MS": "1000"})
     stack.start_service()
     yield stack
     stack.close()
@@ -51,9 +54,10 @@ def test_sigkill_at_random_moments_loses_no_order_and_settles_no_trade_twice(ser
 
 
 @pytest.fixture
-def own_chain(tmp_path):
+def own_chain(tmp_path, stack_database_url):
     """Our own ganache (with a database directory, so it can stop and come back) and service."""
-    stack = Stack(tmp_path / "outage", chain_port=OUTAGE_CHAIN_PORT, service_port=OUTAGE_SERVICE_PORT)
+    stack = Stack(tmp_path / "outage", chain_port=OUTAGE_CHAIN_PORT, service_port=OUTAGE_SERVICE_PORT,
+                  database_url=stack_database_url)
     stack.start_chain()
     stack.start_service()
     yield stack

@@ -11,16 +11,19 @@ import os
 
 from backend.bench.soak import run_soak
 from backend.bench.stack import Stack
+from tests.integration import stacks
 from tests.integration.conftest import TEST_PORT
 
 RATE = float(os.environ.get("RWA_SOAK_SMOKE_RATE", "20"))
 SECONDS = float(os.environ.get("RWA_SOAK_SMOKE_SECONDS", "20"))
 SERVICE_PORT = int(os.environ.get("RWA_CHAOS_SERVICE_PORT", "8178"))
+stack_database_url = stacks.stack_database_url  # the fixture
 
 
-def test_open_loop_soak_keeps_every_invariant(node, tmp_path):
+def test_open_loop_soak_keeps_every_invariant(node, tmp_path, stack_database_url):
     stack = Stack(tmp_path / "soak", chain_port=TEST_PORT, service_port=SERVICE_PORT, rpc_url=node.rpc_url,
-                  deployment_file=node.deployment_file, env={"RWA_FUNDS_MAX_AGE_MS": "2000"})
+                  deployment_file=node.deployment_file, database_url=stack_database_url,
+                  env={"RWA_FUNDS_MAX_AGE_MS": "2000"})
     stack.start_service()
     try:
         report = run_soak(stack, rate=RATE, seconds=SECONDS, traders=4, warmup_seconds=0, drain_timeout=600)
