@@ -4,8 +4,7 @@ pragma solidity 0.8.28;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {ISettlementExchange} from "../interfaces/ISettlementExchange.sol";
 
@@ -36,6 +35,8 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
     uint8 public constant FAIL_CASH_TRANSFER = 10;
 
     uint256 private constant _ASSET_UNIT = 1e18;
+    /// @dev secp256k1 order / 2: a larger s is the malleable twin (rejected, as ECDSA.tryRecover).
+    uint256 private constant _HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
 
     /// @dev Filled quantity and the cancel flag share one slot: one storage read per order.
     struct OrderState {
@@ -57,15 +58,26 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
 
     /// @inheritdoc ISettlementExchange
     function settle(Trade[] calldata trades) external nonReentrant onlyRole(OPERATOR_ROLE) {
-        for (uint256 i = 0; i < trades.length; ++i) {
-            _settleOne(trades[i]);
+        bytes32 domain = _domainSeparatorV4();
+        uint256 n = trades.length;
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 freeMemory;
+            assembly ("memory-safe") {
+                freeMemory := mload(0x40)
+            }
+            _settleOne(trades[i], domain);
+            // nothing _settleOne allocated outlives it: reuse that memory for the next trade
+            // (keeps the batch's memory, whose cost grows quadratically, at one trade's worth)
+            assembly ("memory-safe") {
+                mstore(0x40, freeMemory)
+            }
         }
     }
 
     /// @inheritdoc ISettlementExchange
     function cancelOrder(Order calldata order) external {
         if (msg.sender != order.trader) revert SettlementExchangeNotOrderOwner(msg.sender);
-        bytes32 orderHash = _hashOrder(order);
+        bytes32 orderHash = _hashOrder(order, _domainSeparatorV4());
         _orders[orderHash].cancelled = true;
         emit OrderCancelled(orderHash, msg.sender);
     }
@@ -85,7 +97,7 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
 
     /// @inheritdoc ISettlementExchange
     function hashOrder(Order calldata order) external view returns (bytes32) {
-        return _hashOrder(order);
+        return _hashOrder(order, _domainSeparatorV4());
     }
 
     /// @inheritdoc ISettlementExchange
@@ -114,7 +126,7 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
     }
 
     /// @dev Check one trade, execute it or emit TradeFailed.
-    function _settleOne(Trade calldata trade) private {
+    function _settleOne(Trade calldata trade, bytes32 domain) private {
         bytes32 tradeId = trade.tradeId;
         if (_settled[tradeId]) return _fail(tradeId, FAIL_ALREADY_SETTLED);
 
@@ -123,9 +135,9 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
         if (!buy.isBuy || sell.isBuy || buy.asset != sell.asset || buy.trader == sell.trader) {
             return _fail(tradeId, FAIL_INVALID_ORDERS);
         }
-        bytes32 buyHash = _hashOrder(buy);
+        bytes32 buyHash = _hashOrder(buy, domain);
         if (!_validSignature(buyHash, trade.buySignature, buy.trader)) return _fail(tradeId, FAIL_BAD_BUY_SIGNATURE);
-        bytes32 sellHash = _hashOrder(sell);
+        bytes32 sellHash = _hashOrder(sell, domain);
         if (!_validSignature(sellHash, trade.sellSignature, sell.trader)) {
             return _fail(tradeId, FAIL_BAD_SELL_SIGNATURE);
         }
@@ -147,15 +159,59 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
                 || quantity > _remaining(sell.quantity, sellState.filled)
         ) return _fail(tradeId, FAIL_QUANTITY);
 
-        uint256 cashAmount = Math.mulDiv(price, quantity, _ASSET_UNIT);
-        try this.executeTransfers(buy.asset, sell.trader, buy.trader, quantity, cashAmount) {
-            // filled + quantity <= min(order quantity, 2^248 - 1): the casts cannot truncate
-            _orders[buyHash].filled = uint248(buyState.filled + quantity);
-            _orders[sellHash].filled = uint248(sellState.filled + quantity);
-            _settled[tradeId] = true;
-            emit TradeSettled(tradeId, buyHash, sellHash, buy.asset, buy.trader, sell.trader, price, quantity);
-        } catch (bytes memory reason) {
-            _fail(tradeId, _transferFailureCode(reason));
+        _execute(trade, buyHash, sellHash, buyState.filled, sellState.filled);
+    }
+
+    /// @dev Move asset and cash for a trade that passed every check, then record it (or emit
+    ///      TradeFailed with the transfer's code).
+    function _execute(Trade calldata trade, bytes32 buyHash, bytes32 sellHash, uint248 buyFilled, uint248 sellFilled)
+        private
+    {
+        (bool ok, bytes memory reason) = _callExecuteTransfers(trade);
+        if (!ok) return _fail(trade.tradeId, _transferFailureCode(reason));
+        uint256 quantity = trade.quantity;
+        // filled + quantity <= min(order quantity, 2^248 - 1): the casts cannot truncate
+        _orders[buyHash].filled = uint248(buyFilled + quantity);
+        _orders[sellHash].filled = uint248(sellFilled + quantity);
+        _settled[trade.tradeId] = true;
+        emit TradeSettled(
+            trade.tradeId, buyHash, sellHash, trade.buy.asset, trade.buy.trader, trade.sell.trader, trade.price, quantity
+        );
+    }
+
+    /// @dev The self-call to executeTransfers, as a plain call rather than try/catch: the same
+    ///      outcome, without the code-size check of this contract before every trade.
+    function _callExecuteTransfers(Trade calldata trade) private returns (bool ok, bytes memory reason) {
+        uint256 quantity = trade.quantity;
+        // the FAIL_PRICE check proved price * quantity fits in 256 bits: plain arithmetic gives
+        // exactly Math.mulDiv's result, at a fraction of its cost (still checked, never reverts)
+        uint256 cashAmount = (trade.price * quantity) / _ASSET_UNIT;
+        address asset = trade.buy.asset;
+        address seller = trade.sell.trader;
+        address buyer = trade.buy.trader;
+        bytes4 selector = this.executeTransfers.selector;
+        assembly ("memory-safe") {
+            // executeTransfers(asset, seller, buyer, quantity, cashAmount) in unallocated memory
+            let data := mload(0x40)
+            mstore(data, selector)
+            mstore(add(data, 0x04), asset)
+            mstore(add(data, 0x24), seller)
+            mstore(add(data, 0x44), buyer)
+            mstore(add(data, 0x64), quantity)
+            mstore(add(data, 0x84), cashAmount)
+            ok := call(gas(), address(), 0, data, 0xa4, 0, 0)
+        }
+        if (!ok) {
+            reason = new bytes(_returnDataSize());
+            assembly ("memory-safe") {
+                returndatacopy(add(reason, 0x20), 0, returndatasize())
+            }
+        }
+    }
+
+    function _returnDataSize() private pure returns (uint256 size) {
+        assembly ("memory-safe") {
+            size := returndatasize()
         }
     }
 
@@ -170,31 +226,52 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
         emit TradeFailed(tradeId, code);
     }
 
-    function _hashOrder(Order calldata order) private view returns (bytes32) {
-        return _hashTypedDataV4(
-            keccak256(
-                abi.encode(
-                    ORDER_TYPEHASH,
-                    order.trader,
-                    order.asset,
-                    order.isBuy,
-                    order.price,
-                    order.quantity,
-                    order.nonce,
-                    order.expiry
-                )
-            )
-        );
+    /// @dev EIP-712 digest of `order` under `domain` (the domain separator). The struct hash is
+    ///      keccak256(ORDER_TYPEHASH, the order's seven ABI words), hashed straight from calldata
+    ///      in scratch memory: identical to abi.encode of the fields, whose address and bool words
+    ///      the ABI decoder validates (reverting on dirty bits) wherever the fields are read.
+    function _hashOrder(Order calldata order, bytes32 domain) private pure returns (bytes32) {
+        // the address and bool fields go through the ABI decoder (which reverts on dirty words)
+        // exactly as with abi.encode; the four uint256 words are copied as they are
+        address trader = order.trader;
+        address asset = order.asset;
+        bool isBuy = order.isBuy;
+        bytes32 typeHash = ORDER_TYPEHASH;
+        bytes32 structHash;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, typeHash)
+            calldatacopy(add(ptr, 0x20), order, 0xe0)
+            mstore(add(ptr, 0x20), trader)
+            mstore(add(ptr, 0x40), asset)
+            mstore(add(ptr, 0x60), isBuy)
+            structHash := keccak256(ptr, 0x100)
+        }
+        return MessageHashUtils.toTypedDataHash(domain, structHash);
     }
 
-    /// @dev 65-byte (r, s, v) signatures only; never reverts (ECDSA.tryRecover).
-    function _validSignature(bytes32 digest, bytes calldata signature, address signer) private pure returns (bool) {
+    /// @dev 65-byte (r, s, v) signatures only; never reverts. The checks of ECDSA.tryRecover
+    ///      (low s, ecrecover result nonzero) and the signer match, with the precompile called
+    ///      directly from scratch memory.
+    function _validSignature(bytes32 digest, bytes calldata signature, address signer) private view returns (bool) {
         if (signature.length != 65) return false;
         bytes32 r = bytes32(signature[0:32]);
         bytes32 s = bytes32(signature[32:64]);
         uint8 v = uint8(signature[64]);
-        (address recovered, ECDSA.RecoverError error,) = ECDSA.tryRecover(digest, v, r, s);
-        return error == ECDSA.RecoverError.NoError && recovered == signer;
+        if (uint256(s) > _HALF_ORDER) return false;
+        address recovered;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, digest)
+            mstore(add(ptr, 0x20), v)
+            mstore(add(ptr, 0x40), r)
+            mstore(add(ptr, 0x60), s)
+            mstore(0, 0)
+            // the precompile fails only when out of gas: abort the batch (as Solidity's ecrecover)
+            if iszero(staticcall(gas(), 1, ptr, 0x80, 0, 0x20)) { revert(0, 0) }
+            recovered := mload(0)
+        }
+        return recovered != address(0) && recovered == signer;
     }
 
     function _expired(uint256 expiry) private view returns (bool) {
@@ -219,11 +296,17 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
     /// @dev ERC-20 transferFrom that reports failure instead of reverting: false when the call
     ///      reverts, returns false, returns malformed data, or `token` has no code.
     function _tryTransferFrom(address token, address from, address to, uint256 amount) private returns (bool ok) {
-        bytes memory data = abi.encodeCall(IERC20.transferFrom, (from, to, amount));
+        bytes4 selector = IERC20.transferFrom.selector;
         uint256 returnSize;
         uint256 returnValue;
         assembly ("memory-safe") {
-            ok := call(gas(), token, 0, add(data, 0x20), mload(data), 0, 0x20)
+            // transferFrom(from, to, amount) encoded in unallocated memory (not kept)
+            let data := mload(0x40)
+            mstore(data, selector)
+            mstore(add(data, 0x04), from)
+            mstore(add(data, 0x24), to)
+            mstore(add(data, 0x44), amount)
+            ok := call(gas(), token, 0, data, 0x64, 0, 0x20)
             returnSize := returndatasize()
             returnValue := mload(0)
         }
