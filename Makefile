@@ -11,7 +11,7 @@ BUILD_STAMP := build/.compiled
 CONTRACTS := $(shell find contracts -name '*.sol' 2>/dev/null)
 PYTEST_ARGS ?=
 
-.PHONY: lint-strict migration install toolchain compile chain deploy serve demo test test-contracts test-backend browser test-postgres lint bench gas soak chaos clean fuzz-env fuzz
+.PHONY: lint-strict migration install toolchain compile chain deploy serve demo test test-contracts test-backend browser test-postgres lint bench gas soak chaos slither clean fuzz-env fuzz
 
 install: $(PY_STAMP) $(NODE_STAMP) toolchain
 
@@ -90,6 +90,20 @@ bench: compile
 # Gas of a compliant transfer, settle() of 1/10/50 trades and a revenue claim (docs/gas.md).
 gas: compile
 	$(BROWNIE) test tests/contracts/test_gas_report.py tests/contracts/test_settlement_gas.py -s --network rwa-ganache-test
+
+# Slither static analysis (own virtualenv; findings triaged in docs/security.md). Fails on any
+# high-impact finding; SLITHER_ARGS adds slither options (e.g. --exclude-low).
+SLITHER_VENV := .venv-slither
+SLITHER_STAMP := $(SLITHER_VENV)/.installed
+SLITHER_ARGS ?=
+
+$(SLITHER_STAMP):
+	@test -x $(SLITHER_VENV)/bin/python || $(PYTHON) -m venv $(SLITHER_VENV)
+	$(SLITHER_VENV)/bin/python -m pip install --quiet slither-analyzer==0.11.6
+	@touch $@
+
+slither: $(SLITHER_STAMP) toolchain
+	bash tools/slither.sh --fail-high $(SLITHER_ARGS)
 
 # Faults and load with figures (docs/reliability.md), each on its own ganache and service.
 # chaos: CHAOS_KILLS=20 SIGKILLs under a steady order flow, then a CHAOS_OUTAGE_SECONDS=20 chain outage.
