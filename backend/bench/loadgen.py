@@ -9,22 +9,27 @@ not sent and counted as `not_sent` (a saturated service), never silently dropped
 
 The order mix keeps the book shallow: half are resting makers (GTC, 1-5 ticks off the mid
 on their own side), half are takers (IOC, crossing to 5 ticks through the mid), so about
-a third of the orders trade. Orders are signed at send time with backend/bench/signer.py.
+a third of the orders trade. Orders are signed ahead of their time in a separate process
+(backend/bench/signer.py) and sent with a lean HTTP client (backend/bench/rawhttp.py), so
+the generator itself keeps up; its own lateness (actual send - scheduled) is reported too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import psutil
 
-from backend.bench.stack import MarketSetup, order_body
+from backend.bench.rawhttp import RawClient
+from backend.bench.signer import OrderSigner
+from backend.bench.stack import MarketSetup, Trader, order_body
 
 MID_TICKS = 1_000
 MAX_IN_FLIGHT = 2_000
@@ -36,6 +41,7 @@ class LoadResult:
     seconds: float
     scheduled: int = 0
     latencies_ms: list[float] = field(default_factory=list)  # answered requests, from their scheduled time
+    lateness_ms: list[float] = field(default_factory=list)  # the generator's own: actual send - scheduled
     statuses: Counter = field(default_factory=Counter)
     errors: Counter = field(default_factory=Counter)  # transport errors, timeouts, not_sent
     acknowledged: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -43,11 +49,18 @@ class LoadResult:
     elapsed: float = 0.0
     max_in_flight: int = 0
 
-    def percentile(self, p: float) -> float:
-        if not self.latencies_ms:
+    @staticmethod
+    def _pct(values: list[float], p: float) -> float:
+        if not values:
             return float("nan")
-        ordered = sorted(self.latencies_ms)
+        ordered = sorted(values)
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+    def percentile(self, p: float) -> float:
+        return self._pct(self.latencies_ms, p)
+
+    def lateness(self, p: float) -> float:
+        return self._pct(self.lateness_ms, p)
 
     @property
     def achieved(self) -> float:
@@ -55,70 +68,126 @@ class LoadResult:
         return answered / self.elapsed if self.elapsed else 0.0
 
 
-def next_order(rng: random.Random, setup: MarketSetup, i: int, tag: str) -> tuple[int, dict[str, Any]]:
-    index = i % len(setup.traders)
-    side = rng.choice(("buy", "sell"))
-    sign = -1 if side == "buy" else 1
-    if rng.random() < 0.5:  # a maker: rests on its own side of the mid
-        price, lots, tif = MID_TICKS + sign * rng.randint(1, 5), rng.randint(1, 2), "GTC"
-    else:  # a taker: crosses through the mid, the rest is cancelled
-        price, lots, tif = MID_TICKS - sign * 5, rng.randint(1, 3), "IOC"
-    body = order_body(setup, setup.traders[index], side=side, price_ticks=price, lots=lots,
-                      client_order_id=f"{tag}-{i}", tif=tif)
-    return index, body
+@dataclass(frozen=True)
+class OrderPlan:
+    """What a signing process needs to build the orders (picklable)."""
+
+    symbol: str
+    token: str
+    chain_id: int
+    exchange: str
+    traders: tuple[tuple[str, str, str], ...]  # (private key, address, api key)
+    host: str
+    port: int
+    tag: str
+    seed: int
+
+    @classmethod
+    def of(cls, setup: MarketSetup, base_url: str, tag: str, seed: int) -> OrderPlan:
+        host, port = base_url.removeprefix("http://").split(":")
+        return cls(setup.symbol, setup.token, setup.chain_id, setup.exchange,
+                   tuple((t.wallet.account.key.to_0x_hex(), t.wallet.address, t.api_key) for t in setup.traders),
+                   host, int(port), tag, seed)
+
+
+_PLAN: tuple[OrderPlan, MarketSetup, RawClient] | None = None
+
+
+def _init_signer(plan: OrderPlan) -> None:
+    global _PLAN
+    traders = [Trader(0, None, api_key, OrderSigner(key, chain_id=plan.chain_id, exchange=plan.exchange,  # type: ignore[arg-type]
+                                                    trader=address)) for key, address, api_key in plan.traders]
+    setup = MarketSetup(plan.symbol, plan.token, "", plan.exchange, plan.chain_id, traders)
+    _PLAN = (plan, setup, RawClient(plan.host, plan.port))
+
+
+def sign_batch(start: int, count: int) -> list[bytes]:
+    """Requests `start .. start+count` of the run: the order mix, signed, as HTTP bytes."""
+    assert _PLAN is not None
+    plan, setup, client = _PLAN
+    payloads = []
+    for i in range(start, start + count):
+        rng = random.Random(plan.seed * 10_000_000 + i)  # noqa: S311 - a reproducible order mix, not secrets
+        trader = setup.traders[i % len(setup.traders)]
+        side = rng.choice(("buy", "sell"))
+        sign = -1 if side == "buy" else 1
+        if rng.random() < 0.5:  # a maker: rests on its own side of the mid
+            price, lots, tif = MID_TICKS + sign * rng.randint(1, 5), rng.randint(1, 2), "GTC"
+        else:  # a taker: crosses through the mid, the rest is cancelled
+            price, lots, tif = MID_TICKS - sign * 5, rng.randint(1, 3), "IOC"
+        body = order_body(setup, trader, side=side, price_ticks=price, lots=lots,
+                          client_order_id=f"{plan.tag}-{i}", tif=tif)
+        payloads.append(client.request_bytes("POST", "/v1/orders", json.dumps(body, separators=(",", ":")).encode(),
+                                             {"X-API-Key": trader.api_key}))
+    return payloads
 
 
 async def run_load(base_url: str, setup: MarketSetup, *, rate: float, seconds: float, pid: int | None = None,
                    seed: int = 3, tag: str = "s", timeout: float = 60) -> LoadResult:
     result = LoadResult(rate=rate, seconds=seconds, scheduled=int(rate * seconds))
-    rng = random.Random(seed)  # noqa: S311 - a reproducible order mix, not secrets
-    limits = httpx.Limits(max_connections=512, max_keepalive_connections=512)
+    plan = OrderPlan.of(setup, base_url, tag, seed)
+    client = RawClient(plan.host, plan.port)
     loop = asyncio.get_running_loop()
+    batch = max(50, min(2_000, int(rate)))
+    signed: dict[int, asyncio.Future] = {}
     in_flight = 0
-    async with httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits) as client:
 
-        async def one(scheduled: float, index: int, body: dict[str, Any]) -> None:
-            nonlocal in_flight
-            try:
-                response = await client.post("/v1/orders", json=body, headers=setup.traders[index].headers)
-            except (httpx.TransportError, httpx.TimeoutException) as exc:
-                result.errors[type(exc).__name__] += 1
-            else:
-                result.latencies_ms.append((loop.time() - scheduled) * 1000)
-                result.statuses[response.status_code] += 1
-                if response.status_code in (200, 201):
-                    order = response.json()
-                    result.acknowledged[order["id"]] = {"fills": order["fills"]}
-            finally:
-                in_flight -= 1
+    async def one(scheduled: float, payload: bytes) -> None:
+        nonlocal in_flight
+        try:
+            status, body = await client.send(payload, timeout=timeout)
+        except (OSError, EOFError, TimeoutError) as exc:
+            result.errors[type(exc).__name__] += 1
+        else:
+            result.latencies_ms.append((loop.time() - scheduled) * 1000)
+            result.statuses[status] += 1
+            if status in (200, 201):
+                order = json.loads(body)
+                result.acknowledged[order["id"]] = {"fills": order["fills"]}
+        finally:
+            in_flight -= 1
 
-        async def sample_rss(start: float) -> None:
-            process = psutil.Process(pid) if pid else None
-            while process is not None:
-                result.rss.append((loop.time() - start, process.memory_info().rss))
-                await asyncio.sleep(1)
+    async def sample_rss(start: float) -> None:
+        process = psutil.Process(pid) if pid else None
+        while process is not None:
+            result.rss.append((loop.time() - start, process.memory_info().rss))
+            await asyncio.sleep(1)
 
+    with ProcessPoolExecutor(1, initializer=_init_signer, initargs=(plan,)) as pool:
+        def ahead(first: int) -> None:  # keep three batches signing ahead of the schedule
+            for begin in range(first, min(result.scheduled, first + 3 * batch), batch):
+                if begin not in signed:
+                    signed[begin] = loop.run_in_executor(pool, sign_batch, begin, min(batch, result.scheduled - begin))
+
+        ahead(0)
+        if signed:
+            await asyncio.wait([signed[0]])
         start = loop.time() + 0.2
         sampler = asyncio.create_task(sample_rss(start))
-        tasks = set()
+        tasks: set[asyncio.Task] = set()
+        payloads: list[bytes] = []
         for i in range(result.scheduled):
+            if i % batch == 0:
+                ahead(i)
+                payloads = await signed.pop(i)
             scheduled = start + i / rate
             delay = scheduled - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
+            result.lateness_ms.append(max(0.0, loop.time() - scheduled) * 1000)
             if in_flight >= MAX_IN_FLIGHT:
                 result.errors["not_sent"] += 1
                 continue
-            index, body = next_order(rng, setup, i, tag)
             in_flight += 1
             result.max_in_flight = max(result.max_in_flight, in_flight)
-            task = asyncio.create_task(one(scheduled, index, body))
+            task = asyncio.create_task(one(scheduled, payloads[i % batch]))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
         if tasks:
             await asyncio.wait(tasks)
         result.elapsed = loop.time() - start
         sampler.cancel()
+    await client.close()
     return result
 
 

@@ -60,7 +60,8 @@ class SoakReport:
         return (f"offered {r.rate:g}/s for {r.seconds:.0f}s ({r.scheduled} orders), answered {sum(r.statuses.values())}"
                 f" ({r.achieved:.1f}/s), statuses {dict(r.statuses)}, errors {dict(r.errors)}, max in flight "
                 f"{r.max_in_flight}\n  latency from scheduled send: p50 {r.percentile(50):.0f} ms, p99 "
-                f"{r.percentile(99):.0f} ms, p99.9 {r.percentile(99.9):.0f} ms, max {r.percentile(100):.0f} ms\n"
+                f"{r.percentile(99):.0f} ms, p99.9 {r.percentile(99.9):.0f} ms, max {r.percentile(100):.0f} ms; "
+                f"generator lateness p50 {r.lateness(50):.0f} ms, p99 {r.lateness(99):.0f} ms\n"
                 f"  {rss_line}\n  trades {self.trades}: settled {self.settled_by_end} by the end of the load, "
                 f"backlog {self.backlog_at_end}, drained {drain} after; match->settled p50 {pct(50)}, p99 "
                 f"{pct(99)}, max {pct(100)}\n  invariants: {self.verdict.summary() if self.verdict else 'not checked'}")
