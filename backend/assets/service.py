@@ -21,7 +21,9 @@ SYMBOL = re.compile(r"^[A-Z][A-Z0-9]{1,11}$")
 
 
 def get_asset(session: Session, symbol: str) -> Asset:
-    asset = session.exec(select(Asset).where(Asset.symbol == symbol.upper())).first()
+    # A string that cannot be a symbol (e.g. a NUL byte, which PostgreSQL refuses) is not found.
+    asset = session.exec(select(Asset).where(Asset.symbol == symbol.upper())).first() \
+        if SYMBOL.match(symbol.upper()) else None
     if asset is None:
         raise NotFound("asset.not_found", f"no asset with symbol {symbol!r}")
     return asset

@@ -240,6 +240,10 @@ def resync(session: Session, chain: Chain, asset: Asset) -> int:
     holder_count = int(chain.call(rules.functions.holderCount(), block=block))
 
     session.commit()
+    # Lock the state row first, as sync's compare-and-set does, so the two writers take
+    # their locks in one order (PostgreSQL otherwise deadlocks them on holder rows).
+    session.exec(select(ComplianceState).where(ComplianceState.asset_id == asset.id)  # type: ignore[arg-type]
+                 .with_for_update()).first()
     session.exec(delete(HolderState).where(HolderState.asset_id == asset.id))  # type: ignore[call-overload, arg-type]
     session.add_all(holders)
     state = (session.get(ComplianceState, asset.id, populate_existing=True)
