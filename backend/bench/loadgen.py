@@ -41,6 +41,7 @@ class LoadResult:
     seconds: float
     scheduled: int = 0
     latencies_ms: list[float] = field(default_factory=list)  # answered requests, from their scheduled time
+    accepted_ms: list[float] = field(default_factory=list)  # the same, of the 200/201 answers only
     lateness_ms: list[float] = field(default_factory=list)  # the generator's own: actual send - scheduled
     statuses: Counter = field(default_factory=Counter)
     errors: Counter = field(default_factory=Counter)  # transport errors, timeouts, not_sent
@@ -56,8 +57,8 @@ class LoadResult:
         ordered = sorted(values)
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
-    def percentile(self, p: float) -> float:
-        return self._pct(self.latencies_ms, p)
+    def percentile(self, p: float, *, accepted: bool = False) -> float:
+        return self._pct(self.accepted_ms if accepted else self.latencies_ms, p)
 
     def lateness(self, p: float) -> float:
         return self._pct(self.lateness_ms, p)
@@ -142,6 +143,7 @@ async def run_load(base_url: str, setup: MarketSetup, *, rate: float, seconds: f
             result.latencies_ms.append((loop.time() - scheduled) * 1000)
             result.statuses[status] += 1
             if status in (200, 201):
+                result.accepted_ms.append(result.latencies_ms[-1])
                 order = json.loads(body)
                 result.acknowledged[order["id"]] = {"fills": order["fills"]}
         finally:

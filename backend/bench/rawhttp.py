@@ -41,6 +41,15 @@ class RawClient:
         self._waiters.append(waiter)
         return await waiter
 
+    async def _fresh(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """A new connection (not a pooled one, which may be as stale as the one that failed)."""
+        self.open += 1
+        try:
+            return await asyncio.open_connection(self.host, self.port)
+        except BaseException:
+            self.open -= 1
+            raise
+
     def _release(self, conn: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None) -> None:
         if conn is None:  # broken: a waiter may open a fresh one
             self.open -= 1
@@ -71,7 +80,7 @@ class RawClient:
         connection the server closed meanwhile (keep-alive timeout) is retried once on a new one:
         only safe for requests that are idempotent, as orders with a client_order_id are."""
         for attempt in (1, 2):
-            conn = await self._acquire()
+            conn = await (self._acquire() if attempt == 1 else self._fresh())
             reader, writer = conn
             try:
                 writer.write(payload)

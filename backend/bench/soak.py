@@ -49,7 +49,8 @@ class SoakReport:
     def figures(self) -> str:
         r = self.load
         rss = [b for _, b in r.rss]
-        rss_line = (f"RSS {rss[0] / MB:.0f} MB -> {rss[-1] / MB:.0f} MB (max {max(rss) / MB:.0f} MB, growth "
+        quarters = " -> ".join(f"{rss[min(len(rss) - 1, len(rss) * q // 4)] / MB:.0f}" for q in range(5)) if rss else ""
+        rss_line = (f"RSS {quarters} MB at 0/25/50/75/100% of the run (max {max(rss) / MB:.0f} MB, growth "
                     f"{(rss[-1] - rss[0]) / MB:+.1f} MB)" if rss else "RSS not sampled")
         settle = sorted(self.settle_ms)
 
@@ -61,6 +62,8 @@ class SoakReport:
                 f" ({r.achieved:.1f}/s), statuses {dict(r.statuses)}, errors {dict(r.errors)}, max in flight "
                 f"{r.max_in_flight}\n  latency from scheduled send: p50 {r.percentile(50):.0f} ms, p99 "
                 f"{r.percentile(99):.0f} ms, p99.9 {r.percentile(99.9):.0f} ms, max {r.percentile(100):.0f} ms; "
+                f"accepted orders only: p50 {r.percentile(50, accepted=True):.0f} ms, p99 "
+                f"{r.percentile(99, accepted=True):.0f} ms, p99.9 {r.percentile(99.9, accepted=True):.0f} ms; "
                 f"generator lateness p50 {r.lateness(50):.0f} ms, p99 {r.lateness(99):.0f} ms\n"
                 f"  {rss_line}\n  trades {self.trades}: settled {self.settled_by_end} by the end of the load, "
                 f"backlog {self.backlog_at_end}, drained {drain} after; match->settled p50 {pct(50)}, p99 "
