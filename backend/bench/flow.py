@@ -30,7 +30,7 @@ class OrderFlow:
         self.pause, self.answer_timeout = pause, answer_timeout
         self.acknowledged: dict[str, dict[str, Any]] = {}
         self.rejected: Counter = Counter()
-        self.in_doubt = Counter()  # "committed" (200 on retry) / "not_committed" (201 on retry)
+        self.in_doubt: Counter = Counter()  # "committed" (200 on retry) / "not_committed" (201 on retry)
         self.sent = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()

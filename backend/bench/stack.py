@@ -176,7 +176,8 @@ def set_up_market(stack: Stack, *, traders: int, units: int = 1_000_000, cash: i
         people = []
         for _ in range(traders):
             account = Account.create()
-            tx = w3.eth.send_transaction({"from": w3.eth.accounts[FUNDER], "to": account.address, "value": 10**18})
+            tx = w3.eth.send_transaction({"from": w3.eth.accounts[FUNDER], "to": account.address,
+                                          "value": Web3.to_wei(1, "ether")})
             w3.eth.wait_for_transaction_receipt(tx)
             body = _ok(client.post("/v1/investors", headers=admin, json={
                 "wallet": account.address, "name": f"Trader {account.address[:8]}", "country": "US",
