@@ -5,7 +5,7 @@ Revises:
 Create Date: 2026-11-25 18:18:32.711871
 """
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes  # binds `sqlmodel` and lets type checkers see sqlmodel.sql
 from alembic import op
 
 revision = '0001'

@@ -6,7 +6,7 @@ Create Date: 2026-11-25 19:02:51.648251
 """
 from alembic import op
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes  # binds `sqlmodel` and lets type checkers see sqlmodel.sql
 
 
 revision = '0002'
