@@ -1,5 +1,6 @@
-"""Browser tests: the integration fixtures (a real ganache, deployed contracts, the app)
-served over HTTP by uvicorn and driven by Playwright with Debian's chromium.
+"""Browser tests: the live stack of tests/live_stack.py (a real ganache, deployed contracts,
+the app: the same session fixtures tests/integration uses, from tests/conftest.py) served
+over HTTP by uvicorn and driven by Playwright with Debian's chromium.
 
 Playwright's own browser download needs the internet; these tests use the system
 chromium (`make browser` installs it) and skip, saying so, only when none is found.
@@ -24,9 +25,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_play
 
 from backend.chain.local_node import dev_private_key
 from backend.demo.wallet import Wallet
-from tests.integration import conftest as integration
-from tests.integration.conftest import *  # noqa: F403 - admin, chain_info, make_asset, make_investor, new_wallet, ...
-from tests.integration.conftest import Investor, Node
+from tests.live_stack import Investor, Node
 
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -57,54 +56,6 @@ def find_chromium() -> str | None:
         shutil.which("google-chrome"),
     ]
     return next((c for c in candidates if c and os.access(c, os.X_OK)), None)
-
-
-# ---- one chain and one app per pytest session ----------------------------------------------
-# pytest keeps tests/integration's session fixtures to that directory, so importing them
-# here would start a second ganache on the same port when both directories run in one
-# session. When the integration tests already set theirs up, reuse them.
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the browser tests after the integration tests, whatever the command line's order,
-    so they can take over the integration session's chain and app."""
-    items.sort(key=lambda item: item.nodeid.startswith("tests/browser/"))
-
-
-def _live_integration_value(request: pytest.FixtureRequest, name: str) -> object | None:
-    manager = request.config.pluginmanager.get_plugin("funcmanage")
-    item = next((i for i in request.session.items if i.nodeid.startswith("tests/integration/")), None)
-    if manager is None or item is None:
-        return None
-    for fixturedef in manager.getfixturedefs(name, item) or ():
-        cached = getattr(fixturedef, "cached_result", None)
-        if cached is not None and cached[2] is None:
-            return cached[0]
-    return None
-
-
-@pytest.fixture(scope="session")
-def node(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
-    live = _live_integration_value(request, "node")
-    if live is not None:
-        yield live  # type: ignore[misc]
-    else:
-        yield from integration.node.__wrapped__(tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def settings(request: pytest.FixtureRequest, node: Node, tmp_path_factory: pytest.TempPathFactory):
-    live = _live_integration_value(request, "settings")
-    return live if live is not None else integration.settings.__wrapped__(node, tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def client(request: pytest.FixtureRequest, settings):
-    live = _live_integration_value(request, "client")
-    if live is not None:
-        yield live
-    else:
-        yield from integration.client.__wrapped__(settings)
 
 
 # ---- the app over HTTP, and the browser ---------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import fund_and_approve, inject_wallet
-from tests.integration.conftest import wait_for_settlement
+from tests.live_stack import wait_for_settlement
 
 pytestmark = [pytest.mark.browser, pytest.mark.chain]
 

@@ -20,7 +20,7 @@ from backend.config import ROOT
 from backend.db import make_engine
 from backend.settlement.models import TradeRecord
 from tests.integration import stacks
-from tests.integration.conftest import TEST_PORT
+from tests.live_stack import TEST_PORT
 
 KILLS = int(os.environ.get("RWA_CHAOS_KILLS", "3"))
 SERVICE_PORT = int(os.environ.get("RWA_CHAOS_SERVICE_PORT", "8178"))

@@ -14,8 +14,8 @@ from backend.db import utcnow
 from backend.trading import dead_man
 from backend.trading.models import DeadManSwitch, Order
 from backend.trading.sequencer import Venue
-from tests.integration.conftest import ADMIN_KEY
 from tests.integration.test_trade_flow import _fund_and_approve
+from tests.live_stack import ADMIN_KEY
 
 
 def _wait_fired(client, headers, *, before: str | None = None, timeout=60) -> dict:

@@ -14,8 +14,8 @@ from backend.demo.wallet import token_balance
 from backend.errors import ChainRejected
 from backend.settlement.models import TradeRecord
 from backend.settlement.worker import SettlementWorker
-from tests.integration.conftest import ADMIN_KEY
 from tests.integration.test_trade_flow import _fund_and_approve
+from tests.live_stack import ADMIN_KEY
 
 
 class Crash(Exception):
@@ -37,7 +37,7 @@ class Who:
 
 def _market_with_a_trade(client, new_wallet, *, quantity="3"):
     """A fresh asset, a seller holding 100 and a funded buyer, and one matched trade."""
-    from tests.integration.conftest import upload_required_documents
+    from tests.live_stack import upload_required_documents
 
     admin = {"X-API-Key": ADMIN_KEY}
     chain_info = client.get("/v1/chain").json()

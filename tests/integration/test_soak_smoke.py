@@ -12,7 +12,7 @@ import os
 from backend.bench.soak import run_soak
 from backend.bench.stack import Stack
 from tests.integration import stacks
-from tests.integration.conftest import TEST_PORT
+from tests.live_stack import TEST_PORT
 
 RATE = float(os.environ.get("RWA_SOAK_SMOKE_RATE", "20"))
 SECONDS = float(os.environ.get("RWA_SOAK_SMOKE_SECONDS", "20"))

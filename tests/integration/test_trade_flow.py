@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from backend.demo.wallet import token_balance
-from tests.integration.conftest import wait_for_settlement
+from tests.live_stack import wait_for_settlement
 
 
 def _fund_and_approve(client, admin, chain_info, asset, seller, buyer, *, units="100", cash="10000"):
