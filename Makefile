@@ -96,9 +96,10 @@ bench-matching: compile
 bench-orders: compile
 	@echo "bench-orders: not yet written"
 
-# Settlement trades/s and gas per trade, batch sizes 1/10/50, on ganache and anvil.
+# Settlement trades/s and gas per trade, batch sizes 1/10/50, on ganache and anvil (each
+# started on ports 8580-8581; RWA_BENCH_NODES=anvil for one node, see backend/bench/settlement.py).
 bench-settlement: compile
-	@echo "bench-settlement: not yet written"
+	$(PY) -m backend.bench.settlement
 
 # Gas of a compliant transfer, settle() of 1/10/50 trades and a revenue claim (docs/gas.md).
 gas: compile

@@ -1,8 +1,11 @@
-"""A local ganache node and contract deployment, for `rwa demo`, `rwa chain` and the tests.
+"""A local ganache (or anvil) node and contract deployment, for `rwa demo`, `rwa chain`,
+the tests and the benchmarks.
 
 The flags follow the verified toolchain facts in DESIGN.md: berlin hardfork (brownie
 1.22 hangs on London or later against ganache), deterministic accounts (their keys are
-derivable, so demos and tests sign orders the way real clients do).
+derivable, so demos and tests sign orders the way real clients do). Anvil (npm package
+`@foundry-rs/anvil`, which ships the binary) runs the same berlin bytecode with the same
+mnemonic and chain id, so either node serves the same deployment scripts and keys.
 """
 
 from __future__ import annotations
@@ -61,23 +64,59 @@ def ganache_command(port: int, db_path: Path | None = None) -> list[str]:
     return cmd
 
 
+def anvil_command(port: int, *, accounts: int = 10, state_path: Path | None = None) -> list[str]:
+    binary = ROOT / "node_modules" / ".bin" / "anvil"
+    if not binary.exists():
+        raise NodeError("node_modules/.bin/anvil is missing: run `make install` (npm ci) first")
+    cmd = [str(binary), "--port", str(port), "--host", "127.0.0.1", "--hardfork", "berlin",
+           "--mnemonic", GANACHE_MNEMONIC, "--accounts", str(accounts), "--balance", "100000",
+           "--chain-id", "1337", "--gas-limit", "30000000", "--silent"]
+    if state_path is not None:
+        state_path.parent.mkdir(parents=True, exist_ok=True)
+        cmd += ["--state", str(state_path)]
+    return cmd
+
+
 def start_ganache(port: int, *, db_path: Path | None = None, log_path: Path | None = None,
-                  timeout: float = 60) -> subprocess.Popen:
+                  timeout: float = 60, accounts: int = 10) -> subprocess.Popen:
+    command = ganache_command(port, db_path)
+    if accounts != 10:
+        command[command.index("--wallet.totalAccounts") + 1] = str(accounts)
+    return _start(command, port, "ganache", log_path=log_path, timeout=timeout)
+
+
+def start_anvil(port: int, *, state_path: Path | None = None, log_path: Path | None = None,
+                timeout: float = 60, accounts: int = 10) -> subprocess.Popen:
+    return _start(anvil_command(port, accounts=accounts, state_path=state_path), port, "anvil",
+                  log_path=log_path, timeout=timeout)
+
+
+def start_node(kind: str, port: int, *, log_path: Path | None = None, timeout: float = 60,
+               accounts: int = 10) -> subprocess.Popen:
+    """Start a `kind` ("ganache" or "anvil") node on `port` and wait until it answers."""
+    if kind == "ganache":
+        return start_ganache(port, log_path=log_path, timeout=timeout, accounts=accounts)
+    if kind == "anvil":
+        return start_anvil(port, log_path=log_path, timeout=timeout, accounts=accounts)
+    raise NodeError(f"unknown node kind {kind!r} (ganache or anvil)")
+
+
+def _start(command: list[str], port: int, name: str, *, log_path: Path | None,
+           timeout: float) -> subprocess.Popen:
     if port_in_use(port):
         raise NodeError(f"port {port} is already in use: stop whatever listens there "
                         f"(an earlier `make demo`?) or choose another port")
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL
-    process = subprocess.Popen(ganache_command(port, db_path), stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     while not rpc_ready(url):
         if process.poll() is not None:
-            raise NodeError(f"ganache exited with status {process.returncode}"
+            raise NodeError(f"{name} exited with status {process.returncode}"
                             + (f"; see {log_path}" if log_path else ""))
         if time.monotonic() > deadline:
             process.kill()
-            raise NodeError(f"ganache did not answer on {url} within {timeout:.0f}s")
+            raise NodeError(f"{name} did not answer on {url} within {timeout:.0f}s")
         time.sleep(0.2)
     return process
 
