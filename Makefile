@@ -94,7 +94,7 @@ bench-matching: compile
 
 # REST order entry: signed limit orders/s and latency, beside a bare FastAPI endpoint.
 bench-orders: compile
-	@echo "bench-orders: not yet written"
+	$(PY) -m backend.bench.order_entry
 
 # Settlement trades/s and gas per trade, batch sizes 1/10/50, on ganache and anvil (each
 # started on ports 8580-8581; RWA_BENCH_NODES=anvil for one node, see backend/bench/settlement.py).

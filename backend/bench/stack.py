@@ -36,6 +36,13 @@ class StackError(RuntimeError):
     pass
 
 
+def uvicorn_command(app_factory: str, port: int) -> list[str]:
+    """How the service is served (one worker); the order-entry benchmark serves its bare
+    yardstick app with the very same command line."""
+    return [sys.executable, "-m", "uvicorn", app_factory, "--factory", "--host", "127.0.0.1",
+            "--port", str(port), "--log-level", "warning", "--no-access-log"]
+
+
 @dataclass
 class Stack:
     workdir: Path
@@ -87,8 +94,7 @@ class Stack:
         if local_node.port_in_use(self.service_port):
             raise StackError(f"port {self.service_port} is in use")
         log = open(self.workdir / "service.log", "ab")  # owned by the process
-        cmd = [sys.executable, "-m", "uvicorn", "backend.api.app:create_app", "--factory", "--host", "127.0.0.1",
-               "--port", str(self.service_port), "--log-level", "warning", "--no-access-log"]
+        cmd = uvicorn_command("backend.api.app:create_app", self.service_port)
         self.service = subprocess.Popen(cmd, cwd=ROOT, env=self.service_env(), stdout=log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
