@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.integration.test_trade_flow import _fund_and_approve
+from tests.live_stack import upload_required_documents
 
 
 def test_websocket_sends_snapshot_then_sequenced_increments(client, admin, chain_info, make_asset, make_investor):
@@ -50,3 +51,36 @@ def test_kill_switch_halts_new_orders_but_not_cancels(client, admin, chain_info,
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "market.halted"
     assert client.delete(f"/v1/orders/{resting['id']}", headers=buyer.headers).json()["status"] == "cancelled"
     assert client.post(f"/v1/markets/{symbol}/resume", headers=admin).json()["market_status"] == "open"
+
+
+def _next_status(ws, limit: int = 20) -> dict:
+    """The next `status` message (book and trade messages and heartbeats are skipped)."""
+    for _ in range(limit):
+        message = ws.receive_json()
+        if message["type"] == "status":
+            return message
+    raise AssertionError(f"no status message in {limit} messages")
+
+
+def test_websocket_announces_status_when_disclosures_open_the_market(client, admin, make_asset):
+    asset = make_asset(documents=False)
+    symbol = asset["symbol"]
+    with client.websocket_connect(f"/v1/ws/markets/{symbol}") as ws:
+        snapshot = ws.receive_json()
+        assert snapshot["market_status"].startswith("halted: ") and "disclosure" in snapshot["market_status"]
+        upload_required_documents(client, admin, symbol, asset["kind"])
+        status = _next_status(ws)
+    assert status["market_status"] == "open" and status["halted"] is False
+    assert status["symbol"] == symbol and status["sequence"] == snapshot["sequence"]
+
+
+def test_websocket_announces_the_kill_switch_with_its_reason(client, admin, make_asset):
+    symbol = make_asset()["symbol"]
+    with client.websocket_connect(f"/v1/ws/markets/{symbol}") as ws:
+        assert ws.receive_json()["market_status"] == "open"
+        client.post(f"/v1/markets/{symbol}/halt", headers=admin)
+        halted = _next_status(ws)
+        client.post(f"/v1/markets/{symbol}/resume", headers=admin)
+        resumed = _next_status(ws)
+    assert halted["market_status"] == "halted: operator" and halted["halted"] is True
+    assert resumed["market_status"] == "open" and resumed["sequence"] == halted["sequence"] + 1

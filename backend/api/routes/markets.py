@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
+from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
 from backend.api.deps import AdminDep, SessionDep, SettingsDep, VenueDep
@@ -55,14 +57,23 @@ def resume(symbol: str, session: SessionDep, venue: VenueDep, settings: Settings
         session, venue, asset, enforce_disclosures=settings.disclosure_policy_enforced)}
 
 
+# How often a websocket re-reads its market's status: disclosures go stale by the calendar and
+# pending anchors confirm on the chain, so no single write announces every change.
+STATUS_CHECK_SECONDS = 2.0
+HEARTBEAT_SECONDS = 15.0
+
+
 @ws_router.websocket("/markets/{symbol}")
 async def market_feed(websocket: WebSocket, symbol: str) -> None:
     """A snapshot, then `book` (changed levels; size "0" removes one), `trade` and `status`
     messages, each with the market's command sequence. Increments with a sequence at or
-    below the snapshot's are already in it."""
+    below the snapshot's are already in it. A `status` message carries the market's
+    `market_status` whenever it changes, whatever the cause: the kill switch, a volatility
+    halt, or disclosures filed, anchored or gone stale."""
     await websocket.accept()
     app = websocket.app
     venue = app.state.venue
+    enforce = app.state.settings.disclosure_policy_enforced
     with Session(app.state.db) as session:
         try:
             asset = get_asset(session, symbol)
@@ -74,19 +85,39 @@ async def market_feed(websocket: WebSocket, symbol: str) -> None:
         try:
             snapshot = markets.book(session, venue, asset, 100)
             snapshot.update(type="snapshot", market_status=markets.market_status(
-                session, venue, asset, enforce_disclosures=app.state.settings.disclosure_policy_enforced),
+                session, venue, asset, enforce_disclosures=enforce),
                             trades=markets.recent_trades(session, asset, 50))
         except Exception:
             venue.feed.unsubscribe(sub)
             raise
+
+    def read_status() -> tuple[str, int]:
+        with Session(app.state.db) as session:
+            sequence = venue.market(session, asset.symbol).next_seq - 1
+            return markets.market_status(session, venue, asset, enforce_disclosures=enforce), sequence
+
+    last_status = snapshot["market_status"]
+    last_sent = time.monotonic()
     try:
         await websocket.send_json(snapshot)
         while not sub.overflowed:
             try:
-                message = await asyncio.wait_for(sub.queue.get(), timeout=15)
+                message: dict[str, Any] | None = await asyncio.wait_for(sub.queue.get(),
+                                                                        timeout=STATUS_CHECK_SECONDS)
             except TimeoutError:
-                message = {"type": "heartbeat"}
+                message = None
+            if message is None or message.get("type") == "status":
+                status, sequence = await run_in_threadpool(read_status)
+                if message is not None or status != last_status:
+                    message = {"type": "status", "symbol": asset.symbol, "sequence": sequence,
+                               **(message or {}), "halted": status != "open", "market_status": status}
+                    last_status = status
+                elif time.monotonic() - last_sent >= HEARTBEAT_SECONDS:
+                    message = {"type": "heartbeat"}
+                else:
+                    continue
             await websocket.send_json(message)
+            last_sent = time.monotonic()
         await websocket.close(code=1013)  # too slow: reconnect for a fresh snapshot
     except WebSocketDisconnect:
         pass
