@@ -53,8 +53,12 @@ test: compile
 	$(MAKE) --no-print-directory test-backend
 	$(MAKE) --no-print-directory test-postgres
 
+# brownie launches its own ganache on the network's port (8560); a second run on the same
+# machine picks another: make test-contracts CONTRACTS_NETWORK=rwa-ganache-8561 (8561-8579).
+CONTRACTS_NETWORK ?= rwa-ganache-test
+
 test-contracts: compile
-	$(BROWNIE) test tests/contracts --network rwa-ganache-test
+	$(BROWNIE) test tests/contracts --network $(CONTRACTS_NETWORK)
 
 test-backend: compile browser fuzz-env
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -103,7 +107,7 @@ bench-settlement: compile
 
 # Gas of a compliant transfer, settle() of 1/10/50 trades and a revenue claim (docs/gas.md).
 gas: compile
-	$(BROWNIE) test tests/contracts/test_gas_report.py tests/contracts/test_settlement_gas.py -s --network rwa-ganache-test
+	$(BROWNIE) test tests/contracts/test_gas_report.py tests/contracts/test_settlement_gas.py -s --network $(CONTRACTS_NETWORK)
 
 # Slither static analysis (own virtualenv; findings triaged in docs/security.md). Fails on any
 # high-impact finding; SLITHER_ARGS adds slither options (e.g. --exclude-low).
