@@ -1,0 +1,201 @@
+"""Matching core versus peer engines: ``python -m backend.bench.matching_peers``.
+
+Runs our engine and the pip-installable peers (``backend.bench.peers``) on the same
+seeded streams (``backend.bench.matching_streams``), in this one process:
+
+* stream A: 50,000 GTC limit orders, about 20% crossing the book on arrival;
+* stream B: 50,000 commands, 10% cancels, 5% market/IOC, the rest GTC limits.
+
+First the agreement check: fills (one per resting order hit) and filled quantity of
+every engine must equal ours on each stream; a peer that disagrees keeps its row but
+its speed is not compared. Then the timing: every engine gets fresh pre-built inputs
+(built untimed), the garbage collector is run and the inputs frozen before each timed
+run (collector left on during it), engines take turns round by round, and each
+engine's best of ``--repeat`` runs counts. Prints the figures with the machine and its
+load, and writes them to the "matching" section of docs/benchmarks.md. Integer
+arithmetic only (rates and ratios included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import time
+from dataclasses import dataclass, field
+
+from backend.bench import report
+from backend.bench.matching_streams import IOC, MARKET, Stream, stream_a, stream_b
+from backend.bench.peers import Adapter, load_all
+from backend.bench.peers.ours import Peer as Ours
+
+TARGET_VS_PURE = 120  # ours >= 1.20x the fastest pure-Python peer
+TARGET_VS_LIQUIBOOK = 50  # ours >= 0.50x liquibook
+
+
+@dataclass
+class Row:
+    adapter: Adapter
+    results: set[tuple[int, int]] = field(default_factory=set)
+    best_ns: int | None = None
+
+    @property
+    def result(self) -> tuple[int, int]:
+        return min(self.results)
+
+
+def timed_run(adapter: Adapter, stream: Stream) -> tuple[tuple[int, int], int]:
+    prepared = adapter.prepare(stream)
+    gc.collect()
+    gc.freeze()  # the inputs are long-lived: keep the collector off them, the same for every engine
+    try:
+        start = time.perf_counter_ns()
+        result = adapter.run(prepared)
+        elapsed = time.perf_counter_ns() - start
+    finally:
+        gc.unfreeze()
+    del prepared
+    return result, elapsed
+
+
+def measure(adapters: list[Adapter], stream: Stream, repeat: int) -> list[Row]:
+    rows = [Row(a) for a in adapters]
+    for _ in range(repeat):
+        for row in rows:  # round robin: noise from other processes spreads over all engines
+            result, elapsed = timed_run(row.adapter, stream)
+            row.results.add(result)
+            if row.best_ns is None or elapsed < row.best_ns:
+                row.best_ns = elapsed
+    return rows
+
+
+def rate(commands: int, ns: int) -> int:
+    return commands * 1_000_000_000 // ns
+
+
+def ratio(ours: int, theirs: int) -> str:
+    hundredths = ours * 100 // theirs
+    return f"{hundredths // 100}.{hundredths % 100:02d}x"
+
+
+def _n(value: int) -> str:
+    return f"{value:,}"
+
+
+def stream_section(stream: Stream, rows: list[Row]) -> tuple[list[str], list[str]]:
+    """Markdown lines of one stream's table, and its target verdicts."""
+    ours = rows[0]
+    assert ours.best_ns is not None
+    expected = ours.result
+    n = len(stream.ops)
+    lines = [
+        f"### Stream {stream.name}: {stream.description}",
+        "",
+        "| engine | kind | fills | filled qty | agrees with ours | best ms | commands/s | ours / it |",
+        "|---|---|---:|---:|---|---:|---:|---:|",
+    ]
+    comparable: list[Row] = []
+    immediate = stream.count(IOC) + stream.count(MARKET) > 0
+    for row in rows:
+        assert row.best_ns is not None
+        fills, qty = row.result
+        consistent = len(row.results) == 1
+        if row is ours:
+            agree = "-" if consistent else "NO: runs differ"
+        elif consistent and row.result == expected:
+            agree = "yes"
+            comparable.append(row)
+        else:
+            agree = f"NO (got {sorted(row.results)})"
+        speed = _n(rate(n, row.best_ns))
+        versus = "" if row is ours else ratio(rate(n, ours.best_ns), rate(n, row.best_ns))
+        if row is not ours and row not in comparable:
+            speed, versus = f"({speed}, not comparable)", ""
+        name = row.adapter.name + ("\\*" if immediate and row.adapter.emulation else "")
+        lines.append(
+            f"| {name} | {row.adapter.kind} | {_n(fills)} | {_n(qty)} | {agree} "
+            f"| {_n(row.best_ns // 1_000_000)} | {speed} | {versus} |"
+        )
+    emulated = [r.adapter for r in rows if r.adapter.emulation]
+    if immediate and emulated:
+        notes = "; ".join(f"{a.name}: {a.emulation}" for a in emulated)
+        lines += ["", f"\\* emulated, for lack of the feature: {notes}."]
+    ours_rate = rate(n, ours.best_ns)
+    verdicts: list[str] = []
+    pure = [r for r in comparable if r.adapter.kind.startswith("pure Python")]
+    if pure:
+        fastest = max(pure, key=lambda r: rate(n, r.best_ns or 1))
+        got = ours_rate * 100 // rate(n, fastest.best_ns or 1)
+        verdicts.append(
+            f"stream {stream.name}: ours / fastest pure-Python peer ({fastest.adapter.name}) = "
+            f"{ratio(ours_rate, rate(n, fastest.best_ns or 1))}, target >= 1.20x: "
+            f"{'met' if got >= TARGET_VS_PURE else 'NOT met'}"
+        )
+    else:
+        verdicts.append(f"stream {stream.name}: no comparable pure-Python peer: target vs pure Python not checked")
+    liquibook = [r for r in comparable if r.adapter.name == "liquibook"]
+    if liquibook:
+        theirs = rate(n, liquibook[0].best_ns or 1)
+        got = ours_rate * 100 // theirs
+        verdicts.append(
+            f"stream {stream.name}: ours / liquibook = {ratio(ours_rate, theirs)}, target >= 0.50x: "
+            f"{'met' if got >= TARGET_VS_LIQUIBOOK else 'NOT met'}"
+        )
+    else:
+        verdicts.append(f"stream {stream.name}: liquibook not comparable or not installed: target not checked")
+    return lines, verdicts
+
+
+def main(argv: list[str] | None = None) -> str:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--n", type=int, default=50_000, help="commands per stream (default 50000)")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per engine, best counts (default 3)")
+    parser.add_argument("--no-doc", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    args = parser.parse_args(argv)
+
+    machine = report.machine()
+    print(f"machine: {machine}", flush=True)
+    loaded = load_all()
+    adapters: list[Adapter] = [Ours()] + [p.adapter for p in loaded if p.adapter is not None]
+    peer_lines = []
+    for p in loaded:
+        if p.adapter is not None:
+            peer_lines.append(f"- {p.spec.package} {p.version}: {p.adapter.kind}")
+        else:
+            peer_lines.append(f"- {p.spec.package} {p.version or ''}: NOT benchmarked: {p.error}")
+    print("\n".join(peer_lines), flush=True)
+
+    body = [
+        "Our `MatchingEngine` beside pip-installable peer engines, on identical seeded streams, in one "
+        f"process (`make bench-matching`; {args.repeat} timed runs per engine, best counts, engines "
+        "taking turns; inputs pre-built untimed for every engine, the garbage collector run and the "
+        "inputs frozen before each timed run). A fill is one resting order hit; an engine's speed is "
+        "compared only when its fills and filled quantity equal ours. Every order has its own owner "
+        "(our self-trade prevention never fires) and our price band and market collar are set wide "
+        "enough never to bind: the peers have neither. Adapters: `backend/bench/peers/`.",
+        "",
+        "Peers (`requirements-bench.lock`):",
+        "",
+        *peer_lines,
+        "",
+    ]
+    verdicts: list[str] = []
+    for make_stream, seed in ((stream_a, 1), (stream_b, 2)):
+        stream = make_stream(args.n, seed)
+        print(f"\nstream {stream.name}: {stream.description}", flush=True)
+        rows = measure(adapters, stream, args.repeat)
+        lines, stream_verdicts = stream_section(stream, rows)
+        print("\n".join(lines[2:]).replace("\\*", "*"), flush=True)
+        body += [*lines, ""]
+        verdicts += stream_verdicts
+    body += ["Targets (issue 5): at least 1.2x the fastest pure-Python peer, at least half of liquibook.", ""]
+    body += [f"- {v}" for v in verdicts]
+    print("\ntargets:\n" + "\n".join(f"  {v}" for v in verdicts), flush=True)
+    text = "\n".join(body)
+    if not args.no_doc:
+        report.write_section("matching", "Matching core", text)
+        print(f"\nwritten: {report.BENCHMARKS}")
+    return text
+
+
+if __name__ == "__main__":
+    main()
