@@ -11,7 +11,9 @@ every engine must equal ours on each stream; a peer that disagrees keeps its row
 its speed is not compared. Then the timing: every engine gets fresh pre-built inputs
 (built untimed), the garbage collector is run and the inputs frozen before each timed
 run (collector left on during it), engines take turns round by round, and each
-engine's best of ``--repeat`` runs counts. Prints the figures with the machine and its
+engine's best of ``--repeat`` runs counts. Time is this process's CPU time
+(``time.process_time_ns``): the machines are shared, and wall time would count the
+waits for a core that other processes cause. Prints the figures with the machine and its
 load, and writes them to the "matching" section of docs/benchmarks.md. Integer
 arithmetic only (rates and ratios included).
 """
@@ -48,9 +50,9 @@ def timed_run(adapter: Adapter, stream: Stream) -> tuple[tuple[int, int], int]:
     gc.collect()
     gc.freeze()  # the inputs are long-lived: keep the collector off them, the same for every engine
     try:
-        start = time.perf_counter_ns()
+        start = time.process_time_ns()
         result = adapter.run(prepared)
-        elapsed = time.perf_counter_ns() - start
+        elapsed = time.process_time_ns() - start
     finally:
         gc.unfreeze()
     del prepared
@@ -90,7 +92,7 @@ def stream_section(stream: Stream, rows: list[Row]) -> tuple[list[str], list[str
     lines = [
         f"### Stream {stream.name}: {stream.description}",
         "",
-        "| engine | kind | fills | filled qty | agrees with ours | best ms | commands/s | ours / it |",
+        "| engine | kind | fills | filled qty | agrees with ours | best CPU ms | commands/CPU s | ours / it |",
         "|---|---|---:|---:|---|---:|---:|---:|",
     ]
     comparable: list[Row] = []
@@ -168,7 +170,9 @@ def main(argv: list[str] | None = None) -> str:
         "Our `MatchingEngine` beside pip-installable peer engines, on identical seeded streams, in one "
         f"process (`make bench-matching`; {args.repeat} timed runs per engine, best counts, engines "
         "taking turns; inputs pre-built untimed for every engine, the garbage collector run and the "
-        "inputs frozen before each timed run). A fill is one resting order hit; an engine's speed is "
+        "inputs frozen before each timed run). Times are this process's CPU time "
+        "(`time.process_time_ns`), not wall time: on a shared machine, waiting for a core is not the "
+        "engine's doing. A fill is one resting order hit; an engine's speed is "
         "compared only when its fills and filled quantity equal ours. Every order has its own owner "
         "(our self-trade prevention never fires) and our price band and market collar are set wide "
         "enough never to bind: the peers have neither. Adapters: `backend/bench/peers/`.",

@@ -61,6 +61,7 @@ class EngineBase(ABC):
         self._halt: tuple[str, int | None] | None = None
         self._accepted_ids: set[str] = set()
         self._ids_digest = hashlib.sha256()
+        self._ids_pending: list[str] = []  # accepted ids not yet folded into _ids_digest
 
     # ------------------------------------------------------------------ commands
     def apply(self, command: Command) -> list[Event]:
@@ -141,8 +142,9 @@ class EngineBase(ABC):
         """Record the order as accepted; return its acceptance number (time priority)."""
         seq = len(self._accepted_ids)
         self._accepted_ids.add(cmd.order_id)
-        raw = cmd.order_id.encode()
-        self._ids_digest.update(len(raw).to_bytes(8, "big") + raw)
+        if not cmd.order_id.isascii():
+            cmd.order_id.encode()  # an id that cannot be encoded fails here, as when digested at once
+        self._ids_pending.append(cmd.order_id)
         events.append(
             OrderAccepted(
                 cmd.order_id,
@@ -220,13 +222,24 @@ class EngineBase(ABC):
             "sequence": self._sequence,
             "now": self._now,
             "trade_seq": self._trade_seq,
-            "accepted_ids": [len(self._accepted_ids), self._ids_digest.hexdigest()],
+            "accepted_ids": [len(self._accepted_ids), self._accepted_ids_digest()],
             "halt": None if self._halt is None else list(self._halt),
             "reference": {"window": [list(t) for t in window], "last": last},
             "book": book,
         }
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(blob.encode()).hexdigest()
+
+    def _accepted_ids_digest(self) -> str:
+        """sha256 over every accepted order id in acceptance order, each prefixed by its
+        length; ids are folded in here, lazily, rather than one by one as accepted."""
+        if self._ids_pending:
+            digest = self._ids_digest
+            for order_id in self._ids_pending:
+                raw = order_id.encode()
+                digest.update(len(raw).to_bytes(8, "big") + raw)
+            self._ids_pending.clear()
+        return self._ids_digest.hexdigest()
 
     # ------------------------------------------------------ implemented per engine
     @abstractmethod

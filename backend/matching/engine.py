@@ -40,10 +40,11 @@ from __future__ import annotations
 from collections import deque
 
 from backend.matching.base import Depth, EngineBase
-from backend.matching.book import BookOrder, BookSide, OrderBook
-from backend.matching.commands import PlaceOrder, ValidOrder
+from backend.matching.book import BookOrder, BookSide, Level, OrderBook
+from backend.matching.commands import CancelOrder, Command, PlaceOrder, ValidOrder
 from backend.matching.events import (
     Event,
+    OrderAccepted,
     OrderCancelled,
     OrderDone,
     OrderRejected,
@@ -61,6 +62,14 @@ from backend.matching.types import (
     TimeInForce,
 )
 
+_BUY = Side.BUY
+_SELL = Side.SELL
+_LIMIT = OrderType.LIMIT
+_GTC = TimeInForce.GTC
+_IOC = TimeInForce.IOC
+_CANCEL_IOC = CancelReason.IOC
+_CANCEL_HALTED = CancelReason.HALTED
+
 
 class MatchingEngine(EngineBase):
     def __init__(self, config: MarketConfig | None = None) -> None:
@@ -70,6 +79,131 @@ class MatchingEngine(EngineBase):
         self._window: deque[tuple[int, int]] = deque()
         self._window_sum = 0
         self._last_price: int | None = None
+        # The price band of the last reference seen: (config, reference, (low, high)).
+        self._band_cache: tuple[MarketConfig, int, tuple[int, int]] | None = None
+
+    # ------------------------------------------------------------ the hot path
+    def apply(self, command: Command) -> list[Event]:
+        """``EngineBase.apply`` with a fast path for the common commands: a well-formed
+        GTC or IOC limit order (not post-only) with a new id, and a cancel, while the
+        market is open. Everything else (and every rejection) takes the general path,
+        which these paths mirror step for step: same events, same state."""
+        kind = type(command)
+        if kind is PlaceOrder:
+            ts = command.ts
+            halt = self._halt
+            if type(ts) is int and halt is None:
+                now = self._now
+                if now is None or ts > now:
+                    self._now = now = ts
+                self._sequence += 1
+                events: list[Event] = []
+                cmd: PlaceOrder = command  # type: ignore[assignment]
+                order_id, owner, side, price, quantity, tif = (
+                    cmd.order_id, cmd.owner, cmd.side, cmd.price, cmd.quantity, cmd.tif
+                )
+                if (
+                    cmd.type is _LIMIT
+                    and (side is _BUY or side is _SELL)
+                    and (tif is _GTC or tif is _IOC)
+                    and cmd.post_only is False
+                    and type(order_id) is str
+                    and order_id
+                    and type(owner) is str
+                    and owner
+                    and type(quantity) is int
+                    and quantity > 0
+                    and type(price) is int
+                    and price > 0
+                    and order_id not in self._accepted_ids
+                ):
+                    self._place_limit(order_id, owner, side, price, quantity, tif, cmd, now, events)
+                else:
+                    self._on_place(cmd, now, events)
+                return events
+        elif kind is CancelOrder:
+            ts = command.ts
+            halt = self._halt
+            if type(ts) is int and (halt is None or halt[1] is None):
+                now = self._now
+                if now is None or ts > now:
+                    self._now = now = ts
+                self._sequence += 1
+                events = []
+                self._on_cancel(command, now, events)  # type: ignore[arg-type]
+                return events
+        return super().apply(command)
+
+    def _place_limit(
+        self,
+        order_id: str,
+        owner: str,
+        side: Side,
+        price: int,
+        quantity: int,
+        tif: TimeInForce,
+        cmd: PlaceOrder,
+        now: int,
+        events: list[Event],
+    ) -> None:
+        """``_on_place`` + ``_place`` for a valid, new GTC/IOC limit, market open."""
+        reference = self._reference_for_command(now)
+        accepted = self._accepted_ids
+        seq = len(accepted)
+        accepted.add(order_id)
+        if not order_id.isascii():
+            order_id.encode()  # as EngineBase._accept
+        self._ids_pending.append(order_id)
+        events.append(OrderAccepted(order_id, owner, side, _LIMIT, price, quantity, tif, False, now))
+
+        book = self._book
+        if side is _BUY:
+            opp, worst = book.asks, price
+        else:
+            opp, worst = book.bids, -price
+        best = opp.levels._list._lists  # SortedDict internals: the smallest key is best[0][0]
+        if best and best[0][0] <= worst:
+            if reference is None:
+                band = None
+            else:
+                cached = self._band_cache
+                config = self.config
+                if cached is not None and cached[1] == reference and cached[0] is config:
+                    band = cached[2]
+                else:
+                    band = band_bounds(reference, config.band_bps)
+                    self._band_cache = (config, reference, band)
+            remaining, halted, _ = self._match(opp, cmd, side, worst, band, now, events)
+            if remaining == 0:
+                events.append(OrderDone(order_id))
+                return
+            if halted:
+                events.append(OrderCancelled(order_id, remaining, _CANCEL_HALTED))
+                return
+        else:
+            remaining = quantity
+        if tif is _IOC:
+            events.append(OrderCancelled(order_id, remaining, _CANCEL_IOC))
+            return
+        order = BookOrder(order_id, owner, side, price, quantity, remaining, seq, now)
+        if side is _BUY:
+            own, key = book.bids, -price
+        else:
+            own, key = book.asks, price
+        levels = own.levels
+        level = levels.get(key)
+        if level is None:
+            level = levels[key] = Level()
+        level.orders.append(order)
+        level.total += remaining
+        level.live += 1
+        book.index[order_id] = order
+        owned = book.by_owner.get(owner)
+        if owned is None:
+            book.by_owner[owner] = {order_id: order}
+        else:
+            owned[order_id] = order
+        events.append(OrderRested(order_id, remaining))
 
     # ------------------------------------------------------------------ placing
     def _place(
