@@ -36,18 +36,31 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+NODE_HELP = "the local node: ganache or anvil (npm package @foundry-rs/anvil)"
+
+
+def _check_node(node: str) -> None:
+    if node not in local_node.NODE_KINDS:
+        _fail(f"unknown node {node!r}: use one of {', '.join(local_node.NODE_KINDS)}")
+
+
 @app.command()
 def chain(port: int = typer.Option(8545, help="port for the local node"),
-          fresh: bool = typer.Option(False, help="forget the saved chain state first")) -> None:
-    """Run a local ganache node (berlin hardfork, deterministic accounts) until Ctrl-C."""
-    db = STATE / "chain"
+          fresh: bool = typer.Option(False, help="forget the saved chain state first"),
+          node: str = typer.Option("ganache", envvar="RWA_NODE", help=NODE_HELP)) -> None:
+    """Run a local ganache (or anvil) node (berlin hardfork, deterministic accounts) until Ctrl-C."""
+    _check_node(node)
+    db = STATE / "chain" if node == "ganache" else STATE / "anvil-state.json"
     if fresh and db.exists():
-        shutil.rmtree(db)
+        shutil.rmtree(db) if db.is_dir() else db.unlink()
     try:
-        process = local_node.start_ganache(port, db_path=db, log_path=STATE / "ganache.log")
+        if node == "ganache":
+            process = local_node.start_ganache(port, db_path=db, log_path=STATE / "ganache.log")
+        else:
+            process = local_node.start_anvil(port, state_path=db, log_path=STATE / "anvil.log")
     except local_node.NodeError as exc:
         _fail(str(exc))
-    console.print(f"ganache listening on http://127.0.0.1:{port} (state in {db}); Ctrl-C stops it")
+    console.print(f"{node} listening on http://127.0.0.1:{port} (state in {db}); Ctrl-C stops it")
     try:
         process.wait()
     except KeyboardInterrupt:
@@ -84,7 +97,8 @@ def demo(exit_after: bool = typer.Option(False, "--exit", envvar="DEMO_EXIT",
          port: int = typer.Option(8000, help="port for the service"),
          chain_port: int = typer.Option(8545, help="port for the local chain"),
          halt_seconds: int = typer.Option(20, min=1, envvar="RWA_DEMO_HALT_SECONDS",
-                                          help="length of the volatility halt the price collapse trips")) -> None:
+                                          help="length of the volatility halt the price collapse trips"),
+         node: str = typer.Option("ganache", envvar="RWA_NODE", help=NODE_HELP)) -> None:
     """Start a fresh local chain, deploy, serve, and run the demo scenario.
 
     Every run is a clean restart: the chain and database under .rwa/demo/ are recreated.
@@ -97,6 +111,7 @@ def demo(exit_after: bool = typer.Option(False, "--exit", envvar="DEMO_EXIT",
     """
     from backend.demo import scenario
 
+    _check_node(node)
     for p, what in ((chain_port, "the chain"), (port, "the service")):
         if local_node.port_in_use(p):
             _fail(f"port {p} (for {what}) is already in use: is an earlier demo still running? "
@@ -115,9 +130,9 @@ def demo(exit_after: bool = typer.Option(False, "--exit", envvar="DEMO_EXIT",
 
     ganache = server = None
     try:
-        with console.status(f"starting ganache on port {chain_port}"):
-            ganache = local_node.start_ganache(chain_port, log_path=demo_dir / "ganache.log")
-        console.print(f"[green]✓[/] ganache on http://127.0.0.1:{chain_port}")
+        with console.status(f"starting {node} on port {chain_port}"):
+            ganache = local_node.start_node(node, chain_port, log_path=demo_dir / f"{node}.log")
+        console.print(f"[green]✓[/] {node} on http://127.0.0.1:{chain_port}")
         with console.status("deploying contracts (brownie)"):
             local_node.deploy(chain_port, settings.deployment_file, log_path=demo_dir / "deploy.log")
         console.print(f"[green]✓[/] contracts deployed ({settings.deployment_file})")
@@ -130,7 +145,7 @@ def demo(exit_after: bool = typer.Option(False, "--exit", envvar="DEMO_EXIT",
         if not exit_after:
             console.print("serving until Ctrl-C")
             # Wait for Ctrl-C or a TERM with both blocked, so the finally below always
-            # stops the chain (ganache runs in its own session and would outlive us).
+            # stops the chain (the node runs in its own session and would outlive us).
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
             signal.sigwait({signal.SIGINT, signal.SIGTERM})
     except (local_node.NodeError, scenario.ScenarioError) as exc:

@@ -30,6 +30,9 @@ def network_for_port(port: int) -> str:
     raise NodeError(f"no brownie network is configured for port {port} (use 8545 or 8561-8579)")
 
 
+NODE_KINDS = ("ganache", "anvil")
+
+
 class NodeError(RuntimeError):
     pass
 
@@ -64,10 +67,20 @@ def ganache_command(port: int, db_path: Path | None = None) -> list[str]:
     return cmd
 
 
-def anvil_command(port: int, *, accounts: int = 10, state_path: Path | None = None) -> list[str]:
-    binary = ROOT / "node_modules" / ".bin" / "anvil"
-    if not binary.exists():
+def anvil_binary() -> Path:
+    """The platform binary npm installed (node_modules/.bin/anvil is a node wrapper that spawns
+    it as a child, which would outlive a terminated wrapper); the wrapper when there is none."""
+    for platform_package in sorted((ROOT / "node_modules" / "@foundry-rs").glob("anvil-*/bin/anvil")):
+        if os.access(platform_package, os.X_OK):
+            return platform_package
+    wrapper = ROOT / "node_modules" / ".bin" / "anvil"
+    if not wrapper.exists():
         raise NodeError("node_modules/.bin/anvil is missing: run `make install` (npm ci) first")
+    return wrapper
+
+
+def anvil_command(port: int, *, accounts: int = 10, state_path: Path | None = None) -> list[str]:
+    binary = anvil_binary()
     cmd = [str(binary), "--port", str(port), "--host", "127.0.0.1", "--hardfork", "berlin",
            "--mnemonic", GANACHE_MNEMONIC, "--accounts", str(accounts), "--balance", "100000",
            "--chain-id", "1337", "--gas-limit", "30000000", "--silent"]
