@@ -147,7 +147,14 @@ class MatchingEngine(EngineBase):
         events: list[Event],
     ) -> None:
         """``_on_place`` + ``_place`` for a valid, new GTC/IOC limit, market open."""
-        reference = self._reference_for_command(now)
+        window = self._window
+        if window:  # _reference_for_command, inline
+            cutoff = now - self.config.reference_window_ns
+            while window and window[0][0] <= cutoff:
+                self._window_sum -= window.popleft()[1]
+            reference = self._window_sum // len(window) if window else self._last_price
+        else:
+            reference = self._last_price
         accepted = self._accepted_ids
         seq = len(accepted)
         accepted.add(order_id)
@@ -294,62 +301,71 @@ class MatchingEngine(EngineBase):
         """Trade against ``opp``; return (remaining, halted, key of the level where
         matching stopped for price, if it did)."""
         levels = opp.levels
+        keys = levels._list  # SortedDict internals: its sorted keys, the best first
         sign = opp.sign
         book = self._book
-        window = self._window
+        forget = book.forget
+        append = events.append
+        window_append = self._window.append
         taker_id, owner = cmd.order_id, cmd.owner
         remaining = cmd.quantity
-        while levels:
-            key, level = levels.peekitem(0)
-            if worst is not None and key > worst:
-                return remaining, False, key
-            price = key * sign
-            in_band = band is None or band[0] <= price <= band[1]
-            orders = level.orders
-            while orders:
-                maker = orders[0]
-                available = maker.remaining
-                if available == 0:  # cancelled earlier (lazy deletion)
-                    orders.popleft()
-                    continue
-                if maker.owner == owner:  # self-trade prevention: cancel the resting order
-                    orders.popleft()
-                    level.live -= 1
-                    level.total -= available
-                    maker.remaining = 0
-                    book.forget(maker)
-                    events.append(OrderCancelled(maker.order_id, available, CancelReason.SELF_TRADE))
-                    continue
-                if not in_band:
-                    self._trip_volatility_halt(now, events)
-                    return remaining, True, None
-                fill = available if available < remaining else remaining
-                self._trade_seq += 1
-                events.append(
-                    Trade(
-                        self._trade_seq, maker.order_id, taker_id, maker.owner, owner, side, price, fill, now
-                    )
-                )
-                window.append((now, price))
-                self._window_sum += price
-                self._last_price = price
-                remaining -= fill
-                level.total -= fill
-                if fill == available:
-                    orders.popleft()
-                    level.live -= 1
-                    maker.remaining = 0
-                    book.forget(maker)
-                    events.append(OrderDone(maker.order_id))
-                else:
-                    maker.remaining = available - fill
+        trade_seq = self._trade_seq
+        traded = 0  # sum of this command's trade prices, for the reference window
+        last = 0  # price of this command's latest trade
+        try:
+            while levels:
+                key = keys._lists[0][0]
+                if worst is not None and key > worst:
+                    return remaining, False, key
+                level = levels[key]
+                price = key * sign
+                in_band = band is None or band[0] <= price <= band[1]
+                orders = level.orders
+                while orders:
+                    maker = orders[0]
+                    available = maker.remaining
+                    if available == 0:  # cancelled earlier (lazy deletion)
+                        orders.popleft()
+                        continue
+                    if maker.owner == owner:  # self-trade prevention: cancel the resting order
+                        orders.popleft()
+                        level.live -= 1
+                        level.total -= available
+                        maker.remaining = 0
+                        forget(maker)
+                        append(OrderCancelled(maker.order_id, available, CancelReason.SELF_TRADE))
+                        continue
+                    if not in_band:
+                        self._trip_volatility_halt(now, events)
+                        return remaining, True, None
+                    fill = available if available < remaining else remaining
+                    trade_seq += 1
+                    append(Trade(trade_seq, maker.order_id, taker_id, maker.owner, owner, side, price, fill, now))
+                    window_append((now, price))
+                    traded += price
+                    last = price
+                    remaining -= fill
+                    level.total -= fill
+                    if fill == available:
+                        orders.popleft()
+                        level.live -= 1
+                        maker.remaining = 0
+                        forget(maker)
+                        append(OrderDone(maker.order_id))
+                    else:
+                        maker.remaining = available - fill
+                    if remaining == 0:
+                        break
+                if level.live == 0:
+                    del levels[key]
                 if remaining == 0:
                     break
-            if level.live == 0:
-                del levels[key]
-            if remaining == 0:
-                break
-        return remaining, False, None
+            return remaining, False, None
+        finally:
+            if trade_seq != self._trade_seq:
+                self._window_sum += traded
+                self._last_price = last
+                self._trade_seq = trade_seq
 
     # -------------------------------------------------------------- cancelling
     def _cancel(self, order_id: str, owner: str) -> int | None:
