@@ -40,9 +40,10 @@ class Settings(BaseModel):
     compliance_sync_interval_ms: int = Field(default=1000, ge=10)
     compliance_sync_enabled: bool = True
     order_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
-    # Order entry's funds check may use a balance snapshot this young instead of three
-    # eth_calls (backend/trading/funds.py); 0 reads the chain for every order.
-    funds_max_age_ms: int = Field(default=0, ge=0)
+    # Order entry's funds check may use a balance snapshot this young instead of the
+    # eth_calls (backend/trading/funds.py; why 1 s is safe: docs/reliability.md); 0 reads
+    # the chain for every order.
+    funds_max_age_ms: int = Field(default=1000, ge=0)
     # Orders inside the service at once; more are answered 503 service.busy (backend/api/admission.py).
     order_max_in_flight: int = Field(default=32, ge=0, description="0 disables the limit")
     # Every market's circuit breakers (backend/matching MarketConfig): a trade more than

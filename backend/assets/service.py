@@ -21,11 +21,18 @@ SYMBOL = re.compile(r"^[A-Z][A-Z0-9]{1,11}$")
 
 
 def get_asset(session: Session, symbol: str) -> Asset:
+    # Remembered for the session (a request): order entry asks for its asset more than once.
+    # The same instance the query would return from the identity map, while it is still there.
+    memo = session.info.setdefault("assets_by_symbol", {})
+    asset = memo.get(symbol.upper())
+    if asset is not None and asset in session:
+        return asset
     # A string that cannot be a symbol (e.g. a NUL byte, which PostgreSQL refuses) is not found.
     asset = session.exec(select(Asset).where(Asset.symbol == symbol.upper())).first() \
         if SYMBOL.match(symbol.upper()) else None
     if asset is None:
         raise NotFound("asset.not_found", f"no asset with symbol {symbol!r}")
+    memo[symbol.upper()] = asset
     return asset
 
 

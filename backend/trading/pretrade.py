@@ -17,6 +17,9 @@ final word: a trade the mirror let through but the token refuses fails with a re
 
 from __future__ import annotations
 
+import dataclasses
+
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from backend.assets.models import Asset
@@ -35,7 +38,12 @@ def check_order_compliance(session: Session, *, investor: Investor, asset: Asset
     state = mirror.state_of(session, asset)
     now = mirror.chain_now(state) if now is None else now
     held = mirror.holding(session, asset.id, investor.wallet)  # type: ignore[arg-type]
-    record = mirror.investor_record(session, investor.wallet, held.wallet_frozen)
+    # The registry record of the investor at hand (wallets are unique: the row a lookup by
+    # wallet would find is this one), without querying it again.
+    if investor.wallet != mirror.ZERO_ADDRESS:
+        record = dataclasses.replace(mirror.identity(investor), wallet_frozen=held.wallet_frozen)
+    else:
+        record = mirror.investor_record(session, investor.wallet, held.wallet_frozen)
     if side is Side.BUY:
         incoming = committed_buy_units(session, investor=investor, asset=asset)
         code = ev.receiver_side(rules=mirror.rules_of(session, asset), receiver=record, amount=quantity_units,
@@ -51,13 +59,10 @@ def check_order_compliance(session: Session, *, investor: Investor, asset: Asset
 def committed_buy_units(session: Session, *, investor: Investor, asset: Asset) -> int:
     """Asset units on their way to the investor: open buy orders' remainders and bought,
     not yet settled trades."""
-    lots = 0
-    for order in session.exec(select(Order).where(Order.investor_id == investor.id,
-                                                  Order.symbol == asset.symbol, Order.side == "buy",
-                                                  Order.status.in_(OPEN_STATUSES))):  # type: ignore[attr-defined]
-        lots += order.quantity_lots - order.filled_lots
-    for trade in session.exec(select(TradeRecord).where(TradeRecord.buyer_investor_id == investor.id,
-                                                        TradeRecord.symbol == asset.symbol,
-                                                        TradeRecord.settlement_status.in_(UNSETTLED))):  # type: ignore[attr-defined]
-        lots += trade.quantity_lots
-    return lots_units(asset, lots)
+    open_lots = session.exec(select(func.coalesce(func.sum(Order.quantity_lots - Order.filled_lots), 0)).where(
+        Order.investor_id == investor.id, Order.symbol == asset.symbol, Order.side == "buy",
+        Order.status.in_(OPEN_STATUSES))).one()  # type: ignore[attr-defined]
+    bought_lots = session.exec(select(func.coalesce(func.sum(TradeRecord.quantity_lots), 0)).where(
+        TradeRecord.buyer_investor_id == investor.id, TradeRecord.symbol == asset.symbol,
+        TradeRecord.settlement_status.in_(UNSETTLED))).one()  # type: ignore[attr-defined]
+    return lots_units(asset, int(open_lots) + int(bought_lots))

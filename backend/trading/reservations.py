@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from backend.assets.models import Asset
@@ -28,24 +29,29 @@ def lots_units(asset: Asset, lots: int) -> int:
 
 
 def reserved_asset_units(session: Session, *, investor_id: int, asset: Asset) -> int:
-    lots = 0
-    for order in session.exec(select(Order).where(Order.investor_id == investor_id, Order.symbol == asset.symbol,
-                                                  Order.side == "sell", Order.status.in_(OPEN_STATUSES))):  # type: ignore[attr-defined]
-        lots += order.quantity_lots - order.filled_lots
-    for trade in session.exec(select(TradeRecord).where(TradeRecord.seller_investor_id == investor_id,
-                                                        TradeRecord.symbol == asset.symbol,
-                                                        TradeRecord.settlement_status.in_(UNSETTLED))):  # type: ignore[attr-defined]
-        lots += trade.quantity_lots
-    return lots_units(asset, lots)
+    # Sums in SQL (integer lots, one row each) rather than loading every open order.
+    open_lots = session.exec(select(func.coalesce(func.sum(Order.quantity_lots - Order.filled_lots), 0)).where(
+        Order.investor_id == investor_id, Order.symbol == asset.symbol, Order.side == "sell",
+        Order.status.in_(OPEN_STATUSES))).one()  # type: ignore[attr-defined]
+    sold_lots = session.exec(select(func.coalesce(func.sum(TradeRecord.quantity_lots), 0)).where(
+        TradeRecord.seller_investor_id == investor_id, TradeRecord.symbol == asset.symbol,
+        TradeRecord.settlement_status.in_(UNSETTLED))).one()  # type: ignore[attr-defined]
+    return lots_units(asset, int(open_lots) + int(sold_lots))
 
 
 def reserved_cash_units(session: Session, *, investor_id: int, assets: dict[str, Asset]) -> int:
+    # Lots summed in SQL per (market, price): one row per price level, not per order; the
+    # cash arithmetic stays in Python (exact), never in SQL, where a product could overflow.
     total = 0
-    for order in session.exec(select(Order).where(Order.investor_id == investor_id, Order.side == "buy",
-                                                  Order.status.in_(OPEN_STATUSES))):  # type: ignore[attr-defined]
-        if order.price_ticks is not None:
-            total += cost_units(assets[order.symbol], order.price_ticks, order.quantity_lots - order.filled_lots)
-    for trade in session.exec(select(TradeRecord).where(TradeRecord.buyer_investor_id == investor_id,
-                                                        TradeRecord.settlement_status.in_(UNSETTLED))):  # type: ignore[attr-defined]
-        total += cost_units(assets[trade.symbol], trade.price_ticks, trade.quantity_lots)
+    for symbol, price_ticks, lots in session.exec(
+            select(Order.symbol, Order.price_ticks, func.sum(Order.quantity_lots - Order.filled_lots))
+            .where(Order.investor_id == investor_id, Order.side == "buy", Order.status.in_(OPEN_STATUSES),  # type: ignore[attr-defined]
+                   Order.price_ticks.is_not(None))  # type: ignore[union-attr]
+            .group_by(Order.symbol, Order.price_ticks)):
+        total += cost_units(assets[symbol], price_ticks, int(lots))
+    for symbol, price_ticks, lots in session.exec(
+            select(TradeRecord.symbol, TradeRecord.price_ticks, func.sum(TradeRecord.quantity_lots))
+            .where(TradeRecord.buyer_investor_id == investor_id, TradeRecord.settlement_status.in_(UNSETTLED))  # type: ignore[attr-defined]
+            .group_by(TradeRecord.symbol, TradeRecord.price_ticks)):
+        total += cost_units(assets[symbol], price_ticks, int(lots))
     return total

@@ -11,8 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from eth_abi import encode as abi_encode
-from eth_utils import keccak
+from eth_utils import keccak, to_canonical_address
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -148,14 +147,18 @@ def place_order(session: Session, chain: Chain, venue: Venue, investor: Investor
     # check (chain reads) stays outside the market's lock, so one investor's RPC round
     # trips do not stall everyone else's orders in that market.
     with venue.investor_lock(investor.id):  # type: ignore[arg-type]
-        if req.client_order_id:  # a concurrent retry may have won while we waited
-            existing = _by_client_id(session, investor, req.client_order_id)
-            if existing is not None:
+        # One query for both: a concurrent retry of this client_order_id may have won while we
+        # waited (answer with its order); else a signature is good for one order: a replay (same
+        # wallet and nonce) would rest a second copy that the exchange contract can never settle.
+        same_nonce = (Order.wallet == investor.wallet) & (Order.nonce == str(prep.typed["message"]["nonce"]))
+        same_client_id = (Order.investor_id == investor.id) & (Order.client_order_id == req.client_order_id)
+        clashes = session.exec(select(Order).where(same_nonce | same_client_id if req.client_order_id
+                                                   else same_nonce)).all()
+        for existing in clashes:
+            if req.client_order_id and existing.investor_id == investor.id \
+                    and existing.client_order_id == req.client_order_id:
                 return existing, False
-        # A signature is good for one order: a replay (same wallet and nonce) would rest a
-        # second copy that the exchange contract can never settle.
-        if session.exec(select(Order.id).where(Order.wallet == investor.wallet,
-                                               Order.nonce == str(prep.typed["message"]["nonce"]))).first():
+        if clashes:
             raise Conflict("order.duplicate_nonce", "this signed order was already placed: "
                            "ask POST /v1/orders/typed-data for a new nonce and sign again")
         funds.check_funds(session, chain, investor=investor, asset=prep.asset, side=prep.side,
@@ -180,8 +183,7 @@ def place_order(session: Session, chain: Chain, venue: Venue, investor: Investor
             return existing, False
     if rejection is not None:
         raise rejection
-    session.refresh(order)
-    return order, True
+    return order, True  # current: apply_events updated this very object before the commit
 
 
 def cancel_order(session: Session, venue: Venue, investor: Investor, order_id: str) -> Order:
@@ -307,7 +309,11 @@ def apply_events(session: Session, asset: Asset,
 
 
 def chain_trade_id(token_address: str, trade_seq: int) -> str:
-    return "0x" + keccak(abi_encode(["address", "uint256"], [token_address, trade_seq])).hex()
+    """keccak256(abi.encode(token, tradeSeq)), encoded by hand (eth-abi's encoder costs more
+    than the rest of recording a trade); tests/backend/test_trade_id.py checks it against eth-abi."""
+    if not 0 <= trade_seq < 2**256:
+        raise ValueError("trade_seq out of uint256 range")
+    return "0x" + keccak(to_canonical_address(token_address).rjust(32, b"\0") + trade_seq.to_bytes(32, "big")).hex()
 
 
 def _check_investor(investor: Investor) -> None:
