@@ -56,6 +56,9 @@ from backend.trading.models import FundsSnapshot
 
 COOLDOWN_SECONDS = 1.0
 _down_until: WeakKeyDictionary[Chain, float] = WeakKeyDictionary()
+# The last live reading per (wallet, token), as its snapshot row holds it: a young one stands
+# in without reading that row back (the row stays, for other processes and for node outages).
+_recent: WeakKeyDictionary[Chain, dict[tuple[str, str], Reading]] = WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,11 @@ def read(session: Session, chain: Chain, wallet: str, token: Any, spender: str, 
          max_age_ms: int = 0) -> Reading:
     """Balance, frozen amount and allowance of `wallet` in `token`: a snapshot younger than
     `max_age_ms`, else live, else (node unreachable) the last known."""
+    if max_age_ms:  # this process's own last live read first: no query for it
+        recent = _recent.get(chain, {}).get((wallet, token.address))
+        if recent is not None and recent.since is not None \
+                and utcnow() - recent.since < timedelta(milliseconds=max_age_ms):
+            return recent
     snapshot = session.get(FundsSnapshot, (wallet, token.address)) if max_age_ms else None
     if snapshot is not None and utcnow() - snapshot.read_at < timedelta(milliseconds=max_age_ms):
         return Reading(int(snapshot.balance), int(snapshot.frozen), int(snapshot.allowance), since=snapshot.read_at,
@@ -131,6 +139,8 @@ def read(session: Session, chain: Chain, wallet: str, token: Any, spender: str, 
             _down_until.pop(chain, None)
             session.merge(FundsSnapshot(wallet=wallet, token=token.address, balance=str(balance),
                                         frozen=str(frozen_units), allowance=str(allowance), read_at=read_at))
+            _recent.setdefault(chain, {})[(wallet, token.address)] = Reading(
+                balance, frozen_units, allowance, since=read_at, source="cache")
             return Reading(balance, frozen_units, allowance)
     snapshot = snapshot or session.get(FundsSnapshot, (wallet, token.address))
     if snapshot is None:
