@@ -6,8 +6,15 @@ replays them on restart; ``state_hash`` proves the replay rebuilt the same state
 
     engine = MatchingEngine(MarketConfig())
     events = engine.apply(PlaceOrder("o1", "alice", Side.BUY, OrderType.LIMIT, 100, 5, ts=now_ns))
+
+``make matching-native`` compiles the core with mypyc (1.6-2x as fast); ``COMPILED``
+says whether this process runs that build or pure Python (see ``native``: a stale or
+broken build falls back to pure Python with a warning; ``RWA_MATCHING_PURE=1`` forces it).
 """
 
+import sys
+
+from backend.matching import native  # first: picks the compiled or the pure modules
 from backend.matching.base import EngineBase
 from backend.matching.commands import CancelAll, CancelOrder, Command, Halt, PlaceOrder, Resume
 from backend.matching.engine import MatchingEngine
@@ -35,8 +42,12 @@ from backend.matching.types import (
     TimeInForce,
 )
 
+COMPILED: bool = native.is_compiled(sys.modules["backend.matching.engine"])
+"""True when the mypyc-compiled matching core is in use, False for pure Python."""
+
 __all__ = [
     "BPS",
+    "COMPILED",
     "VOLATILITY",
     "CancelAll",
     "CancelOrder",

@@ -12,6 +12,7 @@ import hashlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from typing import Any
 
 from backend.matching.commands import (
     CancelAll,
@@ -69,14 +70,17 @@ class EngineBase(ABC):
         handler = _HANDLERS.get(type(command))
         if handler is None:
             raise TypeError(f"not a matching command: {command!r}")
-        ts = command.ts
+        # Fields are read as Any until checked: compiled by mypyc, a read typed int would
+        # raise its own TypeError on a malformed command before the check below.
+        raw: Any = command
+        ts = raw.ts
         if not is_int(ts):
             raise TypeError(f"command ts must be an int (ns), got {ts!r}")
         if isinstance(command, Halt):
-            if not isinstance(command.reason, str):
-                raise TypeError(f"Halt.reason must be a str, got {command.reason!r}")
-            if command.until_ts is not None and not is_int(command.until_ts):
-                raise TypeError(f"Halt.until_ts must be an int or None, got {command.until_ts!r}")
+            if not isinstance(raw.reason, str):
+                raise TypeError(f"Halt.reason must be a str, got {raw.reason!r}")
+            if raw.until_ts is not None and not is_int(raw.until_ts):
+                raise TypeError(f"Halt.until_ts must be an int or None, got {raw.until_ts!r}")
         now = ts if self._now is None or ts > self._now else self._now
         self._now = now
         self._sequence += 1
@@ -90,7 +94,8 @@ class EngineBase(ABC):
     def _on_place(self, cmd: PlaceOrder, now: int, events: list[Event]) -> None:
         valid = validate_place(cmd)
         if isinstance(valid, Invalid):
-            events.append(OrderRejected(cmd.order_id, valid.code, valid.message))
+            raw: Any = cmd  # not validated: read untyped (see apply)
+            events.append(OrderRejected(raw.order_id, valid.code, valid.message))
         elif cmd.order_id in self._accepted_ids:
             events.append(OrderRejected(cmd.order_id, RejectCode.DUPLICATE_ORDER_ID, "order_id already used"))
         elif self._halt is not None:
@@ -105,20 +110,26 @@ class EngineBase(ABC):
             self._place(cmd, valid, now, self._reference_for_command(now), events)
 
     def _on_cancel(self, cmd: CancelOrder, now: int, events: list[Event]) -> None:
-        remaining = self._cancel(cmd.order_id, cmd.owner) if isinstance(cmd.order_id, str) else None
+        raw: Any = cmd  # not validated: read untyped (see apply)
+        order_id, owner = raw.order_id, raw.owner
+        # A non-str owner matches no resting order (their owners are all str).
+        found = isinstance(order_id, str) and isinstance(owner, str)
+        remaining = self._cancel(order_id, owner) if found else None
         if remaining is None:
             events.append(
                 OrderRejected(
-                    cmd.order_id, RejectCode.ORDER_NOT_FOUND, "no open order with this id and owner"
+                    order_id, RejectCode.ORDER_NOT_FOUND, "no open order with this id and owner"
                 )
             )
         else:
-            events.append(OrderCancelled(cmd.order_id, remaining, CancelReason.USER))
+            events.append(OrderCancelled(order_id, remaining, CancelReason.USER))
 
     def _on_cancel_all(self, cmd: CancelAll, now: int, events: list[Event]) -> None:
-        if not isinstance(cmd.owner, str):
+        raw: Any = cmd  # not validated: read untyped (see apply)
+        owner = raw.owner
+        if not isinstance(owner, str):
             return
-        for order_id, remaining in self._cancel_all(cmd.owner):
+        for order_id, remaining in self._cancel_all(owner):
             events.append(OrderCancelled(order_id, remaining, CancelReason.CANCEL_ALL))
 
     def _on_halt(self, cmd: Halt, now: int, events: list[Event]) -> None:
@@ -283,9 +294,9 @@ class EngineBase(ABC):
     def open_orders(self, owner: str) -> list[RestingOrder]:
         """owner's resting orders in acceptance order."""
 
-    def depth(self, n: int | None = None) -> Depth:
+    def depth(self, n: Any = None) -> Depth:
         """(bids, asks) as [(price, total quantity)] per level, best first; at most n
-        levels a side (None: all)."""
+        levels a side (None: all; anything but None or an int >= 0: ValueError)."""
         if n is not None and (not is_int(n) or n < 0):
             raise ValueError(f"depth n must be None or an int >= 0, got {n!r}")
         return self._depth(n)

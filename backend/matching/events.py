@@ -1,4 +1,10 @@
-"""Events: the only outputs of an engine. ``apply`` returns them in causal order."""
+"""Events: the only outputs of an engine. ``apply`` returns them in causal order.
+
+Frozen dataclasses with a hand-written ``__init__`` (``init=False``): compiled by mypyc
+(``make matching-native``) it stores the fields natively, the engine's commonest cost;
+in pure Python ``_fast_init`` below replaces it (its plain stores would hit the frozen
+``__setattr__``). Same signature, fields, equality, hash and repr either way.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from typing import Any
 from backend.matching.types import OrderType, RejectCode, Side, TimeInForce
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class OrderAccepted:
     order_id: str
     owner: str
@@ -20,26 +26,61 @@ class OrderAccepted:
     post_only: bool
     ts: int
 
+    def __init__(
+        self,
+        order_id: str,
+        owner: str,
+        side: Side,
+        type: OrderType,
+        price: int | None,
+        quantity: int,
+        tif: TimeInForce,
+        post_only: bool,
+        ts: int,
+    ) -> None:
+        self.order_id = order_id  # type: ignore[misc]
+        self.owner = owner  # type: ignore[misc]
+        self.side = side  # type: ignore[misc]
+        self.type = type  # type: ignore[misc]
+        self.price = price  # type: ignore[misc]
+        self.quantity = quantity  # type: ignore[misc]
+        self.tif = tif  # type: ignore[misc]
+        self.post_only = post_only  # type: ignore[misc]
+        self.ts = ts  # type: ignore[misc]
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True, slots=True, init=False)
 class OrderRejected:
     """A refused command; nothing changed. For MARKET_HALTED, ``halt_reason`` and
     ``until_ts`` say why and until when (None: until an operator resumes)."""
 
-    order_id: str
+    order_id: Any  # the command's order_id as given: not a str when the command was malformed
     code: RejectCode
     message: str
     halt_reason: str | None = None
     until_ts: int | None = None
 
+    def __init__(
+        self, order_id: Any, code: RejectCode, message: str, halt_reason: str | None = None, until_ts: int | None = None
+    ) -> None:
+        self.order_id = order_id  # type: ignore[misc]
+        self.code = code  # type: ignore[misc]
+        self.message = message  # type: ignore[misc]
+        self.halt_reason = halt_reason  # type: ignore[misc]
+        self.until_ts = until_ts  # type: ignore[misc]
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True, slots=True, init=False)
 class OrderRested:
     order_id: str
     remaining: int
 
+    def __init__(self, order_id: str, remaining: int) -> None:
+        self.order_id = order_id  # type: ignore[misc]
+        self.remaining = remaining  # type: ignore[misc]
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True, slots=True, init=False)
 class Trade:
     trade_seq: int
     maker_order_id: str
@@ -51,47 +92,78 @@ class Trade:
     quantity: int
     ts: int
 
+    def __init__(
+        self,
+        trade_seq: int,
+        maker_order_id: str,
+        taker_order_id: str,
+        maker_owner: str,
+        taker_owner: str,
+        taker_side: Side,
+        price: int,
+        quantity: int,
+        ts: int,
+    ) -> None:
+        self.trade_seq = trade_seq  # type: ignore[misc]
+        self.maker_order_id = maker_order_id  # type: ignore[misc]
+        self.taker_order_id = taker_order_id  # type: ignore[misc]
+        self.maker_owner = maker_owner  # type: ignore[misc]
+        self.taker_owner = taker_owner  # type: ignore[misc]
+        self.taker_side = taker_side  # type: ignore[misc]
+        self.price = price  # type: ignore[misc]
+        self.quantity = quantity  # type: ignore[misc]
+        self.ts = ts  # type: ignore[misc]
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True, slots=True, init=False)
 class OrderCancelled:
     order_id: str
     remaining: int
     reason: str
 
+    def __init__(self, order_id: str, remaining: int, reason: str) -> None:
+        self.order_id = order_id  # type: ignore[misc]
+        self.remaining = remaining  # type: ignore[misc]
+        self.reason = reason  # type: ignore[misc]
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True, slots=True, init=False)
 class OrderDone:
     """The order is fully filled."""
 
     order_id: str
 
+    def __init__(self, order_id: str) -> None:
+        self.order_id = order_id  # type: ignore[misc]
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True, slots=True, init=False)
 class MarketHalted:
     reason: str
     until_ts: int | None
     ts: int = 0
 
+    def __init__(self, reason: str, until_ts: int | None, ts: int = 0) -> None:
+        self.reason = reason  # type: ignore[misc]
+        self.until_ts = until_ts  # type: ignore[misc]
+        self.ts = ts  # type: ignore[misc]
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True, slots=True, init=False)
 class MarketResumed:
     ts: int
 
+    def __init__(self, ts: int) -> None:
+        self.ts = ts  # type: ignore[misc]
 
-Event = (
-    OrderAccepted
-    | OrderRejected
-    | OrderRested
-    | Trade
-    | OrderCancelled
-    | OrderDone
-    | MarketHalted
-    | MarketResumed
-)
+
+Event = OrderAccepted | OrderRejected | OrderRested | Trade | OrderCancelled | OrderDone | MarketHalted | MarketResumed
 
 
 def _fast_init(cls: type) -> None:
-    """Give a frozen slotted dataclass a quicker ``__init__`` with the same signature.
+    """Give a frozen slotted dataclass a quicker ``__init__`` with the same signature
+    (pure Python only: there, the class's own ``__init__`` would hit the frozen
+    ``__setattr__``; compiled, its field stores are native).
 
     The generated one stores each field through ``object.__setattr__`` (the class
     refuses plain assignment); this one calls each slot's own setter, which is about a
@@ -116,14 +188,19 @@ def _fast_init(cls: type) -> None:
     cls.__init__ = init  # type: ignore[misc]
 
 
-for _cls in (
-    OrderAccepted,
-    OrderRejected,
-    OrderRested,
-    Trade,
-    OrderCancelled,
-    OrderDone,
-    MarketHalted,
-    MarketResumed,
-):
-    _fast_init(_cls)
+# Compiled by mypyc (``make matching-native``), each class's own ``__init__`` stores its
+# fields natively and the patch below would only slow it down.
+_COMPILED = not __file__.endswith(".py")
+
+if not _COMPILED:
+    for _cls in (
+        OrderAccepted,
+        OrderRejected,
+        OrderRested,
+        Trade,
+        OrderCancelled,
+        OrderDone,
+        MarketHalted,
+        MarketResumed,
+    ):
+        _fast_init(_cls)

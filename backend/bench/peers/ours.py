@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from backend.bench.matching_streams import CANCEL, IOC, LIMIT, MARKET, Stream
 from backend.matching import (
+    COMPILED,
     CancelOrder,
     Command,
     EngineBase,
@@ -51,7 +52,8 @@ def commands(stream: Stream) -> list[Command]:
 
 class Peer:
     name = "ours (MatchingEngine)"
-    kind = "pure Python"
+    # Which build ran: `make matching-native` compiles the matching core with mypyc.
+    kind = "Python compiled with mypyc" if COMPILED else "pure Python"
     emulation = ""
 
     def __init__(self, engine_cls: type[EngineBase] = MatchingEngine) -> None:
