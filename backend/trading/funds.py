@@ -44,7 +44,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from backend.assets.models import Asset
-from backend.assets.service import list_assets, token_contract
+from backend.assets.service import get_asset, token_contract
 from backend.chain.client import TRANSIENT, Chain
 from backend.compliance.models import Investor
 from backend.db import utcnow
@@ -59,6 +59,19 @@ _down_until: WeakKeyDictionary[Chain, float] = WeakKeyDictionary()
 # The last live reading per (wallet, token), as its snapshot row holds it: a young one stands
 # in without reading that row back (the row stays, for other processes and for node outages).
 _recent: WeakKeyDictionary[Chain, dict[tuple[str, str], Reading]] = WeakKeyDictionary()
+
+
+class AssetsBySymbol(dict):
+    """The assets an investor's reservations name, each looked up when first needed (with the
+    request's memo of get_asset, the order's own market costs no query) instead of all of them."""
+
+    def __init__(self, session: Session):
+        super().__init__()
+        self._session = session
+
+    def __missing__(self, symbol: str) -> Asset:
+        asset = self[symbol] = get_asset(self._session, symbol)
+        return asset
 
 
 @dataclass(frozen=True)
@@ -85,7 +98,7 @@ def check_funds(session: Session, chain: Chain, *, investor: Investor, asset: As
         def out_since(since: datetime) -> int:
             return asset_out_since(session, investor_id=investor.id, asset=asset, since=since)  # type: ignore[arg-type]
     else:
-        assets = {a.symbol: a for a in list_assets(session)}
+        assets = AssetsBySymbol(session)
         reserved = reservations.reserved_cash_units(session, investor_id=investor.id, assets=assets)  # type: ignore[arg-type]
         if price_ticks is not None:
             need = reservations.cost_units(asset, price_ticks, lots)
