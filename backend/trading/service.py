@@ -175,7 +175,7 @@ def place_order(session: Session, chain: Chain, venue: Venue, investor: Investor
                 command = PlaceOrder(order_id=order.id, owner=str(investor.id), side=prep.side, type=prep.type,
                                      price=prep.price_ticks, quantity=prep.quantity_lots, tif=prep.tif,
                                      post_only=req.post_only, ts=now_ns())
-                rejection = _run(session, venue, market, prep.asset, command)
+                rejection = _run(session, venue, market, prep.asset, command, known={order.id: order})
         except IntegrityError:  # another process took this client_order_id first
             existing = _by_client_id(session, investor, req.client_order_id or "")
             if existing is None:
@@ -219,15 +219,17 @@ def get_own_order(session: Session, investor: Investor, order_id: str) -> Order:
     return order
 
 
-def _run(session: Session, venue: Venue, market: Any, asset: Asset, command: Any) -> DomainError | None:
+def _run(session: Session, venue: Venue, market: Any, asset: Asset, command: Any,
+         known: dict[str, Order] | None = None) -> DomainError | None:
     """Journal + apply + record effects in one transaction. Returns the engine's rejection, if any.
-    The caller holds the market's lock."""
+    The caller holds the market's lock; `known` are orders of this session the events may name
+    (the one being placed: not yet flushed, a lookup would flush and read it back)."""
     if market.stale:
         venue.rebuild(session, market)
     before = market.engine.depth(None)
     try:
         events = market.submit(session, command)
-        rejection, trades = apply_events(session, asset, events)
+        rejection, trades = apply_events(session, asset, events, known)
         session.commit()
     except Exception:
         session.rollback()
@@ -259,11 +261,11 @@ def publish(venue: Venue, market: Any, asset: Asset, before: Any, events: list[A
                                           "halted": market.engine.halted is not None})
 
 
-def apply_events(session: Session, asset: Asset,
-                 events: list[Any]) -> tuple[DomainError | None, list[TradeRecord]]:
+def apply_events(session: Session, asset: Asset, events: list[Any],
+                 known: dict[str, Order] | None = None) -> tuple[DomainError | None, list[TradeRecord]]:
     """Record the engine's events; returns its rejection (if any) and the new trades."""
     rejection: DomainError | None = None
-    orders: dict[str, Order] = {}
+    orders: dict[str, Order] = dict(known or {})
     trades: list[TradeRecord] = []
 
     def load(order_id: str) -> Order:
@@ -297,7 +299,7 @@ def apply_events(session: Session, asset: Asset,
             order.status = "partially_filled" if order.filled_lots else "open"
         elif isinstance(event, OrderRejected):
             code, status = REJECT_CODES.get(event.code.name, ("order.rejected", 409))
-            order = session.get(Order, event.order_id)
+            order = orders.get(event.order_id) or session.get(Order, event.order_id)
             if order is not None:
                 order.status, order.reject_code = "rejected", code
                 orders[order.id] = order
