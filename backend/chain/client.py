@@ -2,7 +2,9 @@
 
 Why not web3's send_transaction: it costs several JSON-RPC round trips per transaction
 and needs an unlocked node account. We sign locally (coincurve-backed eth-keys), keep
-the nonce ourselves under a lock, and resync it from the node when the node disagrees.
+the nonce ourselves under a lock, and resync it from the node when the node disagrees;
+the gas price is asked at most every GAS_PRICE_TTL seconds, so a settle() with its gas
+given is one round trip (eth_sendRawTransaction) to send.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from backend.config import Settings
 from backend.errors import ChainRejected, Unavailable
 
 GAS_LIMIT_DEFAULT = 6_000_000
+GAS_PRICE_TTL = 15.0
 TRANSIENT = (ConnectionError, TimeoutError, OSError)
 
 
@@ -35,6 +38,9 @@ class Chain:
         self.operator = Account.from_key(settings.operator_private_key)
         self._nonce_lock = threading.Lock()
         self._nonce: int | None = None
+        # the node's gas price, asked at most every GAS_PRICE_TTL seconds (and again after a refusal)
+        self._gas_price: int | None = None
+        self._gas_price_at = 0.0
         self._deployment: Deployment | None = None
         self._chain_id: int | None = None
         self._contracts: dict[tuple[str, str], Any] = {}
@@ -120,17 +126,19 @@ class Chain:
                 "from": self.operator.address,
                 "nonce": self._nonce,
                 "gas": gas_limit,
-                "gasPrice": self._rpc(lambda: self.w3.eth.gas_price),
+                "gasPrice": self._current_gas_price(),
                 "chainId": self.chain_id,
             })
             signed = self.operator.sign_transaction(tx)
             try:
-                tx_hash = self._rpc(lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction))
+                raw = signed.raw_transaction
+                tx_hash = self._rpc(lambda raw=raw: self.w3.eth.send_raw_transaction(raw))
             except (Web3RPCError, ValueError) as exc:  # the node refused it: usually a stale nonce
                 # (another process signing with the same key, or a restarted node), or "underpriced":
                 # our nonce ran ahead of the node's, the transaction waits in its queue behind the
                 # gap and a resend of it collides with itself. Either way ask the node next time.
                 self._nonce = None
+                self._gas_price = None
                 message = str(exc).lower()
                 if ("nonce" in message or "underpriced" in message) and attempt < 2:
                     continue
@@ -138,6 +146,13 @@ class Chain:
             self._nonce += 1
             return tx_hash
         raise Unavailable("chain.unavailable", "could not agree on a nonce with the node")
+
+    def _current_gas_price(self) -> int:
+        now = time.monotonic()
+        if self._gas_price is None or now - self._gas_price_at > GAS_PRICE_TTL:
+            self._gas_price = int(self._rpc(lambda: self.w3.eth.gas_price))
+            self._gas_price_at = now
+        return self._gas_price
 
     def wait(self, tx_hash: HexBytes | str, timeout: float = 120) -> dict:
         deadline = time.monotonic() + timeout
