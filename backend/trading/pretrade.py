@@ -30,7 +30,7 @@ from backend.compliance.models import Investor
 from backend.matching import Side
 from backend.settlement.models import TradeRecord
 from backend.trading.models import OPEN_STATUSES, Order
-from backend.trading.reservations import UNSETTLED, lots_units
+from backend.trading.reservations import UNSETTLED, both_sums, lots_units
 
 
 def check_order_compliance(session: Session, *, investor: Investor, asset: Asset, side: Side,
@@ -59,10 +59,10 @@ def check_order_compliance(session: Session, *, investor: Investor, asset: Asset
 def committed_buy_units(session: Session, *, investor: Investor, asset: Asset) -> int:
     """Asset units on their way to the investor: open buy orders' remainders and bought,
     not yet settled trades."""
-    open_lots = session.exec(select(func.coalesce(func.sum(Order.quantity_lots - Order.filled_lots), 0)).where(
+    open_lots = select(func.coalesce(func.sum(Order.quantity_lots - Order.filled_lots), 0)).where(
         Order.investor_id == investor.id, Order.symbol == asset.symbol, Order.side == "buy",
-        Order.status.in_(OPEN_STATUSES))).one()  # type: ignore[attr-defined]
-    bought_lots = session.exec(select(func.coalesce(func.sum(TradeRecord.quantity_lots), 0)).where(
+        Order.status.in_(OPEN_STATUSES))  # type: ignore[attr-defined]
+    bought_lots = select(func.coalesce(func.sum(TradeRecord.quantity_lots), 0)).where(
         TradeRecord.buyer_investor_id == investor.id, TradeRecord.symbol == asset.symbol,
-        TradeRecord.settlement_status.in_(UNSETTLED))).one()  # type: ignore[attr-defined]
-    return lots_units(asset, int(open_lots) + int(bought_lots))
+        TradeRecord.settlement_status.in_(UNSETTLED))  # type: ignore[attr-defined]
+    return lots_units(asset, both_sums(session, open_lots, bought_lots))

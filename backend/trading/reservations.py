@@ -8,6 +8,7 @@ twice (conservative), never not at all.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -30,13 +31,19 @@ def lots_units(asset: Asset, lots: int) -> int:
 
 def reserved_asset_units(session: Session, *, investor_id: int, asset: Asset) -> int:
     # Sums in SQL (integer lots, one row each) rather than loading every open order.
-    open_lots = session.exec(select(func.coalesce(func.sum(Order.quantity_lots - Order.filled_lots), 0)).where(
+    open_lots = select(func.coalesce(func.sum(Order.quantity_lots - Order.filled_lots), 0)).where(
         Order.investor_id == investor_id, Order.symbol == asset.symbol, Order.side == "sell",
-        Order.status.in_(OPEN_STATUSES))).one()  # type: ignore[attr-defined]
-    sold_lots = session.exec(select(func.coalesce(func.sum(TradeRecord.quantity_lots), 0)).where(
+        Order.status.in_(OPEN_STATUSES))  # type: ignore[attr-defined]
+    sold_lots = select(func.coalesce(func.sum(TradeRecord.quantity_lots), 0)).where(
         TradeRecord.seller_investor_id == investor_id, TradeRecord.symbol == asset.symbol,
-        TradeRecord.settlement_status.in_(UNSETTLED))).one()  # type: ignore[attr-defined]
-    return lots_units(asset, int(open_lots) + int(sold_lots))
+        TradeRecord.settlement_status.in_(UNSETTLED))  # type: ignore[attr-defined]
+    return lots_units(asset, both_sums(session, open_lots, sold_lots))
+
+
+def both_sums(session: Session, first: Any, second: Any) -> int:
+    """first + second, two scalar sums, in one statement (a round trip and an ORM execution fewer)."""
+    a, b = session.exec(select(first.scalar_subquery(), second.scalar_subquery())).one()
+    return int(a) + int(b)
 
 
 def reserved_cash_units(session: Session, *, investor_id: int, assets: dict[str, Asset]) -> int:
