@@ -74,6 +74,9 @@ HISTORY = [
      "buyer's reservations look up only the assets they name; the order being placed handed to the event "
      "recorder (no flush-and-read-back)", "33.6 (28.6 ms CPU an order; from this run on with the service's "
      "default worker intervals)"),
+    ("the open-order and unsettled-trade sums of reservations and committed buys in one statement each",
+     "25.8 (22.3 ms CPU an order: fewer orders/s on a busier machine, "
+     "less CPU each)"),
 ]
 # Where the time goes after these changes (py-spy --gil at capacity, shares of the service
 # process's CPU) and what is left; kept here so that a re-run keeps it in the section.
@@ -85,7 +88,7 @@ Why the target is out of reach here, and where an order's CPU goes now:
   the other sessions run) with the generator on the same 2 cores, at about 1.3 ms of CPU a
   request. No order entry served this way can show 2,000/s here; the ratio ours / bare and
   the CPU per order are the figures that carry over.
-- **Ours still costs about 30 ms of CPU an order** (25-35 between runs). py-spy (`--gil`: the
+- **Ours still costs 22-30 ms of CPU an order** (between runs). py-spy (`--gil`: the
   thread holding the interpreter) at capacity: 55 % in the order path of backend/trading, and
   54 % of all samples inside SQLAlchemy: still about 14 ORM statements an order (the API key,
   the investor, the client_order_id, the asset, the compliance state, holding and rules,
@@ -96,6 +99,11 @@ Why the target is out of reach here, and where an order's CPU goes now:
   4 % the settlement worker and 2 % the compliance mirror, which share the process; no single
   leaf function above 4 %. Not the bottleneck: the commit (a `synchronous=FULL` WAL commit
   takes 0.4 ms on this disk) and the signature (0.1 ms now).
+- **Latency at half capacity** (the open-loop row) is p50 tens of ms but p99 hundreds: an
+  order is mostly CPU (~30 ms) plus, for about half the orders (a snapshot older than 1 s), a
+  live funds read from ganache, which answers slowly while it mines the settlement
+  transactions of the same trades, and the wait for its investor's lock behind that trader's
+  previous order. Not separated further here.
 - **What 2,000/s would take** is not more of these cuts but taking the ORM off the order path:
   the sequencer keeping client ids, nonces, reservations and the compliance rows it needs in
   memory (rebuilt from the database at start, the database's unique constraints as backstop),
