@@ -46,6 +46,10 @@ class Settings(BaseModel):
     funds_max_age_ms: int = Field(default=1000, ge=0)
     # Orders inside the service at once; more are answered 503 service.busy (backend/api/admission.py).
     order_max_in_flight: int = Field(default=32, ge=0, description="0 disables the limit")
+    # Trades matched but not yet settled on chain (pending + submitted) past which new orders
+    # are answered 503 settlement.backlog (backend/api/admission.py): unsettled exposure stays
+    # bounded when the chain is down or slower than matching. 0 disables the limit.
+    settlement_max_backlog: int = Field(default=10_000, ge=0, description="0 disables the limit")
     # Every market's circuit breakers (backend/matching MarketConfig): a trade more than
     # market_band_bps from the reference price (the average of the last
     # market_reference_window_seconds) halts the market for market_halt_seconds; market
@@ -90,6 +94,7 @@ _ENV = {
     "compliance_sync_enabled": "RWA_COMPLIANCE_SYNC_ENABLED",
     "funds_max_age_ms": "RWA_FUNDS_MAX_AGE_MS",
     "order_max_in_flight": "RWA_ORDER_MAX_IN_FLIGHT",
+    "settlement_max_backlog": "RWA_SETTLEMENT_MAX_BACKLOG",
     "market_band_bps": "RWA_MARKET_BAND_BPS",
     "market_reference_window_seconds": "RWA_MARKET_REFERENCE_WINDOW_SECONDS",
     "market_halt_seconds": "RWA_MARKET_HALT_SECONDS",

@@ -8,6 +8,12 @@ Instead at most `order_max_in_flight` (RWA_ORDER_MAX_IN_FLIGHT) orders are admit
 once; the next is answered at once with 503 `service.busy` and `Retry-After: 1`. A retry
 with the same client_order_id is safe (API.md). 0 disables the limit.
 
+The same gate bounds unsettled exposure: while more than `settlement_max_backlog`
+(RWA_SETTLEMENT_MAX_BACKLOG) matched trades wait for settlement - the chain is down, or
+slower than matching for long - new orders are answered 503 `settlement.backlog` with
+`Retry-After: 5`. Cancels still go through, and matching resumes by itself as the outbox
+drains. The count is the settlement worker's, taken at the start of each of its passes.
+
 A plain ASGI middleware, like backend/api/limits.py: it counts on the event loop, so it
 needs no lock, and it answers before any thread or connection is taken.
 """
@@ -25,14 +31,25 @@ ORDER_PATHS = ("/v1/orders", "/v1/orders/")
 
 
 class OrderAdmission:
-    def __init__(self, app: Any, *, limit: int):
-        self.app, self.limit = app, limit
+    def __init__(self, app: Any, *, limit: int, max_backlog: int = 0):
+        self.app, self.limit, self.max_backlog = app, limit, max_backlog
         self.in_flight = 0
         self.shed = 0  # orders answered 503 since start
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if not (self.limit and scope["type"] == "http" and scope["method"] == "POST"
+        if not ((self.limit or self.max_backlog) and scope["type"] == "http" and scope["method"] == "POST"
                 and scope["path"] in ORDER_PATHS):
+            await self.app(scope, receive, send)
+            return
+        backlog = self._backlog(scope)
+        if self.max_backlog and backlog is not None and backlog >= self.max_backlog:
+            self.shed += 1
+            response = envelope(503, "settlement.backlog", f"{backlog} matched trades are waiting for on-chain "
+                                "settlement; new orders resume as they settle (cancels still work)",
+                                headers={"Retry-After": "5"})
+            await response(scope, receive, send)
+            return
+        if not self.limit:
             await self.app(scope, receive, send)
             return
         if self.in_flight >= self.limit:
@@ -48,5 +65,13 @@ class OrderAdmission:
             self.in_flight -= 1
 
 
+    @staticmethod
+    def _backlog(scope: dict) -> int | None:
+        app = scope.get("app")
+        worker = getattr(getattr(app, "state", None), "settlement", None)
+        return getattr(worker, "backlog", None)
+
+
 def install(app: FastAPI, settings: Settings) -> None:
-    app.add_middleware(OrderAdmission, limit=settings.order_max_in_flight)
+    app.add_middleware(OrderAdmission, limit=settings.order_max_in_flight,
+                       max_backlog=settings.settlement_max_backlog)

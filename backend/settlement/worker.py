@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from hexbytes import HexBytes
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from web3.logs import DISCARD
@@ -71,6 +72,9 @@ class SettlementWorker:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
+        # Trades pending or submitted at the start of the last pass (None: not counted yet);
+        # order admission reads it to refuse new orders past settlement_max_backlog.
+        self.backlog: int | None = None
         # How long one pass waits for its receipt; then the next pass looks the tx up again.
         self.wait_seconds = 30.0
 
@@ -106,6 +110,9 @@ class SettlementWorker:
     def run_once(self) -> int:
         """Confirm what was submitted, then submit one batch. Returns trades processed."""
         with Session(self.db, expire_on_commit=False) as session:
+            # Counted before any chain call, so it stays current while the node is down.
+            self.backlog = session.exec(select(func.count()).select_from(TradeRecord).where(
+                TradeRecord.settlement_status.in_(("pending", "submitted")))).one()  # type: ignore[attr-defined]
             confirmed = self._confirm_submitted(session)
             batch = list(session.exec(select(TradeRecord).where(TradeRecord.settlement_status == "pending")
                                       .order_by(TradeRecord.created_at, TradeRecord.trade_seq)  # type: ignore[arg-type]
