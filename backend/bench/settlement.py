@@ -183,7 +183,7 @@ def deploy(rpc: Rpc, w3: Web3, op: Sender) -> Contracts:
         return Web3.to_checksum_address(receipt["contractAddress"])
 
     def at(name: str, address: str) -> Any:
-        return w3.eth.contract(address=address, abi=artifact(name)["abi"])
+        return w3.eth.contract(address=Web3.to_checksum_address(address), abi=artifact(name)["abi"])
 
     registry = at("IdentityRegistry", create("IdentityRegistry", op.address))
     cash = at("CashToken", create("CashToken", op.address))

@@ -158,7 +158,7 @@ class Chain:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                receipt = self.w3.eth.get_transaction_receipt(tx_hash)
+                receipt = self.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
                 break
             except TransactionNotFound:
                 pass
@@ -173,7 +173,7 @@ class Chain:
 
     def receipt_or_none(self, tx_hash: str) -> dict | None:
         try:
-            return dict(self._rpc(lambda: self.w3.eth.get_transaction_receipt(tx_hash)))
+            return dict(self._rpc(lambda: self.w3.eth.get_transaction_receipt(HexBytes(tx_hash))))
         except TransactionNotFound:
             return None
 

@@ -54,11 +54,11 @@ def reserved_cash_units(session: Session, *, investor_id: int, assets: dict[str,
             select(Order.symbol, Order.price_ticks, func.sum(Order.quantity_lots - Order.filled_lots))
             .where(Order.investor_id == investor_id, Order.side == "buy", Order.status.in_(OPEN_STATUSES),  # type: ignore[attr-defined]
                    Order.price_ticks.is_not(None))  # type: ignore[union-attr]
-            .group_by(Order.symbol, Order.price_ticks)):
-        total += cost_units(assets[symbol], price_ticks, int(lots))
+            .group_by(Order.symbol, Order.price_ticks)):  # type: ignore[arg-type]
+        total += cost_units(assets[symbol], price_ticks or 0, int(lots))  # price_ticks IS NOT NULL above
     for symbol, price_ticks, lots in session.exec(
             select(TradeRecord.symbol, TradeRecord.price_ticks, func.sum(TradeRecord.quantity_lots))
             .where(TradeRecord.buyer_investor_id == investor_id, TradeRecord.settlement_status.in_(UNSETTLED))  # type: ignore[attr-defined]
-            .group_by(TradeRecord.symbol, TradeRecord.price_ticks)):
+            .group_by(TradeRecord.symbol, TradeRecord.price_ticks)):  # type: ignore[arg-type]
         total += cost_units(assets[symbol], price_ticks, int(lots))
     return total

@@ -14,6 +14,7 @@ from typing import Any
 from eth_utils import keccak, to_canonical_address
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
+from web3.types import RPCEndpoint
 
 from backend.assets.models import Asset
 from backend.assets.service import get_asset
@@ -163,7 +164,7 @@ def place_order(session: Session, chain: Chain, venue: Venue, investor: Investor
                            "ask POST /v1/orders/typed-data for a new nonce and sign again")
         funds.check_funds(session, chain, investor=investor, asset=prep.asset, side=prep.side,
                           price_ticks=prep.price_ticks, lots=prep.quantity_lots, market=market)
-        order = Order(id=uuid.uuid4().hex, client_order_id=req.client_order_id, investor_id=investor.id,
+        order = Order(id=uuid.uuid4().hex, client_order_id=req.client_order_id, investor_id=investor.id,  # type: ignore[arg-type]
                       wallet=investor.wallet, symbol=prep.asset.symbol, side=prep.side.value,
                       type=prep.type.value, time_in_force=prep.tif.value, post_only=req.post_only,
                       price_ticks=prep.price_ticks, quantity_lots=prep.quantity_lots,
@@ -299,10 +300,10 @@ def apply_events(session: Session, asset: Asset, events: list[Any],
             order.status = "partially_filled" if order.filled_lots else "open"
         elif isinstance(event, OrderRejected):
             code, status = REJECT_CODES.get(event.code.name, ("order.rejected", 409))
-            order = orders.get(event.order_id) or session.get(Order, event.order_id)
-            if order is not None:
-                order.status, order.reject_code = "rejected", code
-                orders[order.id] = order
+            rejected = orders.get(event.order_id) or session.get(Order, event.order_id)
+            if rejected is not None:
+                rejected.status, rejected.reject_code = "rejected", code
+                orders[rejected.id] = rejected
             rejection = DomainError(code, event.message, status=status)
     for order in orders.values():
         order.updated_at = utcnow()
@@ -334,7 +335,7 @@ def _node_signature(chain: Chain, investor: Investor, typed: dict[str, Any]) -> 
     message = {k: str(v) if isinstance(v, int) and not isinstance(v, bool) else v
                for k, v in typed["message"].items()}
     try:
-        response = chain.w3.provider.make_request("eth_signTypedData_v4",
+        response = chain.w3.provider.make_request(RPCEndpoint("eth_signTypedData_v4"),
                                                   [investor.wallet, {**typed, "message": message}])
     except Exception:  # noqa: BLE001 - the node could not sign: the client must
         response = {}

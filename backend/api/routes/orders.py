@@ -41,7 +41,7 @@ class OrderCreate(Strict):
 def order_public(session: Session, asset: Asset, order: Order) -> dict[str, Any]:
     tick, lot = Decimal(asset.tick_size), Decimal(asset.lot_size)
     # An order's trades are what filled it: nothing filled, nothing to look up (most orders).
-    trades = session.exec(select(TradeRecord).where(
+    trades: Any = session.exec(select(TradeRecord).where(
         (TradeRecord.buy_order_id == order.id) | (TradeRecord.sell_order_id == order.id))
         .order_by(TradeRecord.trade_seq)) if order.filled_lots else []  # type: ignore[arg-type]
     return {
