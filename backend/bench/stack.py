@@ -69,7 +69,11 @@ class Stack:
                                                 log_path=self.workdir / "ganache.log")
         assert self.deployment_file is not None
         if not self.deployment_file.exists():
-            local_node.deploy(self.chain_port, self.deployment_file, log_path=self.workdir / "deploy.log")
+            try:
+                local_node.deploy(self.chain_port, self.deployment_file, log_path=self.workdir / "deploy.log")
+            except BaseException:  # no node left behind on the port when the deployment fails
+                self.stop_chain()
+                raise
 
     def stop_chain(self) -> None:
         """Stop our ganache the way an operator would (SIGTERM: it saves its state)."""

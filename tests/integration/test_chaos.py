@@ -35,9 +35,11 @@ def service(node, tmp_path, stack_database_url):
     stack = Stack(tmp_path / "stack", chain_port=TEST_PORT, service_port=SERVICE_PORT, rpc_url=node.rpc_url,
                   deployment_file=node.deployment_file, database_url=stack_database_url,
                   env={"RWA_FUNDS_MAX_AGE_MS": "1000"})
-    stack.start_service()
-    yield stack
-    stack.close()
+    try:
+        stack.start_service()
+        yield stack
+    finally:
+        stack.close()
 
 
 def test_sigkill_at_random_moments_loses_no_order_and_settles_no_trade_twice(service):
@@ -58,10 +60,12 @@ def own_chain(tmp_path, stack_database_url):
     """Our own ganache (with a database directory, so it can stop and come back) and service."""
     stack = Stack(tmp_path / "outage", chain_port=OUTAGE_CHAIN_PORT, service_port=OUTAGE_SERVICE_PORT,
                   database_url=stack_database_url)
-    stack.start_chain()
-    stack.start_service()
-    yield stack
-    stack.close()
+    try:
+        stack.start_chain()
+        stack.start_service()
+        yield stack
+    finally:  # also when a start fails: no node or service left on the ports
+        stack.close()
 
 
 def _transfer(stack: Stack, setup: MarketSetup, sender: Trader, receiver: Trader, units: int) -> None:
