@@ -12,6 +12,7 @@ from typing import Any
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 from hexbytes import HexBytes
 from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from backend.assets.models import Asset
@@ -208,6 +209,26 @@ def creation_block(chain: Chain, asset: Asset) -> int:
     return chain.deployment.block
 
 
+def _lock_state_row(session: Session, asset_id: int) -> None:
+    """Lock the asset's state row, creating it first if this is the asset's first sync.
+
+    Lock the state row first, as sync's compare-and-set does, so the two writers take their
+    locks in one order (PostgreSQL otherwise deadlocks them on holder rows). A first sync has
+    no row to lock: two of them (the mirror worker and a request) would both insert the same
+    holder rows and the second would fail on the unique key. Inserting the row under a
+    savepoint makes the second wait for the first and then lock its committed row instead.
+    """
+    query = select(ComplianceState).where(ComplianceState.asset_id == asset_id).with_for_update()  # type: ignore[arg-type]
+    if session.exec(query).first() is not None:
+        return
+    try:
+        with session.begin_nested():
+            session.add(ComplianceState(asset_id=asset_id))
+    except IntegrityError:
+        pass  # a concurrent first sync created it; the select below waits for its lock
+    session.exec(query.execution_options(populate_existing=True)).first()
+
+
 def resync(session: Session, chain: Chain, asset: Asset) -> int:
     """Rebuild the asset's mirror from chain state at the head block; returns that block."""
     head = chain.block("latest")
@@ -240,10 +261,7 @@ def resync(session: Session, chain: Chain, asset: Asset) -> int:
     holder_count = int(chain.call(rules.functions.holderCount(), block=block))
 
     session.commit()
-    # Lock the state row first, as sync's compare-and-set does, so the two writers take
-    # their locks in one order (PostgreSQL otherwise deadlocks them on holder rows).
-    session.exec(select(ComplianceState).where(ComplianceState.asset_id == asset.id)  # type: ignore[arg-type]
-                 .with_for_update()).first()
+    _lock_state_row(session, asset.id)  # type: ignore[arg-type]
     session.exec(delete(HolderState).where(HolderState.asset_id == asset.id))  # type: ignore[call-overload, arg-type]
     session.add_all(holders)
     state = (session.get(ComplianceState, asset.id, populate_existing=True)

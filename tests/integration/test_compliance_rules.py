@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date, timedelta
 from decimal import Decimal
 
+from sqlalchemy import delete, event
+from sqlmodel import select
+
 from backend.auth.service import issue_key
+from backend.compliance.models import ComplianceState, HolderState
 from backend.compliance.registry_sync import resync_investors
 from backend.compliance.sync import resync, rules_contract, token_contract
 from tests.integration.compliance_helpers import (
@@ -213,3 +219,46 @@ def test_resync_rebuilds_the_same_mirror_and_investors_follow_the_registry(clien
     assert client.get(f"/v1/investors/{holder.id}", headers=admin).json()["status"] == "revoked"
     assert check(client, admin, symbol, other.wallet.address, holder.wallet.address, "1")["reason"] == \
         "receiver_not_whitelisted"
+
+
+def test_two_first_syncs_of_an_asset_at_once_both_succeed(client, admin, make_asset, make_investor):
+    """The mirror worker and a request can both be first to sync a new asset: the second
+    must wait for the first, not fail on the holder rows' unique key (seen on PostgreSQL)."""
+    symbol = make_asset()["symbol"]
+    holder = make_investor()
+    issue(client, admin, symbol, holder.wallet.address, "4")
+    asset, chain = asset_row(client, symbol), service_chain(client)
+    with db_session(client) as session:  # back to a never-synced asset
+        session.exec(delete(HolderState).where(HolderState.asset_id == asset.id))  # type: ignore[call-overload, arg-type]
+        session.exec(delete(ComplianceState).where(ComplianceState.asset_id == asset.id))  # type: ignore[call-overload, arg-type]
+        session.commit()
+    # The first sync pauses inside its write transaction, once its holder rows are flushed,
+    # so the second runs into it there: the window in which the two raced on PostgreSQL.
+    inside, errors = threading.Event(), []
+
+    def hold(session, _context) -> None:
+        if not inside.is_set() and any(isinstance(row, HolderState) for row in session.new):
+            inside.set()
+            time.sleep(1.0)
+
+    def first_sync(pause: bool) -> None:
+        try:
+            with db_session(client) as session:
+                if pause:
+                    event.listen(session, "after_flush", hold)
+                resync(session, chain, asset)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            inside.set()
+
+    first = threading.Thread(target=first_sync, args=(True,))
+    first.start()
+    inside.wait(60)
+    first_sync(False)
+    first.join()
+    assert errors == []
+    with db_session(client) as session:
+        rows = session.exec(select(HolderState).where(HolderState.asset_id == asset.id,
+                                                      HolderState.wallet == holder.wallet.address)).all()
+    assert [row.balance for row in rows] == [str(4 * UNIT)]
