@@ -27,6 +27,21 @@ from backend.errors import ChainRejected, Unavailable
 GAS_LIMIT_DEFAULT = 6_000_000
 GAS_PRICE_TTL = 15.0
 TRANSIENT = (ConnectionError, TimeoutError, OSError)
+SEND_ATTEMPTS = 6  # backing off 50 ms doubling: about 1.5 s for a conflict to clear
+
+# How nodes refuse a transaction whose nonce another sender with the same key took first
+# (the CLI and the service both sign as the operator; a restarted node forgot the pool):
+# "nonce too low" and the like; "underpriced" (our nonce ran ahead, the transaction waits
+# behind the gap and a resend collides with it); "already known" (geth, anvil); and ganache's
+# "transaction can't be replaced, mining has already started" (the nonce belongs to a
+# transaction in the block being mined right now, a race ganache answers with this).
+NONCE_CONFLICTS = ("nonce", "underpriced", "already known", "already imported", "can't be replaced",
+                   "mining has already started")
+
+
+def is_nonce_conflict(message: str) -> bool:
+    message = message.lower()
+    return any(marker in message for marker in NONCE_CONFLICTS)
 
 
 class Chain:
@@ -119,7 +134,7 @@ class Chain:
         return self.wait(tx_hash)
 
     def _send_locked(self, fn: Any, gas_limit: int) -> HexBytes:
-        for attempt in range(3):
+        for attempt in range(SEND_ATTEMPTS):
             if self._nonce is None:
                 self._nonce = self._rpc(lambda: self.w3.eth.get_transaction_count(self.operator.address, "pending"))
             tx = fn.build_transaction({
@@ -133,14 +148,13 @@ class Chain:
             try:
                 raw = signed.raw_transaction
                 tx_hash = self._rpc(lambda raw=raw: self.w3.eth.send_raw_transaction(raw))
-            except (Web3RPCError, ValueError) as exc:  # the node refused it: usually a stale nonce
-                # (another process signing with the same key, or a restarted node), or "underpriced":
-                # our nonce ran ahead of the node's, the transaction waits in its queue behind the
-                # gap and a resend of it collides with itself. Either way ask the node next time.
+            except (Web3RPCError, ValueError) as exc:
+                # The node refused it. Ask it for the nonce next time and try again if the refusal
+                # is a nonce conflict (see is_nonce_conflict); anything else is the caller's.
                 self._nonce = None
                 self._gas_price = None
-                message = str(exc).lower()
-                if ("nonce" in message or "underpriced" in message) and attempt < 2:
+                if is_nonce_conflict(str(exc)) and attempt < SEND_ATTEMPTS - 1:
+                    time.sleep(0.05 * 2**attempt)  # a block being mined: give it time to land
                     continue
                 raise ChainRejected("chain.rejected", f"node refused the transaction: {exc}") from None
             self._nonce += 1
