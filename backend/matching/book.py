@@ -1,8 +1,11 @@
 """The fast order book: sorted price levels, a FIFO deque per level, an order index.
 
-Each side keeps its levels in a ``SortedDict`` keyed by *signed* price (price for
-asks, -price for bids), so the best level of either side is the smallest key and one
-matching loop serves both sides. Cancels are O(1) through the order index: the order
+Each side keeps its levels in a dict keyed by *signed* price (price for asks, -price
+for bids), so the best level of either side is the smallest key and one matching loop
+serves both sides. The keys' order is a plain list kept sorted with ``bisect`` (C code)
+rather than a SortedDict (Python code on every new or emptied level): it holds ``-key``
+ascending, so the best level is last, where most levels come and go and a list insert
+or delete moves next to nothing. Cancels are O(1) through the order index: the order
 is marked dead (remaining = 0) and skipped when it reaches the front of its deque
 (lazy deletion); a level whose live orders are gone is dropped at once, and a deque
 holding many dead entries is compacted.
@@ -10,10 +13,10 @@ holding many dead entries is compacted.
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections import deque
+from collections.abc import Iterator
 from itertools import islice
-
-from sortedcontainers import SortedDict
 
 from backend.matching.types import RestingOrder, Side
 
@@ -63,24 +66,44 @@ class Level:
 
 
 class BookSide:
-    __slots__ = ("levels", "side", "sign")
+    __slots__ = ("levels", "ranks", "side", "sign")
 
     def __init__(self, side: Side) -> None:
         self.side = side
         self.sign = 1 if side is Side.SELL else -1
-        self.levels: SortedDict = SortedDict()
+        self.levels: dict[int, Level] = {}
+        self.ranks: list[int] = []  # -key of every level, ascending: the best level is last
 
     def best_key(self) -> int | None:
-        return self.levels.peekitem(0)[0] if self.levels else None
+        return -self.ranks[-1] if self.ranks else None
 
     def best_price(self) -> int | None:
-        return self.levels.peekitem(0)[0] * self.sign if self.levels else None
+        return -self.ranks[-1] * self.sign if self.ranks else None
+
+    def new_level(self, key: int) -> Level:
+        level = self.levels[key] = Level()
+        insort(self.ranks, -key)
+        return level
+
+    def drop_level(self, key: int) -> None:
+        del self.levels[key]
+        ranks = self.ranks
+        if ranks[-1] == -key:
+            ranks.pop()
+        else:
+            del ranks[bisect_left(ranks, -key)]
+
+    def items(self) -> Iterator[tuple[int, Level]]:
+        """(key, level) from the best level to the worst."""
+        levels = self.levels
+        for rank in reversed(self.ranks):
+            yield -rank, levels[-rank]
 
     def add(self, order: BookOrder) -> None:
         key = order.price * self.sign
         level = self.levels.get(key)
         if level is None:
-            level = self.levels[key] = Level()
+            level = self.new_level(key)
         level.orders.append(order)
         level.total += order.remaining
         level.live += 1
@@ -93,17 +116,17 @@ class BookSide:
         level.live -= 1
         order.remaining = 0
         if level.live == 0:
-            del self.levels[key]
+            self.drop_level(key)
         elif len(level.orders) > 2 * level.live + _COMPACT_SLACK:
             level.orders = deque(o for o in level.orders if o.remaining)
 
     def depth(self, n: int | None) -> list[tuple[int, int]]:
         sign = self.sign
-        return [(key * sign, level.total) for key, level in islice(self.levels.items(), n)]
+        return [(key * sign, level.total) for key, level in islice(self.items(), n)]
 
     def orders(self) -> list[BookOrder]:
         """Live orders in priority order."""
-        return [o for level in self.levels.values() for o in level.orders if o.remaining]
+        return [o for _key, level in self.items() for o in level.orders if o.remaining]
 
 
 class OrderBook:

@@ -41,7 +41,7 @@ from collections import deque
 from typing import Any
 
 from backend.matching.base import Depth, EngineBase
-from backend.matching.book import BookOrder, BookSide, Level, OrderBook
+from backend.matching.book import BookOrder, BookSide, OrderBook
 from backend.matching.commands import CancelOrder, Command, PlaceOrder, ValidOrder
 from backend.matching.events import (
     Event,
@@ -169,8 +169,8 @@ class MatchingEngine(EngineBase):
             opp, worst = book.asks, price
         else:
             opp, worst = book.bids, -price
-        best = opp.levels._list._lists  # SortedDict internals: the smallest key is best[0][0]
-        if best and best[0][0] <= worst:
+        best = opp.ranks  # -key of each level: the best level last
+        if best and -best[-1] <= worst:
             if reference is None:
                 band = None
             else:
@@ -198,10 +198,9 @@ class MatchingEngine(EngineBase):
             own, key = book.bids, -price
         else:
             own, key = book.asks, price
-        levels = own.levels
-        level = levels.get(key)
+        level = own.levels.get(key)
         if level is None:
-            level = levels[key] = Level()
+            level = own.new_level(key)
         level.orders.append(order)
         level.total += remaining
         level.live += 1
@@ -274,7 +273,7 @@ class MatchingEngine(EngineBase):
     ) -> bool:
         need = quantity
         sign = opp.sign
-        for key, level in opp.levels.items():
+        for key, level in opp.items():
             if worst is not None and key > worst:
                 return False
             price = key * sign
@@ -302,7 +301,7 @@ class MatchingEngine(EngineBase):
         """Trade against ``opp``; return (remaining, halted, key of the level where
         matching stopped for price, if it did)."""
         levels = opp.levels
-        keys = levels._list  # SortedDict internals: its sorted keys, the best first
+        ranks = opp.ranks  # -key of each level: the best level last
         sign = opp.sign
         book = self._book
         forget = book.forget
@@ -314,8 +313,8 @@ class MatchingEngine(EngineBase):
         traded = 0  # sum of this command's trade prices, for the reference window
         last = 0  # price of this command's latest trade
         try:
-            while levels:
-                key = keys._lists[0][0]
+            while ranks:
+                key = -ranks[-1]
                 if worst is not None and key > worst:
                     return remaining, False, key
                 level = levels[key]
@@ -359,6 +358,7 @@ class MatchingEngine(EngineBase):
                         break
                 if level.live == 0:
                     del levels[key]
+                    ranks.pop()
                 if remaining == 0:
                     break
             return remaining, False, None
