@@ -38,7 +38,7 @@ Matching rules (ReferenceEngine implements the same rules naively):
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import Any, Final
 
 from backend.matching.base import Depth, EngineBase
 from backend.matching.book import BookOrder, BookSide, OrderBook
@@ -63,13 +63,15 @@ from backend.matching.types import (
     TimeInForce,
 )
 
-_BUY = Side.BUY
-_SELL = Side.SELL
-_LIMIT = OrderType.LIMIT
-_GTC = TimeInForce.GTC
-_IOC = TimeInForce.IOC
-_CANCEL_IOC = CancelReason.IOC
-_CANCEL_HALTED = CancelReason.HALTED
+# Final: compiled by mypyc, these are C statics rather than lookups in the module's dict.
+_BUY: Final = Side.BUY
+_SELL: Final = Side.SELL
+_LIMIT: Final = OrderType.LIMIT
+_GTC: Final = TimeInForce.GTC
+_IOC: Final = TimeInForce.IOC
+_CANCEL_IOC: Final = CancelReason.IOC
+_CANCEL_HALTED: Final = CancelReason.HALTED
+_SELF_TRADE: Final = CancelReason.SELF_TRADE
 
 
 class MatchingEngine(EngineBase):
@@ -304,7 +306,6 @@ class MatchingEngine(EngineBase):
         ranks = opp.ranks  # -key of each level: the best level last
         sign = opp.sign
         book = self._book
-        forget = book.forget
         append = events.append
         window_append = self._window.append
         taker_id, owner = cmd.order_id, cmd.owner
@@ -332,8 +333,8 @@ class MatchingEngine(EngineBase):
                         level.live -= 1
                         level.total -= available
                         maker.remaining = 0
-                        forget(maker)
-                        append(OrderCancelled(maker.order_id, available, CancelReason.SELF_TRADE))
+                        book.forget(maker)  # a native call (a bound method kept in a local is not)
+                        append(OrderCancelled(maker.order_id, available, _SELF_TRADE))
                         continue
                     if not in_band:
                         self._trip_volatility_halt(now, events)
@@ -350,7 +351,7 @@ class MatchingEngine(EngineBase):
                         orders.popleft()
                         level.live -= 1
                         maker.remaining = 0
-                        forget(maker)
+                        book.forget(maker)  # a native call (a bound method kept in a local is not)
                         append(OrderDone(maker.order_id))
                     else:
                         maker.remaining = available - fill
