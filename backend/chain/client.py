@@ -14,7 +14,10 @@ import time
 from typing import Any
 
 from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from eth_abi.exceptions import EncodingError
 from eth_account import Account
+from eth_utils import function_abi_to_4byte_selector, get_abi_input_types
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound, Web3RPCError
@@ -37,6 +40,21 @@ SEND_ATTEMPTS = 6  # backing off 50 ms doubling: about 1.5 s for a conflict to c
 # transaction in the block being mined right now, a race ganache answers with this).
 NONCE_CONFLICTS = ("nonce", "underpriced", "already known", "already imported", "can't be replaced",
                    "mining has already started")
+
+
+def calldata(fn: Any) -> bytes:
+    """A contract call's data (selector and arguments), encoded by eth_abi directly.
+
+    web3's build_transaction walks every argument through its normalizers (ENS names,
+    checksums, formatters) in Python and encodes twice: about 300-400 ms of CPU, with the
+    interpreter lock held, for one settle() of 50 trades, against about 30 ms this way.
+    Arguments web3 would first have to normalize (hex strings for bytes, ENS names) fail
+    eth_abi's checks and take web3's way; anything eth_abi takes it encodes the same.
+    """
+    try:
+        return function_abi_to_4byte_selector(fn.abi) + abi_encode(get_abi_input_types(fn.abi), fn.args)
+    except (EncodingError, TypeError, ValueError):
+        return HexBytes(fn._encode_transaction_data())
 
 
 def is_nonce_conflict(message: str) -> bool:
@@ -137,13 +155,15 @@ class Chain:
         for attempt in range(SEND_ATTEMPTS):
             if self._nonce is None:
                 self._nonce = self._rpc(lambda: self.w3.eth.get_transaction_count(self.operator.address, "pending"))
-            tx = fn.build_transaction({
-                "from": self.operator.address,
+            tx = {
+                "to": fn.address,
+                "data": calldata(fn),
+                "value": 0,
                 "nonce": self._nonce,
                 "gas": gas_limit,
                 "gasPrice": self._current_gas_price(),
                 "chainId": self.chain_id,
-            })
+            }
             signed = self.operator.sign_transaction(tx)
             try:
                 raw = signed.raw_transaction

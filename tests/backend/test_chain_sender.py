@@ -43,8 +43,10 @@ def _nonce_of(raw) -> int:
 
 
 class FakeCall:
-    def build_transaction(self, fields):
-        return {**fields, "to": "0x" + "22" * 20, "value": 0, "data": "0x"}
+    address = "0x" + "22" * 20
+    abi = {"type": "function", "name": "mint", "inputs": [{"name": "to", "type": "address"},
+                                                         {"name": "amount", "type": "uint256"}]}
+    args = ("0x" + "33" * 20, 5)
 
 
 @pytest.fixture
@@ -87,3 +89,27 @@ def test_a_conflict_that_never_clears_ends_as_chain_rejected(chain):
 def test_conflict_markers():
     assert is_nonce_conflict(GANACHE_MINING.upper())
     assert not is_nonce_conflict("execution reverted: NotWhitelisted")
+
+
+def test_call_data_is_what_web3_encodes():
+    from web3 import Web3
+
+    from backend.chain.artifacts import load_abi
+    from backend.chain.client import calldata
+
+    exchange = Web3().eth.contract(address="0x" + "11" * 20, abi=load_abi(Settings().build_dir, "SettlementExchange"))
+    order = ("0x" + "22" * 20, "0x" + "33" * 20, True, 10**18, 10**20, 2**200, 1_800_000_000)
+    trade = (b"\x01" * 32, order, b"\x02" * 65, order, b"\x03" * 65, 10**18, 10**20)
+    fn = exchange.functions.settle([trade, trade])
+    assert "0x" + calldata(fn).hex() == fn._encode_transaction_data()
+
+
+def test_arguments_web3_must_normalize_take_its_way():
+    from web3 import Web3
+
+    from backend.chain.artifacts import load_abi
+    from backend.chain.client import calldata
+
+    token = Web3().eth.contract(address="0x" + "11" * 20, abi=load_abi(Settings().build_dir, "AssetToken"))
+    fn = token.functions.setDocument("0x" + "ab" * 32, "ipfs://x", "0x" + "cd" * 32)  # bytes32 as hex text
+    assert "0x" + calldata(fn).hex() == fn._encode_transaction_data()
