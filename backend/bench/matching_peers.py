@@ -44,8 +44,9 @@ window, all of which the service relies on. The fast path of `MatchingEngine.app
 GTC/IOC limits and cancels while the market is open) keeps that behaviour identical to the
 reference engine (`tests/backend/matching/test_matching_differential.py`). `make matching-native`
 compiles the matching core with mypyc (`tools/matching_native.py`), which makes ours 1.6-2x as
-fast (same-run ratios to the peers), mostly through the events' native `__init__`; the sorted
-price levels (SortedDict), deques and dicts stay Python objects. Behaviour is identical (`make
+fast (same-run ratios to the peers), mostly through the events' native `__init__`; the price
+levels (a dict plus a key list kept sorted with `bisect`), deques and dicts stay Python objects,
+and so do the commands (they must take malformed input, to refuse it). Behaviour is identical (`make
 test-backend` runs the matching suite on both builds); with no build, or one older than the
 sources, the core runs as pure Python (`backend.matching.COMPILED`; the "kind" column says which
 was measured). Figures on a shared 2-core machine vary by up to 2x between runs, even in CPU time:

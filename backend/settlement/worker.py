@@ -120,9 +120,12 @@ class SettlementWorker:
             if not batch:
                 return confirmed
             structs = []
+            assets: dict[str, Asset] = {}
             for trade in batch:
                 buy, sell = session.get(Order, trade.buy_order_id), session.get(Order, trade.sell_order_id)
-                asset = session.exec(select(Asset).where(Asset.symbol == trade.symbol)).one()
+                asset = assets.get(trade.symbol)
+                if asset is None:
+                    asset = assets[trade.symbol] = session.exec(select(Asset).where(Asset.symbol == trade.symbol)).one()
                 structs.append(trade_struct(trade, buy, sell, asset))  # type: ignore[arg-type]
             exchange = self.chain.core("settlement_exchange")
             sent = self.chain.transact(exchange.functions.settle(structs), gas=self.gas_for(len(structs)),
