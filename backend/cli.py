@@ -22,11 +22,14 @@ from backend.commands import rules as rules_commands
 from backend.commands.common import EXIT_CODES_HELP
 from backend.config import ROOT, settings_from_env
 
-app = typer.Typer(help="RWA exchange: tokenized real-world assets with on-chain compliance and DvP settlement. "
-                       "`rwa demo` runs everything on a local chain; `rwa rules`, `rwa investors`, `rwa documents` "
-                       "and `rwa reconcile` call the service's own functions against DATABASE_URL, RPC_URL and "
-                       "RWA_DEPLOYMENT_FILE. " + EXIT_CODES_HELP,
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="RWA exchange: tokenized real-world assets with on-chain compliance and DvP settlement. "
+    "`rwa demo` runs everything on a local chain; `rwa rules`, `rwa investors`, `rwa documents` "
+    "and `rwa reconcile` call the service's own functions against DATABASE_URL, RPC_URL and "
+    "RWA_DEPLOYMENT_FILE. " + EXIT_CODES_HELP,
+    no_args_is_help=True,
+    add_completion=False,
+)
 console = Console()
 STATE = Path(os.environ.get("RWA_STATE_DIR") or ROOT / ".rwa")
 
@@ -45,9 +48,11 @@ def _check_node(node: str) -> None:
 
 
 @app.command()
-def chain(port: int = typer.Option(8545, help="port for the local node"),
-          fresh: bool = typer.Option(False, help="forget the saved chain state first"),
-          node: str = typer.Option("ganache", envvar="RWA_NODE", help=NODE_HELP)) -> None:
+def chain(
+    port: int = typer.Option(8545, help="port for the local node"),
+    fresh: bool = typer.Option(False, help="forget the saved chain state first"),
+    node: str = typer.Option("ganache", envvar="RWA_NODE", help=NODE_HELP),
+) -> None:
     """Run a local ganache (or anvil) node (berlin hardfork, deterministic accounts) until Ctrl-C."""
     _check_node(node)
     db = STATE / "chain" if node == "ganache" else STATE / "anvil-state.json"
@@ -92,13 +97,17 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000))
 
 
 @app.command()
-def demo(exit_after: bool = typer.Option(False, "--exit", envvar="DEMO_EXIT",
-                                         help="exit after the scenario instead of serving until Ctrl-C"),
-         port: int = typer.Option(8000, help="port for the service"),
-         chain_port: int = typer.Option(8545, help="port for the local chain"),
-         halt_seconds: int = typer.Option(20, min=1, envvar="RWA_DEMO_HALT_SECONDS",
-                                          help="length of the volatility halt the price collapse trips"),
-         node: str = typer.Option("ganache", envvar="RWA_NODE", help=NODE_HELP)) -> None:
+def demo(
+    exit_after: bool = typer.Option(
+        False, "--exit", envvar="DEMO_EXIT", help="exit after the scenario instead of serving until Ctrl-C"
+    ),
+    port: int = typer.Option(8000, help="port for the service"),
+    chain_port: int = typer.Option(8545, help="port for the local chain"),
+    halt_seconds: int = typer.Option(
+        20, min=1, envvar="RWA_DEMO_HALT_SECONDS", help="length of the volatility halt the price collapse trips"
+    ),
+    node: str = typer.Option("ganache", envvar="RWA_NODE", help=NODE_HELP),
+) -> None:
     """Start a fresh local chain, deploy, serve, and run the demo scenario.
 
     Every run is a clean restart: the chain and database under .rwa/demo/ are recreated.
@@ -114,8 +123,10 @@ def demo(exit_after: bool = typer.Option(False, "--exit", envvar="DEMO_EXIT",
     _check_node(node)
     for p, what in ((chain_port, "the chain"), (port, "the service")):
         if local_node.port_in_use(p):
-            _fail(f"port {p} (for {what}) is already in use: is an earlier demo still running? "
-                  f"Stop it, or pick other ports with --port/--chain-port")
+            _fail(
+                f"port {p} (for {what}) is already in use: is an earlier demo still running? "
+                f"Stop it, or pick other ports with --port/--chain-port"
+            )
     demo_dir = STATE / "demo"
     if demo_dir.exists():
         shutil.rmtree(demo_dir)  # each run is a clean start: a fresh chain and database
@@ -163,8 +174,14 @@ def demo(exit_after: bool = typer.Option(False, "--exit", envvar="DEMO_EXIT",
 def _start_server(settings: object, port: int) -> uvicorn.Server:
     from backend.api.app import create_app
 
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,  # type: ignore[arg-type]
-                                           log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings),  # type: ignore[arg-type]
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -176,15 +193,23 @@ def _start_server(settings: object, port: int) -> uvicorn.Server:
 
 
 # The operator's commands (backend/commands/): the service's own functions, no running service needed.
-app.add_typer(rules_commands.app, name="rules",
-              short_help="apply per-asset compliance rule sets from YAML (before/after diff, --dry-run), show them")
+app.add_typer(
+    rules_commands.app,
+    name="rules",
+    short_help="apply per-asset compliance rule sets from YAML (before/after diff, --dry-run), show them",
+)
 app.add_typer(investors_commands.app, name="investors", short_help="onboard investors from a CSV file")
-app.add_typer(documents_commands.app, name="documents",
-              short_help="verify filed disclosures against the hashes anchored on chain")
-app.command("reconcile", help=reconcile_commands.HELP,
-            short_help="database positions vs on-chain balances; exit 1 on any difference")(reconcile_commands.command)
-app.command("resync", help=resync_commands.HELP,
-            short_help="rebuild the database's investor and token mirrors from the chain")(resync_commands.command)
+app.add_typer(
+    documents_commands.app, name="documents", short_help="verify filed disclosures against the hashes anchored on chain"
+)
+app.command(
+    "reconcile",
+    help=reconcile_commands.HELP,
+    short_help="database positions vs on-chain balances; exit 1 on any difference",
+)(reconcile_commands.command)
+app.command(
+    "resync", help=resync_commands.HELP, short_help="rebuild the database's investor and token mirrors from the chain"
+)(resync_commands.command)
 
 
 if __name__ == "__main__":

@@ -28,8 +28,15 @@ class ApiError(Exception):
 
 
 class ExchangeClient:
-    def __init__(self, base_url: str, *, api_key: str | None = None, private_key: str | None = None,
-                 timeout: float = 30, transport: httpx.BaseTransport | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_key: str | None = None,
+        private_key: str | None = None,
+        timeout: float = 30,
+        transport: httpx.BaseTransport | None = None,
+    ):
         headers = {"X-API-Key": api_key} if api_key else {}
         self._http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout, transport=transport)
         self._account = Account.from_key(private_key) if private_key else None
@@ -44,14 +51,30 @@ class ExchangeClient:
         self.close()
 
     # --- trading ------------------------------------------------------------------
-    def place_order(self, symbol: str, side: str, *, quantity: Amount, price: Amount | None = None,
-                    type: str | None = None, time_in_force: str = "GTC", post_only: bool = False,
-                    client_order_id: str | None = None, expires_at: int | None = None) -> dict[str, Any]:
+    def place_order(
+        self,
+        symbol: str,
+        side: str,
+        *,
+        quantity: Amount,
+        price: Amount | None = None,
+        type: str | None = None,
+        time_in_force: str = "GTC",
+        post_only: bool = False,
+        client_order_id: str | None = None,
+        expires_at: int | None = None,
+    ) -> dict[str, Any]:
         """Sign and place an order; a limit order when `price` is given, else a market order."""
         if isinstance(quantity, float) or isinstance(price, float):
             raise TypeError("amounts must be decimal strings, int or Decimal, never float")
-        body: dict[str, Any] = {"symbol": symbol, "side": side, "type": type or ("limit" if price else "market"),
-                                "quantity": str(quantity), "time_in_force": time_in_force, "post_only": post_only}
+        body: dict[str, Any] = {
+            "symbol": symbol,
+            "side": side,
+            "type": type or ("limit" if price else "market"),
+            "quantity": str(quantity),
+            "time_in_force": time_in_force,
+            "post_only": post_only,
+        }
         if price is not None:
             body["price"] = str(price)
         if client_order_id:
@@ -100,6 +123,5 @@ class ExchangeClient:
                 error = response.json()["error"]
             except (ValueError, KeyError, TypeError):
                 error = {"code": f"http.{response.status_code}", "message": response.text[:200]}
-            raise ApiError(response.status_code, error.get("code", ""), error.get("message", ""),
-                           error.get("details"))
+            raise ApiError(response.status_code, error.get("code", ""), error.get("message", ""), error.get("details"))
         return response.json()

@@ -30,7 +30,7 @@ def make_engine(database_url: str) -> Engine:
         engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(conn, _record):  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(conn, _record):
             cur = conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")  # an acknowledged order survives a power cut
@@ -39,7 +39,7 @@ def make_engine(database_url: str) -> Engine:
 
         return engine
     if database_url.startswith("postgresql://"):
-        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
     return create_engine(database_url, pool_pre_ping=True, pool_size=10, max_overflow=40)
 
 

@@ -16,8 +16,12 @@ def main(message: str) -> None:
         engine = make_engine(f"sqlite:///{Path(tmp) / 'schema.db'}")
         create_tables(engine)  # upgrade a scratch database to the current head first
         number = len(list((MIGRATIONS / "versions").glob("*.py"))) + 1
-        command.revision(alembic_config(engine), message=message or "schema change",  # type: ignore[arg-type]
-                         autogenerate=True, rev_id=f"{number:04d}")
+        command.revision(
+            alembic_config(engine),  # type: ignore[arg-type]
+            message=message or "schema change",
+            autogenerate=True,
+            rev_id=f"{number:04d}",
+        )
 
 
 if __name__ == "__main__":

@@ -8,5 +8,18 @@ from backend.distributions.models import Distribution
 from backend.settlement.models import TradeRecord
 from backend.trading.models import DeadManSwitch, FundsSnapshot, JournalEntry, Order
 
-__all__ = ["ApiKey", "Asset", "AssetRules", "ComplianceState", "DeadManSwitch", "Distribution", "Document",
-           "FundsSnapshot", "HolderState", "Investor", "JournalEntry", "Order", "TradeRecord"]
+__all__ = [
+    "ApiKey",
+    "Asset",
+    "AssetRules",
+    "ComplianceState",
+    "DeadManSwitch",
+    "Distribution",
+    "Document",
+    "FundsSnapshot",
+    "HolderState",
+    "Investor",
+    "JournalEntry",
+    "Order",
+    "TradeRecord",
+]

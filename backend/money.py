@@ -19,18 +19,19 @@ CASH_UNIT = 10**CASH_DECIMALS
 def parse_decimal(value: object, *, field: str, positive: bool = True) -> Decimal:
     """A decimal from a JSON string (or int). Floats are refused: they lose money."""
     if isinstance(value, bool) or isinstance(value, float):
-        raise InvalidInput("validation.invalid", f"{field} must be a decimal string, not a float",
-                           details=[{"field": field}])
+        raise InvalidInput(
+            "validation.invalid", f"{field} must be a decimal string, not a float", details=[{"field": field}]
+        )
     try:
         number = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
-        raise InvalidInput("validation.invalid", f"{field} is not a decimal number: {value!r}",
-                           details=[{"field": field}]) from None
+        raise InvalidInput(
+            "validation.invalid", f"{field} is not a decimal number: {value!r}", details=[{"field": field}]
+        ) from None
     if not number.is_finite():
         raise InvalidInput("validation.invalid", f"{field} must be finite", details=[{"field": field}])
     if positive and number <= 0:
-        raise InvalidInput("validation.invalid", f"{field} must be greater than zero",
-                           details=[{"field": field}])
+        raise InvalidInput("validation.invalid", f"{field} must be greater than zero", details=[{"field": field}])
     if number.as_tuple().exponent < -ASSET_DECIMALS or abs(number) > Decimal(10) ** 30:  # type: ignore[operator]
         raise InvalidInput("validation.invalid", f"{field} is out of range", details=[{"field": field}])
     return number

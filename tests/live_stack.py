@@ -88,11 +88,18 @@ def settings(node: Node, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     if not database_url.startswith("sqlite"):
         reset_database(database_url)
     # The disclosure policy stays enforced: make_asset files each kind's required documents.
-    return Settings(database_url=database_url, rpc_url=node.rpc_url, admin_key=ADMIN_KEY,
-                    deployment_file=node.deployment_file, storage_dir=tmp / "documents",
-                    settlement_interval_ms=50, disclosure_policy_enforced=True,
-                    # Every test shares one admin key: limits this high are in the path but never hit.
-                    rate_limit_per_second=10_000, rate_limit_burst=10_000)
+    return Settings(
+        database_url=database_url,
+        rpc_url=node.rpc_url,
+        admin_key=ADMIN_KEY,
+        deployment_file=node.deployment_file,
+        storage_dir=tmp / "documents",
+        settlement_interval_ms=50,
+        disclosure_policy_enforced=True,
+        # Every test shares one admin key: limits this high are in the path but never hit.
+        rate_limit_per_second=10_000,
+        rate_limit_burst=10_000,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -129,9 +136,17 @@ def new_wallet(node: Node) -> Callable[[], Wallet]:
 def make_investor(client: TestClient, admin: dict, new_wallet: Callable[[], Wallet]) -> Callable[..., Investor]:
     def make(country: str = "US", accredited: bool = True, days: int = 365) -> Investor:
         wallet = new_wallet()
-        response = client.post("/v1/investors", headers=admin, json={
-            "wallet": wallet.address, "name": f"Investor {wallet.address[:8]}", "country": country,
-            "accredited": accredited, "kyc_expires": (date.today() + timedelta(days=days)).isoformat()})
+        response = client.post(
+            "/v1/investors",
+            headers=admin,
+            json={
+                "wallet": wallet.address,
+                "name": f"Investor {wallet.address[:8]}",
+                "country": country,
+                "accredited": accredited,
+                "kyc_expires": (date.today() + timedelta(days=days)).isoformat(),
+            },
+        )
         assert response.status_code == 201, response.text
         body = response.json()
         return Investor(id=body["id"], wallet=wallet, api_key=body["api_key"])
@@ -139,14 +154,17 @@ def make_investor(client: TestClient, admin: dict, new_wallet: Callable[[], Wall
     return make
 
 
-def upload_document(client: TestClient, headers: dict, symbol: str, doc_type: str, *,
-                    data: bytes | None = None, **form: str) -> dict:
+def upload_document(
+    client: TestClient, headers: dict, symbol: str, doc_type: str, *, data: bytes | None = None, **form: str
+) -> dict:
     """File one document (a generated PDF unless `data` is given); returns the 201 body."""
     title, generated = sample_document(doc_type, symbol, date.today())
-    response = client.post(f"/v1/assets/{symbol}/documents", headers=headers,
-                           files={"file": (f"{doc_type}.pdf", generated if data is None else data,
-                                           "application/pdf")},
-                           data={"doc_type": doc_type, "title": title, **form})
+    response = client.post(
+        f"/v1/assets/{symbol}/documents",
+        headers=headers,
+        files={"file": (f"{doc_type}.pdf", generated if data is None else data, "application/pdf")},
+        data={"doc_type": doc_type, "title": title, **form},
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -158,13 +176,28 @@ def upload_required_documents(client: TestClient, admin: dict, symbol: str, kind
 
 @pytest.fixture
 def make_asset(client: TestClient, admin: dict, new_wallet: Callable[[], Wallet]) -> Callable[..., dict]:
-    def make(kind: str = "equity", tick_size: str = "0.01", lot_size: str = "1", *,
-             documents: bool = True, issuer_wallet: str | None = None) -> dict:
+    def make(
+        kind: str = "equity",
+        tick_size: str = "0.01",
+        lot_size: str = "1",
+        *,
+        documents: bool = True,
+        issuer_wallet: str | None = None,
+    ) -> dict:
         symbol = "T" + secrets.token_hex(3).upper()
-        response = client.post("/v1/assets", headers=admin, json={
-            "symbol": symbol, "name": f"Test asset {symbol}", "kind": kind, "total_supply": "1000000",
-            "tick_size": tick_size, "lot_size": lot_size,
-            "issuer_wallet": issuer_wallet or new_wallet().address})
+        response = client.post(
+            "/v1/assets",
+            headers=admin,
+            json={
+                "symbol": symbol,
+                "name": f"Test asset {symbol}",
+                "kind": kind,
+                "total_supply": "1000000",
+                "tick_size": tick_size,
+                "lot_size": lot_size,
+                "issuer_wallet": issuer_wallet or new_wallet().address,
+            },
+        )
         assert response.status_code == 201, response.text
         if not documents:
             return response.json()
@@ -179,6 +212,7 @@ def make_asset(client: TestClient, admin: dict, new_wallet: Callable[[], Wallet]
 @pytest.fixture
 def issuer_key(client: TestClient) -> Callable[[str], dict[str, str]]:
     """Headers of a new issuer API key for `wallet` (no endpoint issues these yet)."""
+
     def make(wallet: str) -> dict[str, str]:
         with Session(client.app.state.db) as session:
             key = issue_key(session, role="issuer", issuer_wallet=wallet, label=f"issuer {wallet[:8]}")

@@ -64,8 +64,9 @@ def build() -> int:
     env = {k: v for k, v in os.environ.items() if k != native.PURE_ENV}
     print("matching-native: compiling backend/matching with mypyc (a minute or so)", flush=True)
     try:
-        out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                             check=False)
+        out = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+        )
     except OSError as exc:
         return notice(f"could not run the compiler ({exc})")
     if out.returncode != 0:
@@ -73,8 +74,14 @@ def build() -> int:
         tail = "\n".join((out.stdout + out.stderr).strip().splitlines()[-15:])
         print(tail)
         return notice("mypyc build failed")
-    smoke = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-c", SMOKE], cwd=ROOT, env=env,
-                           capture_output=True, text=True, check=False)
+    smoke = subprocess.run(
+        [sys.executable, "-W", "error::RuntimeWarning", "-c", SMOKE],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if smoke.returncode != 0:
         clean()
         print((smoke.stdout + smoke.stderr).strip())

@@ -37,16 +37,24 @@ class OrderAdmission:
         self.shed = 0  # orders answered 503 since start
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if not ((self.limit or self.max_backlog) and scope["type"] == "http" and scope["method"] == "POST"
-                and scope["path"] in ORDER_PATHS):
+        if not (
+            (self.limit or self.max_backlog)
+            and scope["type"] == "http"
+            and scope["method"] == "POST"
+            and scope["path"] in ORDER_PATHS
+        ):
             await self.app(scope, receive, send)
             return
         backlog = self._backlog(scope)
         if self.max_backlog and backlog is not None and backlog >= self.max_backlog:
             self.shed += 1
-            response = envelope(503, "settlement.backlog", f"{backlog} matched trades are waiting for on-chain "
-                                "settlement; new orders resume as they settle (cancels still work)",
-                                headers={"Retry-After": "5"})
+            response = envelope(
+                503,
+                "settlement.backlog",
+                f"{backlog} matched trades are waiting for on-chain "
+                "settlement; new orders resume as they settle (cancels still work)",
+                headers={"Retry-After": "5"},
+            )
             await response(scope, receive, send)
             return
         if not self.limit:
@@ -54,8 +62,13 @@ class OrderAdmission:
             return
         if self.in_flight >= self.limit:
             self.shed += 1
-            response = envelope(503, "service.busy", f"{self.in_flight} orders are being processed; retry in 1 s "
-                                "(the same client_order_id is safe to resend)", headers={"Retry-After": "1"})
+            response = envelope(
+                503,
+                "service.busy",
+                f"{self.in_flight} orders are being processed; retry in 1 s "
+                "(the same client_order_id is safe to resend)",
+                headers={"Retry-After": "1"},
+            )
             await response(scope, receive, send)
             return
         self.in_flight += 1
@@ -63,7 +76,6 @@ class OrderAdmission:
             await self.app(scope, receive, send)
         finally:
             self.in_flight -= 1
-
 
     @staticmethod
     def _backlog(scope: dict) -> int | None:
@@ -73,5 +85,4 @@ class OrderAdmission:
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    app.add_middleware(OrderAdmission, limit=settings.order_max_in_flight,
-                       max_backlog=settings.settlement_max_backlog)
+    app.add_middleware(OrderAdmission, limit=settings.order_max_in_flight, max_backlog=settings.settlement_max_backlog)

@@ -52,8 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settlement = worker
         mirror = None
         if settings.compliance_sync_enabled:
-            mirror = MirrorWorker(app.state.db, app.state.chain,
-                                  interval_ms=settings.compliance_sync_interval_ms)
+            mirror = MirrorWorker(app.state.db, app.state.chain, interval_ms=settings.compliance_sync_interval_ms)
             mirror.start()
         app.state.compliance_mirror = mirror
         app.state.dead_man = DeadManWorker(app.state.db, app.state.venue)
@@ -65,8 +64,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if worker:
             worker.stop()
 
-    app = FastAPI(title="RWA Exchange", version="0.1.0", lifespan=lifespan,
-                  description="Tokenized real-world assets: compliance on chain, 24/7 matching, DvP settlement.")
+    app = FastAPI(
+        title="RWA Exchange",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Tokenized real-world assets: compliance on chain, 24/7 matching, DvP settlement.",
+    )
     app.state.settings = settings
     app.state.db = make_engine(settings.database_url)
     create_tables(app.state.db)
@@ -75,8 +78,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     limits.install(app, settings)
     admission.install(app, settings)
-    for module in (health, chain, investors, issuers, assets, compliance, documents, cash, dead_man, orders, markets,
-                   trades, account, distributions):
+    for module in (
+        health,
+        chain,
+        investors,
+        issuers,
+        assets,
+        compliance,
+        documents,
+        cash,
+        dead_man,
+        orders,
+        markets,
+        trades,
+        account,
+        distributions,
+    ):
         app.include_router(module.router)
     app.include_router(markets.ws_router)
     if (WEB_DIR / "index.html").exists():

@@ -39,8 +39,9 @@ VenueDep = Annotated[Venue, Depends(get_venue)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_principal(request: Request, session: SessionDep, settings: SettingsDep,
-                  x_api_key: Annotated[str | None, Header()] = None) -> Principal:
+def get_principal(
+    request: Request, session: SessionDep, settings: SettingsDep, x_api_key: Annotated[str | None, Header()] = None
+) -> Principal:
     principal = resolve_key(session, settings=settings, key=x_api_key)
     # The rate limiter gives a key its own bucket once it has resolved (backend/api/limits.py).
     request.state.api_key_resolved = True

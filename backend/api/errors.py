@@ -26,8 +26,9 @@ HTTP_CODES = {
 }
 
 
-def envelope(status: int, code: str, message: str, details: object = None,
-             headers: dict[str, str] | None = None) -> JSONResponse:
+def envelope(
+    status: int, code: str, message: str, details: object = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     body: dict[str, object] = {"code": code, "message": message}
     if details is not None:
         body["details"] = details
@@ -50,8 +51,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [{"field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"),
-                    "problem": err.get("msg", "")} for err in exc.errors()]
+        details = [
+            {"field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"), "problem": err.get("msg", "")}
+            for err in exc.errors()
+        ]
         first = details[0] if details else {"field": "", "problem": "invalid request"}
         message = f"{first['field'] or 'request'}: {first['problem']}"
         return envelope(422, "validation.invalid", message, details)

@@ -47,8 +47,14 @@ class BodyTooLarge(HTTPException):
 
 
 class BodySizeLimit:
-    def __init__(self, app: Any, *, max_document_bytes: int, max_body_bytes: int | None = None,
-                 framing_bytes: int = FRAMING_BYTES):
+    def __init__(
+        self,
+        app: Any,
+        *,
+        max_document_bytes: int,
+        max_body_bytes: int | None = None,
+        framing_bytes: int = FRAMING_BYTES,
+    ):
         self.app = app
         self.max_document_bytes = max_document_bytes
         self.max_upload_bytes = max_document_bytes + framing_bytes
@@ -117,8 +123,15 @@ class RateLimit:
     Buckets live in this process: several workers each allow the rate (put the limit in
     the proxy too when running more than one)."""
 
-    def __init__(self, app: Any, *, per_second: float, burst: int, clock: Callable[[], float] = time.monotonic,
-                 max_clients: int = 100_000):
+    def __init__(
+        self,
+        app: Any,
+        *,
+        per_second: float,
+        burst: int,
+        clock: Callable[[], float] = time.monotonic,
+        max_clients: int = 100_000,
+    ):
         self.app = app
         self.per_second = per_second
         self.burst = max(1, burst)
@@ -140,8 +153,12 @@ class RateLimit:
         wait = self._take(f"key:{digest}" if known else f"addr:{address}")
         if wait > 0:
             retry_after = str(max(1, math.ceil(wait)))
-            await envelope(429, "request.rate_limited", f"too many requests; retry in {retry_after} s",
-                           headers={"Retry-After": retry_after})(scope, receive, send)
+            await envelope(
+                429,
+                "request.rate_limited",
+                f"too many requests; retry in {retry_after} s",
+                headers={"Retry-After": retry_after},
+            )(scope, receive, send)
             return
         if digest is None or known:
             await self.app(scope, receive, send)
@@ -180,10 +197,12 @@ class RateLimit:
 
 def install(app: FastAPI, settings: Settings, *, clock: Callable[[], float] = time.monotonic) -> None:
     """Body sizes inside, rate limit outermost: a throttled client's body is never read."""
-    app.add_middleware(BodySizeLimit, max_document_bytes=settings.document_max_bytes,
-                       max_body_bytes=settings.max_body_bytes)
-    app.add_middleware(RateLimit, per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst,
-                       clock=clock)
+    app.add_middleware(
+        BodySizeLimit, max_document_bytes=settings.document_max_bytes, max_body_bytes=settings.max_body_bytes
+    )
+    app.add_middleware(
+        RateLimit, per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst, clock=clock
+    )
 
 
 # The disclosure upload guard's earlier name (uploads only, other bodies unlimited).

@@ -31,23 +31,26 @@ def _positive_pattern(*, zero: bool) -> str:
 
 def _decimal_schema(*, zero: bool) -> dict[str, Any]:
     minimum = 0 if zero else 1
-    return {"anyOf": [
-        {"type": "string", "pattern": _positive_pattern(zero=zero), "examples": ["12.50"]},
-        {"type": "integer", "minimum": minimum, "maximum": MAX_JSON_INT},
-    ], "description": "a decimal string such as \"12.50\" (or a JSON integer); never a float"}
+    return {
+        "anyOf": [
+            {"type": "string", "pattern": _positive_pattern(zero=zero), "examples": ["12.50"]},
+            {"type": "integer", "minimum": minimum, "maximum": MAX_JSON_INT},
+        ],
+        "description": 'a decimal string such as "12.50" (or a JSON integer); never a float',
+    }
 
 
 def parse_decimal(value: Any, *, zero: bool = False) -> Decimal:
     """A decimal string (or JSON integer) within range; floats are refused: they lose money."""
     if isinstance(value, bool) or isinstance(value, float):
-        raise ValueError("must be a decimal string such as \"12.50\", not a JSON number with a fraction")
+        raise ValueError('must be a decimal string such as "12.50", not a JSON number with a fraction')
     if isinstance(value, int):
         if abs(value) > MAX_JSON_INT:
             raise ValueError("is too large for a JSON integer: send a decimal string")
         number = Decimal(value)
     elif isinstance(value, str):
         if not DECIMAL_TEXT.fullmatch(value):
-            raise ValueError(f"{value[:40]!r} is not a decimal string such as \"12.50\"")
+            raise ValueError(f'{value[:40]!r} is not a decimal string such as "12.50"')
         number = Decimal(value)
     else:
         raise ValueError("must be a decimal string")
@@ -66,23 +69,42 @@ def _non_negative(value: Any) -> Decimal:
     return parse_decimal(value, zero=True)
 
 
-PositiveDecimal = Annotated[Decimal, BeforeValidator(_decimal), WithJsonSchema(_decimal_schema(zero=False)),
-                           # JSON only: services receive Decimals from model_dump(), clients strings.
-                           PlainSerializer(fmt, return_type=str, when_used="json")]
+PositiveDecimal = Annotated[
+    Decimal,
+    BeforeValidator(_decimal),
+    WithJsonSchema(_decimal_schema(zero=False)),
+    # JSON only: services receive Decimals from model_dump(), clients strings.
+    PlainSerializer(fmt, return_type=str, when_used="json"),
+]
 # Zero means something in some places ("no cap", a zero-amount check).
-NonNegativeDecimal = Annotated[Decimal, BeforeValidator(_non_negative), WithJsonSchema(_decimal_schema(zero=True)),
-                              PlainSerializer(fmt, return_type=str, when_used="json")]
+NonNegativeDecimal = Annotated[
+    Decimal,
+    BeforeValidator(_non_negative),
+    WithJsonSchema(_decimal_schema(zero=True)),
+    PlainSerializer(fmt, return_type=str, when_used="json"),
+]
 
 # ISO 3166 alpha-2, checked by backend/compliance/countries.py (which also takes lower case).
 COUNTRY_CODES = sorted(c.alpha_2 for c in pycountry.countries)
-Country = Annotated[str, Field(min_length=2, max_length=2),
-                    WithJsonSchema({"type": "string", "enum": COUNTRY_CODES, "description": "ISO 3166 alpha-2"})]
+Country = Annotated[
+    str,
+    Field(min_length=2, max_length=2),
+    WithJsonSchema({"type": "string", "enum": COUNTRY_CODES, "description": "ISO 3166 alpha-2"}),
+]
 
 # Checked by the services (backend/compliance/onboarding.checksum_wallet, precise messages);
 # the schema tells clients and fuzzers the shape. Mixed case must be a valid EIP-55 checksum.
-Wallet = Annotated[str, WithJsonSchema({
-    "type": "string", "pattern": "^0x[0-9a-f]{40}$", "examples": ["0x5b38da6a701c568545dcfcb03fcb875f56beddc4"],
-    "description": "0x and 40 hex digits: lower case, or EIP-55 mixed-case checksummed"})]
+Wallet = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^0x[0-9a-f]{40}$",
+            "examples": ["0x5b38da6a701c568545dcfcb03fcb875f56beddc4"],
+            "description": "0x and 40 hex digits: lower case, or EIP-55 mixed-case checksummed",
+        }
+    ),
+]
 
 
 class Strict(BaseModel):

@@ -28,8 +28,11 @@ def get_asset(session: Session, symbol: str) -> Asset:
     if asset is not None and asset in session:
         return asset
     # A string that cannot be a symbol (e.g. a NUL byte, which PostgreSQL refuses) is not found.
-    asset = session.exec(select(Asset).where(Asset.symbol == symbol.upper())).first() \
-        if SYMBOL.match(symbol.upper()) else None
+    asset = (
+        session.exec(select(Asset).where(Asset.symbol == symbol.upper())).first()
+        if SYMBOL.match(symbol.upper())
+        else None
+    )
     if asset is None:
         raise NotFound("asset.not_found", f"no asset with symbol {symbol!r}")
     memo[symbol.upper()] = asset
@@ -40,37 +43,58 @@ def list_assets(session: Session) -> list[Asset]:
     return list(session.exec(select(Asset).order_by(Asset.id)))  # type: ignore[arg-type]
 
 
-def create_asset(session: Session, chain: Chain, *, symbol: str, name: str, kind: str,
-                 total_supply: Decimal, tick_size: Decimal, lot_size: Decimal, issuer_wallet: str,
-                 details: dict[str, Any]) -> Asset:
+def create_asset(
+    session: Session,
+    chain: Chain,
+    *,
+    symbol: str,
+    name: str,
+    kind: str,
+    total_supply: Decimal,
+    tick_size: Decimal,
+    lot_size: Decimal,
+    issuer_wallet: str,
+    details: dict[str, Any],
+) -> Asset:
     symbol = symbol.upper()
     if not SYMBOL.match(symbol):
-        raise InvalidInput("validation.invalid", "symbol must be 2-12 capital letters or digits",
-                           details=[{"field": "symbol"}])
+        raise InvalidInput(
+            "validation.invalid", "symbol must be 2-12 capital letters or digits", details=[{"field": "symbol"}]
+        )
     if kind not in KINDS:
-        raise InvalidInput("validation.invalid", f"kind must be one of {', '.join(KINDS)}",
-                           details=[{"field": "kind"}])
+        raise InvalidInput("validation.invalid", f"kind must be one of {', '.join(KINDS)}", details=[{"field": "kind"}])
     # price (a multiple of tick) x quantity (a multiple of lot) must be whole cash units.
     if decimal_places(tick_size) + decimal_places(lot_size) > CASH_DECIMALS:
-        raise InvalidInput("validation.invalid",
-                           f"tick_size and lot_size together may have at most {CASH_DECIMALS} decimal places",
-                           details=[{"field": "tick_size"}, {"field": "lot_size"}])
+        raise InvalidInput(
+            "validation.invalid",
+            f"tick_size and lot_size together may have at most {CASH_DECIMALS} decimal places",
+            details=[{"field": "tick_size"}, {"field": "lot_size"}],
+        )
     to_units(lot_size, ASSET_DECIMALS)
     if (total_supply / lot_size) != (total_supply / lot_size).to_integral_value():
-        raise InvalidInput("validation.invalid", "total_supply must be a multiple of lot_size",
-                           details=[{"field": "total_supply"}])
+        raise InvalidInput(
+            "validation.invalid", "total_supply must be a multiple of lot_size", details=[{"field": "total_supply"}]
+        )
     issuer_wallet = checksum_wallet(issuer_wallet, field="issuer_wallet")
     if session.exec(select(Asset).where(Asset.symbol == symbol)).first():
         raise Conflict("asset.duplicate_symbol", f"asset {symbol} exists")
     factory = chain.core("asset_factory")
     terms_uri = f"rwa://assets/{symbol}/terms"
-    receipt = chain.transact(factory.functions.createAsset(name, symbol, KIND_TO_CLASS[kind], terms_uri,
-                                                           issuer_wallet))
+    receipt = chain.transact(factory.functions.createAsset(name, symbol, KIND_TO_CLASS[kind], terms_uri, issuer_wallet))
     created = factory.events.AssetCreated().process_receipt(receipt, errors=DISCARD)[0]["args"]
-    asset = Asset(symbol=symbol, name=name, kind=kind, tick_size=fmt(tick_size), lot_size=fmt(lot_size),
-                  total_supply=fmt(total_supply), issuer_wallet=issuer_wallet,
-                  token_address=created["token"], rules_address=created["rules"], details=details,
-                  tx_hash=receipt["transactionHash"].to_0x_hex())
+    asset = Asset(
+        symbol=symbol,
+        name=name,
+        kind=kind,
+        tick_size=fmt(tick_size),
+        lot_size=fmt(lot_size),
+        total_supply=fmt(total_supply),
+        issuer_wallet=issuer_wallet,
+        token_address=created["token"],
+        rules_address=created["rules"],
+        details=details,
+        tx_hash=receipt["transactionHash"].to_0x_hex(),
+    )
     session.add(asset)
     session.commit()
     session.refresh(asset)
@@ -90,8 +114,9 @@ def issue(session: Session, chain: Chain, *, asset: Asset, to_wallet: str, quant
     _check_lot(asset, quantity)
     units = to_units(quantity, ASSET_DECIMALS)
     if issued_supply(chain, asset) + units > to_units(Decimal(asset.total_supply), ASSET_DECIMALS):
-        raise Conflict("asset.supply_exceeded", f"issuing {fmt(quantity)} would exceed the total supply "
-                       f"of {asset.total_supply}")
+        raise Conflict(
+            "asset.supply_exceeded", f"issuing {fmt(quantity)} would exceed the total supply of {asset.total_supply}"
+        )
     try:
         receipt = chain.transact(token_contract(chain, asset).functions.mint(to_wallet, units))
     except ChainRejected as exc:
@@ -117,5 +142,8 @@ def set_wallet_frozen_everywhere(session: Session, chain: Chain, *, wallet: str,
 def _check_lot(asset: Asset, quantity: Decimal) -> None:
     ratio = quantity / Decimal(asset.lot_size)
     if ratio != ratio.to_integral_value():
-        raise InvalidInput("order.invalid_lot", f"quantity must be a multiple of the lot size {asset.lot_size}",
-                           details=[{"field": "quantity"}])
+        raise InvalidInput(
+            "order.invalid_lot",
+            f"quantity must be a multiple of the lot size {asset.lot_size}",
+            details=[{"field": "quantity"}],
+        )

@@ -27,12 +27,14 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def issue_key(session: Session, *, role: str, investor_id: int | None = None,
-              issuer_wallet: str | None = None, label: str = "") -> str:
+def issue_key(
+    session: Session, *, role: str, investor_id: int | None = None, issuer_wallet: str | None = None, label: str = ""
+) -> str:
     assert role in ROLES
     key = f"rwa_{role[:3]}_{secrets.token_urlsafe(24)}"
-    session.add(ApiKey(key_hash=_digest(key), role=role, investor_id=investor_id,
-                       issuer_wallet=issuer_wallet, label=label))
+    session.add(
+        ApiKey(key_hash=_digest(key), role=role, investor_id=investor_id, issuer_wallet=issuer_wallet, label=label)
+    )
     return key
 
 
@@ -52,15 +54,17 @@ def resolve_key(session: Session, *, settings: Settings, key: str | None) -> Pri
     row = session.exec(select(ApiKey).where(ApiKey.key_hash == _digest(key))).first()
     if row is None or row.revoked_at is not None:
         raise Unauthorized("auth.invalid_key", "unknown or revoked API key")
-    return Principal(role=row.role, key_id=row.id, investor_id=row.investor_id,
-                     issuer_wallet=row.issuer_wallet)
+    return Principal(role=row.role, key_id=row.id, investor_id=row.investor_id, issuer_wallet=row.issuer_wallet)
 
 
 def require_asset_authority(principal: Principal, *, issuer_wallet: str, symbol: str, action: str) -> None:
     """Admins act on any asset; an issuer key only on assets of its own issuer wallet."""
     if principal.role == "admin":
         return
-    if (principal.role == "issuer" and principal.issuer_wallet
-            and principal.issuer_wallet.lower() == issuer_wallet.lower()):
+    if (
+        principal.role == "issuer"
+        and principal.issuer_wallet
+        and principal.issuer_wallet.lower() == issuer_wallet.lower()
+    ):
         return
     raise Forbidden("auth.forbidden", f"this key may not {action} for {symbol}")

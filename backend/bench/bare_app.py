@@ -28,12 +28,26 @@ def create_app() -> FastAPI:
         return {"status": "ok"}
 
     @app.post("/v1/orders", status_code=201)
-    def place_order(body: OrderCreate, response: Response,
-                    x_api_key: Annotated[str | None, Header()] = None) -> dict[str, Any]:
-        return {"id": f"{next(_ids):032x}", "client_order_id": body.client_order_id, "symbol": body.symbol,
-                "side": body.side, "type": body.type, "price": str(body.price), "quantity": str(body.quantity),
-                "filled_quantity": "0", "status": "open", "reject_code": None, "time_in_force": body.time_in_force,
-                "post_only": body.post_only, "nonce": str(body.nonce), "expires_at": body.expires_at or 0,
-                "created_at": "2026-01-01T00:00:00.000000Z", "fills": []}
+    def place_order(
+        body: OrderCreate, response: Response, x_api_key: Annotated[str | None, Header()] = None
+    ) -> dict[str, Any]:
+        return {
+            "id": f"{next(_ids):032x}",
+            "client_order_id": body.client_order_id,
+            "symbol": body.symbol,
+            "side": body.side,
+            "type": body.type,
+            "price": str(body.price),
+            "quantity": str(body.quantity),
+            "filled_quantity": "0",
+            "status": "open",
+            "reject_code": None,
+            "time_in_force": body.time_in_force,
+            "post_only": body.post_only,
+            "nonce": str(body.nonce),
+            "expires_at": body.expires_at or 0,
+            "created_at": "2026-01-01T00:00:00.000000Z",
+            "fills": [],
+        }
 
     return app

@@ -45,22 +45,31 @@ class ChaosResult:
     drain_seconds: float = 0.0
 
     def figures(self) -> str:
-        restarts = (f"restart to healthy mean {statistics.mean(self.restart_seconds):.1f}s max "
-                    f"{max(self.restart_seconds):.1f}s" if self.restart_seconds else "")
-        return (f"kills survived {self.kills}, orders sent {self.flow.sent}, acknowledged "
-                f"{self.verdict.acknowledged}, in doubt at a kill and resent {sum(self.flow.in_doubt.values())} "
-                f"({dict(self.flow.in_doubt)}), rejected {dict(self.flow.rejected)}, trades {self.verdict.trades}, "
-                f"lost {self.verdict.lost}, doubled {self.verdict.doubled}; {restarts}; outbox drained in "
-                f"{self.drain_seconds:.1f}s\n  invariants: {self.verdict.summary()}")
+        restarts = (
+            f"restart to healthy mean {statistics.mean(self.restart_seconds):.1f}s max {max(self.restart_seconds):.1f}s"
+            if self.restart_seconds
+            else ""
+        )
+        return (
+            f"kills survived {self.kills}, orders sent {self.flow.sent}, acknowledged "
+            f"{self.verdict.acknowledged}, in doubt at a kill and resent {sum(self.flow.in_doubt.values())} "
+            f"({dict(self.flow.in_doubt)}), rejected {dict(self.flow.rejected)}, trades {self.verdict.trades}, "
+            f"lost {self.verdict.lost}, doubled {self.verdict.doubled}; {restarts}; outbox drained in "
+            f"{self.drain_seconds:.1f}s\n  invariants: {self.verdict.summary()}"
+        )
 
 
 def unfinished_trades(stack: Stack, symbol: str) -> int:
     engine = make_engine(str(stack.database_url))
     try:
         with Session(engine) as session:
-            return int(session.exec(select(func.count()).select_from(TradeRecord).where(
-                TradeRecord.symbol == symbol,
-                TradeRecord.settlement_status.in_(("pending", "submitted")))).one())  # type: ignore[attr-defined]
+            return int(
+                session.exec(
+                    select(func.count())
+                    .select_from(TradeRecord)
+                    .where(TradeRecord.symbol == symbol, TradeRecord.settlement_status.in_(("pending", "submitted")))  # type: ignore[attr-defined]
+                ).one()
+            )
     finally:
         engine.dispose()
 
@@ -75,8 +84,16 @@ def wait_settled(stack: Stack, symbol: str, timeout: float = 600) -> float:
     return time.monotonic() - start
 
 
-def run_chaos(stack: Stack, *, kills: int, traders: int = 4, seed: int = 7, min_gap: float = 0.5,
-              max_gap: float = 3.0, log: Callable[[str], None] = print) -> ChaosResult:
+def run_chaos(
+    stack: Stack,
+    *,
+    kills: int,
+    traders: int = 4,
+    seed: int = 7,
+    min_gap: float = 0.5,
+    max_gap: float = 3.0,
+    log: Callable[[str], None] = print,
+) -> ChaosResult:
     """The service must be running; returns the figures and the invariants' verdict."""
     rng = random.Random(seed)  # noqa: S311 - reproducible timings, not secrets
     setup = set_up_market(stack, traders=traders)
@@ -92,8 +109,10 @@ def run_chaos(stack: Stack, *, kills: int, traders: int = 4, seed: int = 7, min_
             stack.start_service()
             result.restart_seconds.append(time.monotonic() - killed)
             result.kills += 1
-            log(f"kill {k + 1}/{kills}: restarted in {result.restart_seconds[-1]:.1f}s, "
-                f"{len(flow.acknowledged)} orders acknowledged so far")
+            log(
+                f"kill {k + 1}/{kills}: restarted in {result.restart_seconds[-1]:.1f}s, "
+                f"{len(flow.acknowledged)} orders acknowledged so far"
+            )
         time.sleep(1.0)
     finally:
         flow.stop()
@@ -114,26 +133,36 @@ class OutageResult:
     flow: OrderFlow
 
     def figures(self) -> str:
-        return (f"chain down {self.down_seconds:.0f}s: /health {self.health_while_down.get('status')} "
-                f"{self.health_while_down.get('reasons')}; orders acknowledged while down "
-                f"{self.acknowledged_while_down}, trades matched while down {self.trades_while_down}; settlement "
-                f"drained {self.drain_seconds:.1f}s after the node returned; /health then "
-                f"{self.health_after.get('status')}; rejected {dict(self.flow.rejected)}\n"
-                f"  invariants: {self.verdict.summary()}")
+        return (
+            f"chain down {self.down_seconds:.0f}s: /health {self.health_while_down.get('status')} "
+            f"{self.health_while_down.get('reasons')}; orders acknowledged while down "
+            f"{self.acknowledged_while_down}, trades matched while down {self.trades_while_down}; settlement "
+            f"drained {self.drain_seconds:.1f}s after the node returned; /health then "
+            f"{self.health_after.get('status')}; rejected {dict(self.flow.rejected)}\n"
+            f"  invariants: {self.verdict.summary()}"
+        )
 
 
 def trade_count(stack: Stack, symbol: str) -> int:
     engine = make_engine(str(stack.database_url))
     try:
         with Session(engine) as session:
-            return int(session.exec(select(func.count()).select_from(TradeRecord)
-                                    .where(TradeRecord.symbol == symbol)).one())
+            return int(
+                session.exec(select(func.count()).select_from(TradeRecord).where(TradeRecord.symbol == symbol)).one()
+            )
     finally:
         engine.dispose()
 
 
-def run_outage(stack: Stack, *, down_seconds: float, traders: int = 4, seed: int = 11,
-               setup: MarketSetup | None = None, log: Callable[[str], None] = print) -> OutageResult:
+def run_outage(
+    stack: Stack,
+    *,
+    down_seconds: float,
+    traders: int = 4,
+    seed: int = 11,
+    setup: MarketSetup | None = None,
+    log: Callable[[str], None] = print,
+) -> OutageResult:
     """Stop our ganache under a steady flow, start it again, let settlement drain."""
     setup = setup or set_up_market(stack, traders=traders)
     baseline = balances(stack, setup)
@@ -165,20 +194,30 @@ def run_outage(stack: Stack, *, down_seconds: float, traders: int = 4, seed: int
 def main() -> int:
     env = os.environ.get
     workdir = Path(env("CHAOS_WORKDIR") or ROOT / ".rwa" / "bench" / f"chaos-{int(time.time())}")
-    stack = Stack(workdir, chain_port=int(env("CHAOS_CHAIN_PORT", "8576")),
-                  service_port=int(env("CHAOS_SERVICE_PORT", "8176")), database_url=env("CHAOS_DATABASE_URL"),
-                  env={"RWA_FUNDS_MAX_AGE_MS": env("CHAOS_FUNDS_MAX_AGE_MS", "1000")})
+    stack = Stack(
+        workdir,
+        chain_port=int(env("CHAOS_CHAIN_PORT", "8576")),
+        service_port=int(env("CHAOS_SERVICE_PORT", "8176")),
+        database_url=env("CHAOS_DATABASE_URL"),
+        env={"RWA_FUNDS_MAX_AGE_MS": env("CHAOS_FUNDS_MAX_AGE_MS", "1000")},
+    )
     kills = int(env("CHAOS_KILLS", "20"))
     try:
         print(f"starting ganache and deploying (work dir {workdir})", flush=True)
         stack.start_chain()
         stack.start_service()
-        chaos = run_chaos(stack, kills=kills, traders=int(env("CHAOS_TRADERS", "4")),
-                          min_gap=float(env("CHAOS_MIN_GAP", "0.5")), max_gap=float(env("CHAOS_MAX_GAP", "3")),
-                          log=lambda line: print(line, flush=True))
+        chaos = run_chaos(
+            stack,
+            kills=kills,
+            traders=int(env("CHAOS_TRADERS", "4")),
+            min_gap=float(env("CHAOS_MIN_GAP", "0.5")),
+            max_gap=float(env("CHAOS_MAX_GAP", "3")),
+            log=lambda line: print(line, flush=True),
+        )
         print(f"SIGKILL x{kills}: {chaos.figures()}", flush=True)
-        outage = run_outage(stack, down_seconds=float(env("CHAOS_OUTAGE_SECONDS", "20")),
-                            log=lambda line: print(line, flush=True))
+        outage = run_outage(
+            stack, down_seconds=float(env("CHAOS_OUTAGE_SECONDS", "20")), log=lambda line: print(line, flush=True)
+        )
         print(f"chain outage: {outage.figures()}", flush=True)
     finally:
         stack.close()

@@ -24,8 +24,16 @@ MID_TICKS = 1_000  # 10.00
 
 
 class OrderFlow:
-    def __init__(self, stack: Stack, setup: MarketSetup, *, seed: int = 1, tag: str = "f",
-                 pause: float = 0.0, answer_timeout: float = 180):
+    def __init__(
+        self,
+        stack: Stack,
+        setup: MarketSetup,
+        *,
+        seed: int = 1,
+        tag: str = "f",
+        pause: float = 0.0,
+        answer_timeout: float = 180,
+    ):
         self.stack, self.setup, self.seed, self.tag = stack, setup, seed, tag
         self.pause, self.answer_timeout = pause, answer_timeout
         self.acknowledged: dict[str, dict[str, Any]] = {}
@@ -58,8 +66,14 @@ class OrderFlow:
                 side = rng.choice(("buy", "sell"))
                 skew = rng.randint(0, 5)
                 price = MID_TICKS - 3 + skew if side == "buy" else MID_TICKS + 3 - skew
-                body = order_body(self.setup, trader, side=side, price_ticks=price, lots=rng.randint(1, 3),
-                                  client_order_id=f"{self.tag}-{index}-{count}")
+                body = order_body(
+                    self.setup,
+                    trader,
+                    side=side,
+                    price_ticks=price,
+                    lots=rng.randint(1, 3),
+                    client_order_id=f"{self.tag}-{index}-{count}",
+                )
                 self.send(client, trader, body)
                 count += 1
                 if self.pause:

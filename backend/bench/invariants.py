@@ -56,24 +56,37 @@ class Verdict:
 
     @property
     def ok(self) -> bool:
-        return (not self.lost and not self.extra_trades and self.book_matches_replay
-                and self.open_orders_match_replay and not self.unfinished and not self.doubled
-                and not self.settled_disagree and not self.balance_mismatches
-                and self.nonce_latest == self.nonce_pending)
+        return (
+            not self.lost
+            and not self.extra_trades
+            and self.book_matches_replay
+            and self.open_orders_match_replay
+            and not self.unfinished
+            and not self.doubled
+            and not self.settled_disagree
+            and not self.balance_mismatches
+            and self.nonce_latest == self.nonce_pending
+        )
 
     def summary(self) -> str:
-        return (f"acknowledged {self.acknowledged}, trades {self.trades} (settled {self.settled}, failed "
-                f"{sum(self.failed.values())}, unfinished {self.unfinished}), lost {self.lost}, doubled "
-                f"{self.doubled}, extra {len(self.extra_trades)}, book=replay {self.book_matches_replay}, "
-                f"open orders=replay {self.open_orders_match_replay}, db/chain settled disagree "
-                f"{self.settled_disagree}, balance mismatches {len(self.balance_mismatches)}, operator nonce "
-                f"latest {self.nonce_latest} pending {self.nonce_pending}")
+        return (
+            f"acknowledged {self.acknowledged}, trades {self.trades} (settled {self.settled}, failed "
+            f"{sum(self.failed.values())}, unfinished {self.unfinished}), lost {self.lost}, doubled "
+            f"{self.doubled}, extra {len(self.extra_trades)}, book=replay {self.book_matches_replay}, "
+            f"open orders=replay {self.open_orders_match_replay}, db/chain settled disagree "
+            f"{self.settled_disagree}, balance mismatches {len(self.balance_mismatches)}, operator nonce "
+            f"latest {self.nonce_latest} pending {self.nonce_pending}"
+        )
 
 
 def balances(stack: Stack, setup: MarketSetup) -> Balances:
-    return {t.wallet.address: (token_balance(str(stack.rpc_url), setup.token, t.wallet.address),
-                               token_balance(str(stack.rpc_url), setup.cash_token, t.wallet.address))
-            for t in setup.traders}
+    return {
+        t.wallet.address: (
+            token_balance(str(stack.rpc_url), setup.token, t.wallet.address),
+            token_balance(str(stack.rpc_url), setup.cash_token, t.wallet.address),
+        )
+        for t in setup.traders
+    }
 
 
 def check(stack: Stack, setup: MarketSetup, acknowledged: dict[str, dict[str, Any]], baseline: Balances) -> Verdict:
@@ -105,12 +118,12 @@ def _orders_and_fills(session: Session, acknowledged: dict[str, dict[str, Any]],
                 verdict.missing_fills.append(fill["trade_id"])
 
 
-def _replay(session: Session, stack: Stack, setup: MarketSetup, settings: Any, trades: list[TradeRecord],
-            verdict: Verdict) -> None:
+def _replay(
+    session: Session, stack: Stack, setup: MarketSetup, settings: Any, trades: list[TradeRecord], verdict: Verdict
+) -> None:
     engine = MatchingEngine(market_config(settings))
     replayed: dict[int, Trade] = {}
-    journal = session.exec(select(JournalEntry).where(JournalEntry.symbol == setup.symbol)
-                           .order_by(JournalEntry.seq))  # type: ignore[arg-type]
+    journal = session.exec(select(JournalEntry).where(JournalEntry.symbol == setup.symbol).order_by(JournalEntry.seq))  # type: ignore[arg-type]
     for row in journal:
         for event in engine.apply(decode_command(row.command)):
             if isinstance(event, Trade):
@@ -122,8 +135,10 @@ def _replay(session: Session, stack: Stack, setup: MarketSetup, settings: Any, t
     for seq in set(replayed) & set(stored):
         event, record = replayed[seq], stored[seq]
         maker_taker = {event.maker_order_id, event.taker_order_id}
-        if ((event.price, event.quantity) != (record.price_ticks, record.quantity_lots)
-                or maker_taker != {record.buy_order_id, record.sell_order_id}):
+        if (event.price, event.quantity) != (record.price_ticks, record.quantity_lots) or maker_taker != {
+            record.buy_order_id,
+            record.sell_order_id,
+        }:
             verdict.extra_trades.append(seq)  # recorded differently from what the journal says
     with stack.client() as client:
         live = client.get(f"/v1/markets/{setup.symbol}/book").json()
@@ -134,8 +149,12 @@ def _replay(session: Session, stack: Stack, setup: MarketSetup, settings: Any, t
     bids, asks = engine.depth(None)
     verdict.book_matches_replay = (levels(live["bids"]), levels(live["asks"])) == (list(bids), list(asks))
     resting = {o.order_id: o.remaining for o in engine.resting_orders()}
-    open_rows = {o.id: o.quantity_lots - o.filled_lots for o in session.exec(
-        select(Order).where(Order.symbol == setup.symbol, Order.status.in_(("open", "partially_filled"))))}  # type: ignore[attr-defined]
+    open_rows = {
+        o.id: o.quantity_lots - o.filled_lots
+        for o in session.exec(
+            select(Order).where(Order.symbol == setup.symbol, Order.status.in_(("open", "partially_filled")))  # type: ignore[attr-defined]
+        )
+    }
     verdict.open_orders_match_replay = resting == open_rows
 
 
@@ -156,8 +175,14 @@ def _settlement(chain: Chain, setup: MarketSetup, trades: list[TradeRecord], ver
             verdict.settled_disagree += 1
 
 
-def _balances(stack: Stack, setup: MarketSetup, trades: list[TradeRecord], orders: dict[str, Order],
-              baseline: Balances, verdict: Verdict) -> None:
+def _balances(
+    stack: Stack,
+    setup: MarketSetup,
+    trades: list[TradeRecord],
+    orders: dict[str, Order],
+    baseline: Balances,
+    verdict: Verdict,
+) -> None:
     """Starting balances + settled trades (asset lot 1 = 10^18 units, tick 0.01 = 10^4 cash units)."""
     expected = {wallet: list(values) for wallet, values in baseline.items()}
     for trade in trades:

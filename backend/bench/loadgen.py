@@ -86,9 +86,17 @@ class OrderPlan:
     @classmethod
     def of(cls, setup: MarketSetup, base_url: str, tag: str, seed: int) -> OrderPlan:
         host, port = base_url.removeprefix("http://").split(":")
-        return cls(setup.symbol, setup.token, setup.chain_id, setup.exchange,
-                   tuple((t.wallet.account.key.to_0x_hex(), t.wallet.address, t.api_key) for t in setup.traders),
-                   host, int(port), tag, seed)
+        return cls(
+            setup.symbol,
+            setup.token,
+            setup.chain_id,
+            setup.exchange,
+            tuple((t.wallet.account.key.to_0x_hex(), t.wallet.address, t.api_key) for t in setup.traders),
+            host,
+            int(port),
+            tag,
+            seed,
+        )
 
 
 _PLAN: tuple[OrderPlan, MarketSetup, RawClient] | None = None
@@ -96,8 +104,20 @@ _PLAN: tuple[OrderPlan, MarketSetup, RawClient] | None = None
 
 def _init_signer(plan: OrderPlan) -> None:
     global _PLAN
-    traders = [Trader(0, None, api_key, OrderSigner(key, chain_id=plan.chain_id, exchange=plan.exchange,  # type: ignore[arg-type]
-                                                    trader=address)) for key, address, api_key in plan.traders]
+    traders = [
+        Trader(
+            0,
+            None,  # type: ignore[arg-type]
+            api_key,
+            OrderSigner(
+                key,
+                chain_id=plan.chain_id,
+                exchange=plan.exchange,
+                trader=address,
+            ),
+        )
+        for key, address, api_key in plan.traders
+    ]
     setup = MarketSetup(plan.symbol, plan.token, "", plan.exchange, plan.chain_id, traders)
     _PLAN = (plan, setup, RawClient(plan.host, plan.port))
 
@@ -116,15 +136,28 @@ def sign_batch(start: int, count: int) -> list[bytes]:
             price, lots, tif = MID_TICKS + sign * rng.randint(1, 5), rng.randint(1, 2), "GTC"
         else:  # a taker: crosses through the mid, the rest is cancelled
             price, lots, tif = MID_TICKS - sign * 5, rng.randint(1, 3), "IOC"
-        body = order_body(setup, trader, side=side, price_ticks=price, lots=lots,
-                          client_order_id=f"{plan.tag}-{i}", tif=tif)
-        payloads.append(client.request_bytes("POST", "/v1/orders", json.dumps(body, separators=(",", ":")).encode(),
-                                             {"X-API-Key": trader.api_key}))
+        body = order_body(
+            setup, trader, side=side, price_ticks=price, lots=lots, client_order_id=f"{plan.tag}-{i}", tif=tif
+        )
+        payloads.append(
+            client.request_bytes(
+                "POST", "/v1/orders", json.dumps(body, separators=(",", ":")).encode(), {"X-API-Key": trader.api_key}
+            )
+        )
     return payloads
 
 
-async def run_load(base_url: str, setup: MarketSetup, *, rate: float, seconds: float, pid: int | None = None,
-                   seed: int = 3, tag: str = "s", timeout: float = 60) -> LoadResult:
+async def run_load(
+    base_url: str,
+    setup: MarketSetup,
+    *,
+    rate: float,
+    seconds: float,
+    pid: int | None = None,
+    seed: int = 3,
+    tag: str = "s",
+    timeout: float = 60,
+) -> LoadResult:
     result = LoadResult(rate=rate, seconds=seconds, scheduled=int(rate * seconds))
     plan = OrderPlan.of(setup, base_url, tag, seed)
     client = RawClient(plan.host, plan.port)
@@ -156,6 +189,7 @@ async def run_load(base_url: str, setup: MarketSetup, *, rate: float, seconds: f
             await asyncio.sleep(1)
 
     with ProcessPoolExecutor(1, initializer=_init_signer, initargs=(plan,)) as pool:
+
         def ahead(first: int) -> None:  # keep three batches signing ahead of the schedule
             for begin in range(first, min(result.scheduled, first + 3 * batch), batch):
                 if begin not in signed:

@@ -60,23 +60,35 @@ TARGET_RATE = 2_000
 # What each change to order entry bought: closed-loop orders/s of `make bench-orders`, C=16,
 # measured before -> after on this (shared, noisy) machine. Appended to the section.
 HISTORY = [
-    ("baseline (commit 083442a): ~20 SQL statements, three eth_calls and a synchronous commit per order",
-     "9.6 (14.3 in a second run)"),
+    (
+        "baseline (commit 083442a): ~20 SQL statements, three eth_calls and a synchronous commit per order",
+        "9.6 (14.3 in a second run)",
+    ),
     ("funds snapshots by default (RWA_FUNDS_MAX_AGE_MS 0 -> 1000; a refusal is still read live)", "19.3"),
-    ("the live read as one hand-encoded JSON-RPC batch; signatures recovered with coincurve and a hand-rolled "
-     "EIP-712 digest; no re-SELECT of the order after its commit", "20.9 (31 ms CPU an order)"),
-    ("reservations and committed buys summed in SQL per price level instead of loading every open order",
-     "22.3 (34 ms CPU: within the noise)"),
-    ("one query for the client_order_id retry and the nonce replay; the asset remembered for the request; the "
-     "investor's registry record without re-reading it; the trade id keccak encoded by hand",
-     "19.3 (30 ms CPU an order)"),
-    ("no trade lookup for an order nothing filled; the process's last live funds reading kept in memory; a "
-     "buyer's reservations look up only the assets they name; the order being placed handed to the event "
-     "recorder (no flush-and-read-back)", "33.6 (28.6 ms CPU an order; from this run on with the service's "
-     "default worker intervals)"),
-    ("the open-order and unsettled-trade sums of reservations and committed buys in one statement each",
-     "25.8 (22.3 ms CPU an order: fewer orders/s on a busier machine, "
-     "less CPU each)"),
+    (
+        "the live read as one hand-encoded JSON-RPC batch; signatures recovered with coincurve and a hand-rolled "
+        "EIP-712 digest; no re-SELECT of the order after its commit",
+        "20.9 (31 ms CPU an order)",
+    ),
+    (
+        "reservations and committed buys summed in SQL per price level instead of loading every open order",
+        "22.3 (34 ms CPU: within the noise)",
+    ),
+    (
+        "one query for the client_order_id retry and the nonce replay; the asset remembered for the request; the "
+        "investor's registry record without re-reading it; the trade id keccak encoded by hand",
+        "19.3 (30 ms CPU an order)",
+    ),
+    (
+        "no trade lookup for an order nothing filled; the process's last live funds reading kept in memory; a "
+        "buyer's reservations look up only the assets they name; the order being placed handed to the event "
+        "recorder (no flush-and-read-back)",
+        "33.6 (28.6 ms CPU an order; from this run on with the service's default worker intervals)",
+    ),
+    (
+        "the open-order and unsettled-trade sums of reservations and committed buys in one statement each",
+        "25.8 (22.3 ms CPU an order: fewer orders/s on a busier machine, less CPU each)",
+    ),
 ]
 # Where the time goes after these changes (py-spy --gil at capacity, shares of the service
 # process's CPU) and what is left; kept here so that a re-run keeps it in the section.
@@ -176,8 +188,9 @@ def _record(run: Run, status: int, body: bytes, latency_ms: float, keep_ids: boo
         run.accepted_ids.append(json.loads(body)["id"])
 
 
-async def closed_loop(host: str, port: int, payloads: list[bytes], *, concurrency: int, seconds: float,
-                      keep_ids: bool = False) -> Run:
+async def closed_loop(
+    host: str, port: int, payloads: list[bytes], *, concurrency: int, seconds: float, keep_ids: bool = False
+) -> Run:
     """C connections, each sending its next payload when the previous answer is in; stops after
     `seconds` or when the payloads run out (each payload is sent at most once)."""
     run = Run(mode=f"closed C={concurrency}")
@@ -208,8 +221,16 @@ async def closed_loop(host: str, port: int, payloads: list[bytes], *, concurrenc
     return run
 
 
-async def open_loop(host: str, port: int, payloads: list[bytes], *, rate: float, seconds: float,
-                    keep_ids: bool = False, max_in_flight: int = 2_000) -> Run:
+async def open_loop(
+    host: str,
+    port: int,
+    payloads: list[bytes],
+    *,
+    rate: float,
+    seconds: float,
+    keep_ids: bool = False,
+    max_in_flight: int = 2_000,
+) -> Run:
     """Order i due at start + i/rate; latency from that due time (no coordinated omission)."""
     count = min(len(payloads), int(rate * seconds))
     run = Run(mode=f"open {rate:.0f}/s", rate=rate)
@@ -269,8 +290,13 @@ def start_bare(port: int, workdir: Path, timeout: float = 60) -> subprocess.Pope
     if local_node.port_in_use(port):
         raise StackError(f"port {port} is in use")
     log = open(workdir / "bare.log", "ab")  # owned by the process
-    process = subprocess.Popen(uvicorn_command("backend.bench.bare_app:create_app", port), cwd=ROOT,
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        uvicorn_command("backend.bench.bare_app:create_app", port),
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -288,8 +314,11 @@ def journaled(stack: Stack, symbol: str, order_ids: list[str]) -> tuple[int, int
     engine = make_engine(str(stack.database_url))
     try:
         with Session(engine) as session:
-            placed = {row.command.get("order_id") for row in session.exec(
-                select(JournalEntry).where(JournalEntry.symbol == symbol)) if row.command.get("kind") == "PlaceOrder"}
+            placed = {
+                row.command.get("order_id")
+                for row in session.exec(select(JournalEntry).where(JournalEntry.symbol == symbol))
+                if row.command.get("kind") == "PlaceOrder"
+            }
     finally:
         engine.dispose()
     return sum(order_id in placed for order_id in order_ids), len(placed)
@@ -300,11 +329,21 @@ def _cpu(pid: int) -> float:
     return times.user + times.system
 
 
-def measure(host: str, port: int, pid: int, orders: Orders | None, shared: list[bytes] | None, *,
-            concurrency: int, seconds: float, keep_ids: bool) -> tuple[Run, Run]:
+def measure(
+    host: str,
+    port: int,
+    pid: int,
+    orders: Orders | None,
+    shared: list[bytes] | None,
+    *,
+    concurrency: int,
+    seconds: float,
+    keep_ids: bool,
+) -> tuple[Run, Run]:
     """Closed loop, then open loop at the target (if the closed loop reached it) or at half
     the closed-loop capacity. `orders` signs fresh ones (our service refuses a replayed
     nonce); `shared` is reused as is (the bare app does not care)."""
+
     def payloads(n: int) -> list[bytes]:
         if orders is not None:
             return orders.take(n)
@@ -337,12 +376,22 @@ def row(name: str, run: Run) -> str:
     errors = ", ".join(f"{k} x {v}" for k, v in sorted(run.errors.items()))
     rate = f"{run.throughput:,.1f}" if run.throughput < 100 else f"{run.throughput:,.0f}"
     cpu = f"{run.cpu_ms_per_request:.2f} ({run.net_cpu_ms_per_request:.2f})"
-    return (f"| {name} | {run.mode} | {rate} | {run.pct(50):.1f} | {run.pct(99):.1f} | "
-            f"{run.pct(99.9):.1f} | {cpu} | {statuses}{'; ' + errors if errors else ''} |")
+    return (
+        f"| {name} | {run.mode} | {rate} | {run.pct(50):.1f} | {run.pct(99):.1f} | "
+        f"{run.pct(99.9):.1f} | {cpu} | {statuses}{'; ' + errors if errors else ''} |"
+    )
 
 
-def report(ours: tuple[Run, Run], bare: tuple[Run, Run], *, concurrency: int, seconds: float, traders: int,
-           funds_max_age: str, journal: tuple[int, int, int]) -> str:
+def report(
+    ours: tuple[Run, Run],
+    bare: tuple[Run, Run],
+    *,
+    concurrency: int,
+    seconds: float,
+    traders: int,
+    funds_max_age: str,
+    journal: tuple[int, int, int],
+) -> str:
     (oc, oo), (bc, bo) = ours, bare
     found, accepted, placed = journal
     met_rate = oc.accepted_rate >= TARGET_RATE
@@ -356,8 +405,10 @@ def report(ours: tuple[Run, Run], bare: tuple[Run, Run], *, concurrency: int, se
         "",
         "| server | load | answered/s | p50 ms | p99 ms | p99.9 ms | server CPU ms/request (net of idle) | answers |",
         "|---|---|---|---|---|---|---|---|",
-        row("ours: POST /v1/orders", oc), row("bare FastAPI endpoint", bc),
-        row("ours: POST /v1/orders", oo), row("bare FastAPI endpoint", bo),
+        row("ours: POST /v1/orders", oc),
+        row("bare FastAPI endpoint", bc),
+        row("ours: POST /v1/orders", oo),
+        row("bare FastAPI endpoint", bo),
         "",
         f"- **capacity, ours / bare: {oc.accepted_rate:,.1f} / {bc.accepted_rate:,.0f} orders/s = "
         f"{oc.accepted_rate / bc.accepted_rate:.3f}** (bare is {bc.accepted_rate / max(oc.accepted_rate, 1e-9):.1f}x); "
@@ -365,14 +416,23 @@ def report(ours: tuple[Run, Run], bare: tuple[Run, Run], *, concurrency: int, se
         f"what the service burns idle ({oc.idle_cpu * 100:.0f} % of a core: its settlement, compliance-mirror and "
         f"dead-man workers polling) {oc.net_cpu_ms_per_request:.2f} ms: our work costs about "
         f"**{oc.net_cpu_ms_per_request - bc.net_cpu_ms_per_request:.1f} ms of CPU an order** (settling its trades "
-        "included" + ("; the 503 `service.busy` answers of admission control count as requests, at little CPU"
-                      if oc.statuses[503] else "") + "). On a shared machine CPU per request is the steadier figure: "
+        "included"
+        + (
+            "; the 503 `service.busy` answers of admission control count as requests, at little CPU"
+            if oc.statuses[503]
+            else ""
+        )
+        + "). On a shared machine CPU per request is the steadier figure: "
         "orders/s also depend on what else runs (the load average is in the line above).",
         f"- target {TARGET_RATE:,} orders/s: **{'met' if met_rate else 'not met'}** "
         f"({oc.accepted_rate:,.1f}/s); p99 under {TARGET_P99_MS:.0f} ms at {TARGET_RATE:,}/s: "
         f"**{'met' if met_p99 else 'not met'}**"
-        + ("" if oo.rate == TARGET_RATE else f" (not offered: open loop ran at {oo.rate:.0f}/s, half the capacity, "
-           f"p99 {oo.pct(99):.1f} ms)") + ".",
+        + (
+            ""
+            if oo.rate == TARGET_RATE
+            else f" (not offered: open loop ran at {oo.rate:.0f}/s, half the capacity, p99 {oo.pct(99):.1f} ms)"
+        )
+        + ".",
         f"- journaled: {found:,} of {accepted:,} acknowledged (201) orders of the measured runs are in the "
         f"market's journal ({placed:,} PlaceOrder entries in all, probes and engine rejections included).",
         f"- generator lateness in the open loop (its own, not the server's): p50 {oo.pct(50, oo.lateness_ms):.1f} "
@@ -401,10 +461,16 @@ def main() -> int:
     # The service's own defaults for its background workers (the chaos and soak stacks poll
     # faster, to settle quickly): this measures order entry as `rwa serve` runs it.
     fields = Settings.model_fields
-    extra |= {"RWA_SETTLEMENT_INTERVAL_MS": str(fields["settlement_interval_ms"].default),
-              "RWA_COMPLIANCE_SYNC_INTERVAL_MS": str(fields["compliance_sync_interval_ms"].default)}
-    stack = Stack(workdir, chain_port=int(env("ORDERS_CHAIN_PORT", "8568")),
-                  service_port=int(env("ORDERS_SERVICE_PORT", "8180")), env=extra)
+    extra |= {
+        "RWA_SETTLEMENT_INTERVAL_MS": str(fields["settlement_interval_ms"].default),
+        "RWA_COMPLIANCE_SYNC_INTERVAL_MS": str(fields["compliance_sync_interval_ms"].default),
+    }
+    stack = Stack(
+        workdir,
+        chain_port=int(env("ORDERS_CHAIN_PORT", "8568")),
+        service_port=int(env("ORDERS_SERVICE_PORT", "8180")),
+        env=extra,
+    )
     bare_port = int(env("ORDERS_BARE_PORT", "8181"))
     bare_process = None
     try:
@@ -416,21 +482,44 @@ def main() -> int:
         orders = Orders(plan)
         print(f"ours: {concurrency} connections for {seconds:.0f}s, then open loop", flush=True)
         assert stack.service is not None
-        ours = measure("127.0.0.1", stack.service_port, stack.service.pid, orders, None, concurrency=concurrency,
-                       seconds=seconds, keep_ids=True)
-        funds_age = (stack.service_env().get("RWA_FUNDS_MAX_AGE_MS")
-                     or f"{stack.settings().funds_max_age_ms} (the default)")
+        ours = measure(
+            "127.0.0.1",
+            stack.service_port,
+            stack.service.pid,
+            orders,
+            None,
+            concurrency=concurrency,
+            seconds=seconds,
+            keep_ids=True,
+        )
+        funds_age = (
+            stack.service_env().get("RWA_FUNDS_MAX_AGE_MS") or f"{stack.settings().funds_max_age_ms} (the default)"
+        )
         accepted_ids = ours[0].accepted_ids + ours[1].accepted_ids
         found, placed = journaled(stack, setup.symbol, accepted_ids)
         stack.close()
         bare_process = start_bare(bare_port, workdir)
         shared = orders.take(2_000)
         print("bare endpoint: the same", flush=True)
-        bare = measure("127.0.0.1", bare_port, bare_process.pid, None, shared, concurrency=concurrency, seconds=seconds,
-                       keep_ids=False)
-        body = report(ours, bare, concurrency=concurrency, seconds=seconds, traders=traders,
-                      funds_max_age=f"RWA_FUNDS_MAX_AGE_MS={funds_age}",
-                      journal=(found, len(accepted_ids), placed))
+        bare = measure(
+            "127.0.0.1",
+            bare_port,
+            bare_process.pid,
+            None,
+            shared,
+            concurrency=concurrency,
+            seconds=seconds,
+            keep_ids=False,
+        )
+        body = report(
+            ours,
+            bare,
+            concurrency=concurrency,
+            seconds=seconds,
+            traders=traders,
+            funds_max_age=f"RWA_FUNDS_MAX_AGE_MS={funds_age}",
+            journal=(found, len(accepted_ids), placed),
+        )
     finally:
         if bare_process is not None:
             bare_process.terminate()

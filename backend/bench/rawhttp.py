@@ -23,8 +23,13 @@ class RawClient:
         self._connecting: set[asyncio.Future] = set()
 
     def request_bytes(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> bytes:
-        head = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}", "Content-Type: application/json",
-                f"Content-Length: {len(body)}", *(f"{k}: {v}" for k, v in headers.items())]
+        head = [
+            f"{method} {path} HTTP/1.1",
+            f"Host: {self.host}:{self.port}",
+            "Content-Type: application/json",
+            f"Content-Length: {len(body)}",
+            *(f"{k}: {v}" for k, v in headers.items()),
+        ]
         return ("\r\n".join(head) + "\r\n\r\n").encode() + body
 
     async def _acquire(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:

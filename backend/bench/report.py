@@ -42,14 +42,14 @@ def machine() -> str:
     except (OSError, ValueError, IndexError):
         mem = "? GiB"
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (f"{cpu}, {os.cpu_count()} cores, {mem}, Python {platform.python_version()}, "
-            f"load average {load}")
+    return f"{cpu}, {os.cpu_count()} cores, {mem}, Python {platform.python_version()}, load average {load}"
 
 
 def git_commit() -> str:
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                             cwd=BENCHMARKS.parent, check=False)
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=BENCHMARKS.parent, check=False
+        )
         return out.stdout.strip() or "unknown"
     except OSError:
         return "unknown"
@@ -58,9 +58,11 @@ def git_commit() -> str:
 def write_section(name: str, title: str, body: str, path: Path = BENCHMARKS) -> None:
     """Replace (or append) the section `name` of docs/benchmarks.md with `body`."""
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    block = (f"<!-- bench:{name} -->\n## {title}\n\n"
-             f"Measured {stamp} at commit {git_commit()} on: {machine()}.\n\n"
-             f"{body.strip()}\n<!-- /bench:{name} -->")
+    block = (
+        f"<!-- bench:{name} -->\n## {title}\n\n"
+        f"Measured {stamp} at commit {git_commit()} on: {machine()}.\n\n"
+        f"{body.strip()}\n<!-- /bench:{name} -->"
+    )
     text = path.read_text() if path.exists() else HEADER
     pattern = re.compile(rf"<!-- bench:{re.escape(name)} -->.*?<!-- /bench:{re.escape(name)} -->", re.S)
     if pattern.search(text):

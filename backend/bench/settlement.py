@@ -52,8 +52,9 @@ CASH_UNIT = 10**6
 PRICE = 25 * CASH_UNIT  # cash base units per whole asset unit
 QUANTITY = 2 * ASSET_UNIT
 COUNTRY = 840
-TRADE_SETTLED = "0x" + keccak(
-    text="TradeSettled(bytes32,bytes32,bytes32,address,address,address,uint256,uint256)").hex()
+TRADE_SETTLED = (
+    "0x" + keccak(text="TradeSettled(bytes32,bytes32,bytes32,address,address,address,uint256,uint256)").hex()
+)
 TRADE_FAILED = "0x" + keccak(text="TradeFailed(bytes32,uint8)").hex()
 SEND_CHUNK = 25  # raw transactions per JSON-RPC batch request
 PROFILE: list[tuple[str, float]] = []  # external calls per settled trade (traced on anvil)
@@ -104,8 +105,14 @@ class Sender:
         return self.account.address
 
     def sign(self, *, to: str | None, data: str | bytes, gas: int) -> bytes:
-        tx = {"nonce": self.nonce, "gasPrice": self.gas_price, "gas": gas, "value": 0,
-              "data": HexBytes(data), "chainId": self.chain_id}
+        tx = {
+            "nonce": self.nonce,
+            "gasPrice": self.gas_price,
+            "gas": gas,
+            "value": 0,
+            "data": HexBytes(data),
+            "chainId": self.chain_id,
+        }
         if to is not None:
             tx["to"] = Web3.to_checksum_address(to)
         self.nonce += 1
@@ -115,7 +122,7 @@ class Sender:
 def send_all(rpc: Rpc, raws: list[bytes]) -> list[str]:
     hashes: list[str] = []
     for start in range(0, len(raws), SEND_CHUNK):
-        chunk = raws[start:start + SEND_CHUNK]
+        chunk = raws[start : start + SEND_CHUNK]
         hashes += rpc.batch([("eth_sendRawTransaction", ["0x" + raw.hex()]) for raw in chunk])
     return hashes
 
@@ -143,7 +150,7 @@ def wait_receipt(rpc: Rpc, tx_hash: str, timeout: float = 600, poll: float = 0.0
 def receipts(rpc: Rpc, hashes: list[str]) -> list[dict]:
     out: list[dict] = []
     for start in range(0, len(hashes), 100):
-        out += rpc.batch([("eth_getTransactionReceipt", [h]) for h in hashes[start:start + 100]])
+        out += rpc.batch([("eth_getTransactionReceipt", [h]) for h in hashes[start : start + 100]])
     return out
 
 
@@ -175,6 +182,7 @@ def artifact(name: str) -> dict:
 
 def deploy(rpc: Rpc, w3: Web3, op: Sender) -> Contracts:
     """scripts/deploy.py's deployment, as locally signed raw transactions."""
+
     def create(name: str, *args: Any) -> str:
         data = artifact(name)
         factory = w3.eth.contract(abi=data["abi"], bytecode=data["bytecode"])
@@ -190,8 +198,10 @@ def deploy(rpc: Rpc, w3: Web3, op: Sender) -> Contracts:
     distributor = at("RevenueDistributor", create("RevenueDistributor", cash.address, op.address))
     token_deployer = create("AssetTokenDeployer")
     rules_deployer = create("ComplianceRulesDeployer")
-    factory = at("AssetFactory", create("AssetFactory", registry.address, distributor.address, token_deployer,
-                                        rules_deployer, op.address))
+    factory = at(
+        "AssetFactory",
+        create("AssetFactory", registry.address, distributor.address, token_deployer, rules_deployer, op.address),
+    )
     exchange = at("SettlementExchange", create("SettlementExchange", cash.address, op.address))
     calls = [
         (registry, registry.functions.grantRole(keccak(text="REGISTRAR_ROLE"), op.address)),
@@ -200,8 +210,9 @@ def deploy(rpc: Rpc, w3: Web3, op: Sender) -> Contracts:
         (distributor, distributor.functions.grantRole(keccak(text="DEPOSITOR_ROLE"), op.address)),
         (distributor, distributor.functions.grantRole(keccak(text="ASSET_REGISTRAR_ROLE"), factory.address)),
     ]
-    run_and_check(rpc, [op.sign(to=c.address, data=fn._encode_transaction_data(), gas=200_000)
-                        for c, fn in calls], "grant roles")
+    run_and_check(
+        rpc, [op.sign(to=c.address, data=fn._encode_transaction_data(), gas=200_000) for c, fn in calls], "grant roles"
+    )
     return Contracts(w3=w3, registry=registry, cash=cash, factory=factory, exchange=exchange)
 
 
@@ -209,31 +220,60 @@ def onboard(rpc: Rpc, c: Contracts, op: Sender, investors: list[Sender]) -> None
     """One asset with compliance applied, investors registered, funded and approved."""
     w3 = c.w3
     fn = c.factory.functions.createAsset("Bench Shares", "BNCH", 0, "ipfs://bench-terms", op.address)
-    run_and_check(rpc, [op.sign(to=c.factory.address, data=fn._encode_transaction_data(), gas=12_000_000)],
-                  "createAsset")
+    run_and_check(
+        rpc, [op.sign(to=c.factory.address, data=fn._encode_transaction_data(), gas=12_000_000)], "createAsset"
+    )
     token = c.factory.functions.tokenBySymbol("BNCH").call()
     c.asset = w3.eth.contract(address=token, abi=artifact("AssetToken")["abi"])
-    c.rules = w3.eth.contract(address=c.asset.functions.complianceRules().call(),
-                              abi=artifact("ComplianceRules")["abi"])
+    c.rules = w3.eth.contract(
+        address=c.asset.functions.complianceRules().call(), abi=artifact("ComplianceRules")["abi"]
+    )
     # every rule active (no lock-up: a buyer must be able to sell in the next batch)
     huge = 10**12 * ASSET_UNIT
-    raws = [op.sign(to=c.rules.address, gas=500_000, data=c.rules.functions.setRules(
-        [COUNTRY, 826, 276], False, 1000, huge, 0)._encode_transaction_data())]
+    raws = [
+        op.sign(
+            to=c.rules.address,
+            gas=500_000,
+            data=c.rules.functions.setRules([COUNTRY, 826, 276], False, 1000, huge, 0)._encode_transaction_data(),
+        )
+    ]
     expiry = int(time.time()) + 10 * 365 * 86400
     for inv in investors:
-        raws.append(op.sign(to=c.registry.address, gas=300_000, data=c.registry.functions.registerInvestor(
-            inv.address, COUNTRY, True, expiry)._encode_transaction_data()))
+        raws.append(
+            op.sign(
+                to=c.registry.address,
+                gas=300_000,
+                data=c.registry.functions.registerInvestor(
+                    inv.address, COUNTRY, True, expiry
+                )._encode_transaction_data(),
+            )
+        )
     for inv in investors:
-        raws.append(op.sign(to=c.asset.address, gas=400_000, data=c.asset.functions.mint(
-            inv.address, 10**9 * ASSET_UNIT)._encode_transaction_data()))
-        raws.append(op.sign(to=c.cash.address, gas=200_000, data=c.cash.functions.mint(
-            inv.address, 10**12 * CASH_UNIT)._encode_transaction_data()))
+        raws.append(
+            op.sign(
+                to=c.asset.address,
+                gas=400_000,
+                data=c.asset.functions.mint(inv.address, 10**9 * ASSET_UNIT)._encode_transaction_data(),
+            )
+        )
+        raws.append(
+            op.sign(
+                to=c.cash.address,
+                gas=200_000,
+                data=c.cash.functions.mint(inv.address, 10**12 * CASH_UNIT)._encode_transaction_data(),
+            )
+        )
     run_and_check(rpc, raws, "onboarding")
     approvals = []
     for inv in investors:
         for token_contract in (c.asset, c.cash):
-            approvals.append(inv.sign(to=token_contract.address, gas=100_000, data=token_contract.functions.approve(
-                c.exchange.address, 2**256 - 1)._encode_transaction_data()))
+            approvals.append(
+                inv.sign(
+                    to=token_contract.address,
+                    gas=100_000,
+                    data=token_contract.functions.approve(c.exchange.address, 2**256 - 1)._encode_transaction_data(),
+                )
+            )
     run_and_check(rpc, approvals, "approvals")
 
 
@@ -271,21 +311,37 @@ def make_trades(c: Contracts, signers: list[OrderSigner], addresses: list[str], 
         nonce = s + 1
         orders = []
         for who, is_buy in ((buyer, True), (seller, False)):
-            order = {"asset": asset, "is_buy": is_buy, "price": PRICE, "quantity": QUANTITY, "nonce": nonce,
-                     "expiry": expiry}
-            orders.append(((addresses[who], asset, is_buy, PRICE, QUANTITY, nonce, expiry),
-                           HexBytes(signers[who].sign(**order))))
+            order = {
+                "asset": asset,
+                "is_buy": is_buy,
+                "price": PRICE,
+                "quantity": QUANTITY,
+                "nonce": nonce,
+                "expiry": expiry,
+            }
+            orders.append(
+                ((addresses[who], asset, is_buy, PRICE, QUANTITY, nonce, expiry), HexBytes(signers[who].sign(**order)))
+            )
         trade_id = keccak(text=f"bench-trade-{s}")
         trades.append((trade_id, orders[0][0], orders[0][1], orders[1][0], orders[1][1], PRICE, QUANTITY))
     return trades
 
 
-def measure(node: str, rpc: Rpc, c: Contracts, op: Sender, signers: list[OrderSigner], addresses: list[str],
-            batch: int, count: int, seq: int) -> Result:
+def measure(
+    node: str,
+    rpc: Rpc,
+    c: Contracts,
+    op: Sender,
+    signers: list[OrderSigner],
+    addresses: list[str],
+    batch: int,
+    count: int,
+    seq: int,
+) -> Result:
     trades = make_trades(c, signers, addresses, count, seq)
     raws = []
     for start in range(0, count, batch):
-        chunk = trades[start:start + batch]
+        chunk = trades[start : start + batch]
         data = c.exchange.functions.settle(chunk)._encode_transaction_data()
         raws.append(op.sign(to=c.exchange.address, data=data, gas=min(29_000_000, 150_000 + 250_000 * len(chunk))))
     started = time.perf_counter()
@@ -311,11 +367,16 @@ def transfer_baseline(node: str, rpc: Rpc, c: Contracts, investors: list[Sender]
     raws = []
     for k in range(count):
         sender, receiver = investors[k % len(investors)], investors[(k + 1) % len(investors)]
-        raws.append(sender.sign(to=c.cash.address, gas=100_000,
-                                data=c.cash.functions.transfer(receiver.address, 1)._encode_transaction_data()))
+        raws.append(
+            sender.sign(
+                to=c.cash.address,
+                gas=100_000,
+                data=c.cash.functions.transfer(receiver.address, 1)._encode_transaction_data(),
+            )
+        )
     started = time.perf_counter()
     hashes = send_all(rpc, raws)
-    for tx_hash in hashes[-len(investors):]:  # the last transaction of every sender
+    for tx_hash in hashes[-len(investors) :]:  # the last transaction of every sender
         wait_receipt(rpc, tx_hash, poll=0.005)
     seconds = time.perf_counter() - started
     found = receipts(rpc, hashes)
@@ -326,13 +387,18 @@ def transfer_baseline(node: str, rpc: Rpc, c: Contracts, investors: list[Sender]
 
 def call_profile(rpc: Rpc, c: Contracts, tx_hash: str, trades: int) -> list[tuple[str, float]]:
     """External calls a settled trade makes (anvil's callTracer): (callee.function, calls per trade)."""
-    names = {c.exchange.address.lower(): ("SettlementExchange", c.exchange),
-             c.asset.address.lower(): ("AssetToken", c.asset), c.cash.address.lower(): ("CashToken", c.cash),
-             c.rules.address.lower(): ("ComplianceRules", c.rules),
-             c.registry.address.lower(): ("IdentityRegistry", c.registry)}
+    names = {
+        c.exchange.address.lower(): ("SettlementExchange", c.exchange),
+        c.asset.address.lower(): ("AssetToken", c.asset),
+        c.cash.address.lower(): ("CashToken", c.cash),
+        c.rules.address.lower(): ("ComplianceRules", c.rules),
+        c.registry.address.lower(): ("IdentityRegistry", c.registry),
+    }
     distributor = c.asset.functions.revenueDistributor().call()
-    names[distributor.lower()] = ("RevenueDistributor", c.w3.eth.contract(
-        address=distributor, abi=artifact("RevenueDistributor")["abi"]))
+    names[distributor.lower()] = (
+        "RevenueDistributor",
+        c.w3.eth.contract(address=distributor, abi=artifact("RevenueDistributor")["abi"]),
+    )
     counts: dict[str, int] = {}
 
     def label(frame: dict) -> str:
@@ -358,19 +424,39 @@ def call_profile(rpc: Rpc, c: Contracts, tx_hash: str, trades: int) -> list[tupl
     return sorted(((k, v / trades) for k, v in counts.items()), key=lambda kv: (-kv[1], kv[0]))
 
 
-def bench_node(node: str, port: int, batches: list[int], count: int, investors_n: int, workdir: Path,
-               repeats: int = 3) -> list[Result]:
+def bench_node(
+    node: str, port: int, batches: list[int], count: int, investors_n: int, workdir: Path, repeats: int = 3
+) -> list[Result]:
     """Every batch size on a fresh node: a node's state (and anvil's memory) grows with every
     block, so each size starts from the same place."""
     results = []
     for index, batch in enumerate(batches):
-        results += bench_batch(node, port, batch, count, investors_n, workdir, repeats, baseline=index == 0,
-                               profile=node == "anvil" and index == len(batches) - 1)
+        results += bench_batch(
+            node,
+            port,
+            batch,
+            count,
+            investors_n,
+            workdir,
+            repeats,
+            baseline=index == 0,
+            profile=node == "anvil" and index == len(batches) - 1,
+        )
     return results
 
 
-def bench_batch(node: str, port: int, batch: int, count: int, investors_n: int, workdir: Path, repeats: int, *,
-                baseline: bool, profile: bool) -> list[Result]:
+def bench_batch(
+    node: str,
+    port: int,
+    batch: int,
+    count: int,
+    investors_n: int,
+    workdir: Path,
+    repeats: int,
+    *,
+    baseline: bool,
+    profile: bool,
+) -> list[Result]:
     global PROFILE
     accounts = investors_n + 1
     process = local_node.start_node(node, port, log_path=workdir / f"{node}.log", accounts=accounts)
@@ -387,15 +473,20 @@ def bench_batch(node: str, port: int, batch: int, count: int, investors_n: int, 
         c = deploy(rpc, w3, op)
         onboard(rpc, c, op, investors)
         addresses = [inv.address for inv in investors]
-        signers = [OrderSigner(key, chain_id=chain_id, exchange=c.exchange.address, trader=addr)
-                   for key, addr in zip(keys[1:], addresses, strict=True)]
+        signers = [
+            OrderSigner(key, chain_id=chain_id, exchange=c.exchange.address, trader=addr)
+            for key, addr in zip(keys[1:], addresses, strict=True)
+        ]
         # a warm-up (JIT, caches, first-touch storage of the exchange's mappings)
         measure(node, rpc, c, op, signers, addresses, batch, batch * 2, 10**9)
         results = []
         if baseline:
             base = transfer_baseline(node, rpc, c, investors, min(count, 300))
-            print(f"  {node:8s} plain cash transfers: {base.trades_per_second:8.1f} tx/s, "
-                  f"{base.gas_per_trade:,} gas/tx ({base.transactions} tx in {base.seconds:.2f} s)", flush=True)
+            print(
+                f"  {node:8s} plain cash transfers: {base.trades_per_second:8.1f} tx/s, "
+                f"{base.gas_per_trade:,} gas/tx ({base.transactions} tx in {base.seconds:.2f} s)",
+                flush=True,
+            )
             results.append(base)
         runs = []
         seq = 0
@@ -405,15 +496,21 @@ def bench_batch(node: str, port: int, batch: int, count: int, investors_n: int, 
         runs.sort(key=lambda r: r.trades_per_second)
         result = runs[len(runs) // 2]  # the median run (these machines are shared and noisy)
         result.spread = (runs[0].trades_per_second, runs[-1].trades_per_second)
-        print(f"  {node:8s} batch {batch:3d}: {result.settled}/{result.trades} settled, "
-              f"{result.trades_per_second:8.1f} trades/s, {result.gas_per_trade:,} gas/trade "
-              f"({result.transactions} tx in {result.seconds:.2f} s; runs {result.spread[0]:.1f}"
-              f"-{result.spread[1]:.1f} trades/s)", flush=True)
+        print(
+            f"  {node:8s} batch {batch:3d}: {result.settled}/{result.trades} settled, "
+            f"{result.trades_per_second:8.1f} trades/s, {result.gas_per_trade:,} gas/trade "
+            f"({result.transactions} tx in {result.seconds:.2f} s; runs {result.spread[0]:.1f}"
+            f"-{result.spread[1]:.1f} trades/s)",
+            flush=True,
+        )
         results.append(result)
         if profile:  # a traced batch of 10: what one trade calls
             trades = make_trades(c, signers, addresses, 10, 2 * 10**9)
-            raw = op.sign(to=c.exchange.address, gas=3_000_000,
-                          data=c.exchange.functions.settle(trades)._encode_transaction_data())
+            raw = op.sign(
+                to=c.exchange.address,
+                gas=3_000_000,
+                data=c.exchange.functions.settle(trades)._encode_transaction_data(),
+            )
             tx_hash = send_all(rpc, [raw])[0]
             wait_receipt(rpc, tx_hash)
             PROFILE = call_profile(rpc, c, tx_hash, len(trades))
@@ -424,33 +521,44 @@ def bench_batch(node: str, port: int, batch: int, count: int, investors_n: int, 
 
 def node_version(node: str) -> str:
     try:
-        data = json.loads((ROOT / "node_modules" / {"ganache": "ganache", "anvil": "@foundry-rs/anvil"}[node]
-                           / "package.json").read_text())
+        data = json.loads(
+            (
+                ROOT / "node_modules" / {"ganache": "ganache", "anvil": "@foundry-rs/anvil"}[node] / "package.json"
+            ).read_text()
+        )
         return f"{node} {data['version']}"
     except (OSError, ValueError, KeyError):
         return node
 
 
 def table(results: list[Result]) -> str:
-    lines = ["| node | batch | trades settled | settle() txs | wall time | trades/s (median) | slowest-fastest run "
-             "| gas/trade |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| node | batch | trades settled | settle() txs | wall time | trades/s (median) | slowest-fastest run "
+        "| gas/trade |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in results:
         if r.batch == 0:
             continue
-        lines.append(f"| {node_version(r.node)} | {r.batch} | {r.settled}/{r.trades} | {r.transactions} | "
-                     f"{r.seconds:.2f} s | {r.trades_per_second:,.1f} | {r.spread[0]:,.1f}-{r.spread[1]:,.1f} | "
-                     f"{r.gas_per_trade:,} |")
+        lines.append(
+            f"| {node_version(r.node)} | {r.batch} | {r.settled}/{r.trades} | {r.transactions} | "
+            f"{r.seconds:.2f} s | {r.trades_per_second:,.1f} | {r.spread[0]:,.1f}-{r.spread[1]:,.1f} | "
+            f"{r.gas_per_trade:,} |"
+        )
     return "\n".join(lines)
 
 
 def baseline_table(results: list[Result]) -> str:
-    lines = ["| node | plain cash transfers | wall time | transfers/s | gas/transfer | ms/transaction |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| node | plain cash transfers | wall time | transfers/s | gas/transfer | ms/transaction |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for r in results:
         if r.batch == 0:
-            lines.append(f"| {node_version(r.node)} | {r.settled}/{r.trades} | {r.seconds:.2f} s | "
-                         f"{r.trades_per_second:,.1f} | {r.gas_per_trade:,} | {1000 * r.seconds / r.trades:.1f} |")
+            lines.append(
+                f"| {node_version(r.node)} | {r.settled}/{r.trades} | {r.seconds:.2f} s | "
+                f"{r.trades_per_second:,.1f} | {r.gas_per_trade:,} | {1000 * r.seconds / r.trades:.1f} |"
+            )
     return "\n".join(lines)
 
 
@@ -474,24 +582,30 @@ def limits(results: list[Result]) -> str:
         largest = max(batched, key=lambda r: r.batch)
         trade_ms = 1000 * largest.seconds / largest.settled
         tx_ms = 1000 * base.seconds / base.trades
-        lines.append(f"on {node} a trade settled in a batch of {largest.batch} takes {trade_ms:.1f} ms of node "
-                     f"time, {trade_ms / tx_ms:.1f}x a whole plain-transfer transaction ({tx_ms:.1f} ms)")
+        lines.append(
+            f"on {node} a trade settled in a batch of {largest.batch} takes {trade_ms:.1f} ms of node "
+            f"time, {trade_ms / tx_ms:.1f}x a whole plain-transfer transaction ({tx_ms:.1f} ms)"
+        )
     if not lines:
         return ""
-    return ("\nWhere the time goes: " + "; ".join(lines) + ". Batching removes the per-transaction "
-            "part only; what is left is each trade's own EVM work (the calls listed below), which ganache's "
-            "JavaScript EVM runs at a few milliseconds a contract call.\n" + LEVER)
+    return (
+        "\nWhere the time goes: " + "; ".join(lines) + ". Batching removes the per-transaction "
+        "part only; what is left is each trade's own EVM work (the calls listed below), which ganache's "
+        "JavaScript EVM runs at a few milliseconds a contract call.\n" + LEVER
+    )
 
 
-LEVER = ("\nWhat would raise it (not done yet): fewer contract calls per trade. Netting a batch - checking each "
-         "trade's compliance in memory against the balances the batch's earlier trades leave, then moving each "
-         "participant's net asset and cash once - leaves per trade only the two ecrecovers, the order hashes and "
-         "the fill and trade-id records, so the calls scale with participants instead of trades. It needs the "
-         "compliance rules as a pure function of per-wallet state the exchange reads once per participant (one "
-         "implementation shared with ComplianceRules.detectTransferRestriction), and a settlement-only net-move "
-         "function on AssetToken (a role the exchange holds) that keeps holder count, lock-ups (also of a "
-         "participant who bought and then sold more), the distributor's checkpoints and allowances as "
-         "trade-by-trade transfers would, with Transfer events for the net moves.\n")
+LEVER = (
+    "\nWhat would raise it (not done yet): fewer contract calls per trade. Netting a batch - checking each "
+    "trade's compliance in memory against the balances the batch's earlier trades leave, then moving each "
+    "participant's net asset and cash once - leaves per trade only the two ecrecovers, the order hashes and "
+    "the fill and trade-id records, so the calls scale with participants instead of trades. It needs the "
+    "compliance rules as a pure function of per-wallet state the exchange reads once per participant (one "
+    "implementation shared with ComplianceRules.detectTransferRestriction), and a settlement-only net-move "
+    "function on AssetToken (a role the exchange holds) that keeps holder count, lock-ups (also of a "
+    "participant who bought and then sold more), the distributor's checkpoints and allowances as "
+    "trade-by-trade transfers would, with Transfer events for the net moves.\n"
+)
 
 
 def main() -> int:
@@ -500,16 +614,21 @@ def main() -> int:
     investors_n = int(os.environ.get("RWA_BENCH_INVESTORS", "20"))
     base_port = int(os.environ.get("RWA_BENCH_SETTLEMENT_PORT", "8580"))
     repeats = int(os.environ.get("RWA_BENCH_REPEATS", "3"))
-    counts = {"ganache": int(os.environ.get("RWA_BENCH_TRADES_GANACHE", "200")),
-              "anvil": int(os.environ.get("RWA_BENCH_TRADES_ANVIL", "1000"))}
+    counts = {
+        "ganache": int(os.environ.get("RWA_BENCH_TRADES_GANACHE", "200")),
+        "anvil": int(os.environ.get("RWA_BENCH_TRADES_ANVIL", "1000")),
+    }
     print(f"settlement benchmark on {machine()}", flush=True)
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="rwa-bench-settlement-") as tmp:
         for index, node in enumerate(nodes):
-            print(f"{node}: starting on port {base_port + index}, deploying, onboarding {investors_n} investors",
-                  flush=True)
-            results += bench_node(node, base_port + index, batches, counts.get(node, 500), investors_n, Path(tmp),
-                                  repeats)
+            print(
+                f"{node}: starting on port {base_port + index}, deploying, onboarding {investors_n} investors",
+                flush=True,
+            )
+            results += bench_node(
+                node, base_port + index, batches, counts.get(node, 500), investors_n, Path(tmp), repeats
+            )
     body = (
         f"`python -m backend.bench.settlement`: SettlementExchange.settle() on each node (berlin hardfork, "
         f"automine), one asset with compliance applied (country allow-list, holder and balance caps), "
@@ -519,8 +638,7 @@ def main() -> int:
         f"Each settle() is a raw transaction signed locally with a managed nonce, sent back to back "
         f"in JSON-RPC batches; orders, calldata and signatures are prepared before the clock starts. "
         f"trades/s = settled trades / wall time from the first send to the last receipt; gas/trade = the "
-        f"receipts' gasUsed (21,000 base and calldata included) / settled trades.\n\n"
-        + table(results) + "\n\n"
+        f"receipts' gasUsed (21,000 base and calldata included) / settled trades.\n\n" + table(results) + "\n\n"
         "For scale, the same nodes and the same sending path with plain 6-decimal cash-token transfers "
         "(one a transaction, no compliance, no signatures): what a transaction costs before any "
         "settlement work.\n\n" + baseline_table(results) + "\n\n"
@@ -529,8 +647,10 @@ def main() -> int:
     body += limits(results)
     if PROFILE:
         total = sum(v for _, v in PROFILE)
-        body += (f"\nExternal calls one settled trade makes (a batch of 10 traced with anvil's callTracer): "
-                 f"{total:g} in all, " + ", ".join(f"{k} {v:g}" for k, v in PROFILE) + ".\n")
+        body += (
+            f"\nExternal calls one settled trade makes (a batch of 10 traced with anvil's callTracer): "
+            f"{total:g} in all, " + ", ".join(f"{k} {v:g}" for k, v in PROFILE) + ".\n"
+        )
     print()
     print(table(results))
     print()

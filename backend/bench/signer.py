@@ -15,8 +15,9 @@ from eth_utils import keccak, to_canonical_address
 from backend.trading.signing import DOMAIN_NAME, DOMAIN_VERSION
 
 DOMAIN_TYPEHASH = keccak(b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
-ORDER_TYPEHASH = keccak(b"Order(address trader,address asset,bool isBuy,uint256 price,uint256 quantity,"
-                        b"uint256 nonce,uint256 expiry)")
+ORDER_TYPEHASH = keccak(
+    b"Order(address trader,address asset,bool isBuy,uint256 price,uint256 quantity,uint256 nonce,uint256 expiry)"
+)
 
 
 def _word(value: int) -> bytes:
@@ -28,8 +29,13 @@ def _address(value: str) -> bytes:
 
 
 def domain_separator(chain_id: int, exchange: str) -> bytes:
-    return keccak(DOMAIN_TYPEHASH + keccak(DOMAIN_NAME.encode()) + keccak(DOMAIN_VERSION.encode())
-                  + _word(chain_id) + _address(exchange))
+    return keccak(
+        DOMAIN_TYPEHASH
+        + keccak(DOMAIN_NAME.encode())
+        + keccak(DOMAIN_VERSION.encode())
+        + _word(chain_id)
+        + _address(exchange)
+    )
 
 
 class OrderSigner:
@@ -41,8 +47,16 @@ class OrderSigner:
         self._trader = _address(trader)
 
     def digest(self, *, asset: str, is_buy: bool, price: int, quantity: int, nonce: int, expiry: int) -> bytes:
-        struct = keccak(ORDER_TYPEHASH + self._trader + _address(asset) + _word(int(is_buy)) + _word(price)
-                        + _word(quantity) + _word(nonce) + _word(expiry))
+        struct = keccak(
+            ORDER_TYPEHASH
+            + self._trader
+            + _address(asset)
+            + _word(int(is_buy))
+            + _word(price)
+            + _word(quantity)
+            + _word(nonce)
+            + _word(expiry)
+        )
         return keccak(self._prefix + struct)
 
     def sign(self, **order: int | str | bool) -> str:

@@ -50,38 +50,53 @@ class SoakReport:
         r = self.load
         rss = [b for _, b in r.rss]
         quarters = " -> ".join(f"{rss[min(len(rss) - 1, len(rss) * q // 4)] / MB:.0f}" for q in range(5)) if rss else ""
-        rss_line = (f"RSS {quarters} MB at 0/25/50/75/100% of the run (max {max(rss) / MB:.0f} MB, growth "
-                    f"{(rss[-1] - rss[0]) / MB:+.1f} MB)" if rss else "RSS not sampled")
+        rss_line = (
+            f"RSS {quarters} MB at 0/25/50/75/100% of the run (max {max(rss) / MB:.0f} MB, growth "
+            f"{(rss[-1] - rss[0]) / MB:+.1f} MB)"
+            if rss
+            else "RSS not sampled"
+        )
         settle = sorted(self.settle_ms)
 
         def pct(p: float) -> str:
             return f"{settle[min(len(settle) - 1, int(p / 100 * len(settle)))] / 1000:.1f}s" if settle else "n/a"
 
         drain = f"{self.drain_seconds:.0f}s" if self.drain_seconds is not None else "did not drain in time"
-        return (f"offered {r.rate:g}/s for {r.seconds:.0f}s ({r.scheduled} orders), answered {sum(r.statuses.values())}"
-                f" ({r.achieved:.1f}/s), statuses {dict(r.statuses)}, errors {dict(r.errors)}, max in flight "
-                f"{r.max_in_flight}\n  latency from scheduled send: p50 {r.percentile(50):.0f} ms, p99 "
-                f"{r.percentile(99):.0f} ms, p99.9 {r.percentile(99.9):.0f} ms, max {r.percentile(100):.0f} ms; "
-                f"accepted orders only: p50 {r.percentile(50, accepted=True):.0f} ms, p99 "
-                f"{r.percentile(99, accepted=True):.0f} ms, p99.9 {r.percentile(99.9, accepted=True):.0f} ms; "
-                f"generator lateness p50 {r.lateness(50):.0f} ms, p99 {r.lateness(99):.0f} ms\n"
-                f"  {rss_line}\n  trades {self.trades}: settled {self.settled_by_end} by the end of the load, "
-                f"backlog {self.backlog_at_end}, drained {drain} after; match->settled p50 {pct(50)}, p99 "
-                f"{pct(99)}, max {pct(100)}\n  invariants: {self.verdict.summary() if self.verdict else 'not checked'}")
+        return (
+            f"offered {r.rate:g}/s for {r.seconds:.0f}s ({r.scheduled} orders), answered {sum(r.statuses.values())}"
+            f" ({r.achieved:.1f}/s), statuses {dict(r.statuses)}, errors {dict(r.errors)}, max in flight "
+            f"{r.max_in_flight}\n  latency from scheduled send: p50 {r.percentile(50):.0f} ms, p99 "
+            f"{r.percentile(99):.0f} ms, p99.9 {r.percentile(99.9):.0f} ms, max {r.percentile(100):.0f} ms; "
+            f"accepted orders only: p50 {r.percentile(50, accepted=True):.0f} ms, p99 "
+            f"{r.percentile(99, accepted=True):.0f} ms, p99.9 {r.percentile(99.9, accepted=True):.0f} ms; "
+            f"generator lateness p50 {r.lateness(50):.0f} ms, p99 {r.lateness(99):.0f} ms\n"
+            f"  {rss_line}\n  trades {self.trades}: settled {self.settled_by_end} by the end of the load, "
+            f"backlog {self.backlog_at_end}, drained {drain} after; match->settled p50 {pct(50)}, p99 "
+            f"{pct(99)}, max {pct(100)}\n  invariants: {self.verdict.summary() if self.verdict else 'not checked'}"
+        )
 
 
 def trades_since(stack: Stack, symbol: str, since: datetime) -> list[TradeRecord]:
     engine = make_engine(str(stack.database_url))
     try:
         with Session(engine) as session:
-            return list(session.exec(select(TradeRecord).where(TradeRecord.symbol == symbol,
-                                                               TradeRecord.created_at >= since)))  # type: ignore[operator]
+            return list(
+                session.exec(select(TradeRecord).where(TradeRecord.symbol == symbol, TradeRecord.created_at >= since))
+            )
     finally:
         engine.dispose()
 
 
-def run_soak(stack: Stack, *, rate: float, seconds: float, traders: int = 8, warmup_seconds: float = 10,
-             drain_timeout: float = 900, setup: MarketSetup | None = None) -> SoakReport:
+def run_soak(
+    stack: Stack,
+    *,
+    rate: float,
+    seconds: float,
+    traders: int = 8,
+    warmup_seconds: float = 10,
+    drain_timeout: float = 900,
+    setup: MarketSetup | None = None,
+) -> SoakReport:
     """The service must be running (stack.service)."""
     setup = setup or set_up_market(stack, traders=traders)
     baseline = balances(stack, setup)
@@ -99,8 +114,11 @@ def run_soak(stack: Stack, *, rate: float, seconds: float, traders: int = 8, war
     except TimeoutError:
         drain = None
     trades = trades_since(stack, setup.symbol, begun)
-    settle_ms = [(t.settled_at - t.created_at).total_seconds() * 1000 for t in trades
-                 if t.settlement_status == "settled" and t.settled_at is not None]
+    settle_ms = [
+        (t.settled_at - t.created_at).total_seconds() * 1000
+        for t in trades
+        if t.settlement_status == "settled" and t.settled_at is not None
+    ]
     verdict = check(stack, setup, acknowledged, baseline) if drain is not None else None
     return SoakReport(setup, result, len(trades), by_end, backlog, drain, settle_ms, verdict)
 
@@ -108,18 +126,30 @@ def run_soak(stack: Stack, *, rate: float, seconds: float, traders: int = 8, war
 def main() -> int:
     env = os.environ.get
     workdir = Path(env("SOAK_WORKDIR") or ROOT / ".rwa" / "bench" / f"soak-{int(time.time())}")
-    stack = Stack(workdir, chain_port=int(env("SOAK_CHAIN_PORT", "8578")),
-                  service_port=int(env("SOAK_SERVICE_PORT", "8177")), database_url=env("SOAK_DATABASE_URL"),
-                  env={"RWA_FUNDS_MAX_AGE_MS": env("SOAK_FUNDS_MAX_AGE_MS", "2000")})
+    stack = Stack(
+        workdir,
+        chain_port=int(env("SOAK_CHAIN_PORT", "8578")),
+        service_port=int(env("SOAK_SERVICE_PORT", "8177")),
+        database_url=env("SOAK_DATABASE_URL"),
+        env={"RWA_FUNDS_MAX_AGE_MS": env("SOAK_FUNDS_MAX_AGE_MS", "2000")},
+    )
     rate, minutes = float(env("SOAK_RATE", "1000")), float(env("SOAK_MINUTES", "10"))
     try:
         print(f"starting ganache and deploying (work dir {workdir})", flush=True)
         stack.start_chain()
         stack.start_service()
-        print(f"soak: {rate:g} orders/s for {minutes:g} min, funds snapshots up to "
-              f"{stack.env['RWA_FUNDS_MAX_AGE_MS']} ms old", flush=True)
-        report = run_soak(stack, rate=rate, seconds=minutes * 60, traders=int(env("SOAK_TRADERS", "8")),
-                          warmup_seconds=float(env("SOAK_WARMUP_SECONDS", "10")))
+        print(
+            f"soak: {rate:g} orders/s for {minutes:g} min, funds snapshots up to "
+            f"{stack.env['RWA_FUNDS_MAX_AGE_MS']} ms old",
+            flush=True,
+        )
+        report = run_soak(
+            stack,
+            rate=rate,
+            seconds=minutes * 60,
+            traders=int(env("SOAK_TRADERS", "8")),
+            warmup_seconds=float(env("SOAK_WARMUP_SECONDS", "10")),
+        )
         print(report.figures(), flush=True)
     finally:
         stack.close()

@@ -39,8 +39,20 @@ class StackError(RuntimeError):
 def uvicorn_command(app_factory: str, port: int) -> list[str]:
     """How the service is served (one worker); the order-entry benchmark serves its bare
     yardstick app with the very same command line."""
-    return [sys.executable, "-m", "uvicorn", app_factory, "--factory", "--host", "127.0.0.1",
-            "--port", str(port), "--log-level", "warning", "--no-access-log"]
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app_factory,
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
 
 
 @dataclass
@@ -65,8 +77,9 @@ class Stack:
     # --- the chain ---------------------------------------------------------------------
     def start_chain(self) -> None:
         """Start (or restart, with its saved state) our own ganache; deploy on first start."""
-        self.ganache = local_node.start_ganache(self.chain_port, db_path=self.workdir / "chain",
-                                                log_path=self.workdir / "ganache.log")
+        self.ganache = local_node.start_ganache(
+            self.chain_port, db_path=self.workdir / "chain", log_path=self.workdir / "ganache.log"
+        )
         assert self.deployment_file is not None
         if not self.deployment_file.exists():
             try:
@@ -83,24 +96,38 @@ class Stack:
 
     # --- the service -------------------------------------------------------------------
     def service_env(self) -> dict[str, str]:
-        return {**os.environ, "DATABASE_URL": str(self.database_url), "RPC_URL": str(self.rpc_url),
-                "RWA_ADMIN_KEY": ADMIN_KEY, "RWA_DEPLOYMENT_FILE": str(self.deployment_file),
-                "RWA_STORAGE_DIR": str(self.workdir / "documents"), "RWA_ENFORCE_DISCLOSURES": "false",
-                "RWA_RATE_LIMIT_PER_SECOND": "0", "RWA_SETTLEMENT_INTERVAL_MS": "50",
-                "RWA_COMPLIANCE_SYNC_INTERVAL_MS": "500", **self.env}
+        return {
+            **os.environ,
+            "DATABASE_URL": str(self.database_url),
+            "RPC_URL": str(self.rpc_url),
+            "RWA_ADMIN_KEY": ADMIN_KEY,
+            "RWA_DEPLOYMENT_FILE": str(self.deployment_file),
+            "RWA_STORAGE_DIR": str(self.workdir / "documents"),
+            "RWA_ENFORCE_DISCLOSURES": "false",
+            "RWA_RATE_LIMIT_PER_SECOND": "0",
+            "RWA_SETTLEMENT_INTERVAL_MS": "50",
+            "RWA_COMPLIANCE_SYNC_INTERVAL_MS": "500",
+            **self.env,
+        }
 
     def settings(self) -> Settings:
         """The settings the service process runs with (for in-process checks such as replay)."""
-        return Settings(database_url=str(self.database_url), rpc_url=str(self.rpc_url), admin_key=ADMIN_KEY,
-                        deployment_file=self.deployment_file, disclosure_policy_enforced=False)  # type: ignore[arg-type]
+        return Settings(
+            database_url=str(self.database_url),
+            rpc_url=str(self.rpc_url),
+            admin_key=ADMIN_KEY,
+            deployment_file=self.deployment_file,  # type: ignore[arg-type]
+            disclosure_policy_enforced=False,
+        )
 
     def start_service(self, timeout: float = 90) -> None:
         if local_node.port_in_use(self.service_port):
             raise StackError(f"port {self.service_port} is in use")
         log = open(self.workdir / "service.log", "ab")  # owned by the process
         cmd = uvicorn_command("backend.api.app:create_app", self.service_port)
-        self.service = subprocess.Popen(cmd, cwd=ROOT, env=self.service_env(), stdout=log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.service = subprocess.Popen(
+            cmd, cwd=ROOT, env=self.service_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         deadline = time.monotonic() + timeout
         while True:
             if self.service.poll() is not None:
@@ -170,8 +197,9 @@ def _ok(response: httpx.Response, what: str) -> dict[str, Any]:
     return response.json()
 
 
-def set_up_market(stack: Stack, *, traders: int, units: int = 1_000_000, cash: int = 100_000_000,
-                  symbol: str | None = None) -> MarketSetup:
+def set_up_market(
+    stack: Stack, *, traders: int, units: int = 1_000_000, cash: int = 100_000_000, symbol: str | None = None
+) -> MarketSetup:
     """An asset (tick 0.01, lot 1) and `traders` whitelisted investors, each holding `units`
     of it and `cash`, both approved to the SettlementExchange, so each can buy and sell."""
     admin = {"X-API-Key": ADMIN_KEY}
@@ -180,39 +208,104 @@ def set_up_market(stack: Stack, *, traders: int, units: int = 1_000_000, cash: i
         info = _ok(client.get("/v1/chain"), "chain info")
         contracts = info["contracts"]
         symbol = symbol or "B" + secrets.token_hex(3).upper()
-        asset = _ok(client.post("/v1/assets", headers=admin, json={
-            "symbol": symbol, "name": f"Bench {symbol}", "kind": "equity", "total_supply": str(units * traders * 2),
-            "tick_size": "0.01", "lot_size": "1", "issuer_wallet": Account.create().address}), "create asset")
+        asset = _ok(
+            client.post(
+                "/v1/assets",
+                headers=admin,
+                json={
+                    "symbol": symbol,
+                    "name": f"Bench {symbol}",
+                    "kind": "equity",
+                    "total_supply": str(units * traders * 2),
+                    "tick_size": "0.01",
+                    "lot_size": "1",
+                    "issuer_wallet": Account.create().address,
+                },
+            ),
+            "create asset",
+        )
         people = []
         for _ in range(traders):
             account = Account.create()
-            tx = w3.eth.send_transaction({"from": w3.eth.accounts[FUNDER], "to": account.address,
-                                          "value": Web3.to_wei(1, "ether")})
+            tx = w3.eth.send_transaction(
+                {"from": w3.eth.accounts[FUNDER], "to": account.address, "value": Web3.to_wei(1, "ether")}
+            )
             w3.eth.wait_for_transaction_receipt(tx)
-            body = _ok(client.post("/v1/investors", headers=admin, json={
-                "wallet": account.address, "name": f"Trader {account.address[:8]}", "country": "US",
-                "accredited": True, "kyc_expires": (date.today() + timedelta(days=365)).isoformat()}), "investor")
-            _ok(client.post("/v1/cash/faucet", headers=admin, json={"wallet": account.address, "amount": str(cash)}),
-                "faucet")
-            _ok(client.post(f"/v1/assets/{symbol}/issue", headers=admin,
-                            json={"to_wallet": account.address, "quantity": str(units)}), "issue")
+            body = _ok(
+                client.post(
+                    "/v1/investors",
+                    headers=admin,
+                    json={
+                        "wallet": account.address,
+                        "name": f"Trader {account.address[:8]}",
+                        "country": "US",
+                        "accredited": True,
+                        "kyc_expires": (date.today() + timedelta(days=365)).isoformat(),
+                    },
+                ),
+                "investor",
+            )
+            _ok(
+                client.post("/v1/cash/faucet", headers=admin, json={"wallet": account.address, "amount": str(cash)}),
+                "faucet",
+            )
+            _ok(
+                client.post(
+                    f"/v1/assets/{symbol}/issue",
+                    headers=admin,
+                    json={"to_wallet": account.address, "quantity": str(units)},
+                ),
+                "issue",
+            )
             wallet = Wallet(account.key.to_0x_hex(), str(stack.rpc_url))
             wallet.approve(asset["token_address"], contracts["settlement_exchange"])
             wallet.approve(contracts["cash_token"], contracts["settlement_exchange"])
-            signer = OrderSigner(account.key.to_0x_hex(), chain_id=info["chain_id"],
-                                 exchange=contracts["settlement_exchange"], trader=account.address)
+            signer = OrderSigner(
+                account.key.to_0x_hex(),
+                chain_id=info["chain_id"],
+                exchange=contracts["settlement_exchange"],
+                trader=account.address,
+            )
             people.append(Trader(body["id"], wallet, body["api_key"], signer))
-    return MarketSetup(symbol=symbol, token=asset["token_address"], cash_token=contracts["cash_token"],
-                       exchange=contracts["settlement_exchange"], chain_id=info["chain_id"], traders=people)
+    return MarketSetup(
+        symbol=symbol,
+        token=asset["token_address"],
+        cash_token=contracts["cash_token"],
+        exchange=contracts["settlement_exchange"],
+        chain_id=info["chain_id"],
+        traders=people,
+    )
 
 
-def order_body(setup: MarketSetup, trader: Trader, *, side: str, price_ticks: int, lots: int,
-               client_order_id: str, tif: str = "GTC") -> dict[str, Any]:
+def order_body(
+    setup: MarketSetup,
+    trader: Trader,
+    *,
+    side: str,
+    price_ticks: int,
+    lots: int,
+    client_order_id: str,
+    tif: str = "GTC",
+) -> dict[str, Any]:
     """A signed limit order (tick 0.01, lot 1), ready for POST /v1/orders."""
     nonce = secrets.randbits(128)
-    signature = trader.signer.sign(asset=setup.token, is_buy=side == "buy", price=price_ticks * setup.tick,
-                                   quantity=lots * 10**18, nonce=nonce, expiry=0)
+    signature = trader.signer.sign(
+        asset=setup.token,
+        is_buy=side == "buy",
+        price=price_ticks * setup.tick,
+        quantity=lots * 10**18,
+        nonce=nonce,
+        expiry=0,
+    )
     price = f"{price_ticks // 100}.{price_ticks % 100:02d}"
-    return {"symbol": setup.symbol, "side": side, "type": "limit", "price": price,
-            "quantity": str(lots), "time_in_force": tif, "client_order_id": client_order_id, "nonce": nonce,
-            "signature": signature}
+    return {
+        "symbol": setup.symbol,
+        "side": side,
+        "type": "limit",
+        "price": price,
+        "quantity": str(lots),
+        "time_in_force": tif,
+        "client_order_id": client_order_id,
+        "nonce": nonce,
+        "signature": signature,
+    }

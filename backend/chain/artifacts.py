@@ -37,8 +37,9 @@ def load_deployment(path: Path) -> Deployment:
     missing = [k for k in CONTRACT_KEYS if k not in data.get("contracts", {})]
     if missing:
         raise Unavailable("chain.not_deployed", f"deployment record {path} lacks {', '.join(missing)}")
-    return Deployment(chain_id=int(data["chain_id"]), block=int(data.get("block", 0)),
-                      contracts=dict(data["contracts"]))
+    return Deployment(
+        chain_id=int(data["chain_id"]), block=int(data.get("block", 0)), contracts=dict(data["contracts"])
+    )
 
 
 @lru_cache(maxsize=64)

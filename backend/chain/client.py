@@ -38,8 +38,14 @@ SEND_ATTEMPTS = 6  # backing off 50 ms doubling: about 1.5 s for a conflict to c
 # behind the gap and a resend collides with it); "already known" (geth, anvil); and ganache's
 # "transaction can't be replaced, mining has already started" (the nonce belongs to a
 # transaction in the block being mined right now, a race ganache answers with this).
-NONCE_CONFLICTS = ("nonce", "underpriced", "already known", "already imported", "can't be replaced",
-                   "mining has already started")
+NONCE_CONFLICTS = (
+    "nonce",
+    "underpriced",
+    "already known",
+    "already imported",
+    "can't be replaced",
+    "mining has already started",
+)
 
 
 def calldata(fn: Any) -> bytes:
@@ -66,8 +72,14 @@ class Chain:
     def __init__(self, settings: Settings):
         self.settings = settings
         # eth_chainId cached: web3 would otherwise ask it again before every eth_call.
-        self.w3 = Web3(Web3.HTTPProvider(settings.rpc_url, request_kwargs={"timeout": 30},
-                                         cache_allowed_requests=True, cacheable_requests={RPCEndpoint("eth_chainId")}))
+        self.w3 = Web3(
+            Web3.HTTPProvider(
+                settings.rpc_url,
+                request_kwargs={"timeout": 30},
+                cache_allowed_requests=True,
+                cacheable_requests={RPCEndpoint("eth_chainId")},
+            )
+        )
         self.operator = Account.from_key(settings.operator_private_key)
         self._nonce_lock = threading.Lock()
         self._nonce: int | None = None
@@ -102,8 +114,9 @@ class Chain:
         key = (name, address.lower())
         found = self._contracts.get(key)
         if found is None:
-            found = self._contracts[key] = self.w3.eth.contract(address=Web3.to_checksum_address(address),
-                                                                abi=load_abi(self.settings.build_dir, name))
+            found = self._contracts[key] = self.w3.eth.contract(
+                address=Web3.to_checksum_address(address), abi=load_abi(self.settings.build_dir, name)
+            )
         return found
 
     def core(self, key: str) -> Any:
@@ -135,8 +148,11 @@ class Chain:
 
     def logs(self, *, addresses: list[str], from_block: int, to_block: int) -> list[Any]:
         """Event logs of `addresses` in [from_block, to_block], in chain order."""
-        return list(self._rpc(lambda: self.w3.eth.get_logs({
-            "address": addresses, "fromBlock": from_block, "toBlock": to_block})))  # type: ignore[typeddict-item]
+        return list(
+            self._rpc(
+                lambda: self.w3.eth.get_logs({"address": addresses, "fromBlock": from_block, "toBlock": to_block})  # type: ignore[typeddict-item]
+            )
+        )
 
     # --- transactions -------------------------------------------------------------
     def transact(self, fn: Any, *, gas: int | None = None, wait: bool = True) -> dict:
@@ -226,8 +242,10 @@ class Chain:
     def operator_nonces(self) -> tuple[int, int]:
         """The operator's (latest, pending) transaction counts: equal when nothing is stuck."""
         address = self.operator.address
-        return (self._rpc(lambda: self.w3.eth.get_transaction_count(address, "latest")),
-                self._rpc(lambda: self.w3.eth.get_transaction_count(address, "pending")))
+        return (
+            self._rpc(lambda: self.w3.eth.get_transaction_count(address, "latest")),
+            self._rpc(lambda: self.w3.eth.get_transaction_count(address, "pending")),
+        )
 
     def heal_nonce(self) -> bool:
         """Forget a local nonce that ran ahead of the node (transactions the node lost, e.g.
@@ -254,8 +272,11 @@ class Chain:
     def _rejected(self, exc: Exception) -> ChainRejected:
         name, args = self.decode_error(getattr(exc, "data", None))
         if name:
-            return ChainRejected("chain.reverted", f"{name}({', '.join(map(str, args))})",
-                                 details={"error": name, "args": [str(a) for a in args]})
+            return ChainRejected(
+                "chain.reverted",
+                f"{name}({', '.join(map(str, args))})",
+                details={"error": name, "args": [str(a) for a in args]},
+            )
         return ChainRejected("chain.reverted", str(exc))
 
     def decode_error(self, data: Any) -> tuple[str | None, list[Any]]:

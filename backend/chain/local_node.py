@@ -57,10 +57,26 @@ def ganache_command(port: int, db_path: Path | None = None) -> list[str]:
     binary = ROOT / "node_modules" / ".bin" / "ganache"
     if not binary.exists():
         raise NodeError("node_modules/.bin/ganache is missing: run `make install` (npm ci) first")
-    cmd = [str(binary), "--port", str(port), "--host", "127.0.0.1", "--hardfork", "berlin",
-           "--wallet.mnemonic", GANACHE_MNEMONIC, "--wallet.totalAccounts", "10",
-           "--wallet.defaultBalance", "100000", "--chain.chainId", "1337",
-           "--miner.blockGasLimit", "30000000", "--logging.quiet"]
+    cmd = [
+        str(binary),
+        "--port",
+        str(port),
+        "--host",
+        "127.0.0.1",
+        "--hardfork",
+        "berlin",
+        "--wallet.mnemonic",
+        GANACHE_MNEMONIC,
+        "--wallet.totalAccounts",
+        "10",
+        "--wallet.defaultBalance",
+        "100000",
+        "--chain.chainId",
+        "1337",
+        "--miner.blockGasLimit",
+        "30000000",
+        "--logging.quiet",
+    ]
     if db_path is not None:
         db_path.mkdir(parents=True, exist_ok=True)
         cmd += ["--database.dbPath", str(db_path)]
@@ -81,31 +97,52 @@ def anvil_binary() -> Path:
 
 def anvil_command(port: int, *, accounts: int = 10, state_path: Path | None = None) -> list[str]:
     binary = anvil_binary()
-    cmd = [str(binary), "--port", str(port), "--host", "127.0.0.1", "--hardfork", "berlin",
-           "--mnemonic", GANACHE_MNEMONIC, "--accounts", str(accounts), "--balance", "100000",
-           "--chain-id", "1337", "--gas-limit", "30000000", "--silent"]
+    cmd = [
+        str(binary),
+        "--port",
+        str(port),
+        "--host",
+        "127.0.0.1",
+        "--hardfork",
+        "berlin",
+        "--mnemonic",
+        GANACHE_MNEMONIC,
+        "--accounts",
+        str(accounts),
+        "--balance",
+        "100000",
+        "--chain-id",
+        "1337",
+        "--gas-limit",
+        "30000000",
+        "--silent",
+    ]
     if state_path is not None:
         state_path.parent.mkdir(parents=True, exist_ok=True)
         cmd += ["--state", str(state_path)]
     return cmd
 
 
-def start_ganache(port: int, *, db_path: Path | None = None, log_path: Path | None = None,
-                  timeout: float = 60, accounts: int = 10) -> subprocess.Popen:
+def start_ganache(
+    port: int, *, db_path: Path | None = None, log_path: Path | None = None, timeout: float = 60, accounts: int = 10
+) -> subprocess.Popen:
     command = ganache_command(port, db_path)
     if accounts != 10:
         command[command.index("--wallet.totalAccounts") + 1] = str(accounts)
     return _start(command, port, "ganache", log_path=log_path, timeout=timeout)
 
 
-def start_anvil(port: int, *, state_path: Path | None = None, log_path: Path | None = None,
-                timeout: float = 60, accounts: int = 10) -> subprocess.Popen:
-    return _start(anvil_command(port, accounts=accounts, state_path=state_path), port, "anvil",
-                  log_path=log_path, timeout=timeout)
+def start_anvil(
+    port: int, *, state_path: Path | None = None, log_path: Path | None = None, timeout: float = 60, accounts: int = 10
+) -> subprocess.Popen:
+    return _start(
+        anvil_command(port, accounts=accounts, state_path=state_path), port, "anvil", log_path=log_path, timeout=timeout
+    )
 
 
-def start_node(kind: str, port: int, *, log_path: Path | None = None, timeout: float = 60,
-               accounts: int = 10) -> subprocess.Popen:
+def start_node(
+    kind: str, port: int, *, log_path: Path | None = None, timeout: float = 60, accounts: int = 10
+) -> subprocess.Popen:
     """Start a `kind` ("ganache" or "anvil") node on `port` and wait until it answers."""
     if kind == "ganache":
         return start_ganache(port, log_path=log_path, timeout=timeout, accounts=accounts)
@@ -114,19 +151,21 @@ def start_node(kind: str, port: int, *, log_path: Path | None = None, timeout: f
     raise NodeError(f"unknown node kind {kind!r} (ganache or anvil)")
 
 
-def _start(command: list[str], port: int, name: str, *, log_path: Path | None,
-           timeout: float) -> subprocess.Popen:
+def _start(command: list[str], port: int, name: str, *, log_path: Path | None, timeout: float) -> subprocess.Popen:
     if port_in_use(port):
-        raise NodeError(f"port {port} is already in use: stop whatever listens there "
-                        f"(an earlier `make demo`?) or choose another port")
+        raise NodeError(
+            f"port {port} is already in use: stop whatever listens there "
+            f"(an earlier `make demo`?) or choose another port"
+        )
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     while not rpc_ready(url):
         if process.poll() is not None:
-            raise NodeError(f"{name} exited with status {process.returncode}"
-                            + (f"; see {log_path}" if log_path else ""))
+            raise NodeError(
+                f"{name} exited with status {process.returncode}" + (f"; see {log_path}" if log_path else "")
+            )
         if time.monotonic() > deadline:
             process.kill()
             raise NodeError(f"{name} did not answer on {url} within {timeout:.0f}s")

@@ -29,10 +29,14 @@ FAILED = 1  # a check found differences, or some rows/items failed on the chain
 BAD_INPUT = 2  # a bad file, argument or unknown symbol: nothing was changed
 UNAVAILABLE = 3  # the chain node or database cannot be reached, or no deployment record
 
-EXIT_CODES_HELP = ("Exit codes: 0 ok; 1 differences found or some items failed; 2 bad input "
-                   "(file, argument, unknown symbol; nothing changed); 3 chain or database unavailable.")
-SETTINGS_HELP = ("Runs the service's own functions (those the REST API uses) against DATABASE_URL, "
-                 "RPC_URL and RWA_DEPLOYMENT_FILE; the service itself need not run.")
+EXIT_CODES_HELP = (
+    "Exit codes: 0 ok; 1 differences found or some items failed; 2 bad input "
+    "(file, argument, unknown symbol; nothing changed); 3 chain or database unavailable."
+)
+SETTINGS_HELP = (
+    "Runs the service's own functions (those the REST API uses) against DATABASE_URL, "
+    "RPC_URL and RWA_DEPLOYMENT_FILE; the service itself need not run."
+)
 
 console = Console()
 err_console = Console(stderr=True)
@@ -69,8 +73,7 @@ def service_context() -> Iterator[Context]:
     try:
         chain.deployment  # noqa: B018 - the node answers and the record is for this chain
     except DomainError as exc:
-        fail(f"{exc.message} (RPC_URL={settings.rpc_url}, RWA_DEPLOYMENT_FILE={settings.deployment_file})",
-             UNAVAILABLE)
+        fail(f"{exc.message} (RPC_URL={settings.rpc_url}, RWA_DEPLOYMENT_FILE={settings.deployment_file})", UNAVAILABLE)
     engine = make_engine(settings.database_url)
     try:
         create_tables(engine)

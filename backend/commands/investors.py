@@ -63,17 +63,21 @@ def import_rows(ctx: Context, rows: list[InvestorRow], progress: Progress) -> li
     return outcomes
 
 
-@app.command("import", short_help="onboard investors from FILE.csv (wallet,name,country,accredited,kyc_expires)",
-             help=f"Onboard investors from a CSV file with the header {','.join(COLUMNS)} "
-                  "(country ISO alpha-2, accredited true/false, kyc_expires YYYY-MM-DD). Each new "
-                  "wallet gets a database row, an IdentityRegistry whitelist transaction and an "
-                  "investor API key (shown once: in the table, or written with --keys-file). Wallets "
-                  "already known are skipped, so re-running the same file is safe. A file with "
-                  "mistakes is refused whole (each problem with its line number) before anything is "
-                  "sent. " + SETTINGS_HELP + " " + EXIT_CODES_HELP)
-def import_csv(file: Path = typer.Argument(..., metavar="FILE.csv", help="the CSV file"),
-               keys_file: Path | None = typer.Option(None, help="write the new investors' API keys here (JSON)")
-               ) -> None:
+@app.command(
+    "import",
+    short_help="onboard investors from FILE.csv (wallet,name,country,accredited,kyc_expires)",
+    help=f"Onboard investors from a CSV file with the header {','.join(COLUMNS)} "
+    "(country ISO alpha-2, accredited true/false, kyc_expires YYYY-MM-DD). Each new "
+    "wallet gets a database row, an IdentityRegistry whitelist transaction and an "
+    "investor API key (shown once: in the table, or written with --keys-file). Wallets "
+    "already known are skipped, so re-running the same file is safe. A file with "
+    "mistakes is refused whole (each problem with its line number) before anything is "
+    "sent. " + SETTINGS_HELP + " " + EXIT_CODES_HELP,
+)
+def import_csv(
+    file: Path = typer.Argument(..., metavar="FILE.csv", help="the CSV file"),
+    keys_file: Path | None = typer.Option(None, help="write the new investors' API keys here (JSON)"),
+) -> None:
     try:
         rows = parse_investor_csv(file)
     except InvestorCsvError as exc:
@@ -81,8 +85,12 @@ def import_csv(file: Path = typer.Argument(..., metavar="FILE.csv", help="the CS
             err_console.print(f"[red]error:[/] {problem}", highlight=False)
         err_console.print(f"nothing was imported: fix the {len(exc.problems)} problem(s) above and run again")
         raise typer.Exit(BAD_INPUT) from None
-    with service_context() as ctx, Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                            console=console, transient=True) as progress:
+    with (
+        service_context() as ctx,
+        Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console, transient=True
+        ) as progress,
+    ):
         outcomes = import_rows(ctx, rows, progress)
     _report(file, outcomes, keys_file)
     if any(o.status == "failed" for o in outcomes):
@@ -95,11 +103,22 @@ def _report(file: Path, outcomes: list[Outcome], keys_file: Path | None) -> None
         table.add_column(column)
     style = {"created": "green", "skipped": "dim", "failed": "red"}
     for o in outcomes:
-        table.add_row(str(o.row.line), o.row.name, o.row.country, o.row.wallet, o.status,
-                      str(o.investor_id or ""), o.detail, style=style[o.status])
+        table.add_row(
+            str(o.row.line),
+            o.row.name,
+            o.row.country,
+            o.row.wallet,
+            o.status,
+            str(o.investor_id or ""),
+            o.detail,
+            style=style[o.status],
+        )
     console.print(table)
-    new_keys = {o.row.wallet: {"investor_id": o.investor_id, "name": o.row.name, "api_key": o.api_key}
-                for o in outcomes if o.api_key}
+    new_keys = {
+        o.row.wallet: {"investor_id": o.investor_id, "name": o.row.name, "api_key": o.api_key}
+        for o in outcomes
+        if o.api_key
+    }
     if new_keys and keys_file:
         keys_file.parent.mkdir(parents=True, exist_ok=True)
         keys_file.write_text(json.dumps(new_keys, indent=2) + "\n")
@@ -112,5 +131,7 @@ def _report(file: Path, outcomes: list[Outcome], keys_file: Path | None) -> None
             keys.add_row(wallet, str(entry["api_key"]))
         console.print(keys)
     counts = {s: sum(o.status == s for o in outcomes) for s in ("created", "skipped", "failed")}
-    console.print(f"created {counts['created']}, skipped {counts['skipped']} (already known), "
-                  f"failed {counts['failed']}", highlight=False)
+    console.print(
+        f"created {counts['created']}, skipped {counts['skipped']} (already known), failed {counts['failed']}",
+        highlight=False,
+    )

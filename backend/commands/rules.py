@@ -25,8 +25,10 @@ from backend.compliance import rulesets
 from backend.compliance.rulefiles import RULES_DIR, RuleFile, RuleFileError, changed, diff, load_rule_files
 from backend.compliance.rules import RuleSet
 
-app = typer.Typer(help="Per-asset compliance rule sets (YAML files under scripts/compliance/rules/). "
-                       + SETTINGS_HELP, no_args_is_help=True)
+app = typer.Typer(
+    help="Per-asset compliance rule sets (YAML files under scripts/compliance/rules/). " + SETTINGS_HELP,
+    no_args_is_help=True,
+)
 
 
 def print_diff(out: Console, heading: str, before: RuleSet, after: RuleSet) -> None:
@@ -41,8 +43,7 @@ def diff_table(before: RuleSet, after: RuleSet) -> Table:
         table.add_column(column)
     for change in diff(before, after):
         style = "yellow" if change.changed else "dim"
-        table.add_row(change.field, change.before, change.after, "← changes" if change.changed else "",
-                      style=style)
+        table.add_row(change.field, change.before, change.after, "← changes" if change.changed else "", style=style)
     return table
 
 
@@ -55,31 +56,42 @@ def _load(files: list[Path]) -> list[RuleFile]:
         raise typer.Exit(BAD_INPUT) from None
 
 
-@app.command("check", short_help="validate rule files (file:line: field: problem), offline",
-             help="Validate rule files against the schema (file:line: field: problem) without "
-                  "touching the chain or the database. " + EXIT_CODES_HELP)
-def check(files: list[Path] = typer.Argument(..., metavar="FILE_OR_DIR...",
-                                             help="rule files, or directories of *.yaml files")) -> None:
+@app.command(
+    "check",
+    short_help="validate rule files (file:line: field: problem), offline",
+    help="Validate rule files against the schema (file:line: field: problem) without "
+    "touching the chain or the database. " + EXIT_CODES_HELP,
+)
+def check(
+    files: list[Path] = typer.Argument(
+        ..., metavar="FILE_OR_DIR...", help="rule files, or directories of *.yaml files"
+    ),
+) -> None:
     for rule_file in _load(files):
         console.print(f"[green]✓[/] {rule_file.path}: {rule_file.symbol}", highlight=False)
 
 
-@app.command("apply", short_help="apply rule files on chain with a before/after diff; --dry-run sends nothing",
-             help="Apply rule sets on chain (ComplianceRules.setRules, sent by the operator) and "
-                  "print a before/after diff per asset. Every file is validated first: a bad file "
-                  "changes nothing; a rule set already in force is not sent again. --dry-run shows "
-                  "the diff without sending. " + SETTINGS_HELP + " " + EXIT_CODES_HELP)
-def apply(files: list[Path] = typer.Argument(..., metavar="FILE_OR_DIR...",
-                                             help="rule files, or directories of *.yaml files "
-                                                  "(e.g. scripts/compliance/rules)"),
-          dry_run: bool = typer.Option(False, "--dry-run", "-n",
-                                       help="show the before/after diff without sending anything")) -> None:
+@app.command(
+    "apply",
+    short_help="apply rule files on chain with a before/after diff; --dry-run sends nothing",
+    help="Apply rule sets on chain (ComplianceRules.setRules, sent by the operator) and "
+    "print a before/after diff per asset. Every file is validated first: a bad file "
+    "changes nothing; a rule set already in force is not sent again. --dry-run shows "
+    "the diff without sending. " + SETTINGS_HELP + " " + EXIT_CODES_HELP,
+)
+def apply(
+    files: list[Path] = typer.Argument(
+        ..., metavar="FILE_OR_DIR...", help="rule files, or directories of *.yaml files (e.g. scripts/compliance/rules)"
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", "-n", help="show the before/after diff without sending anything"),
+) -> None:
     rule_files = _load(files)
     mismatched = 0
     with service_context() as ctx:
         assets = {rf.symbol: get_asset(ctx.session, rf.symbol) for rf in rule_files}  # unknown symbol: exit 2
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      console=console, transient=True) as progress:
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console, transient=True
+        ) as progress:
             task = progress.add_task("applying rule sets", total=len(rule_files))
             for rule_file in rule_files:
                 asset = assets[rule_file.symbol]
@@ -99,19 +111,27 @@ def apply(files: list[Path] = typer.Argument(..., metavar="FILE_OR_DIR...",
                     print_diff(progress.console, f"{where} - applied, tx {tx_hash}", before, after)
                     if changed(diff(target, after)):
                         mismatched += 1
-                        err_console.print(f"[red]error:[/] {asset.symbol}: the chain holds a different rule set "
-                                          "than the file after the transaction", highlight=False)
+                        err_console.print(
+                            f"[red]error:[/] {asset.symbol}: the chain holds a different rule set "
+                            "than the file after the transaction",
+                            highlight=False,
+                        )
                 progress.advance(task)
     if mismatched:
         raise typer.Exit(FAILED)
 
 
-@app.command("show", short_help="the rule set on chain, beside its YAML file",
-             help="Show the rule set the asset's ComplianceRules contract holds now, beside "
-                           "scripts/compliance/rules/SYMBOL.yaml when that file exists (--yaml prints it as a "
-                           "rule file). " + SETTINGS_HELP + " " + EXIT_CODES_HELP)
-def show(symbol: str = typer.Argument(..., metavar="SYMBOL", help="asset symbol, e.g. ACME"),
-         as_yaml: bool = typer.Option(False, "--yaml", help="print the chain's rule set as a rule file")) -> None:
+@app.command(
+    "show",
+    short_help="the rule set on chain, beside its YAML file",
+    help="Show the rule set the asset's ComplianceRules contract holds now, beside "
+    "scripts/compliance/rules/SYMBOL.yaml when that file exists (--yaml prints it as a "
+    "rule file). " + SETTINGS_HELP + " " + EXIT_CODES_HELP,
+)
+def show(
+    symbol: str = typer.Argument(..., metavar="SYMBOL", help="asset symbol, e.g. ACME"),
+    as_yaml: bool = typer.Option(False, "--yaml", help="print the chain's rule set as a rule file"),
+) -> None:
     with service_context() as ctx:
         asset = get_asset(ctx.session, symbol)
         onchain = rulesets.get_rules(ctx.chain, asset)

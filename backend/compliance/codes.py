@@ -37,8 +37,12 @@ MESSAGES = {
 
 def restriction_error(code: int) -> DomainError:
     reason = REASONS.get(code, f"code_{code}")
-    return DomainError(f"compliance.{reason}", MESSAGES.get(code, f"transfer restricted (code {code})"),
-                       details={"restriction_code": code}, status=422)
+    return DomainError(
+        f"compliance.{reason}",
+        MESSAGES.get(code, f"transfer restricted (code {code})"),
+        details={"restriction_code": code},
+        status=422,
+    )
 
 
 def translate_chain_error(exc: ChainRejected) -> DomainError:

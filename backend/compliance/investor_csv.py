@@ -37,8 +37,13 @@ class InvestorRow:
 
     def api_body(self) -> dict[str, object]:
         """The body of POST /v1/investors (and the keyword arguments of create_investor)."""
-        return {"wallet": self.wallet, "name": self.name, "country": self.country,
-                "accredited": self.accredited, "kyc_expires": self.kyc_expires}
+        return {
+            "wallet": self.wallet,
+            "name": self.name,
+            "country": self.country,
+            "accredited": self.accredited,
+            "kyc_expires": self.kyc_expires,
+        }
 
 
 @dataclass(frozen=True)
@@ -87,8 +92,14 @@ def _row(values: dict[str, str], line: int, today: date) -> tuple[InvestorRow | 
     if bad:
         return None, bad
     assert expires is not None
-    return InvestorRow(line=line, wallet=to_checksum_address(wallet), name=name, country=country,
-                       accredited=flag in TRUE, kyc_expires=expires), []
+    return InvestorRow(
+        line=line,
+        wallet=to_checksum_address(wallet),
+        name=name,
+        country=country,
+        accredited=flag in TRUE,
+        kyc_expires=expires,
+    ), []
 
 
 def parse_investor_csv(path: Path, *, today: date | None = None, text: str | None = None) -> list[InvestorRow]:
@@ -105,14 +116,22 @@ def parse_investor_csv(path: Path, *, today: date | None = None, text: str | Non
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
-        raise InvestorCsvError([CsvProblem(name, 1, None, f"is empty: expected the header {','.join(COLUMNS)}")]) \
-            from None
+        raise InvestorCsvError(
+            [CsvProblem(name, 1, None, f"is empty: expected the header {','.join(COLUMNS)}")]
+        ) from None
     if sorted(header) != sorted(COLUMNS):
         missing = [c for c in COLUMNS if c not in header]
         extra = [c for c in header if c not in COLUMNS]
-        detail = "; ".join(filter(None, [f"missing {', '.join(missing)}" if missing else "",
-                                         f"unknown {', '.join(map(repr, extra))}" if extra else "",
-                                         "a column is repeated" if not missing and not extra else ""]))
+        detail = "; ".join(
+            filter(
+                None,
+                [
+                    f"missing {', '.join(missing)}" if missing else "",
+                    f"unknown {', '.join(map(repr, extra))}" if extra else "",
+                    "a column is repeated" if not missing and not extra else "",
+                ],
+            )
+        )
         raise InvestorCsvError([CsvProblem(name, 1, None, f"the header must be {','.join(COLUMNS)} ({detail})")])
     rows: list[InvestorRow] = []
     problems: list[CsvProblem] = []
@@ -124,16 +143,20 @@ def parse_investor_csv(path: Path, *, today: date | None = None, text: str | Non
             if not any(cell.strip() for cell in record):
                 continue
             if len(record) != len(COLUMNS):
-                problems.append(CsvProblem(name, start, None,
-                                           f"has {len(record)} fields, expected {len(COLUMNS)} ({','.join(COLUMNS)})"))
+                problems.append(
+                    CsvProblem(
+                        name, start, None, f"has {len(record)} fields, expected {len(COLUMNS)} ({','.join(COLUMNS)})"
+                    )
+                )
                 continue
             row, bad = _row(dict(zip(header, record, strict=True)), start, today)
             problems.extend(CsvProblem(name, start, field, message) for field, message in bad)
             if row is None:
                 continue
             if row.wallet in seen:
-                problems.append(CsvProblem(name, start, "wallet",
-                                           f"{row.wallet} is already on line {seen[row.wallet]}"))
+                problems.append(
+                    CsvProblem(name, start, "wallet", f"{row.wallet} is already on line {seen[row.wallet]}")
+                )
                 continue
             seen[row.wallet] = start
             rows.append(row)

@@ -84,18 +84,27 @@ class Verdict:
 def rule_set(row: AssetRules | None) -> ev.RuleSet:
     if row is None:
         return ev.RuleSet()
-    return ev.RuleSet(allowed_countries=tuple(int(c) for c in row.allowed_countries),
-                      accredited_only=row.accredited_only, max_holders=int(row.max_holders),
-                      max_balance=int(row.max_balance), lockup_seconds=int(row.lockup_seconds))
+    return ev.RuleSet(
+        allowed_countries=tuple(int(c) for c in row.allowed_countries),
+        accredited_only=row.accredited_only,
+        max_holders=int(row.max_holders),
+        max_balance=int(row.max_balance),
+        lockup_seconds=int(row.lockup_seconds),
+    )
 
 
 def holding(session: Session, asset_id: int, wallet: str) -> Holding:
-    row = session.exec(select(HolderState).where(HolderState.asset_id == asset_id,
-                                                 HolderState.wallet == wallet)).first()
+    row = session.exec(
+        select(HolderState).where(HolderState.asset_id == asset_id, HolderState.wallet == wallet)
+    ).first()
     if row is None:
         return NO_HOLDING
-    return Holding(balance=int(row.balance), frozen_tokens=int(row.frozen_tokens),
-                   wallet_frozen=row.wallet_frozen, locked_until=int(row.locked_until))
+    return Holding(
+        balance=int(row.balance),
+        frozen_tokens=int(row.frozen_tokens),
+        wallet_frozen=row.wallet_frozen,
+        locked_until=int(row.locked_until),
+    )
 
 
 @lru_cache(maxsize=512)
@@ -110,9 +119,12 @@ def identity(investor: Investor | None) -> ev.InvestorRecord:
     """The IdentityRegistry record the Investor row mirrors (unregistered when absent)."""
     if investor is None or investor.status != "approved":
         return ev.UNREGISTERED
-    return ev.InvestorRecord(registered=True, country=_country_numeric(investor.country),
-                             accredited=investor.accredited,
-                             kyc_expiry=kyc_expiry_timestamp(investor.kyc_expires))
+    return ev.InvestorRecord(
+        registered=True,
+        country=_country_numeric(investor.country),
+        accredited=investor.accredited,
+        kyc_expiry=kyc_expiry_timestamp(investor.kyc_expires),
+    )
 
 
 def investor_record(session: Session, wallet: str, frozen: bool) -> ev.InvestorRecord:
@@ -134,8 +146,9 @@ def chain_now(state: ComplianceState, wall_clock: int | None = None) -> int:
     return max(int(time.time()) if wall_clock is None else wall_clock, state.block_timestamp)
 
 
-def check_transfer(session: Session, *, asset: Asset, from_wallet: str, to_wallet: str, amount: int,
-                   now: int | None = None) -> Verdict:
+def check_transfer(
+    session: Session, *, asset: Asset, from_wallet: str, to_wallet: str, amount: int, now: int | None = None
+) -> Verdict:
     """detectTransferRestriction(from, to, amount) from the mirror (checksummed wallets;
     the zero address as `from_wallet` is a mint)."""
     state = state_of(session, asset)
@@ -144,9 +157,15 @@ def check_transfer(session: Session, *, asset: Asset, from_wallet: str, to_walle
         rules=rules_of(session, asset),
         sender=investor_record(session, from_wallet, sender.wallet_frozen),
         receiver=investor_record(session, to_wallet, receiver.wallet_frozen),
-        amount=amount, sender_balance=sender.balance, receiver_balance=receiver.balance,
-        sender_frozen_tokens=sender.frozen_tokens, holder_count=state.holder_count,
-        sender_locked_until=sender.locked_until, paused=state.paused,
+        amount=amount,
+        sender_balance=sender.balance,
+        receiver_balance=receiver.balance,
+        sender_frozen_tokens=sender.frozen_tokens,
+        holder_count=state.holder_count,
+        sender_locked_until=sender.locked_until,
+        paused=state.paused,
         now=chain_now(state) if now is None else now,
-        mint=from_wallet == ZERO_ADDRESS, same_wallet=from_wallet == to_wallet)
+        mint=from_wallet == ZERO_ADDRESS,
+        same_wallet=from_wallet == to_wallet,
+    )
     return Verdict(code=code, as_of_block=state.synced_block)

@@ -23,13 +23,15 @@ from backend.errors import ChainRejected, Conflict, InvalidInput, NotFound
 
 def checksum_wallet(wallet: str, *, field: str = "wallet") -> str:
     if not isinstance(wallet, str) or not is_address(wallet) or not wallet.startswith("0x"):
-        raise InvalidInput("validation.invalid", f"{field} is not an Ethereum address: {wallet!r}",
-                           details=[{"field": field}])
+        raise InvalidInput(
+            "validation.invalid", f"{field} is not an Ethereum address: {wallet!r}", details=[{"field": field}]
+        )
     # Mixed case is an EIP-55 checksum, there to catch typos: eth_utils.is_address does not check it.
     digits = wallet[2:]
     if digits not in (digits.lower(), digits.upper()) and not is_checksum_address(wallet):
-        raise InvalidInput("validation.invalid", f"{field} fails its EIP-55 checksum (a typo?): {wallet!r}",
-                           details=[{"field": field}])
+        raise InvalidInput(
+            "validation.invalid", f"{field} fails its EIP-55 checksum (a typo?): {wallet!r}", details=[{"field": field}]
+        )
     return to_checksum_address(wallet)
 
 
@@ -38,27 +40,28 @@ def kyc_expiry_timestamp(day: date) -> int:
     return calendar.timegm(day.timetuple()) + 86_400
 
 
-def create_investor(session: Session, chain: Chain, *, wallet: str, name: str, country: str,
-                    accredited: bool, kyc_expires: date) -> tuple[Investor, str]:
+def create_investor(
+    session: Session, chain: Chain, *, wallet: str, name: str, country: str, accredited: bool, kyc_expires: date
+) -> tuple[Investor, str]:
     wallet = checksum_wallet(wallet)
     country_num = numeric_code(country)
     if kyc_expires <= date.today():
-        raise InvalidInput("validation.invalid", "kyc_expires must be in the future",
-                           details=[{"field": "kyc_expires"}])
+        raise InvalidInput(
+            "validation.invalid", "kyc_expires must be in the future", details=[{"field": "kyc_expires"}]
+        )
     if session.exec(select(Investor).where(Investor.wallet == wallet)).first():
         raise Conflict("investor.duplicate_wallet", f"an investor with wallet {wallet} exists")
-    investor = Investor(wallet=wallet, name=name, country=country.upper(), accredited=accredited,
-                        kyc_expires=kyc_expires)
+    investor = Investor(
+        wallet=wallet, name=name, country=country.upper(), accredited=accredited, kyc_expires=kyc_expires
+    )
     session.add(investor)
     session.commit()
     session.refresh(investor)
     registry = chain.core("identity_registry")
-    fn = registry.functions.registerInvestor(wallet, country_num, accredited,
-                                             kyc_expiry_timestamp(kyc_expires))
+    fn = registry.functions.registerInvestor(wallet, country_num, accredited, kyc_expiry_timestamp(kyc_expires))
     _apply_chain_change(session, chain, investor, fn, approved_status="approved")
     if investor.status != "approved":
-        raise ChainRejected("investor.whitelist_failed",
-                            f"whitelisting {wallet} failed: {investor.status_reason}")
+        raise ChainRejected("investor.whitelist_failed", f"whitelisting {wallet} failed: {investor.status_reason}")
     api_key = issue_key(session, role="investor", investor_id=investor.id, label=name)
     session.commit()
     return investor, api_key
@@ -71,9 +74,16 @@ def get_investor(session: Session, investor_id: int) -> Investor:
     return investor
 
 
-def update_investor(session: Session, chain: Chain, *, investor_id: int, country: str | None = None,
-                    accredited: bool | None = None, kyc_expires: date | None = None,
-                    frozen: bool | None = None) -> Investor:
+def update_investor(
+    session: Session,
+    chain: Chain,
+    *,
+    investor_id: int,
+    country: str | None = None,
+    accredited: bool | None = None,
+    kyc_expires: date | None = None,
+    frozen: bool | None = None,
+) -> Investor:
     """Chain first, then the mirror: a refused transaction changes nothing in the database.
 
     The registry record is only rewritten when country, accreditation or expiry change;
@@ -89,8 +99,11 @@ def update_investor(session: Session, chain: Chain, *, investor_id: int, country
     current = (investor.country, investor.accredited, investor.kyc_expires)
     if (new_country, new_accredited, new_expiry) != current:
         registry = chain.core("identity_registry")
-        receipt = chain.transact(registry.functions.updateInvestor(
-            investor.wallet, numeric_code(new_country), new_accredited, kyc_expiry_timestamp(new_expiry)))
+        receipt = chain.transact(
+            registry.functions.updateInvestor(
+                investor.wallet, numeric_code(new_country), new_accredited, kyc_expiry_timestamp(new_expiry)
+            )
+        )
         investor.country, investor.accredited, investor.kyc_expires = new_country, new_accredited, new_expiry
         investor.tx_hash = receipt["transactionHash"].to_0x_hex()
         investor.updated_at = utcnow()
@@ -121,8 +134,9 @@ def revoke_investor(session: Session, chain: Chain, *, investor_id: int) -> Inve
     return investor
 
 
-def _apply_chain_change(session: Session, chain: Chain, investor: Investor, fn: object,
-                        *, approved_status: str) -> None:
+def _apply_chain_change(
+    session: Session, chain: Chain, investor: Investor, fn: object, *, approved_status: str
+) -> None:
     """Send the whitelist transaction of a pending investor and record the outcome.
 
     A refusal marks the row failed with the reason; an unreachable node leaves it

@@ -47,8 +47,9 @@ def resync_investors(session: Session, chain: Chain) -> InvestorResync:
         result.checked += 1
         if row is None:
             if registered:
-                row = Investor(wallet=wallet, name=f"on-chain investor {wallet[:10]}", country="",
-                               kyc_expires=date.today())
+                row = Investor(
+                    wallet=wallet, name=f"on-chain investor {wallet[:10]}", country="", kyc_expires=date.today()
+                )
                 _apply(row, country, accredited, kyc_expiry)
                 row.status_reason = "imported from the IdentityRegistry"
                 session.add(row)
@@ -81,12 +82,17 @@ def _apply(row: Investor, country: int, accredited: bool, kyc_expiry: int) -> No
 
 def _registered_wallets(chain: Chain, registry: object) -> set[str]:
     wallets: set[str] = set()
-    logs = chain.logs(addresses=[registry.address], from_block=chain.deployment.block,  # type: ignore[attr-defined]
-                      to_block=chain.block_number())
+    logs = chain.logs(
+        addresses=[registry.address],  # type: ignore[attr-defined]
+        from_block=chain.deployment.block,
+        to_block=chain.block_number(),
+    )
     registered = registry.events.InvestorRegistered()  # type: ignore[attr-defined]
     recovered = registry.events.WalletRecovered()  # type: ignore[attr-defined]
-    topics = {bytes(HexBytes(registered.topic)): ("wallet", registered),
-              bytes(HexBytes(recovered.topic)): ("newWallet", recovered)}
+    topics = {
+        bytes(HexBytes(registered.topic)): ("wallet", registered),
+        bytes(HexBytes(recovered.topic)): ("newWallet", recovered),
+    }
     for log in logs:
         entry = topics.get(bytes(log["topics"][0])) if log["topics"] else None
         if entry is not None:

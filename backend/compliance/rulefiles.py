@@ -36,8 +36,15 @@ from backend.money import ASSET_DECIMALS, fmt, fmt_units, to_units
 RULES_DIR = Path(__file__).resolve().parents[2] / "scripts" / "compliance" / "rules"
 SYMBOL = re.compile(r"^[A-Z][A-Z0-9]{1,11}$")
 WHOLE = re.compile(r"^[0-9][0-9_]*$")
-FIELDS = ("symbol", "description", "allowed_countries", "accredited_only", "max_holders", "max_balance",
-          "lockup_seconds")
+FIELDS = (
+    "symbol",
+    "description",
+    "allowed_countries",
+    "accredited_only",
+    "max_holders",
+    "max_balance",
+    "lockup_seconds",
+)
 BOOL_TAG, STR_TAG, NULL_TAG = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:str", "tag:yaml.org,2002:null"
 
 
@@ -74,15 +81,23 @@ class RuleFile:
 
     def api_body(self) -> dict[str, Any]:
         """The body of PUT /v1/assets/{symbol}/rules (and the keyword arguments of set_rules)."""
-        return {"allowed_countries": list(self.allowed_countries), "accredited_only": self.accredited_only,
-                "max_holders": self.max_holders, "max_balance": fmt(self.max_balance),
-                "lockup_seconds": self.lockup_seconds}
+        return {
+            "allowed_countries": list(self.allowed_countries),
+            "accredited_only": self.accredited_only,
+            "max_holders": self.max_holders,
+            "max_balance": fmt(self.max_balance),
+            "lockup_seconds": self.lockup_seconds,
+        }
 
     def rule_set(self) -> RuleSet:
         """The on-chain representation (numeric countries, max_balance in 18-decimal units)."""
-        return RuleSet(allowed_countries=tuple(numeric_code(c) for c in self.allowed_countries),
-                       accredited_only=self.accredited_only, max_holders=self.max_holders,
-                       max_balance=to_units(self.max_balance, ASSET_DECIMALS), lockup_seconds=self.lockup_seconds)
+        return RuleSet(
+            allowed_countries=tuple(numeric_code(c) for c in self.allowed_countries),
+            accredited_only=self.accredited_only,
+            max_holders=self.max_holders,
+            max_balance=to_units(self.max_balance, ASSET_DECIMALS),
+            lockup_seconds=self.lockup_seconds,
+        )
 
 
 class _Bad(Exception):
@@ -134,7 +149,7 @@ def _amount(node: yaml.Node) -> Decimal:
     try:
         number = Decimal(value.replace("_", "").strip())
     except InvalidOperation:
-        raise _Bad(f"must be a number of asset units >= 0, e.g. 50000 or \"2500.5\" (got {value!r})") from None
+        raise _Bad(f'must be a number of asset units >= 0, e.g. 50000 or "2500.5" (got {value!r})') from None
     if not number.is_finite() or number < 0:
         raise _Bad(f"must be a finite number >= 0 (got {value!r})")
     if number.as_tuple().exponent < -ASSET_DECIMALS or number >= Decimal(10) ** 30:  # type: ignore[operator]
@@ -161,8 +176,13 @@ def _countries(node: yaml.Node) -> tuple[str, ...]:
 
 
 PARSERS: dict[str, Any] = {
-    "symbol": _symbol, "description": _text, "allowed_countries": _countries, "accredited_only": _bool,
-    "max_holders": _whole, "max_balance": _amount, "lockup_seconds": lambda n: _whole(n, UINT64_MAX),
+    "symbol": _symbol,
+    "description": _text,
+    "allowed_countries": _countries,
+    "accredited_only": _bool,
+    "max_holders": _whole,
+    "max_balance": _amount,
+    "lockup_seconds": lambda n: _whole(n, UINT64_MAX),
 }
 
 
@@ -181,8 +201,9 @@ def parse_rule_file(path: Path, text: str | None = None) -> RuleFile:
         line = mark.line + 1 if mark is not None else 1
         raise RuleFileError([Problem(name, line, None, f"is not valid YAML: {exc.problem or exc.context}")]) from None
     if not isinstance(root, yaml.MappingNode):
-        raise RuleFileError([Problem(name, _line(root), None,
-                                     "must be a mapping of `field: value` lines with at least `symbol:`")])
+        raise RuleFileError(
+            [Problem(name, _line(root), None, "must be a mapping of `field: value` lines with at least `symbol:`")]
+        )
     problems: list[Problem] = []
     values: dict[str, Any] = {}
     for key_node, value_node in root.value:
@@ -204,8 +225,14 @@ def parse_rule_file(path: Path, text: str | None = None) -> RuleFile:
         problems.append(Problem(name, _line(root), "symbol", "is required (the asset's symbol, e.g. ACME)"))
     elif values["symbol"] and SYMBOL.match(path.stem) and path.stem != values["symbol"]:
         line = next(_line(k) for k, _ in root.value if getattr(k, "value", None) == "symbol")
-        problems.append(Problem(name, line, "symbol",
-                                f"{values['symbol']} does not match the file name {path.name} (one file per asset)"))
+        problems.append(
+            Problem(
+                name,
+                line,
+                "symbol",
+                f"{values['symbol']} does not match the file name {path.name} (one file per asset)",
+            )
+        )
     if problems:
         raise RuleFileError(problems)
     return RuleFile(path=path, **{k: v for k, v in values.items()})
@@ -270,17 +297,36 @@ def _cap(value: int, text: str) -> str:
 def diff(before: RuleSet, after: RuleSet) -> list[Change]:
     """Every field, formatted for people, with whether it changes. Country order does not count."""
     rows = [
-        ("allowed_countries", _countries_text(before.allowed_countries), _countries_text(after.allowed_countries),
-         set(before.allowed_countries) != set(after.allowed_countries)),
-        ("accredited_only", str(before.accredited_only).lower(), str(after.accredited_only).lower(),
-         before.accredited_only != after.accredited_only),
-        ("max_holders", _cap(before.max_holders, str(before.max_holders)),
-         _cap(after.max_holders, str(after.max_holders)), before.max_holders != after.max_holders),
-        ("max_balance", _cap(before.max_balance, fmt_units(before.max_balance, ASSET_DECIMALS)),
-         _cap(after.max_balance, fmt_units(after.max_balance, ASSET_DECIMALS)),
-         before.max_balance != after.max_balance),
-        ("lockup_seconds", str(before.lockup_seconds), str(after.lockup_seconds),
-         before.lockup_seconds != after.lockup_seconds),
+        (
+            "allowed_countries",
+            _countries_text(before.allowed_countries),
+            _countries_text(after.allowed_countries),
+            set(before.allowed_countries) != set(after.allowed_countries),
+        ),
+        (
+            "accredited_only",
+            str(before.accredited_only).lower(),
+            str(after.accredited_only).lower(),
+            before.accredited_only != after.accredited_only,
+        ),
+        (
+            "max_holders",
+            _cap(before.max_holders, str(before.max_holders)),
+            _cap(after.max_holders, str(after.max_holders)),
+            before.max_holders != after.max_holders,
+        ),
+        (
+            "max_balance",
+            _cap(before.max_balance, fmt_units(before.max_balance, ASSET_DECIMALS)),
+            _cap(after.max_balance, fmt_units(after.max_balance, ASSET_DECIMALS)),
+            before.max_balance != after.max_balance,
+        ),
+        (
+            "lockup_seconds",
+            str(before.lockup_seconds),
+            str(after.lockup_seconds),
+            before.lockup_seconds != after.lockup_seconds,
+        ),
     ]
     return [Change(*row) for row in rows]
 
@@ -292,5 +338,7 @@ def changed(changes: list[Change]) -> bool:
 def diff_lines(changes: list[Change]) -> list[str]:
     """The diff as plain text lines (for brownie scripts and logs): `* field: before -> after`."""
     width = max(len(c.field) for c in changes)
-    return [f"  {'*' if c.changed else ' '} {c.field:<{width}}  {c.before}" + (f"  ->  {c.after}" if c.changed else "")
-            for c in changes]
+    return [
+        f"  {'*' if c.changed else ' '} {c.field:<{width}}  {c.before}" + (f"  ->  {c.after}" if c.changed else "")
+        for c in changes
+    ]

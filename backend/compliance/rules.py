@@ -68,10 +68,22 @@ class RuleSet:
         return not self.allowed_countries or country in self.allowed_countries
 
 
-def detect_restriction(*, rules: RuleSet, sender: InvestorRecord, receiver: InvestorRecord, amount: int,
-                       sender_balance: int, receiver_balance: int, sender_frozen_tokens: int,
-                       holder_count: int, sender_locked_until: int, paused: bool, now: int,
-                       mint: bool = False, same_wallet: bool = False) -> int:
+def detect_restriction(
+    *,
+    rules: RuleSet,
+    sender: InvestorRecord,
+    receiver: InvestorRecord,
+    amount: int,
+    sender_balance: int,
+    receiver_balance: int,
+    sender_frozen_tokens: int,
+    holder_count: int,
+    sender_locked_until: int,
+    paused: bool,
+    now: int,
+    mint: bool = False,
+    same_wallet: bool = False,
+) -> int:
     """The code detectTransferRestriction(from, to, amount) returns at block time `now`.
 
     `mint` means from is the zero address (`sender` is then the zero address's record:
@@ -101,14 +113,20 @@ def detect_restriction(*, rules: RuleSet, sender: InvestorRecord, receiver: Inve
         return OK
     if rules.max_balance and receiver_balance + amount > rules.max_balance:
         return MAX_BALANCE
-    if (rules.max_holders and receiver_balance == 0 and amount != 0
-            and (mint or sender_balance > amount) and holder_count >= rules.max_holders):
+    if (
+        rules.max_holders
+        and receiver_balance == 0
+        and amount != 0
+        and (mint or sender_balance > amount)
+        and holder_count >= rules.max_holders
+    ):
         return MAX_HOLDERS
     return OK
 
 
-def sender_side(*, sender: InvestorRecord, amount: int, balance: int, frozen_tokens: int, locked_until: int,
-                paused: bool, now: int) -> int:
+def sender_side(
+    *, sender: InvestorRecord, amount: int, balance: int, frozen_tokens: int, locked_until: int, paused: bool, now: int
+) -> int:
     """The checks a sell order can make before its buyer is known (codes 10, 9, 1, 3, 11, 8)."""
     if paused:
         return PAUSED
@@ -125,8 +143,9 @@ def sender_side(*, sender: InvestorRecord, amount: int, balance: int, frozen_tok
     return OK
 
 
-def receiver_side(*, rules: RuleSet, receiver: InvestorRecord, amount: int, balance: int, holder_count: int,
-                  paused: bool, now: int) -> int:
+def receiver_side(
+    *, rules: RuleSet, receiver: InvestorRecord, amount: int, balance: int, holder_count: int, paused: bool, now: int
+) -> int:
     """The checks a buy order can make before its seller is known (codes 10, 9, 2, 3, 4, 5, 7, 6).
 
     `balance` is what the receiver will hold before this amount arrives (on chain plus

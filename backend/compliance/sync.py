@@ -50,8 +50,7 @@ class _Projection:
 
     def holder(self, wallet: str) -> HolderState:
         if wallet not in self.holders:
-            query = select(HolderState).where(HolderState.asset_id == self.asset_id,
-                                              HolderState.wallet == wallet)
+            query = select(HolderState).where(HolderState.asset_id == self.asset_id, HolderState.wallet == wallet)
             row = self.session.exec(query.execution_options(populate_existing=True)).first()
             self.holders[wallet] = row or HolderState(asset_id=self.asset_id, wallet=wallet)
         return self.holders[wallet]
@@ -65,8 +64,9 @@ def rules_contract(chain: Chain, asset: Asset) -> Any:
     return chain.contract("ComplianceRules", asset.rules_address)
 
 
-def sync(session: Session, chain: Chain, asset: Asset, *, min_block: int | None = None,
-         head: Any = None, attempts: int = 10) -> int:
+def sync(
+    session: Session, chain: Chain, asset: Asset, *, min_block: int | None = None, head: Any = None, attempts: int = 10
+) -> int:
     """Bring the asset's mirror up to the chain head (at least `min_block`); returns its block.
 
     Commits the caller's session (call it with nothing half-done in it). A pass that loses
@@ -89,8 +89,9 @@ def sync(session: Session, chain: Chain, asset: Asset, *, min_block: int | None 
     assert state is not None
     session.refresh(state)
     if min_block is not None and state.synced_block < min_block:
-        raise Unavailable("compliance.mirror_behind", f"the compliance mirror of {asset.symbol} is behind "
-                          f"block {min_block}")
+        raise Unavailable(
+            "compliance.mirror_behind", f"the compliance mirror of {asset.symbol} is behind block {min_block}"
+        )
     return state.synced_block
 
 
@@ -102,16 +103,20 @@ def _sync_once(session: Session, chain: Chain, asset: Asset, synced: int, head: 
     _stamp(chain, events)
     session.commit()
     # The compare-and-set opens the write transaction: only one sync applies this range.
-    won = session.exec(update(ComplianceState).where(  # type: ignore[call-overload]
-        ComplianceState.asset_id == asset.id, ComplianceState.synced_block == synced,  # type: ignore[arg-type]
-    ).values(synced_block=head["number"], block_timestamp=head["timestamp"], updated_at=utcnow()))
+    won = session.exec(
+        update(ComplianceState)
+        .where(
+            ComplianceState.asset_id == asset.id,  # type: ignore[arg-type]
+            ComplianceState.synced_block == synced,  # type: ignore[arg-type]
+        )
+        .values(synced_block=head["number"], block_timestamp=head["timestamp"], updated_at=utcnow())
+    )
     if won.rowcount != 1:
         session.rollback()
         return None
     if events:
         state = session.get(ComplianceState, asset.id, populate_existing=True)
-        rules = (session.get(AssetRules, asset.id, populate_existing=True)
-                 or AssetRules(asset_id=asset.id))  # type: ignore[arg-type]
+        rules = session.get(AssetRules, asset.id, populate_existing=True) or AssetRules(asset_id=asset.id)  # type: ignore[arg-type]
         projection = _Projection(session, asset.id, state, rules)  # type: ignore[arg-type]
         for event in events:
             apply(projection, event)
@@ -121,8 +126,9 @@ def _sync_once(session: Session, chain: Chain, asset: Asset, synced: int, head: 
     return head["number"]
 
 
-def fetch_events(chain: Chain, asset: Asset, from_block: int, to_block: int,
-                 *, names: tuple[str, ...] = TOKEN_EVENTS + RULES_EVENTS) -> list[Event]:
+def fetch_events(
+    chain: Chain, asset: Asset, from_block: int, to_block: int, *, names: tuple[str, ...] = TOKEN_EVENTS + RULES_EVENTS
+) -> list[Event]:
     decoders = _decoders(chain, asset, names)
     addresses = [asset.token_address, asset.rules_address]
     events: list[Event] = []
@@ -137,8 +143,14 @@ def fetch_events(chain: Chain, asset: Asset, from_block: int, to_block: int,
                 continue
             name, event_type = decoder
             decoded = event_type.process_log(log)
-            events.append(Event(name=name, args=dict(decoded["args"]), block=log["blockNumber"],
-                                tx_hash=HexBytes(log["transactionHash"]).to_0x_hex()))
+            events.append(
+                Event(
+                    name=name,
+                    args=dict(decoded["args"]),
+                    block=log["blockNumber"],
+                    tx_hash=HexBytes(log["transactionHash"]).to_0x_hex(),
+                )
+            )
         start = end + 1
     return events  # eth_getLogs answers in (block, log index) order
 
@@ -183,9 +195,13 @@ def apply(p: _Projection, event: Event) -> None:
             row.balance = str(int(row.balance) + value)
             if int(row.balance) == value:
                 p.state.holder_count += 1
-            row.locked_until = str(next_locked_until(current=int(row.locked_until),
-                                                     lockup_seconds=int(p.rules.lockup_seconds),
-                                                     block_timestamp=event.timestamp))
+            row.locked_until = str(
+                next_locked_until(
+                    current=int(row.locked_until),
+                    lockup_seconds=int(p.rules.lockup_seconds),
+                    block_timestamp=event.timestamp,
+                )
+            )
     elif event.name == "WalletFrozen":
         p.holder(to_checksum_address(args["wallet"])).wallet_frozen = bool(args["frozen"])
     elif event.name == "Frozen":
@@ -218,7 +234,7 @@ def _lock_state_row(session: Session, asset_id: int) -> None:
     holder rows and the second would fail on the unique key. Inserting the row under a
     savepoint makes the second wait for the first and then lock its committed row instead.
     """
-    query = select(ComplianceState).where(ComplianceState.asset_id == asset_id).with_for_update()  # type: ignore[arg-type]
+    query = select(ComplianceState).where(ComplianceState.asset_id == asset_id).with_for_update()
     if session.exec(query).first() is not None:
         return
     try:
@@ -248,28 +264,28 @@ def resync(session: Session, chain: Chain, asset: Asset) -> int:
     token, rules = token_contract(chain, asset), rules_contract(chain, asset)
     holders = []
     for wallet in sorted(wallets):
-        row = HolderState(asset_id=asset.id, wallet=wallet,  # type: ignore[arg-type]
-                          wallet_frozen=bool(chain.call(token.functions.isFrozen(wallet), block=block)),
-                          frozen_tokens=str(chain.call(token.functions.frozenTokens(wallet), block=block)),
-                          locked_until=str(chain.call(rules.functions.lockedUntil(wallet), block=block)))
+        row = HolderState(
+            asset_id=asset.id,  # type: ignore[arg-type]
+            wallet=wallet,
+            wallet_frozen=bool(chain.call(token.functions.isFrozen(wallet), block=block)),
+            frozen_tokens=str(chain.call(token.functions.frozenTokens(wallet), block=block)),
+            locked_until=str(chain.call(rules.functions.lockedUntil(wallet), block=block)),
+        )
         if wallet != ZERO_ADDRESS:
             row.balance = str(chain.call(token.functions.balanceOf(wallet), block=block))
         holders.append(row)
-    countries, accredited_only, max_holders, max_balance, lockup = chain.call(rules.functions.getRules(),
-                                                                               block=block)
+    countries, accredited_only, max_holders, max_balance, lockup = chain.call(rules.functions.getRules(), block=block)
     paused = bool(chain.call(token.functions.paused(), block=block))
     holder_count = int(chain.call(rules.functions.holderCount(), block=block))
 
     session.commit()
     _lock_state_row(session, asset.id)  # type: ignore[arg-type]
-    session.exec(delete(HolderState).where(HolderState.asset_id == asset.id))  # type: ignore[call-overload, arg-type]
+    session.exec(delete(HolderState).where(HolderState.asset_id == asset.id))  # type: ignore[arg-type]
     session.add_all(holders)
-    state = (session.get(ComplianceState, asset.id, populate_existing=True)
-             or ComplianceState(asset_id=asset.id))  # type: ignore[arg-type]
+    state = session.get(ComplianceState, asset.id, populate_existing=True) or ComplianceState(asset_id=asset.id)  # type: ignore[arg-type]
     state.paused, state.holder_count, state.synced_block = paused, holder_count, block
     state.block_timestamp, state.updated_at = int(head["timestamp"]), utcnow()
-    rule_row = (session.get(AssetRules, asset.id, populate_existing=True)
-                or AssetRules(asset_id=asset.id))  # type: ignore[arg-type]
+    rule_row = session.get(AssetRules, asset.id, populate_existing=True) or AssetRules(asset_id=asset.id)  # type: ignore[arg-type]
     rule_row.allowed_countries = [int(c) for c in countries]
     rule_row.accredited_only = bool(accredited_only)
     rule_row.max_holders, rule_row.max_balance = str(max_holders), str(max_balance)

@@ -33,8 +33,16 @@ class Api:
             time.sleep(min(float(response.headers.get("Retry-After") or 0.2), 2.0))
         return response
 
-    def ok(self, method: str, path: str, what: str, *, key: str | None = None,
-           expect: tuple[int, ...] = (200, 201), **kwargs: Any) -> Any:
+    def ok(
+        self,
+        method: str,
+        path: str,
+        what: str,
+        *,
+        key: str | None = None,
+        expect: tuple[int, ...] = (200, 201),
+        **kwargs: Any,
+    ) -> Any:
         response = self.send(method, path, key=key, **kwargs)
         if response.status_code not in expect:
             raise ScenarioError(f"{what} failed: HTTP {response.status_code} {response.text}")

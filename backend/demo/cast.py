@@ -34,17 +34,50 @@ class InvestorSpec:
 
 
 ASSETS = (
-    AssetSpec("ACME", "ACME Corp. common shares", "equity", "1000000", "0.01", "1", 1,
-              {"share_class": "common", "jurisdiction": "US-DE", "shares_outstanding": "1000000"}),
-    AssetSpec("PERMIAN1", "Caprock State 14-2H, Permian Basin: 12.5% royalty interest", "oil_well", "10000",
-              "0.01", "1", 8,
-              {"basin": "Permian (Midland)", "county": "Midland County, TX", "formation": "Wolfcamp A",
-               "operator": "Caprock Energy LLC", "royalty_interest": "12.5%",
-               "unit": "1/10,000 of the royalty interest"}),
-    AssetSpec("IOWACORN", "Story County, Iowa corn farm: 40% of 2026 crop revenue", "farm", "50000", "0.01",
-              "1", 9,
-              {"county": "Story County, IA", "acres": "640", "crop": "yellow dent corn", "crop_year": "2026",
-               "revenue_share": "40% of net crop revenue", "unit": "1/50,000 of the revenue share"}),
+    AssetSpec(
+        "ACME",
+        "ACME Corp. common shares",
+        "equity",
+        "1000000",
+        "0.01",
+        "1",
+        1,
+        {"share_class": "common", "jurisdiction": "US-DE", "shares_outstanding": "1000000"},
+    ),
+    AssetSpec(
+        "PERMIAN1",
+        "Caprock State 14-2H, Permian Basin: 12.5% royalty interest",
+        "oil_well",
+        "10000",
+        "0.01",
+        "1",
+        8,
+        {
+            "basin": "Permian (Midland)",
+            "county": "Midland County, TX",
+            "formation": "Wolfcamp A",
+            "operator": "Caprock Energy LLC",
+            "royalty_interest": "12.5%",
+            "unit": "1/10,000 of the royalty interest",
+        },
+    ),
+    AssetSpec(
+        "IOWACORN",
+        "Story County, Iowa corn farm: 40% of 2026 crop revenue",
+        "farm",
+        "50000",
+        "0.01",
+        "1",
+        9,
+        {
+            "county": "Story County, IA",
+            "acres": "640",
+            "crop": "yellow dent corn",
+            "crop_year": "2026",
+            "revenue_share": "40% of net crop revenue",
+            "unit": "1/50,000 of the revenue share",
+        },
+    ),
 )
 
 INVESTORS = (
@@ -66,5 +99,4 @@ ISSUANCE = (
     ("IOWACORN", "chiara", "1000"),
 )
 
-CASH = {"alice": "20000", "bertie": "50000", "chiara": "20000", "kenji": "50000", "mateus": "20000",
-        "hannah": "20000"}
+CASH = {"alice": "20000", "bertie": "50000", "chiara": "20000", "kenji": "50000", "mateus": "20000", "hannah": "20000"}

@@ -65,46 +65,55 @@ def sample_document(doc_type: str, symbol: str, today: date, *, name: str | None
         return acme_financial_statements(today)
     label = TITLES.get(doc_type, "Disclosure")
     title = f"{name or symbol} - {label}"
-    return title, pdf(title, [
-        f"Issuer disclosure of type {doc_type} for the tokenized asset {symbol}, dated {today.isoformat()}.",
-        "This document was generated for a test or demonstration venue. It is filed with the exchange, "
-        "stored by its SHA-256 digest and anchored on the asset token (ERC-1643); anyone can download it "
-        "and check that its hash equals the one recorded on chain.",
-    ])
+    return title, pdf(
+        title,
+        [
+            f"Issuer disclosure of type {doc_type} for the tokenized asset {symbol}, dated {today.isoformat()}.",
+            "This document was generated for a test or demonstration venue. It is filed with the exchange, "
+            "stored by its SHA-256 digest and anchored on the asset token (ERC-1643); anyone can download it "
+            "and check that its hash equals the one recorded on chain.",
+        ],
+    )
 
 
 def acme_offering_memorandum(today: date) -> tuple[str, bytes]:
     title = "ACME Corp. - Offering Memorandum, Common Shares (tokenized)"
-    return title, pdf(title, [
-        f"Dated {today.isoformat()}. Issuer: ACME Corp., a Delaware corporation (the \"Company\"). "
-        "Securities offered: up to 1,000,000 common shares, each represented by one ACME token on an "
-        "EVM chain. Tokens are transferable only between wallets whitelisted by the venue after KYC.",
-        "Use of proceeds: expansion of the Company's anvil and rocket-skate production line (62%), "
-        "working capital (28%) and offering expenses (10%).",
-        "Eligibility: accredited investors resident in permitted jurisdictions. Transfers to wallets "
-        "that are not verified, or that would exceed per-investor caps, revert on chain.",
-        "Trading: the shares trade 24/7 on the venue's order book; each trade settles delivery versus "
-        "payment in a single on-chain transaction. The venue halts the market when required "
-        "disclosures are missing or out of date.",
-        "Risk factors: an investment in the shares is speculative. The Company has a limited operating "
-        "history in desert logistics, depends on a single key customer (W. E. Coyote), and faces "
-        "product-liability claims. Token holders may lose their entire investment.",
-        "Dividends: at the board's discretion, paid in the venue's settlement stablecoin pro rata to "
-        "holdings through the RevenueDistributor contract.",
-    ])
+    return title, pdf(
+        title,
+        [
+            f'Dated {today.isoformat()}. Issuer: ACME Corp., a Delaware corporation (the "Company"). '
+            "Securities offered: up to 1,000,000 common shares, each represented by one ACME token on an "
+            "EVM chain. Tokens are transferable only between wallets whitelisted by the venue after KYC.",
+            "Use of proceeds: expansion of the Company's anvil and rocket-skate production line (62%), "
+            "working capital (28%) and offering expenses (10%).",
+            "Eligibility: accredited investors resident in permitted jurisdictions. Transfers to wallets "
+            "that are not verified, or that would exceed per-investor caps, revert on chain.",
+            "Trading: the shares trade 24/7 on the venue's order book; each trade settles delivery versus "
+            "payment in a single on-chain transaction. The venue halts the market when required "
+            "disclosures are missing or out of date.",
+            "Risk factors: an investment in the shares is speculative. The Company has a limited operating "
+            "history in desert logistics, depends on a single key customer (W. E. Coyote), and faces "
+            "product-liability claims. Token holders may lose their entire investment.",
+            "Dividends: at the board's discretion, paid in the venue's settlement stablecoin pro rata to "
+            "holdings through the RevenueDistributor contract.",
+        ],
+    )
 
 
 def acme_financial_statements(today: date) -> tuple[str, bytes]:
     year = today.year - 1
     title = f"ACME Corp. - Audited Financial Statements, fiscal year {year}"
-    return title, pdf(title, [
-        f"Balance sheet as of December 31, {year} (USD thousands): cash 4,812; receivables 2,130; "
-        "inventory (anvils, rockets, skates) 6,945; property and equipment 11,270; total assets 25,157. "
-        "Payables 3,402; long-term debt 7,500; shareholders' equity 14,255.",
-        f"Income statement, fiscal {year}: revenue 18,940; cost of sales 11,366; gross profit 7,574; "
-        "operating expenses 4,980; operating income 2,594; interest 412; income tax 546; net income 1,636. "
-        "Earnings per share 1.64 (1,000,000 shares).",
-        f"Cash flows, fiscal {year}: operating 2,210; investing (1,480); financing (350); net change 380.",
-        "Auditor's opinion: in our opinion the financial statements present fairly, in all material "
-        "respects, the financial position of ACME Corp. (generated demonstration document).",
-    ])
+    return title, pdf(
+        title,
+        [
+            f"Balance sheet as of December 31, {year} (USD thousands): cash 4,812; receivables 2,130; "
+            "inventory (anvils, rockets, skates) 6,945; property and equipment 11,270; total assets 25,157. "
+            "Payables 3,402; long-term debt 7,500; shareholders' equity 14,255.",
+            f"Income statement, fiscal {year}: revenue 18,940; cost of sales 11,366; gross profit 7,574; "
+            "operating expenses 4,980; operating income 2,594; interest 412; income tax 546; net income 1,636. "
+            "Earnings per share 1.64 (1,000,000 shares).",
+            f"Cash flows, fiscal {year}: operating 2,210; investing (1,480); financing (350); net change 380.",
+            "Auditor's opinion: in our opinion the financial statements present fairly, in all material "
+            "respects, the financial position of ACME Corp. (generated demonstration document).",
+        ],
+    )

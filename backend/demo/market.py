@@ -22,8 +22,15 @@ NAMES = {i.key: i.name for i in INVESTORS}
 
 
 def _limit(symbol: str, side: str, price: str, quantity: str, cid: str, tif: str = "GTC") -> dict[str, Any]:
-    return {"symbol": symbol, "side": side, "type": "limit", "price": price, "quantity": quantity,
-            "time_in_force": tif, "client_order_id": cid}
+    return {
+        "symbol": symbol,
+        "side": side,
+        "type": "limit",
+        "price": price,
+        "quantity": quantity,
+        "time_in_force": tif,
+        "client_order_id": cid,
+    }
 
 
 def trade(api: Api, wallets: dict[str, Wallet], result: DemoResult, say: Say) -> None:
@@ -37,12 +44,16 @@ def trade(api: Api, wallets: dict[str, Wallet], result: DemoResult, say: Say) ->
     ]
     for investor, order in orders:
         placed = api.place(wallets[investor], investor, order, f"{NAMES[investor]}'s order")
-        say(f"[green]✓[/] {NAMES[investor]} {order['side']}s {order['quantity']} {order['symbol']} @ "
-            f"{order['price']}: {placed['status']}")
+        say(
+            f"[green]✓[/] {NAMES[investor]} {order['side']}s {order['quantity']} {order['symbol']} @ "
+            f"{order['price']}: {placed['status']}"
+        )
     trades = api.settle_all()
     for t in trades:
-        say(f"[green]✓[/] trade {t['id']} {t['quantity']} {t['symbol']} @ {Decimal(t['price']):.2f} settled on chain, "
-            f"tx {t['tx_hash']}")
+        say(
+            f"[green]✓[/] trade {t['id']} {t['quantity']} {t['symbol']} @ {Decimal(t['price']):.2f} settled on chain, "
+            f"tx {t['tx_hash']}"
+        )
     result.trades = trades
 
 
@@ -51,12 +62,21 @@ def refusals(api: Api, wallets: dict[str, Wallet], result: DemoResult, say: Say)
     cases = [
         ("mateus", _limit("ACME", "buy", "12.50", "10", "mateus-acme-1"), "Brazil is not on ACME's country list"),
         ("hannah", _limit("ACME", "buy", "12.50", "10", "hannah-acme-1"), "her KYC expired yesterday"),
-        ("chiara", _limit("PERMIAN1", "buy", "48.00", "10", "chiara-permian-1"),
-         "PERMIAN1 is for accredited investors only"),
-        ("kenji", _limit("IOWACORN", "buy", "9.00", "4000", "kenji-iowa-1"),
-         "1,500 held + 4,000 would pass IOWACORN's 5,000 cap"),
-        ("chiara", _limit("IOWACORN", "sell", "9.50", "100", "chiara-iowa-1"),
-         "IOWACORN units are locked for a day after issuance"),
+        (
+            "chiara",
+            _limit("PERMIAN1", "buy", "48.00", "10", "chiara-permian-1"),
+            "PERMIAN1 is for accredited investors only",
+        ),
+        (
+            "kenji",
+            _limit("IOWACORN", "buy", "9.00", "4000", "kenji-iowa-1"),
+            "1,500 held + 4,000 would pass IOWACORN's 5,000 cap",
+        ),
+        (
+            "chiara",
+            _limit("IOWACORN", "sell", "9.50", "100", "chiara-iowa-1"),
+            "IOWACORN units are locked for a day after issuance",
+        ),
     ]
     for investor, order, why in cases:
         error = api.refused(wallets[investor], investor, order, f"{NAMES[investor]}'s order")
@@ -65,16 +85,23 @@ def refusals(api: Api, wallets: dict[str, Wallet], result: DemoResult, say: Say)
         say(f"[green]✓[/] refused: {NAMES[investor]} {text} -> {error['code']} ({why})")
 
 
-def distribute(api: Api, wallets: dict[str, Wallet], distributor: str, token: str, result: DemoResult,
-               say: Say) -> None:
+def distribute(
+    api: Api, wallets: dict[str, Wallet], distributor: str, token: str, result: DemoResult, say: Say
+) -> None:
     """The well's royalty, deposited for PERMIAN1 holders; each holder's wallet claims its share."""
     issued = sum(int(q) for symbol, _, q in ISSUANCE if symbol == "PERMIAN1")
     total = int(next(a.total_supply for a in ASSETS if a.symbol == "PERMIAN1"))
     amount, memo = permian_distribution(date.today(), issued_units=issued, total_units=total)
-    made = api.admin_ok("POST", "/v1/assets/PERMIAN1/distributions", "royalty distribution",
-                        json={"amount": amount, "memo": memo})
-    result.distribution = {"symbol": "PERMIAN1", "amount": amount, "memo": memo, "tx_hash": made.get("tx_hash"),
-                           "holders": made.get("holder_count")}
+    made = api.admin_ok(
+        "POST", "/v1/assets/PERMIAN1/distributions", "royalty distribution", json={"amount": amount, "memo": memo}
+    )
+    result.distribution = {
+        "symbol": "PERMIAN1",
+        "amount": amount,
+        "memo": memo,
+        "tx_hash": made.get("tx_hash"),
+        "holders": made.get("holder_count"),
+    }
     say(f"[green]✓[/] PERMIAN1 royalty of {amount} deposited for holders pro rata (tx {made.get('tx_hash')})")
     for investor, wallet in wallets.items():
         key = api.keys[investor]
@@ -83,11 +110,18 @@ def distribute(api: Api, wallets: dict[str, Wallet], distributor: str, token: st
         held = account["assets"]["PERMIAN1"]["onchain"]
         if Decimal(position["claimable"]) == 0:
             continue
-        claimed = api.ok("POST", "/v1/assets/PERMIAN1/distributions/claim", "claim", key=key,
-                         json={"signed_transaction": wallet.sign_claim(distributor, token)})
+        claimed = api.ok(
+            "POST",
+            "/v1/assets/PERMIAN1/distributions/claim",
+            "claim",
+            key=key,
+            json={"signed_transaction": wallet.sign_claim(distributor, token)},
+        )
         result.claims.append(Claim(NAMES[investor], held, claimed["amount"], claimed["tx_hash"]))
-        say(f"[green]✓[/] {NAMES[investor]} (holds {held} PERMIAN1) claimed {claimed['amount']} "
-            f"from their own wallet, tx {claimed['tx_hash']}")
+        say(
+            f"[green]✓[/] {NAMES[investor]} (holds {held} PERMIAN1) claimed {claimed['amount']} "
+            f"from their own wallet, tx {claimed['tx_hash']}"
+        )
     if not result.claims:
         raise ScenarioError("no PERMIAN1 holder could claim the royalty")
 
@@ -106,12 +140,22 @@ def collapse(api: Api, wallets: dict[str, Wallet], result: DemoResult, say: Say,
     if not status.startswith("halted: volatility"):
         raise ScenarioError(f"the price collapse should have halted ACME, but it is {status}")
     fills = ", ".join(f"{f['quantity']} @ {Decimal(f['price']):.2f}" for f in panic.get("fills", []))
-    say(f"[yellow]![/] Alice panic-sells 400 ACME @ 8.00: filled {fills or 'nothing'}, then the next price "
-        f"(9.50) broke the 10% band -> {status}; the rest of her order was {panic['status']}")
-    halted = api.refused(wallets["bertie"], "bertie", _limit("ACME", "buy", "12.00", "10", "bertie-halted"),
-                         "order during the halt")
-    result.refusals.append(Refusal("Bertie Hughes", "buy 10 ACME @ 12.00", halted["code"], halted["message"],
-                                   "ACME is halted after the collapse"))
+    say(
+        f"[yellow]![/] Alice panic-sells 400 ACME @ 8.00: filled {fills or 'nothing'}, then the next price "
+        f"(9.50) broke the 10% band -> {status}; the rest of her order was {panic['status']}"
+    )
+    halted = api.refused(
+        wallets["bertie"], "bertie", _limit("ACME", "buy", "12.00", "10", "bertie-halted"), "order during the halt"
+    )
+    result.refusals.append(
+        Refusal(
+            "Bertie Hughes",
+            "buy 10 ACME @ 12.00",
+            halted["code"],
+            halted["message"],
+            "ACME is halted after the collapse",
+        )
+    )
     say(f"[green]✓[/] during the halt new orders are refused: {halted['code']}")
     until = status.split("until ", 1)[1].rstrip(")")
     wait = progress.add_task("volatility halt: waiting for the market to reopen", total=None)
@@ -124,11 +168,19 @@ def collapse(api: Api, wallets: dict[str, Wallet], result: DemoResult, say: Say,
     trades = api.settle_all()
     result.trades = trades
     after = trades[before:]
-    say(f"[green]✓[/] market reopened at {reopened:%H:%M:%S} UTC: first trade 20 ACME @ 11.00 ({first['status']}); "
-        f"{len(after)} collapse/reopen trades settled on chain")
-    result.halt = {"tripped_at": tripped.strftime("%H:%M:%S UTC"), "until": until, "status": status,
-                   "reopened_at": reopened.strftime("%H:%M:%S UTC"), "panic_fills": fills,
-                   "panic_status": panic["status"], "first_trade": "20 ACME @ 11.00"}
+    say(
+        f"[green]✓[/] market reopened at {reopened:%H:%M:%S} UTC: first trade 20 ACME @ 11.00 ({first['status']}); "
+        f"{len(after)} collapse/reopen trades settled on chain"
+    )
+    result.halt = {
+        "tripped_at": tripped.strftime("%H:%M:%S UTC"),
+        "until": until,
+        "status": status,
+        "reopened_at": reopened.strftime("%H:%M:%S UTC"),
+        "panic_fills": fills,
+        "panic_status": panic["status"],
+        "first_trade": "20 ACME @ 11.00",
+    }
 
 
 def trade_parties(api: Api) -> dict[str, tuple[str, str]]:

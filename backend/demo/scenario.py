@@ -36,10 +36,20 @@ from backend.settlement.reconcile import Report, reconcile
 
 __all__ = ["ScenarioError", "run"]
 
-STEPS = ("check the service", "list three assets", "apply compliance rule sets (YAML)",
-         "file and anchor disclosures", "onboard investors", "issue tokens, fund test cash",
-         "approve the settlement contract", "trade and settle on chain", "orders refused by compliance",
-         "royalty distribution and claims", "price collapse: volatility halt", "reconcile chain and database")
+STEPS = (
+    "check the service",
+    "list three assets",
+    "apply compliance rule sets (YAML)",
+    "file and anchor disclosures",
+    "onboard investors",
+    "issue tokens, fund test cash",
+    "approve the settlement contract",
+    "trade and settle on chain",
+    "orders refused by compliance",
+    "royalty distribution and claims",
+    "price collapse: volatility halt",
+    "reconcile chain and database",
+)
 
 
 def run(base_url: str, settings: Settings, keys_file: Path, console: Console) -> DemoResult:
@@ -47,12 +57,24 @@ def run(base_url: str, settings: Settings, keys_file: Path, console: Console) ->
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would bury the story
     api = Api(base_url, settings.admin_key)
     wallets = {i.key: Wallet(dev_private_key(i.account), settings.rpc_url) for i in INVESTORS}
-    result = DemoResult(keys={"admin": settings.admin_key}, base_url=base_url, keys_file=keys_file,
-                        env={"DATABASE_URL": settings.database_url, "RPC_URL": settings.rpc_url,
-                             "RWA_DEPLOYMENT_FILE": str(settings.deployment_file),
-                             "RWA_STORAGE_DIR": str(settings.storage_dir)})
-    columns = (SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
+    result = DemoResult(
+        keys={"admin": settings.admin_key},
+        base_url=base_url,
+        keys_file=keys_file,
+        env={
+            "DATABASE_URL": settings.database_url,
+            "RPC_URL": settings.rpc_url,
+            "RWA_DEPLOYMENT_FILE": str(settings.deployment_file),
+            "RWA_STORAGE_DIR": str(settings.storage_dir),
+        },
+    )
+    columns = (
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     try:
         with Progress(*columns, console=console) as progress:
             task = progress.add_task(STEPS[0], total=len(STEPS))
@@ -105,10 +127,21 @@ def _list_assets(api: Api, say: Say) -> dict[str, str]:
     tokens = {}
     for spec in ASSETS:
         issuer = Account.from_key(dev_private_key(spec.issuer_account)).address
-        asset = api.admin_ok("POST", "/v1/assets", f"list {spec.symbol}", json={
-            "symbol": spec.symbol, "name": spec.name, "kind": spec.kind, "total_supply": spec.total_supply,
-            "tick_size": spec.tick_size, "lot_size": spec.lot_size, "issuer_wallet": issuer,
-            "details": spec.details})
+        asset = api.admin_ok(
+            "POST",
+            "/v1/assets",
+            f"list {spec.symbol}",
+            json={
+                "symbol": spec.symbol,
+                "name": spec.name,
+                "kind": spec.kind,
+                "total_supply": spec.total_supply,
+                "tick_size": spec.tick_size,
+                "lot_size": spec.lot_size,
+                "issuer_wallet": issuer,
+                "details": spec.details,
+            },
+        )
         tokens[spec.symbol] = asset["token_address"]
         say(f"[green]✓[/] listed {spec.symbol} ({spec.kind}): {spec.name}; token {asset['token_address']}")
     return tokens
@@ -117,12 +150,13 @@ def _list_assets(api: Api, say: Say) -> dict[str, str]:
 def _apply_rules(api: Api, say: Say) -> None:
     for rule_file in load_rule_files([RULES_DIR / f"{spec.symbol}.yaml" for spec in ASSETS]):
         body = rule_file.api_body()
-        applied = api.admin_ok("PUT", f"/v1/assets/{rule_file.symbol}/rules", f"rules of {rule_file.symbol}",
-                               json=body)
+        applied = api.admin_ok("PUT", f"/v1/assets/{rule_file.symbol}/rules", f"rules of {rule_file.symbol}", json=body)
         countries = ",".join(applied["allowed_countries"]) or "all"
-        say(f"[green]✓[/] rules of {rule_file.symbol} from {rule_file.path.name}: countries {countries}; "
+        say(
+            f"[green]✓[/] rules of {rule_file.symbol} from {rule_file.path.name}: countries {countries}; "
             f"accredited only {str(applied['accredited_only']).lower()}; max balance {applied['max_balance']}; "
-            f"lock-up {applied['lockup_seconds']}s (tx {applied['tx_hash'][:12]}…)")
+            f"lock-up {applied['lockup_seconds']}s (tx {applied['tx_hash'][:12]}…)"
+        )
 
 
 def _file_disclosures(api: Api, say: Say) -> None:
@@ -133,9 +167,13 @@ def _file_disclosures(api: Api, say: Say) -> None:
         for doc_type in asset["required_disclosures"]:
             title, data = filing(spec.symbol, doc_type, today)
             name = f"{spec.symbol.lower()}-{doc_type.replace('_', '-')}.pdf"
-            doc = api.admin_ok("POST", f"/v1/assets/{spec.symbol}/documents", f"file {spec.symbol} {doc_type}",
-                               files={"file": (name, data, "application/pdf")},
-                               data={"doc_type": doc_type, "title": title})
+            doc = api.admin_ok(
+                "POST",
+                f"/v1/assets/{spec.symbol}/documents",
+                f"file {spec.symbol} {doc_type}",
+                files={"file": (name, data, "application/pdf")},
+                data={"doc_type": doc_type, "title": title},
+            )
             verified = api.ok("GET", f"/v1/documents/{doc['id']}/verify", f"verify {doc_type}")
             if not verified["matches"]:
                 raise ScenarioError(f"{spec.symbol} {doc_type} does not verify against the chain: {verified}")
@@ -143,16 +181,27 @@ def _file_disclosures(api: Api, say: Say) -> None:
         status = api.ok("GET", f"/v1/assets/{spec.symbol}", "asset")["market_status"]
         if status != "open":
             raise ScenarioError(f"{spec.symbol} should trade once its disclosures are filed, but is {status}")
-        say(f"[green]✓[/] disclosures anchored for {spec.symbol}: {', '.join(filed)}; "
-            "each verified on chain (sha256); market open")
+        say(
+            f"[green]✓[/] disclosures anchored for {spec.symbol}: {', '.join(filed)}; "
+            "each verified on chain (sha256); market open"
+        )
 
 
 def _onboard(api: Api, wallets: dict[str, Wallet], say: Say) -> None:
     expiry = (date.today() + timedelta(days=365)).isoformat()
     for spec in INVESTORS:
-        made = api.admin_ok("POST", "/v1/investors", f"onboard {spec.name}", json={
-            "wallet": wallets[spec.key].address, "name": spec.name, "country": spec.country,
-            "accredited": spec.accredited, "kyc_expires": expiry})
+        made = api.admin_ok(
+            "POST",
+            "/v1/investors",
+            f"onboard {spec.name}",
+            json={
+                "wallet": wallets[spec.key].address,
+                "name": spec.name,
+                "country": spec.country,
+                "accredited": spec.accredited,
+                "kyc_expires": expiry,
+            },
+        )
         api.keys[spec.key] = made["api_key"]
         note = "accredited" if spec.accredited else "not accredited"
         if spec.kyc_expired:
@@ -164,8 +213,12 @@ def _onboard(api: Api, wallets: dict[str, Wallet], say: Say) -> None:
 
 def _issue_and_fund(api: Api, wallets: dict[str, Wallet], say: Say) -> None:
     for symbol, investor, quantity in ISSUANCE:
-        api.admin_ok("POST", f"/v1/assets/{symbol}/issue", f"issue {symbol}",
-                     json={"to_wallet": wallets[investor].address, "quantity": quantity})
+        api.admin_ok(
+            "POST",
+            f"/v1/assets/{symbol}/issue",
+            f"issue {symbol}",
+            json={"to_wallet": wallets[investor].address, "quantity": quantity},
+        )
     for investor, amount in CASH.items():
         api.admin_ok("POST", "/v1/cash/faucet", "faucet", json={"wallet": wallets[investor].address, "amount": amount})
     issued = "; ".join(f"{q} {s} to {i.title()}" for s, i, q in ISSUANCE)

@@ -62,12 +62,25 @@ def render(console: Console, result: DemoResult) -> None:
         console.print(positions_table(result.positions, "Positions: on-chain balance vs database (reconcile)"))
         console.print(summary_line(result.positions), highlight=False)
 
-    trades = _table("Trades settled on chain (DvP: asset and cash in one transaction)",
-                    "trade", "asset", "quantity @ price", "seller -> buyer", "status", "tx hash")
+    trades = _table(
+        "Trades settled on chain (DvP: asset and cash in one transaction)",
+        "trade",
+        "asset",
+        "quantity @ price",
+        "seller -> buyer",
+        "status",
+        "tx hash",
+    )
     for t in result.trades:
         seller, buyer = result.trade_parties.get(t["id"], ("?", "?"))
-        trades.add_row(t["id"], t["symbol"], f"{t['quantity']} @ {Decimal(t['price']):.2f}", f"{seller} -> {buyer}",
-                       t["settlement_status"], t["tx_hash"] or "")
+        trades.add_row(
+            t["id"],
+            t["symbol"],
+            f"{t['quantity']} @ {Decimal(t['price']):.2f}",
+            f"{seller} -> {buyer}",
+            t["settlement_status"],
+            t["tx_hash"] or "",
+        )
     console.print(trades)
 
     refused = _table("Orders refused before they could rest or match", "investor", "order", "code", "why")
@@ -77,10 +90,15 @@ def render(console: Console, result: DemoResult) -> None:
 
     if result.distribution:
         d = result.distribution
-        console.print(f"[bold]Revenue distribution[/]: {d['amount']} cash to {d['symbol']} holders pro rata, "
-                      f"deposit tx {d.get('tx_hash')}", highlight=False, soft_wrap=True)
-        claims = _table("Each holder's claim, sent from its own wallet", "holder", f"{d['symbol']} held",
-                        "claimed", "claim tx")
+        console.print(
+            f"[bold]Revenue distribution[/]: {d['amount']} cash to {d['symbol']} holders pro rata, "
+            f"deposit tx {d.get('tx_hash')}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        claims = _table(
+            "Each holder's claim, sent from its own wallet", "holder", f"{d['symbol']} held", "claimed", "claim tx"
+        )
         for c in result.claims:
             claims.add_row(c.investor, c.held, c.amount, c.tx_hash)
         console.print(claims)
@@ -88,10 +106,12 @@ def render(console: Console, result: DemoResult) -> None:
 
     if result.halt:
         h = result.halt
-        console.print(f"[bold]Circuit breaker[/]: ACME price collapse at {h['tripped_at']}: the panic sell filled "
-                      f"{h['panic_fills']} and stopped at the 10% band; {h['status']}; the order's remainder was "
-                      f"{h['panic_status']}. Market reopened at {h['reopened_at']}; first trade {h['first_trade']}.",
-                      highlight=False)
+        console.print(
+            f"[bold]Circuit breaker[/]: ACME price collapse at {h['tripped_at']}: the panic sell filled "
+            f"{h['panic_fills']} and stopped at the 10% band; {h['status']}; the order's remainder was "
+            f"{h['panic_status']}. Market reopened at {h['reopened_at']}; first trade {h['first_trade']}.",
+            highlight=False,
+        )
 
     base = result.base_url
     console.print()
@@ -100,5 +120,6 @@ def render(console: Console, result: DemoResult) -> None:
     console.print(f"  API docs:  {base}/docs")
     console.print(f"  API keys:  {result.keys_file} (admin and each investor)")
     console.print("  CLI:       .venv/bin/rwa reconcile | rules show ACME | documents verify PERMIAN1, after")
-    console.print("             export " + " ".join(f"{k}={v}" for k, v in result.env.items()),
-                  highlight=False, soft_wrap=True)
+    console.print(
+        "             export " + " ".join(f"{k}={v}" for k, v in result.env.items()), highlight=False, soft_wrap=True
+    )

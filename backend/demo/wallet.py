@@ -12,16 +12,24 @@ from web3 import Web3
 from backend.chain.artifacts import load_abi
 from backend.config import ROOT
 
-ERC20_APPROVE_ABI = [{
-    "name": "approve", "type": "function", "stateMutability": "nonpayable",
-    "inputs": [{"name": "spender", "type": "address"}, {"name": "value", "type": "uint256"}],
-    "outputs": [{"name": "", "type": "bool"}],
-}]
-CLAIM_ABI = [{
-    "name": "claim", "type": "function", "stateMutability": "nonpayable",
-    "inputs": [{"name": "asset", "type": "address"}],
-    "outputs": [{"name": "", "type": "uint256"}],
-}]
+ERC20_APPROVE_ABI = [
+    {
+        "name": "approve",
+        "type": "function",
+        "stateMutability": "nonpayable",
+        "inputs": [{"name": "spender", "type": "address"}, {"name": "value", "type": "uint256"}],
+        "outputs": [{"name": "", "type": "bool"}],
+    }
+]
+CLAIM_ABI = [
+    {
+        "name": "claim",
+        "type": "function",
+        "stateMutability": "nonpayable",
+        "inputs": [{"name": "asset", "type": "address"}],
+        "outputs": [{"name": "", "type": "uint256"}],
+    }
+]
 MAX_UINT = 2**256 - 1
 
 
@@ -47,9 +55,15 @@ class Wallet:
         return self._send(self.sign_claim(distributor, token), what=f"claim of {token} revenue")
 
     def _sign(self, fn: Any, *, gas: int) -> str:
-        tx = fn.build_transaction({
-            "from": self.address, "nonce": self.w3.eth.get_transaction_count(self.address),
-            "gas": gas, "gasPrice": self.w3.eth.gas_price, "chainId": self.w3.eth.chain_id})
+        tx = fn.build_transaction(
+            {
+                "from": self.address,
+                "nonce": self.w3.eth.get_transaction_count(self.address),
+                "gas": gas,
+                "gasPrice": self.w3.eth.gas_price,
+                "chainId": self.w3.eth.chain_id,
+            }
+        )
         return self.account.sign_transaction(tx).raw_transaction.to_0x_hex()
 
     def _send(self, raw: str, *, what: str) -> str:

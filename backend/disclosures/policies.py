@@ -115,8 +115,7 @@ def current_by_type(documents: Iterable[Document]) -> dict[str, Document]:
 
 
 def current_documents(session: Session, symbol: str) -> dict[str, Document]:
-    rows = session.exec(select(Document).where(Document.symbol == symbol,
-                                               Document.anchor_status == "anchored"))
+    rows = session.exec(select(Document).where(Document.symbol == symbol, Document.anchor_status == "anchored"))
     return current_by_type(rows)
 
 
@@ -136,6 +135,8 @@ def check_tradeable(session: Session, asset: Asset, *, today: date, enforced: bo
         return
     missing = missing_disclosures(session, asset, today)
     if missing:
-        raise Conflict("disclosure.missing",
-                       f"{asset.symbol} does not trade until these disclosures are filed and current: "
-                       f"{', '.join(missing)}", details={"missing": missing})
+        raise Conflict(
+            "disclosure.missing",
+            f"{asset.symbol} does not trade until these disclosures are filed and current: {', '.join(missing)}",
+            details={"missing": missing},
+        )

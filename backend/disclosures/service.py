@@ -49,22 +49,34 @@ def doc_name(doc_type: str) -> bytes:
 
 
 def document_id_from_uri(uri: str) -> int | None:
-    tail = uri[len(URI_PREFIX):] if uri.startswith(URI_PREFIX) else ""
+    tail = uri[len(URI_PREFIX) :] if uri.startswith(URI_PREFIX) else ""
     return int(tail) if tail.isdigit() else None
 
 
 # --- upload --------------------------------------------------------------------------
-def upload(session: Session, chain: Chain, store: ContentStore, *, asset: Asset, principal: Principal,
-           doc_type: str, title: str, data: bytes, filename: str | None, content_type: str | None,
-           effective_date: date | None, effective_until: date | None, today: date,
-           max_bytes: int) -> Document:
+def upload(
+    session: Session,
+    chain: Chain,
+    store: ContentStore,
+    *,
+    asset: Asset,
+    principal: Principal,
+    doc_type: str,
+    title: str,
+    data: bytes,
+    filename: str | None,
+    content_type: str | None,
+    effective_date: date | None,
+    effective_until: date | None,
+    today: date,
+    max_bytes: int,
+) -> Document:
     """Store the bytes, record the next version and anchor it on the asset's token.
 
     Returns the row; its anchor_status is "pending" (with tx_hash) when the chain did not
     confirm in time - refresh_anchor settles it later.
     """
-    require_asset_authority(principal, issuer_wallet=asset.issuer_wallet, symbol=asset.symbol,
-                            action="file documents")
+    require_asset_authority(principal, issuer_wallet=asset.issuer_wallet, symbol=asset.symbol, action="file documents")
     doc_type = validate_doc_type(doc_type)
     title = clean_title(title)
     check_content(data, max_bytes)
@@ -73,10 +85,22 @@ def upload(session: Session, chain: Chain, store: ContentStore, *, asset: Asset,
     digest = store.put(data)
     uploaded_by = "admin" if principal.role == "admin" else f"{principal.role}:{principal.key_id}"
     with _anchor_lock:
-        doc = _insert_version(session, Document(
-            symbol=asset.symbol, doc_type=doc_type, title=title, version=0, sha256=digest, size=len(data),
-            content_type=clean_content_type(content_type), filename=clean_filename(filename),
-            effective_date=effective_date, effective_until=effective_until, uploaded_by=uploaded_by))
+        doc = _insert_version(
+            session,
+            Document(
+                symbol=asset.symbol,
+                doc_type=doc_type,
+                title=title,
+                version=0,
+                sha256=digest,
+                size=len(data),
+                content_type=clean_content_type(content_type),
+                filename=clean_filename(filename),
+                effective_date=effective_date,
+                effective_until=effective_until,
+                uploaded_by=uploaded_by,
+            ),
+        )
         tx_hash = _send_anchor(session, chain, asset, doc)
     try:
         chain.wait(tx_hash)
@@ -91,8 +115,9 @@ def upload(session: Session, chain: Chain, store: ContentStore, *, asset: Asset,
 
 def _insert_version(session: Session, doc: Document) -> Document:
     for attempt in range(3):
-        latest = session.exec(select(func.max(Document.version)).where(
-            Document.symbol == doc.symbol, Document.doc_type == doc.doc_type)).one()
+        latest = session.exec(
+            select(func.max(Document.version)).where(Document.symbol == doc.symbol, Document.doc_type == doc.doc_type)
+        ).one()
         doc.version = (latest or 0) + 1
         session.add(doc)
         try:
@@ -110,8 +135,7 @@ def _insert_version(session: Session, doc: Document) -> Document:
 
 
 def _send_anchor(session: Session, chain: Chain, asset: Asset, doc: Document) -> Any:
-    fn = token_contract(chain, asset).functions.setDocument(doc_name(doc.doc_type), doc.uri,
-                                                             bytes.fromhex(doc.sha256))
+    fn = token_contract(chain, asset).functions.setDocument(doc_name(doc.doc_type), doc.uri, bytes.fromhex(doc.sha256))
     try:
         sent = chain.transact(fn, wait=False)
     except DomainError:
@@ -147,8 +171,7 @@ def refresh_anchor(session: Session, chain: Chain, doc: Document) -> Document:
             _forget(session, doc)
         return doc
     asset = get_asset(session, doc.symbol)
-    uri, _hash, _modified = chain.call(token_contract(chain, asset).functions.getDocument(
-        doc_name(doc.doc_type)))
+    uri, _hash, _modified = chain.call(token_contract(chain, asset).functions.getDocument(doc_name(doc.doc_type)))
     if uri == doc.uri:
         _mark_anchored(session, doc)
     return doc
@@ -162,8 +185,9 @@ def get_document(session: Session, document_id: int) -> Document:
     return doc
 
 
-def list_documents(session: Session, chain: Chain | None, symbol: str, *,
-                   current_only: bool = False) -> list[tuple[Document, str]]:
+def list_documents(
+    session: Session, chain: Chain | None, symbol: str, *, current_only: bool = False
+) -> list[tuple[Document, str]]:
     """(document, status) with status current/superseded/pending.
 
     Order: the current version of each type first, newest upload first; then every other
@@ -185,8 +209,10 @@ def list_documents(session: Session, chain: Chain | None, symbol: str, *,
     current = [(d, "current") for d in newest_first([d for d in rows if d.id in current_ids])]
     if current_only:
         return current
-    others = [(d, "pending" if d.anchor_status == "pending" else "superseded")
-              for d in newest_first([d for d in rows if d.id not in current_ids])]
+    others = [
+        (d, "pending" if d.anchor_status == "pending" else "superseded")
+        for d in newest_first([d for d in rows if d.id not in current_ids])
+    ]
     return current + others
 
 
@@ -195,11 +221,15 @@ def read_content(store: ContentStore, doc: Document) -> bytes:
     try:
         data = store.read(doc.sha256)
     except FileNotFoundError:
-        raise DomainError("document.content_missing", f"the bytes of document {doc.id} are missing "
-                          "from the store", status=500) from None
+        raise DomainError(
+            "document.content_missing", f"the bytes of document {doc.id} are missing from the store", status=500
+        ) from None
     if sha256_hex(data) != doc.sha256:
-        raise DomainError("document.corrupt", f"the stored bytes of document {doc.id} do not match its "
-                          "filed hash; see /verify", status=500)
+        raise DomainError(
+            "document.corrupt",
+            f"the stored bytes of document {doc.id} do not match its filed hash; see /verify",
+            status=500,
+        )
     return data
 
 
@@ -213,8 +243,7 @@ def verify(session: Session, chain: Chain, store: ContentStore, *, doc: Document
     refresh_anchor(session, chain, doc)
     asset = get_asset(session, doc.symbol)
     actual = store.digest_on_disk(doc.sha256)
-    uri, onchain, modified = chain.call(token_contract(chain, asset).functions.getDocument(
-        doc_name(doc.doc_type)))
+    uri, onchain, modified = chain.call(token_contract(chain, asset).functions.getDocument(doc_name(doc.doc_type)))
     onchain_hex = bytes(onchain).hex() if uri else None
     if not uri:
         status = "not_anchored"
@@ -234,12 +263,20 @@ def verify(session: Session, chain: Chain, store: ContentStore, *, doc: Document
     else:
         reason = "the stored bytes hash to the on-chain hash of the current version"
     return {
-        "id": doc.id, "symbol": doc.symbol, "doc_type": doc.doc_type, "version": doc.version,
-        "sha256": actual, "recorded_sha256": doc.sha256, "onchain_hash": onchain_hex,
+        "id": doc.id,
+        "symbol": doc.symbol,
+        "doc_type": doc.doc_type,
+        "version": doc.version,
+        "sha256": actual,
+        "recorded_sha256": doc.sha256,
+        "onchain_hash": onchain_hex,
         "onchain_uri": uri or None,
-        "onchain_last_modified": (datetime.fromtimestamp(int(modified), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-                                  if uri else None),
+        "onchain_last_modified": (
+            datetime.fromtimestamp(int(modified), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if uri else None
+        ),
         "status": status,
         "superseded_by": document_id_from_uri(uri) if status == "superseded" else None,
-        "token_address": asset.token_address, "matches": matches, "reason": reason,
+        "token_address": asset.token_address,
+        "matches": matches,
+        "reason": reason,
     }

@@ -52,8 +52,15 @@ def claim_calldata(token_address: str) -> bytes:
 
 def claim_request(*, distributor: str, token_address: str, wallet: str, chain_id: int) -> dict[str, Any]:
     """The unsigned transaction `wallet` must sign to claim its revenue of one asset."""
-    return {"from": wallet, "to": distributor, "data": "0x" + claim_calldata(token_address).hex(),
-            "value": "0", "chain_id": chain_id, "function": "claim(address)", "args": [token_address]}
+    return {
+        "from": wallet,
+        "to": distributor,
+        "data": "0x" + claim_calldata(token_address).hex(),
+        "value": "0",
+        "chain_id": chain_id,
+        "function": "claim(address)",
+        "args": [token_address],
+    }
 
 
 def _bad(message: str) -> InvalidInput:
@@ -74,15 +81,24 @@ def decode_signed(raw_hex: str) -> SignedTx:
             fields = rlp.decode(raw)
             to, value, data, v = fields[3], fields[4], fields[5], int.from_bytes(fields[6], "big")
             chain_id = (v - 35) // 2 if v >= 35 else None
-            return SignedTx(sender=sender, to=Web3.to_checksum_address(to) if to else None, data=bytes(data),
-                            value=int.from_bytes(value, "big"), chain_id=chain_id)
+            return SignedTx(
+                sender=sender,
+                to=Web3.to_checksum_address(to) if to else None,
+                data=bytes(data),
+                value=int.from_bytes(value, "big"),
+                chain_id=chain_id,
+            )
         typed = TypedTransaction.from_bytes(HexBytes(raw)).as_dict()
     except Exception:  # noqa: BLE001 - any decoding failure means "not a signed transaction"
         raise _bad("signed_transaction is not a signed Ethereum transaction") from None
     to = typed.get("to")
-    return SignedTx(sender=sender, to=Web3.to_checksum_address(to) if to else None,
-                    data=bytes(typed.get("data") or b""), value=int(typed.get("value") or 0),
-                    chain_id=int(typed["chainId"]))
+    return SignedTx(
+        sender=sender,
+        to=Web3.to_checksum_address(to) if to else None,
+        data=bytes(typed.get("data") or b""),
+        value=int(typed.get("value") or 0),
+        chain_id=int(typed["chainId"]),
+    )
 
 
 def check_claim(tx: SignedTx, *, wallet: str, distributor: str, token_address: str, chain_id: int) -> None:
@@ -112,8 +128,9 @@ def broadcast(w3: Any, raw_hex: str) -> HexBytes:
 def claim(chain: Chain, *, asset: Asset, wallet: str, signed_transaction: str | None) -> dict[str, Any]:
     """Relay the wallet's own signed claim; without one, say exactly what to sign (409)."""
     distributor = chain.core("revenue_distributor")
-    request = claim_request(distributor=distributor.address, token_address=asset.token_address, wallet=wallet,
-                            chain_id=chain.chain_id)
+    request = claim_request(
+        distributor=distributor.address, token_address=asset.token_address, wallet=wallet, chain_id=chain.chain_id
+    )
     claimable = claimable_units(chain, asset=asset, wallet=wallet)
     if signed_transaction is None:
         raise Conflict(
@@ -121,15 +138,24 @@ def claim(chain: Chain, *, asset: Asset, wallet: str, signed_transaction: str | 
             "the service holds no investor keys, so it cannot claim for you: your wallet must call "
             f"RevenueDistributor.claim({asset.token_address}) at {distributor.address} (GET /v1/chain) itself, "
             "or sign details.transaction and POST it back here as signed_transaction",
-            details={"claimable": fmt_units(claimable, CASH_DECIMALS), "transaction": request})
+            details={"claimable": fmt_units(claimable, CASH_DECIMALS), "transaction": request},
+        )
     tx = decode_signed(signed_transaction)
-    check_claim(tx, wallet=wallet, distributor=distributor.address, token_address=asset.token_address,
-                chain_id=chain.chain_id)
+    check_claim(
+        tx, wallet=wallet, distributor=distributor.address, token_address=asset.token_address, chain_id=chain.chain_id
+    )
     if claimable == 0:
         raise Conflict("distribution.nothing_to_claim", f"{wallet} has nothing to claim for {asset.symbol}")
     receipt = chain.wait(broadcast(chain.w3, signed_transaction))
-    paid = [e["args"] for e in distributor.events.RevenueClaimed().process_receipt(receipt, errors=DISCARD)
-            if e["address"].lower() == distributor.address.lower()]
+    paid = [
+        e["args"]
+        for e in distributor.events.RevenueClaimed().process_receipt(receipt, errors=DISCARD)
+        if e["address"].lower() == distributor.address.lower()
+    ]
     amount = int(paid[0]["amount"]) if paid else 0
-    return {"symbol": asset.symbol, "wallet": wallet, "amount": fmt_units(amount, CASH_DECIMALS),
-            "tx_hash": receipt["transactionHash"].to_0x_hex()}
+    return {
+        "symbol": asset.symbol,
+        "wallet": wallet,
+        "amount": fmt_units(amount, CASH_DECIMALS),
+        "tx_hash": receipt["transactionHash"].to_0x_hex(),
+    }

@@ -43,11 +43,11 @@ def clean_memo(memo: str | None) -> str:
     """Trimmed, printable, at most MEMO_MAX characters (it is stored on chain in the event)."""
     text = (memo or "").strip()
     if len(text) > MEMO_MAX:
-        raise InvalidInput("validation.invalid", f"memo may have at most {MEMO_MAX} characters",
-                           details=[{"field": "memo"}])
+        raise InvalidInput(
+            "validation.invalid", f"memo may have at most {MEMO_MAX} characters", details=[{"field": "memo"}]
+        )
     if not text.isprintable():
-        raise InvalidInput("validation.invalid", "memo may not contain control characters",
-                           details=[{"field": "memo"}])
+        raise InvalidInput("validation.invalid", "memo may not contain control characters", details=[{"field": "memo"}])
     return text
 
 
@@ -55,8 +55,11 @@ def cash_units(amount: Decimal) -> int:
     """Cash amount -> integer units of the 6-decimal cash token (more places are refused)."""
     scaled = amount.scaleb(CASH_DECIMALS)
     if amount <= 0 or scaled != scaled.to_integral_value():
-        raise InvalidInput("validation.invalid", f"amount must be positive with at most {CASH_DECIMALS} "
-                           "decimal places", details=[{"field": "amount"}])
+        raise InvalidInput(
+            "validation.invalid",
+            f"amount must be positive with at most {CASH_DECIMALS} decimal places",
+            details=[{"field": "amount"}],
+        )
     return int(scaled)
 
 
@@ -71,31 +74,46 @@ def translate_deposit_error(exc: ChainRejected, *, symbol: str) -> DomainError:
     if name == "RevenueDistributorNoSupply":
         return Conflict("distribution.no_holders", f"{symbol} has no issued supply: there is nobody to pay")
     if name == "ERC20InsufficientBalance":
-        return Conflict("distribution.insufficient_cash",
-                        "the operator account holds less cash than the deposit", details=exc.details)
+        return Conflict(
+            "distribution.insufficient_cash",
+            "the operator account holds less cash than the deposit",
+            details=exc.details,
+        )
     if name == "RevenueDistributorUnknownAsset":
-        return Conflict("distribution.asset_not_registered",
-                        f"{symbol}'s token is not registered with the RevenueDistributor")
+        return Conflict(
+            "distribution.asset_not_registered", f"{symbol}'s token is not registered with the RevenueDistributor"
+        )
     return exc
 
 
 def distribution_public(row: Distribution) -> dict[str, Any]:
-    return {"id": row.id, "symbol": row.symbol, "kind": row.kind, "amount": row.amount, "memo": row.memo,
-            "status": row.status, "distribution_id": row.distribution_id, "holder_count": row.holder_count,
-            "tx_hash": row.tx_hash, "block_number": row.block_number,
-            "created_at": row.created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+    return {
+        "id": row.id,
+        "symbol": row.symbol,
+        "kind": row.kind,
+        "amount": row.amount,
+        "memo": row.memo,
+        "status": row.status,
+        "distribution_id": row.distribution_id,
+        "holder_count": row.holder_count,
+        "tx_hash": row.tx_hash,
+        "block_number": row.block_number,
+        "created_at": row.created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+    }
 
 
 # --- deposit -------------------------------------------------------------------------
-def deposit(session: Session, chain: Chain, *, asset: Asset, principal: Principal, amount: Decimal,
-            memo: str | None = None) -> Distribution:
+def deposit(
+    session: Session, chain: Chain, *, asset: Asset, principal: Principal, amount: Decimal, memo: str | None = None
+) -> Distribution:
     """Fund and send RevenueDistributor.deposit(asset, amount, memo); record the row.
 
     The row is "confirmed" with its distribution_id when mined in time; "pending" (with its
     tx_hash) after a chain timeout - refresh() settles it later; deleted if it reverted.
     """
-    require_asset_authority(principal, issuer_wallet=asset.issuer_wallet, symbol=asset.symbol,
-                            action="distribute revenue")
+    require_asset_authority(
+        principal, issuer_wallet=asset.issuer_wallet, symbol=asset.symbol, action="distribute revenue"
+    )
     units = cash_units(amount)
     memo = clean_memo(memo)
     if issued_supply(chain, asset) == 0:  # the contract would revert RevenueDistributorNoSupply
@@ -106,8 +124,14 @@ def deposit(session: Session, chain: Chain, *, asset: Asset, principal: Principa
         _fund_operator(chain, units)
         _ensure_allowance(chain, distributor.address, units)
         tx_hash = send_deposit(chain, asset=asset, units=units, memo=memo)
-        row = Distribution(symbol=asset.symbol, kind=kind_label(asset.kind), amount=fmt(amount), memo=memo,
-                           tx_hash=tx_hash, created_by=created_by)
+        row = Distribution(
+            symbol=asset.symbol,
+            kind=kind_label(asset.kind),
+            amount=fmt(amount),
+            memo=memo,
+            tx_hash=tx_hash,
+            created_by=created_by,
+        )
         session.add(row)
         session.commit()
         try:
@@ -138,10 +162,12 @@ def _fund_operator(chain: Chain, units: int) -> None:
     if not missing:
         return
     if not chain.is_test_chain():
-        raise Conflict("distribution.insufficient_cash",
-                       f"the operator account {operator} lacks {fmt_units(missing, CASH_DECIMALS)} cash for "
-                       "this deposit: transfer the revenue to it first",
-                       details={"operator": operator, "missing": fmt_units(missing, CASH_DECIMALS)})
+        raise Conflict(
+            "distribution.insufficient_cash",
+            f"the operator account {operator} lacks {fmt_units(missing, CASH_DECIMALS)} cash for "
+            "this deposit: transfer the revenue to it first",
+            details={"operator": operator, "missing": fmt_units(missing, CASH_DECIMALS)},
+        )
     chain.transact(cash.functions.mint(operator, missing))  # test chain: the faucet path
 
 
@@ -153,8 +179,11 @@ def _ensure_allowance(chain: Chain, spender: str, units: int) -> None:
 
 def _confirm(session: Session, chain: Chain, asset: Asset, row: Distribution, receipt: dict) -> None:
     distributor = chain.core("revenue_distributor")
-    events = [e["args"] for e in distributor.events.RevenueDeposited().process_receipt(receipt, errors=DISCARD)
-              if e["address"].lower() == distributor.address.lower()]
+    events = [
+        e["args"]
+        for e in distributor.events.RevenueDeposited().process_receipt(receipt, errors=DISCARD)
+        if e["address"].lower() == distributor.address.lower()
+    ]
     if events:
         row.distribution_id = int(events[0]["distributionId"])
     row.block_number = int(receipt["blockNumber"])
@@ -193,10 +222,16 @@ def refresh(session: Session, chain: Chain, asset: Asset, row: Distribution) -> 
 # --- reading -------------------------------------------------------------------------
 def list_distributions(session: Session, chain: Chain | None, *, asset: Asset, limit: int = 100) -> list[Distribution]:
     """Newest first; pending rows are settled from the chain first when it answers."""
+
     def query() -> list[Distribution]:
-        return list(session.exec(select(Distribution).where(Distribution.symbol == asset.symbol)
-                                 .order_by(col(Distribution.created_at).desc(), col(Distribution.id).desc())
-                                 .limit(limit)))
+        return list(
+            session.exec(
+                select(Distribution)
+                .where(Distribution.symbol == asset.symbol)
+                .order_by(col(Distribution.created_at).desc(), col(Distribution.id).desc())
+                .limit(limit)
+            )
+        )
 
     rows = query()
     if chain is not None and any(r.status == "pending" for r in rows):
@@ -214,8 +249,10 @@ def totals(chain: Chain, *, asset: Asset) -> dict[str, str]:
     distributor = chain.core("revenue_distributor")
     deposited = int(chain.call(distributor.functions.totalDeposited(asset.token_address)))
     claimed = int(chain.call(distributor.functions.totalClaimed(asset.token_address)))
-    return {"total_distributed": fmt_units(deposited, CASH_DECIMALS),
-            "total_claimed": fmt_units(claimed, CASH_DECIMALS)}
+    return {
+        "total_distributed": fmt_units(deposited, CASH_DECIMALS),
+        "total_claimed": fmt_units(claimed, CASH_DECIMALS),
+    }
 
 
 def claimable_units(chain: Chain, *, asset: Asset, wallet: str) -> int:
@@ -231,8 +268,9 @@ def claimed_units(chain: Chain, *, asset: Asset, wallet: str) -> int:
     """
     event = chain.core("revenue_distributor").events.RevenueClaimed
     try:
-        logs = event.get_logs(argument_filters={"asset": asset.token_address, "holder": wallet},
-                              from_block=chain.deployment.block)
+        logs = event.get_logs(
+            argument_filters={"asset": asset.token_address, "holder": wallet}, from_block=chain.deployment.block
+        )
     except TRANSIENT as exc:
         raise Unavailable("chain.unavailable", f"chain node unreachable: {exc}") from None
     return sum(int(log["args"]["amount"]) for log in logs)
@@ -240,6 +278,8 @@ def claimed_units(chain: Chain, *, asset: Asset, wallet: str) -> int:
 
 def holder_position(chain: Chain, *, asset: Asset, wallet: str) -> dict[str, str]:
     """`wallet`'s claimable and claimed cash for `asset`, decimal strings."""
-    return {"wallet": wallet,
-            "claimable": fmt_units(claimable_units(chain, asset=asset, wallet=wallet), CASH_DECIMALS),
-            "claimed": fmt_units(claimed_units(chain, asset=asset, wallet=wallet), CASH_DECIMALS)}
+    return {
+        "wallet": wallet,
+        "claimable": fmt_units(claimable_units(chain, asset=asset, wallet=wallet), CASH_DECIMALS),
+        "claimed": fmt_units(claimed_units(chain, asset=asset, wallet=wallet), CASH_DECIMALS),
+    }

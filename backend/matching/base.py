@@ -116,11 +116,7 @@ class EngineBase(ABC):
         found = isinstance(order_id, str) and isinstance(owner, str)
         remaining = self._cancel(order_id, owner) if found else None
         if remaining is None:
-            events.append(
-                OrderRejected(
-                    order_id, RejectCode.ORDER_NOT_FOUND, "no open order with this id and owner"
-                )
-            )
+            events.append(OrderRejected(order_id, RejectCode.ORDER_NOT_FOUND, "no open order with this id and owner"))
         else:
             events.append(OrderCancelled(order_id, remaining, CancelReason.USER))
 
@@ -254,9 +250,7 @@ class EngineBase(ABC):
 
     # ------------------------------------------------------ implemented per engine
     @abstractmethod
-    def _place(
-        self, cmd: PlaceOrder, valid: ValidOrder, now: int, reference: int | None, events: list[Event]
-    ) -> None:
+    def _place(self, cmd: PlaceOrder, valid: ValidOrder, now: int, reference: int | None, events: list[Event]) -> None:
         """Match a validated order (market open, id unused) against the book."""
 
     @abstractmethod

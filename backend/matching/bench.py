@@ -61,9 +61,7 @@ def random_commands(
         price = mid - offset if side is Side.BUY else mid + offset
         tif = TimeInForce.IOC if roll < 30 else TimeInForce.FOK if roll < 33 else TimeInForce.GTC
         post_only = tif is TimeInForce.GTC and rng.randrange(20) == 0
-        commands.append(
-            PlaceOrder(order_id, owner, side, OrderType.LIMIT, price, quantity, tif, post_only, ts)
-        )
+        commands.append(PlaceOrder(order_id, owner, side, OrderType.LIMIT, price, quantity, tif, post_only, ts))
         if tif is TimeInForce.GTC:
             placed.append((order_id, owner))
     return commands
@@ -109,9 +107,7 @@ def run(n: int, seed: int, engine_factory: Callable[[], EngineBase]) -> None:
     print(f"elapsed           {elapsed // 1_000_000} ms")
     per_second = 1_000_000_000 * n // elapsed, 1_000_000_000 * places // elapsed
     print(f"throughput        {per_second[0]} commands/s, {per_second[1]} orders/s")
-    print(
-        f"latency per cmd   p50 {pct(500)}   p99 {pct(990)}   p99.9 {pct(999)}   max {_micros(latencies[-1])}"
-    )
+    print(f"latency per cmd   p50 {pct(500)}   p99 {pct(990)}   p99.9 {pct(999)}   max {_micros(latencies[-1])}")
     print(f"state_hash        {engine.state_hash()}")
 
 

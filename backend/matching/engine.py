@@ -103,7 +103,12 @@ class MatchingEngine(EngineBase):
                 events: list[Event] = []
                 cmd: Any = command  # not validated yet: read untyped (see EngineBase.apply)
                 order_id, owner, side, price, quantity, tif = (
-                    cmd.order_id, cmd.owner, cmd.side, cmd.price, cmd.quantity, cmd.tif
+                    cmd.order_id,
+                    cmd.owner,
+                    cmd.side,
+                    cmd.price,
+                    cmd.quantity,
+                    cmd.tif,
                 )
                 if (
                     cmd.type is _LIMIT
@@ -215,9 +220,7 @@ class MatchingEngine(EngineBase):
         events.append(OrderRested(order_id, remaining))
 
     # ------------------------------------------------------------------ placing
-    def _place(
-        self, cmd: PlaceOrder, valid: ValidOrder, now: int, reference: int | None, events: list[Event]
-    ) -> None:
+    def _place(self, cmd: PlaceOrder, valid: ValidOrder, now: int, reference: int | None, events: list[Event]) -> None:
         side, otype, tif = valid
         opp = self._book.asks if side is Side.BUY else self._book.bids
         sign = opp.sign  # signed key = price * sign; smaller key = better for the taker
@@ -236,15 +239,11 @@ class MatchingEngine(EngineBase):
         if cmd.post_only:
             best = opp.best_key()
             if best is not None and best <= worst:  # type: ignore[operator]
-                events.append(
-                    OrderRejected(cmd.order_id, RejectCode.WOULD_CROSS, "post-only order would trade")
-                )
+                events.append(OrderRejected(cmd.order_id, RejectCode.WOULD_CROSS, "post-only order would trade"))
                 return
         if tif is TimeInForce.FOK and not self._fok_fillable(opp, cmd.owner, cmd.quantity, worst, band):
             events.append(
-                OrderRejected(
-                    cmd.order_id, RejectCode.FOK_UNFILLED, "quantity not immediately fillable in full"
-                )
+                OrderRejected(cmd.order_id, RejectCode.FOK_UNFILLED, "quantity not immediately fillable in full")
             )
             return
 

@@ -56,9 +56,7 @@ class ReferenceEngine(EngineBase):
         return sorted((o for o in self._orders if o.side is side), key=_priority)
 
     # ------------------------------------------------------------------ placing
-    def _place(
-        self, cmd: PlaceOrder, valid: ValidOrder, now: int, reference: int | None, events: list[Event]
-    ) -> None:
+    def _place(self, cmd: PlaceOrder, valid: ValidOrder, now: int, reference: int | None, events: list[Event]) -> None:
         side, otype, tif = valid
         cfg = self.config
         opposite = self._side(side.opposite)
@@ -92,9 +90,7 @@ class ReferenceEngine(EngineBase):
                 fillable += o.remaining
             if fillable < cmd.quantity:
                 events.append(
-                    OrderRejected(
-                        cmd.order_id, RejectCode.FOK_UNFILLED, "quantity not immediately fillable in full"
-                    )
+                    OrderRejected(cmd.order_id, RejectCode.FOK_UNFILLED, "quantity not immediately fillable in full")
                 )
                 return
 
@@ -143,9 +139,7 @@ class ReferenceEngine(EngineBase):
             events.append(OrderCancelled(cmd.order_id, remaining, CancelReason.IOC))
         else:
             assert tif is TimeInForce.GTC and cmd.price is not None
-            self._orders.append(
-                _Order(cmd.order_id, cmd.owner, side, cmd.price, cmd.quantity, remaining, seq, now)
-            )
+            self._orders.append(_Order(cmd.order_id, cmd.owner, side, cmd.price, cmd.quantity, remaining, seq, now))
             events.append(OrderRested(cmd.order_id, remaining))
 
     # -------------------------------------------------------------- cancelling

@@ -70,8 +70,9 @@ def settling_units(session: Session, asset: Asset, wallets_by_investor: dict[int
     """Net asset units per wallet of the asset's trades not yet settled on chain."""
     net: dict[str, int] = {}
     lot = Decimal(asset.lot_size)
-    for trade in session.exec(select(TradeRecord).where(TradeRecord.symbol == asset.symbol,
-                                                        TradeRecord.settlement_status.in_(UNSETTLED))):  # type: ignore[attr-defined]
+    for trade in session.exec(
+        select(TradeRecord).where(TradeRecord.symbol == asset.symbol, TradeRecord.settlement_status.in_(UNSETTLED))  # type: ignore[attr-defined]
+    ):
         units = to_units(lot * trade.quantity_lots, ASSET_DECIMALS)
         buyer = wallets_by_investor.get(trade.buyer_investor_id)
         seller = wallets_by_investor.get(trade.seller_investor_id)
@@ -89,8 +90,9 @@ def _mirror_snapshot(session: Session, asset: Asset, attempts: int = 5) -> tuple
         session.expire_all()
         state = session.get(ComplianceState, asset.id)
         block = state.synced_block if state else 0
-        balances = {h.wallet: int(h.balance) for h in session.exec(
-            select(HolderState).where(HolderState.asset_id == asset.id))}
+        balances = {
+            h.wallet: int(h.balance) for h in session.exec(select(HolderState).where(HolderState.asset_id == asset.id))
+        }
         session.expire_all()
         after = session.get(ComplianceState, asset.id)
         if (after.synced_block if after else 0) == block:
@@ -98,8 +100,14 @@ def _mirror_snapshot(session: Session, asset: Asset, attempts: int = 5) -> tuple
     return block, balances
 
 
-def reconcile(session: Session, chain: Chain, *, symbols: list[str] | None = None, sync_first: bool = True,
-              include_zero: bool = False) -> Report:
+def reconcile(
+    session: Session,
+    chain: Chain,
+    *,
+    symbols: list[str] | None = None,
+    sync_first: bool = True,
+    include_zero: bool = False,
+) -> Report:
     """Compare every investor's (and every other holder's) position in each asset.
 
     `sync_first` brings the mirror to the chain head first, exactly as the service's worker
@@ -123,10 +131,15 @@ def reconcile(session: Session, chain: Chain, *, symbols: list[str] | None = Non
         token = token_contract(chain, asset)
         for wallet in sorted(wallets, key=lambda w: (w not in names, names.get(w, ""), w)):
             onchain = int(chain.call(token.functions.balanceOf(wallet), block=block)) if block else 0
-            row = PositionRow(symbol=asset.symbol, wallet=wallet,
-                              holder=names.get(wallet) or ("issuer" if wallet == asset.issuer_wallet else ""),
-                              block=block, onchain=onchain, mirror=mirrored.get(wallet, 0),
-                              settling=settling.get(wallet, 0))
+            row = PositionRow(
+                symbol=asset.symbol,
+                wallet=wallet,
+                holder=names.get(wallet) or ("issuer" if wallet == asset.issuer_wallet else ""),
+                block=block,
+                onchain=onchain,
+                mirror=mirrored.get(wallet, 0),
+                settling=settling.get(wallet, 0),
+            )
             if not include_zero and row.agrees and not (row.onchain or row.settling):
                 report.hidden_zero_rows += 1
                 continue

@@ -56,13 +56,27 @@ MAX_ATTEMPTS = 5
 
 def trade_struct(trade: TradeRecord, buy: Order, sell: Order, asset: Asset) -> tuple:
     def order(o: Order) -> tuple:
-        return (o.wallet, asset.token_address, o.side == "buy", int(o.signed_price),
-                to_units(Decimal(asset.lot_size) * o.quantity_lots, ASSET_DECIMALS), int(o.nonce), o.expiry)
+        return (
+            o.wallet,
+            asset.token_address,
+            o.side == "buy",
+            int(o.signed_price),
+            to_units(Decimal(asset.lot_size) * o.quantity_lots, ASSET_DECIMALS),
+            int(o.nonce),
+            o.expiry,
+        )
 
     price = to_units(Decimal(asset.tick_size) * trade.price_ticks, CASH_DECIMALS)
     quantity = to_units(Decimal(asset.lot_size) * trade.quantity_lots, ASSET_DECIMALS)
-    return (HexBytes(trade.chain_trade_id), order(buy), HexBytes(buy.signature), order(sell),
-            HexBytes(sell.signature), price, quantity)
+    return (
+        HexBytes(trade.chain_trade_id),
+        order(buy),
+        HexBytes(buy.signature),
+        order(sell),
+        HexBytes(sell.signature),
+        price,
+        quantity,
+    )
 
 
 class SettlementWorker:
@@ -111,12 +125,20 @@ class SettlementWorker:
         """Confirm what was submitted, then submit one batch. Returns trades processed."""
         with Session(self.db, expire_on_commit=False) as session:
             # Counted before any chain call, so it stays current while the node is down.
-            self.backlog = session.exec(select(func.count()).select_from(TradeRecord).where(
-                TradeRecord.settlement_status.in_(("pending", "submitted")))).one()  # type: ignore[attr-defined]
+            self.backlog = session.exec(
+                select(func.count())
+                .select_from(TradeRecord)
+                .where(TradeRecord.settlement_status.in_(("pending", "submitted")))  # type: ignore[attr-defined]
+            ).one()
             confirmed = self._confirm_submitted(session)
-            batch = list(session.exec(select(TradeRecord).where(TradeRecord.settlement_status == "pending")
-                                      .order_by(TradeRecord.created_at, TradeRecord.trade_seq)  # type: ignore[arg-type]
-                                      .limit(self.settings.settlement_batch_size)))
+            batch = list(
+                session.exec(
+                    select(TradeRecord)
+                    .where(TradeRecord.settlement_status == "pending")
+                    .order_by(TradeRecord.created_at, TradeRecord.trade_seq)  # type: ignore[arg-type]
+                    .limit(self.settings.settlement_batch_size)
+                )
+            )
             if not batch:
                 return confirmed
             structs = []
@@ -128,8 +150,7 @@ class SettlementWorker:
                     asset = assets[trade.symbol] = session.exec(select(Asset).where(Asset.symbol == trade.symbol)).one()
                 structs.append(trade_struct(trade, buy, sell, asset))  # type: ignore[arg-type]
             exchange = self.chain.core("settlement_exchange")
-            sent = self.chain.transact(exchange.functions.settle(structs), gas=self.gas_for(len(structs)),
-                                       wait=False)
+            sent = self.chain.transact(exchange.functions.settle(structs), gas=self.gas_for(len(structs)), wait=False)
             tx_hash = HexBytes(sent["transactionHash"]).to_0x_hex()
             for trade in batch:
                 trade.settlement_status, trade.tx_hash = "submitted", tx_hash
@@ -177,10 +198,14 @@ class SettlementWorker:
 
     def _record(self, session: Session, trades: list[TradeRecord], receipt: dict[str, Any]) -> None:
         exchange = self.chain.core("settlement_exchange")
-        settled = {HexBytes(e["args"]["tradeId"]).to_0x_hex()
-                   for e in exchange.events.TradeSettled().process_receipt(receipt, errors=DISCARD)}
-        failed = {HexBytes(e["args"]["tradeId"]).to_0x_hex(): int(e["args"]["code"])
-                  for e in exchange.events.TradeFailed().process_receipt(receipt, errors=DISCARD)}
+        settled = {
+            HexBytes(e["args"]["tradeId"]).to_0x_hex()
+            for e in exchange.events.TradeSettled().process_receipt(receipt, errors=DISCARD)
+        }
+        failed = {
+            HexBytes(e["args"]["tradeId"]).to_0x_hex(): int(e["args"]["code"])
+            for e in exchange.events.TradeFailed().process_receipt(receipt, errors=DISCARD)
+        }
         tx_hash = HexBytes(receipt["transactionHash"]).to_0x_hex()
         for trade in trades:
             code = failed.get(trade.chain_trade_id)

@@ -45,11 +45,22 @@ def _iso(value: datetime | None) -> str | None:
 
 def public(switch: DeadManSwitch | None, now: datetime) -> dict[str, Any]:
     if switch is None:
-        return {"armed": False, "timeout_seconds": 0, "deadline": None, "now": _iso(now),
-                "fired_at": None, "cancelled_orders": 0}
-    return {"armed": switch.deadline is not None, "timeout_seconds": switch.timeout_seconds,
-            "deadline": _iso(switch.deadline), "now": _iso(now), "fired_at": _iso(switch.fired_at),
-            "cancelled_orders": switch.cancelled_orders}
+        return {
+            "armed": False,
+            "timeout_seconds": 0,
+            "deadline": None,
+            "now": _iso(now),
+            "fired_at": None,
+            "cancelled_orders": 0,
+        }
+    return {
+        "armed": switch.deadline is not None,
+        "timeout_seconds": switch.timeout_seconds,
+        "deadline": _iso(switch.deadline),
+        "now": _iso(now),
+        "fired_at": _iso(switch.fired_at),
+        "cancelled_orders": switch.cancelled_orders,
+    }
 
 
 def arm(session: Session, *, investor: Investor, timeout_seconds: int, now: datetime | None = None) -> dict[str, Any]:
@@ -77,13 +88,21 @@ def sweep(session: Session, venue: Venue, *, now: datetime | None = None) -> int
     fired = 0
     for switch in due:
         investor_id, deadline = switch.investor_id, switch.deadline
-        symbols = session.exec(select(Order.symbol).where(
-            Order.investor_id == investor_id, Order.status.in_(OPEN_STATUSES)).distinct()).all()  # type: ignore[attr-defined]
-        cancelled = sum(service.cancel_all_orders(session, venue, investor_id=investor_id, symbol=symbol)
-                        for symbol in sorted(symbols))
-        won = session.exec(update(DeadManSwitch).where(  # type: ignore[call-overload]
-            DeadManSwitch.investor_id == investor_id, DeadManSwitch.deadline == deadline,  # type: ignore[arg-type]
-        ).values(deadline=None, fired_at=now, cancelled_orders=cancelled))
+        symbols = session.exec(
+            select(Order.symbol).where(Order.investor_id == investor_id, Order.status.in_(OPEN_STATUSES)).distinct()  # type: ignore[attr-defined]
+        ).all()
+        cancelled = sum(
+            service.cancel_all_orders(session, venue, investor_id=investor_id, symbol=symbol)
+            for symbol in sorted(symbols)
+        )
+        won = session.exec(
+            update(DeadManSwitch)
+            .where(
+                DeadManSwitch.investor_id == investor_id,  # type: ignore[arg-type]
+                DeadManSwitch.deadline == deadline,  # type: ignore[arg-type]
+            )
+            .values(deadline=None, fired_at=now, cancelled_orders=cancelled)
+        )
         session.commit()
         if won.rowcount == 1:
             fired += 1

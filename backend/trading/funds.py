@@ -83,8 +83,17 @@ class Reading:
     source: str = "live"  # live, cache (a snapshot younger than funds_max_age_ms) or fallback (node down)
 
 
-def check_funds(session: Session, chain: Chain, *, investor: Investor, asset: Asset, side: Side,
-                price_ticks: int | None, lots: int, market: Any) -> None:
+def check_funds(
+    session: Session,
+    chain: Chain,
+    *,
+    investor: Investor,
+    asset: Asset,
+    side: Side,
+    price_ticks: int | None,
+    lots: int,
+    market: Any,
+) -> None:
     """Refuse an order its wallet cannot pay for; call under the investor's lock (not the market's)."""
     exchange = chain.deployment.contracts["settlement_exchange"]
     out_since: Callable[[datetime], int]
@@ -111,6 +120,7 @@ def check_funds(session: Session, chain: Chain, *, investor: Investor, asset: As
 
         def out_since(since: datetime) -> int:
             return cash_out_since(session, investor_id=investor.id, assets=assets, since=since)  # type: ignore[arg-type]
+
     max_age_ms = chain.settings.funds_max_age_ms
     while True:
         reading = read(session, chain, investor.wallet, token, exchange, frozen=frozen, max_age_ms=max_age_ms)
@@ -118,8 +128,11 @@ def check_funds(session: Session, chain: Chain, *, investor: Investor, asset: As
         if reading.balance - reading.frozen - committed < need:
             error = short
         elif reading.allowance < committed + need:
-            error = DomainError("order.allowance_missing",
-                                "approve the SettlementExchange (GET /v1/chain) to move your tokens first", status=422)
+            error = DomainError(
+                "order.allowance_missing",
+                "approve the SettlementExchange (GET /v1/chain) to move your tokens first",
+                status=422,
+            )
         else:
             return
         if reading.source != "cache":
@@ -127,19 +140,24 @@ def check_funds(session: Session, chain: Chain, *, investor: Investor, asset: As
         max_age_ms = 0  # a cached snapshot fell short: funds may have arrived since, read them live
 
 
-def read(session: Session, chain: Chain, wallet: str, token: Any, spender: str, *, frozen: bool,
-         max_age_ms: int = 0) -> Reading:
+def read(
+    session: Session, chain: Chain, wallet: str, token: Any, spender: str, *, frozen: bool, max_age_ms: int = 0
+) -> Reading:
     """Balance, frozen amount and allowance of `wallet` in `token`: a snapshot younger than
     `max_age_ms`, else live, else (node unreachable) the last known."""
     if max_age_ms:  # this process's own last live read first: no query for it
         recent = _recent.get(chain, {}).get((wallet, token.address))
-        if recent is not None and recent.since is not None \
-                and utcnow() - recent.since < timedelta(milliseconds=max_age_ms):
+        if (
+            recent is not None
+            and recent.since is not None
+            and utcnow() - recent.since < timedelta(milliseconds=max_age_ms)
+        ):
             return recent
     snapshot = session.get(FundsSnapshot, (wallet, token.address)) if max_age_ms else None
     if snapshot is not None and utcnow() - snapshot.read_at < timedelta(milliseconds=max_age_ms):
-        return Reading(int(snapshot.balance), int(snapshot.frozen), int(snapshot.allowance), since=snapshot.read_at,
-                       source="cache")
+        return Reading(
+            int(snapshot.balance), int(snapshot.frozen), int(snapshot.allowance), since=snapshot.read_at, source="cache"
+        )
     if time.monotonic() >= _down_until.get(chain, 0.0):
         read_at = utcnow()
         try:
@@ -150,17 +168,30 @@ def read(session: Session, chain: Chain, wallet: str, token: Any, spender: str, 
             _down_until[chain] = time.monotonic() + COOLDOWN_SECONDS
         else:
             _down_until.pop(chain, None)
-            session.merge(FundsSnapshot(wallet=wallet, token=token.address, balance=str(balance),
-                                        frozen=str(frozen_units), allowance=str(allowance), read_at=read_at))
+            session.merge(
+                FundsSnapshot(
+                    wallet=wallet,
+                    token=token.address,
+                    balance=str(balance),
+                    frozen=str(frozen_units),
+                    allowance=str(allowance),
+                    read_at=read_at,
+                )
+            )
             _recent.setdefault(chain, {})[(wallet, token.address)] = Reading(
-                balance, frozen_units, allowance, since=read_at, source="cache")
+                balance, frozen_units, allowance, since=read_at, source="cache"
+            )
             return Reading(balance, frozen_units, allowance)
     snapshot = snapshot or session.get(FundsSnapshot, (wallet, token.address))
     if snapshot is None:
-        raise Unavailable("chain.unavailable", "the chain node is unreachable and this wallet's balance has "
-                          "not been seen before: try again when the node is back")
-    return Reading(int(snapshot.balance), int(snapshot.frozen), int(snapshot.allowance), since=snapshot.read_at,
-                   source="fallback")
+        raise Unavailable(
+            "chain.unavailable",
+            "the chain node is unreachable and this wallet's balance has "
+            "not been seen before: try again when the node is back",
+        )
+    return Reading(
+        int(snapshot.balance), int(snapshot.frozen), int(snapshot.allowance), since=snapshot.read_at, source="fallback"
+    )
 
 
 BALANCE_OF = keccak(b"balanceOf(address)")[:4]
@@ -184,7 +215,7 @@ def live_read(chain: Chain, wallet: str, token: Any, spender: str, *, frozen: bo
     answers: Any = None
     for attempt in range(3):
         try:
-            answers = chain.w3.provider.make_batch_request(calls)  # type: ignore[arg-type, attr-defined]
+            answers = chain.w3.provider.make_batch_request(calls)  # type: ignore[attr-defined]
             break
         except TRANSIENT as exc:
             if attempt == 2:
@@ -208,18 +239,27 @@ def live_read(chain: Chain, wallet: str, token: Any, spender: str, *, frozen: bo
 
 def asset_out_since(session: Session, *, investor_id: int, asset: Asset, since: datetime) -> int:
     """Asset units the investor sold in trades recorded as settled after `since`."""
-    lots = session.exec(select(func.coalesce(func.sum(TradeRecord.quantity_lots), 0)).where(
-        TradeRecord.seller_investor_id == investor_id, TradeRecord.symbol == asset.symbol,
-        TradeRecord.settlement_status == "settled", TradeRecord.settled_at > since)).one()  # type: ignore[operator]
+    lots = session.exec(
+        select(func.coalesce(func.sum(TradeRecord.quantity_lots), 0)).where(
+            TradeRecord.seller_investor_id == investor_id,
+            TradeRecord.symbol == asset.symbol,
+            TradeRecord.settlement_status == "settled",
+            TradeRecord.settled_at > since,  # type: ignore[operator]
+        )
+    ).one()
     return reservations.lots_units(asset, int(lots))
 
 
 def cash_out_since(session: Session, *, investor_id: int, assets: dict[str, Asset], since: datetime) -> int:
     """Cash the investor paid in trades recorded as settled after `since`."""
     total = 0
-    for trade in session.exec(select(TradeRecord).where(
-            TradeRecord.buyer_investor_id == investor_id, TradeRecord.settlement_status == "settled",
-            TradeRecord.settled_at > since)):  # type: ignore[operator]
+    for trade in session.exec(
+        select(TradeRecord).where(
+            TradeRecord.buyer_investor_id == investor_id,
+            TradeRecord.settlement_status == "settled",
+            TradeRecord.settled_at > since,  # type: ignore[operator]
+        )
+    ):
         total += reservations.cost_units(assets[trade.symbol], trade.price_ticks, trade.quantity_lots)
     return total
 

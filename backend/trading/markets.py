@@ -15,8 +15,9 @@ from backend.settlement.models import TradeRecord
 from backend.trading.sequencer import Venue, now_ns
 
 
-def market_status(session: Session, venue: Venue, asset: Asset, *, enforce_disclosures: bool = True,
-                  today: date | None = None) -> str:
+def market_status(
+    session: Session, venue: Venue, asset: Asset, *, enforce_disclosures: bool = True, today: date | None = None
+) -> str:
     """`open` or `halted: <reason>`. One reason is shown: an engine halt (operator kill switch,
     volatility band) first, because lifting it is the operator's action; then missing or stale
     disclosures (the asset JSON lists those separately as `missing_disclosures`)."""
@@ -61,15 +62,23 @@ def trade_public(asset: Asset, trade: TradeRecord, *, private: bool = False) -> 
         "tx_hash": trade.tx_hash,
     }
     if private:
-        body.update(buy_order_id=trade.buy_order_id, sell_order_id=trade.sell_order_id,
-                    chain_trade_id=trade.chain_trade_id, failure_code=trade.failure_code,
-                    failure_reason=trade.failure_reason)
+        body.update(
+            buy_order_id=trade.buy_order_id,
+            sell_order_id=trade.sell_order_id,
+            chain_trade_id=trade.chain_trade_id,
+            failure_code=trade.failure_code,
+            failure_reason=trade.failure_reason,
+        )
     return body
 
 
 def recent_trades(session: Session, asset: Asset, limit: int) -> list[dict[str, Any]]:
-    rows = session.exec(select(TradeRecord).where(TradeRecord.symbol == asset.symbol)
-                        .order_by(TradeRecord.trade_seq.desc()).limit(limit))  # type: ignore[attr-defined]
+    rows = session.exec(
+        select(TradeRecord)
+        .where(TradeRecord.symbol == asset.symbol)
+        .order_by(TradeRecord.trade_seq.desc())  # type: ignore[attr-defined]
+        .limit(limit)
+    )
     return [trade_public(asset, t) for t in rows]
 
 
@@ -79,8 +88,14 @@ INTERVALS = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600, "1d": 86400}
 def candles(session: Session, asset: Asset, interval: str, limit: int) -> list[dict[str, Any]]:
     """OHLCV buckets of executed trades, oldest first (exact decimals, no float)."""
     seconds = INTERVALS[interval]
-    rows = list(session.exec(select(TradeRecord).where(TradeRecord.symbol == asset.symbol)
-                             .order_by(TradeRecord.trade_seq.desc()).limit(limit * 50)))  # type: ignore[attr-defined]
+    rows = list(
+        session.exec(
+            select(TradeRecord)
+            .where(TradeRecord.symbol == asset.symbol)
+            .order_by(TradeRecord.trade_seq.desc())  # type: ignore[attr-defined]
+            .limit(limit * 50)
+        )
+    )
     tick, lot = Decimal(asset.tick_size), Decimal(asset.lot_size)
     buckets: dict[int, dict[str, Any]] = {}
     for trade in reversed(rows):
@@ -90,7 +105,15 @@ def candles(session: Session, asset: Asset, interval: str, limit: int) -> list[d
         bucket["h"], bucket["l"], bucket["c"] = max(bucket["h"], price), min(bucket["l"], price), price
         bucket["v"] += qty
         bucket["n"] += 1
-    return [{"start": datetime.fromtimestamp(start, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-             "open": fmt(tick * b["o"]), "high": fmt(tick * b["h"]), "low": fmt(tick * b["l"]),
-             "close": fmt(tick * b["c"]), "volume": fmt(lot * b["v"]), "trades": b["n"]}
-            for start, b in sorted(buckets.items())][-limit:]
+    return [
+        {
+            "start": datetime.fromtimestamp(start, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "open": fmt(tick * b["o"]),
+            "high": fmt(tick * b["h"]),
+            "low": fmt(tick * b["l"]),
+            "close": fmt(tick * b["c"]),
+            "volume": fmt(lot * b["v"]),
+            "trades": b["n"],
+        }
+        for start, b in sorted(buckets.items())
+    ][-limit:]

@@ -33,8 +33,9 @@ from backend.trading.models import OPEN_STATUSES, Order
 from backend.trading.reservations import UNSETTLED, both_sums, lots_units
 
 
-def check_order_compliance(session: Session, *, investor: Investor, asset: Asset, side: Side,
-                           quantity_units: int, now: int | None = None) -> None:
+def check_order_compliance(
+    session: Session, *, investor: Investor, asset: Asset, side: Side, quantity_units: int, now: int | None = None
+) -> None:
     state = mirror.state_of(session, asset)
     now = mirror.chain_now(state) if now is None else now
     held = mirror.holding(session, asset.id, investor.wallet)  # type: ignore[arg-type]
@@ -46,12 +47,25 @@ def check_order_compliance(session: Session, *, investor: Investor, asset: Asset
         record = mirror.investor_record(session, investor.wallet, held.wallet_frozen)
     if side is Side.BUY:
         incoming = committed_buy_units(session, investor=investor, asset=asset)
-        code = ev.receiver_side(rules=mirror.rules_of(session, asset), receiver=record, amount=quantity_units,
-                                balance=held.balance + incoming, holder_count=state.holder_count,
-                                paused=state.paused, now=now)
+        code = ev.receiver_side(
+            rules=mirror.rules_of(session, asset),
+            receiver=record,
+            amount=quantity_units,
+            balance=held.balance + incoming,
+            holder_count=state.holder_count,
+            paused=state.paused,
+            now=now,
+        )
     else:
-        code = ev.sender_side(sender=record, amount=0, balance=held.balance, frozen_tokens=held.frozen_tokens,
-                              locked_until=held.locked_until, paused=state.paused, now=now)
+        code = ev.sender_side(
+            sender=record,
+            amount=0,
+            balance=held.balance,
+            frozen_tokens=held.frozen_tokens,
+            locked_until=held.locked_until,
+            paused=state.paused,
+            now=now,
+        )
     if code != ev.OK:
         raise restriction_error(code)
 
@@ -60,9 +74,14 @@ def committed_buy_units(session: Session, *, investor: Investor, asset: Asset) -
     """Asset units on their way to the investor: open buy orders' remainders and bought,
     not yet settled trades."""
     open_lots = select(func.coalesce(func.sum(Order.quantity_lots - Order.filled_lots), 0)).where(
-        Order.investor_id == investor.id, Order.symbol == asset.symbol, Order.side == "buy",
-        Order.status.in_(OPEN_STATUSES))  # type: ignore[attr-defined]
+        Order.investor_id == investor.id,
+        Order.symbol == asset.symbol,
+        Order.side == "buy",
+        Order.status.in_(OPEN_STATUSES),  # type: ignore[attr-defined]
+    )
     bought_lots = select(func.coalesce(func.sum(TradeRecord.quantity_lots), 0)).where(
-        TradeRecord.buyer_investor_id == investor.id, TradeRecord.symbol == asset.symbol,
-        TradeRecord.settlement_status.in_(UNSETTLED))  # type: ignore[attr-defined]
+        TradeRecord.buyer_investor_id == investor.id,
+        TradeRecord.symbol == asset.symbol,
+        TradeRecord.settlement_status.in_(UNSETTLED),  # type: ignore[attr-defined]
+    )
     return lots_units(asset, both_sums(session, open_lots, bought_lots))

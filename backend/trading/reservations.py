@@ -32,11 +32,16 @@ def lots_units(asset: Asset, lots: int) -> int:
 def reserved_asset_units(session: Session, *, investor_id: int, asset: Asset) -> int:
     # Sums in SQL (integer lots, one row each) rather than loading every open order.
     open_lots = select(func.coalesce(func.sum(Order.quantity_lots - Order.filled_lots), 0)).where(
-        Order.investor_id == investor_id, Order.symbol == asset.symbol, Order.side == "sell",
-        Order.status.in_(OPEN_STATUSES))  # type: ignore[attr-defined]
+        Order.investor_id == investor_id,
+        Order.symbol == asset.symbol,
+        Order.side == "sell",
+        Order.status.in_(OPEN_STATUSES),  # type: ignore[attr-defined]
+    )
     sold_lots = select(func.coalesce(func.sum(TradeRecord.quantity_lots), 0)).where(
-        TradeRecord.seller_investor_id == investor_id, TradeRecord.symbol == asset.symbol,
-        TradeRecord.settlement_status.in_(UNSETTLED))  # type: ignore[attr-defined]
+        TradeRecord.seller_investor_id == investor_id,
+        TradeRecord.symbol == asset.symbol,
+        TradeRecord.settlement_status.in_(UNSETTLED),  # type: ignore[attr-defined]
+    )
     return lots_units(asset, both_sums(session, open_lots, sold_lots))
 
 
@@ -51,14 +56,20 @@ def reserved_cash_units(session: Session, *, investor_id: int, assets: dict[str,
     # cash arithmetic stays in Python (exact), never in SQL, where a product could overflow.
     total = 0
     for symbol, price_ticks, lots in session.exec(
-            select(Order.symbol, Order.price_ticks, func.sum(Order.quantity_lots - Order.filled_lots))
-            .where(Order.investor_id == investor_id, Order.side == "buy", Order.status.in_(OPEN_STATUSES),  # type: ignore[attr-defined]
-                   Order.price_ticks.is_not(None))  # type: ignore[union-attr]
-            .group_by(Order.symbol, Order.price_ticks)):  # type: ignore[arg-type]
+        select(Order.symbol, Order.price_ticks, func.sum(Order.quantity_lots - Order.filled_lots))
+        .where(
+            Order.investor_id == investor_id,
+            Order.side == "buy",
+            Order.status.in_(OPEN_STATUSES),  # type: ignore[attr-defined]
+            Order.price_ticks.is_not(None),  # type: ignore[union-attr]
+        )
+        .group_by(Order.symbol, Order.price_ticks)  # type: ignore[arg-type]
+    ):
         total += cost_units(assets[symbol], price_ticks or 0, int(lots))  # price_ticks IS NOT NULL above
     for symbol, price_ticks, lots in session.exec(
-            select(TradeRecord.symbol, TradeRecord.price_ticks, func.sum(TradeRecord.quantity_lots))
-            .where(TradeRecord.buyer_investor_id == investor_id, TradeRecord.settlement_status.in_(UNSETTLED))  # type: ignore[attr-defined]
-            .group_by(TradeRecord.symbol, TradeRecord.price_ticks)):  # type: ignore[arg-type]
+        select(TradeRecord.symbol, TradeRecord.price_ticks, func.sum(TradeRecord.quantity_lots))
+        .where(TradeRecord.buyer_investor_id == investor_id, TradeRecord.settlement_status.in_(UNSETTLED))  # type: ignore[attr-defined]
+        .group_by(TradeRecord.symbol, TradeRecord.price_ticks)  # type: ignore[arg-type]
+    ):
         total += cost_units(assets[symbol], price_ticks, int(lots))
     return total

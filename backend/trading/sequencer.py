@@ -56,10 +56,12 @@ def now_ns() -> int:
 
 def market_config(settings: Any) -> MarketConfig:
     """Every market's circuit breakers from the Settings (`market_*`, seconds -> ns)."""
-    return MarketConfig(band_bps=settings.market_band_bps,
-                        reference_window_ns=settings.market_reference_window_seconds * 1_000_000_000,
-                        halt_ns=settings.market_halt_seconds * 1_000_000_000,
-                        collar_bps=settings.market_collar_bps)
+    return MarketConfig(
+        band_bps=settings.market_band_bps,
+        reference_window_ns=settings.market_reference_window_seconds * 1_000_000_000,
+        halt_ns=settings.market_halt_seconds * 1_000_000_000,
+        collar_bps=settings.market_collar_bps,
+    )
 
 
 class Market:
@@ -128,13 +130,11 @@ class Venue:
 
     def _replay(self, session: Session, symbol: str) -> Market:
         engine = self._engine_factory()
-        rows = session.exec(select(JournalEntry).where(JournalEntry.symbol == symbol)
-                            .order_by(JournalEntry.seq))  # type: ignore[arg-type]
+        rows = session.exec(select(JournalEntry).where(JournalEntry.symbol == symbol).order_by(JournalEntry.seq))  # type: ignore[arg-type]
         last = 0
         for row in rows:
             engine.apply(decode_command(row.command))
             last = row.seq
-        count = session.exec(select(func.count()).select_from(JournalEntry)
-                             .where(JournalEntry.symbol == symbol)).one()
+        count = session.exec(select(func.count()).select_from(JournalEntry).where(JournalEntry.symbol == symbol)).one()
         assert count == last, f"journal of {symbol} has gaps"
         return Market(symbol, engine, next_seq=last + 1)

@@ -95,35 +95,55 @@ class PreparedOrder:
 def prepare(session: Session, chain: Chain, investor: Investor, req: OrderRequest) -> PreparedOrder:
     """Validate an order request and build the EIP-712 order its wallet must sign."""
     asset = get_asset(session, req.symbol)
-    side, order_type, tif = _enum(Side, req.side, "side"), _enum(OrderType, req.type, "type"), \
-        _enum(TimeInForce, req.time_in_force, "time_in_force")
-    lots = _whole(req.quantity / Decimal(asset.lot_size), "order.invalid_lot",
-                  f"quantity must be a multiple of the lot size {asset.lot_size}", "quantity")
+    side, order_type, tif = (
+        _enum(Side, req.side, "side"),
+        _enum(OrderType, req.type, "type"),
+        _enum(TimeInForce, req.time_in_force, "time_in_force"),
+    )
+    lots = _whole(
+        req.quantity / Decimal(asset.lot_size),
+        "order.invalid_lot",
+        f"quantity must be a multiple of the lot size {asset.lot_size}",
+        "quantity",
+    )
     price_ticks: int | None = None
     if order_type is OrderType.LIMIT:
         if req.price is None:
             raise InvalidInput("validation.invalid", "a limit order needs a price", details=[{"field": "price"}])
-        price_ticks = _whole(req.price / Decimal(asset.tick_size), "order.invalid_tick",
-                             f"price must be a multiple of the tick size {asset.tick_size}", "price")
+        price_ticks = _whole(
+            req.price / Decimal(asset.tick_size),
+            "order.invalid_tick",
+            f"price must be a multiple of the tick size {asset.tick_size}",
+            "price",
+        )
         signed_price = to_units(req.price, CASH_DECIMALS)
     else:
         if req.post_only:
-            raise InvalidInput("validation.invalid", "a market order cannot be post-only",
-                               details=[{"field": "post_only"}])
+            raise InvalidInput(
+                "validation.invalid", "a market order cannot be post-only", details=[{"field": "post_only"}]
+            )
         signed_price = MARKET_BUY_PRICE if side is Side.BUY else 1
     nonce = req.nonce if req.nonce is not None else secrets.randbits(128)
     expiry = req.expires_at or 0
     if expiry and expiry <= time.time() + 5:  # it would be refused by the contract at settlement
         raise InvalidInput("order.expired", "expires_at is in the past", details=[{"field": "expires_at"}])
-    typed = typed_data(chain_id=chain.chain_id, exchange=chain.deployment.contracts["settlement_exchange"],
-                       trader=investor.wallet, asset=asset.token_address, is_buy=side is Side.BUY,
-                       price=signed_price, quantity=to_units(req.quantity, ASSET_DECIMALS), nonce=nonce,
-                       expiry=expiry)
+    typed = typed_data(
+        chain_id=chain.chain_id,
+        exchange=chain.deployment.contracts["settlement_exchange"],
+        trader=investor.wallet,
+        asset=asset.token_address,
+        is_buy=side is Side.BUY,
+        price=signed_price,
+        quantity=to_units(req.quantity, ASSET_DECIMALS),
+        nonce=nonce,
+        expiry=expiry,
+    )
     return PreparedOrder(asset, side, order_type, tif, price_ticks, lots, signed_price, typed)
 
 
-def place_order(session: Session, chain: Chain, venue: Venue, investor: Investor,
-                req: OrderRequest) -> tuple[Order, bool]:
+def place_order(
+    session: Session, chain: Chain, venue: Venue, investor: Investor, req: OrderRequest
+) -> tuple[Order, bool]:
     """Returns (order, created). A repeated client_order_id returns the original order."""
     if req.client_order_id:
         existing = _by_client_id(session, investor, req.client_order_id)
@@ -132,16 +152,19 @@ def place_order(session: Session, chain: Chain, venue: Venue, investor: Investor
     prep = prepare(session, chain, investor, req)
     # Flow 2: a market whose required disclosures are missing or stale does not trade.
     # Checked before the engine sees the order; cancels stay allowed (see cancel_order).
-    check_tradeable(session, prep.asset, today=utc_today(),
-                    enforced=chain.settings.disclosure_policy_enforced)
+    check_tradeable(session, prep.asset, today=utc_today(), enforced=chain.settings.disclosure_policy_enforced)
     _check_investor(investor)
     # Flow 3: the asset's compliance rules, answered from the mirror (trading/pretrade.py).
-    check_order_compliance(session, investor=investor, asset=prep.asset, side=prep.side,
-                           quantity_units=reservations.lots_units(prep.asset, prep.quantity_lots))
+    check_order_compliance(
+        session,
+        investor=investor,
+        asset=prep.asset,
+        side=prep.side,
+        quantity_units=reservations.lots_units(prep.asset, prep.quantity_lots),
+    )
     signature = req.signature or _node_signature(chain, investor, prep.typed)
     if recover_signer(prep.typed, signature) != investor.wallet:
-        raise DomainError("order.bad_signature", "the signature does not belong to this order and wallet",
-                          status=422)
+        raise DomainError("order.bad_signature", "the signature does not belong to this order and wallet", status=422)
     market = venue.market(session, prep.asset.symbol)
     # Funds are checked and reserved under the investor's lock (its orders on every
     # market share one cash balance), then sequenced under the market's lock. The funds
@@ -153,29 +176,62 @@ def place_order(session: Session, chain: Chain, venue: Venue, investor: Investor
         # wallet and nonce) would rest a second copy that the exchange contract can never settle.
         same_nonce = (Order.wallet == investor.wallet) & (Order.nonce == str(prep.typed["message"]["nonce"]))
         same_client_id = (Order.investor_id == investor.id) & (Order.client_order_id == req.client_order_id)
-        clashes = session.exec(select(Order).where(same_nonce | same_client_id if req.client_order_id
-                                                   else same_nonce)).all()
+        clashes = session.exec(
+            select(Order).where(same_nonce | same_client_id if req.client_order_id else same_nonce)
+        ).all()
         for existing in clashes:
-            if req.client_order_id and existing.investor_id == investor.id \
-                    and existing.client_order_id == req.client_order_id:
+            if (
+                req.client_order_id
+                and existing.investor_id == investor.id
+                and existing.client_order_id == req.client_order_id
+            ):
                 return existing, False
         if clashes:
-            raise Conflict("order.duplicate_nonce", "this signed order was already placed: "
-                           "ask POST /v1/orders/typed-data for a new nonce and sign again")
-        funds.check_funds(session, chain, investor=investor, asset=prep.asset, side=prep.side,
-                          price_ticks=prep.price_ticks, lots=prep.quantity_lots, market=market)
-        order = Order(id=uuid.uuid4().hex, client_order_id=req.client_order_id, investor_id=investor.id,  # type: ignore[arg-type]
-                      wallet=investor.wallet, symbol=prep.asset.symbol, side=prep.side.value,
-                      type=prep.type.value, time_in_force=prep.tif.value, post_only=req.post_only,
-                      price_ticks=prep.price_ticks, quantity_lots=prep.quantity_lots,
-                      signed_price=str(prep.signed_price), nonce=str(prep.typed["message"]["nonce"]),
-                      expiry=prep.typed["message"]["expiry"], signature=signature)
+            raise Conflict(
+                "order.duplicate_nonce",
+                "this signed order was already placed: ask POST /v1/orders/typed-data for a new nonce and sign again",
+            )
+        funds.check_funds(
+            session,
+            chain,
+            investor=investor,
+            asset=prep.asset,
+            side=prep.side,
+            price_ticks=prep.price_ticks,
+            lots=prep.quantity_lots,
+            market=market,
+        )
+        order = Order(
+            id=uuid.uuid4().hex,
+            client_order_id=req.client_order_id,
+            investor_id=investor.id,  # type: ignore[arg-type]
+            wallet=investor.wallet,
+            symbol=prep.asset.symbol,
+            side=prep.side.value,
+            type=prep.type.value,
+            time_in_force=prep.tif.value,
+            post_only=req.post_only,
+            price_ticks=prep.price_ticks,
+            quantity_lots=prep.quantity_lots,
+            signed_price=str(prep.signed_price),
+            nonce=str(prep.typed["message"]["nonce"]),
+            expiry=prep.typed["message"]["expiry"],
+            signature=signature,
+        )
         session.add(order)
         try:
             with market.lock:
-                command = PlaceOrder(order_id=order.id, owner=str(investor.id), side=prep.side, type=prep.type,
-                                     price=prep.price_ticks, quantity=prep.quantity_lots, tif=prep.tif,
-                                     post_only=req.post_only, ts=now_ns())
+                command = PlaceOrder(
+                    order_id=order.id,
+                    owner=str(investor.id),
+                    side=prep.side,
+                    type=prep.type,
+                    price=prep.price_ticks,
+                    quantity=prep.quantity_lots,
+                    tif=prep.tif,
+                    post_only=req.post_only,
+                    ts=now_ns(),
+                )
                 rejection = _run(session, venue, market, prep.asset, command, known={order.id: order})
         except IntegrityError:  # another process took this client_order_id first
             existing = _by_client_id(session, investor, req.client_order_id or "")
@@ -194,8 +250,9 @@ def cancel_order(session: Session, venue: Venue, investor: Investor, order_id: s
     asset = get_asset(session, order.symbol)
     market = venue.market(session, order.symbol)
     with market.lock:
-        rejection = _run(session, venue, market, asset,
-                         CancelOrder(order_id=order.id, owner=str(investor.id), ts=now_ns()))
+        rejection = _run(
+            session, venue, market, asset, CancelOrder(order_id=order.id, owner=str(investor.id), ts=now_ns())
+        )
     if rejection is not None:
         raise rejection
     session.refresh(order)
@@ -220,8 +277,9 @@ def get_own_order(session: Session, investor: Investor, order_id: str) -> Order:
     return order
 
 
-def _run(session: Session, venue: Venue, market: Any, asset: Asset, command: Any,
-         known: dict[str, Order] | None = None) -> DomainError | None:
+def _run(
+    session: Session, venue: Venue, market: Any, asset: Asset, command: Any, known: dict[str, Order] | None = None
+) -> DomainError | None:
     """Journal + apply + record effects in one transaction. Returns the engine's rejection, if any.
     The caller holds the market's lock; `known` are orders of this session the events may name
     (the one being placed: not yet flushed, a lookup would flush and read it back)."""
@@ -245,25 +303,40 @@ def _run(session: Session, venue: Venue, market: Any, asset: Asset, command: Any
     return rejection
 
 
-def publish(venue: Venue, market: Any, asset: Asset, before: Any, events: list[Any],
-            trades: list[TradeRecord]) -> None:
+def publish(venue: Venue, market: Any, asset: Asset, before: Any, events: list[Any], trades: list[TradeRecord]) -> None:
     sequence = market.next_seq - 1
     changes = level_changes(before, market.engine.depth(None))
     tick, lot = Decimal(asset.tick_size), Decimal(asset.lot_size)
     if changes["bids"] or changes["asks"]:
-        venue.feed.publish(asset.symbol, {
-            "type": "book", "symbol": asset.symbol, "sequence": sequence,
-            **{side: [[fmt(tick * p), fmt(lot * q)] for p, q in levels] for side, levels in changes.items()}})
+        venue.feed.publish(
+            asset.symbol,
+            {
+                "type": "book",
+                "symbol": asset.symbol,
+                "sequence": sequence,
+                **{side: [[fmt(tick * p), fmt(lot * q)] for p, q in levels] for side, levels in changes.items()},
+            },
+        )
     for trade in trades:
-        venue.feed.publish(asset.symbol, {"type": "trade", "symbol": asset.symbol, "sequence": sequence,
-                                          "trade": trade_public(asset, trade)})
+        venue.feed.publish(
+            asset.symbol,
+            {"type": "trade", "symbol": asset.symbol, "sequence": sequence, "trade": trade_public(asset, trade)},
+        )
     if any(isinstance(e, MarketHalted | MarketResumed) for e in events):
-        venue.feed.publish(asset.symbol, {"type": "status", "symbol": asset.symbol, "sequence": sequence,
-                                          "halted": market.engine.halted is not None})
+        venue.feed.publish(
+            asset.symbol,
+            {
+                "type": "status",
+                "symbol": asset.symbol,
+                "sequence": sequence,
+                "halted": market.engine.halted is not None,
+            },
+        )
 
 
-def apply_events(session: Session, asset: Asset, events: list[Any],
-                 known: dict[str, Order] | None = None) -> tuple[DomainError | None, list[TradeRecord]]:
+def apply_events(
+    session: Session, asset: Asset, events: list[Any], known: dict[str, Order] | None = None
+) -> tuple[DomainError | None, list[TradeRecord]]:
     """Record the engine's events; returns its rejection (if any) and the new trades."""
     rejection: DomainError | None = None
     orders: dict[str, Order] = dict(known or {})
@@ -284,11 +357,18 @@ def apply_events(session: Session, asset: Asset, events: list[Any],
                 order.filled_lots += event.quantity
                 order.status = "filled" if order.filled_lots == order.quantity_lots else "partially_filled"
             record = TradeRecord(
-                id=f"{asset.symbol}-{event.trade_seq}", symbol=asset.symbol, trade_seq=event.trade_seq,
+                id=f"{asset.symbol}-{event.trade_seq}",
+                symbol=asset.symbol,
+                trade_seq=event.trade_seq,
                 chain_trade_id=chain_trade_id(asset.token_address, event.trade_seq),
-                buy_order_id=buy.id, sell_order_id=sell.id, buyer_investor_id=buy.investor_id,
-                seller_investor_id=sell.investor_id, taker_side=taker.side, price_ticks=event.price,
-                quantity_lots=event.quantity)
+                buy_order_id=buy.id,
+                sell_order_id=sell.id,
+                buyer_investor_id=buy.investor_id,
+                seller_investor_id=sell.investor_id,
+                taker_side=taker.side,
+                price_ticks=event.price,
+                quantity_lots=event.quantity,
+            )
             session.add(record)
             trades.append(record)
         elif isinstance(event, OrderCancelled):
@@ -332,23 +412,27 @@ def _node_signature(chain: Chain, investor: Investor, typed: dict[str, Any]) -> 
     """Local demos: unlocked node accounts can sign through the node itself."""
     # uint256 values as decimal strings: ganache parses JSON numbers as doubles and
     # fails above 2**53, which every 18-decimal quantity exceeds.
-    message = {k: str(v) if isinstance(v, int) and not isinstance(v, bool) else v
-               for k, v in typed["message"].items()}
+    message = {k: str(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in typed["message"].items()}
     try:
-        response = chain.w3.provider.make_request(RPCEndpoint("eth_signTypedData_v4"),
-                                                  [investor.wallet, {**typed, "message": message}])
+        response = chain.w3.provider.make_request(
+            RPCEndpoint("eth_signTypedData_v4"), [investor.wallet, {**typed, "message": message}]
+        )
     except Exception:  # noqa: BLE001 - the node could not sign: the client must
         response = {}
     result = response.get("result") if isinstance(response, dict) else None
     if not result:
-        raise DomainError("order.bad_signature", "a signature is required: sign the typed data from "
-                          "POST /v1/orders/typed-data with the order's wallet", status=422)
+        raise DomainError(
+            "order.bad_signature",
+            "a signature is required: sign the typed data from POST /v1/orders/typed-data with the order's wallet",
+            status=422,
+        )
     return str(result)
 
 
 def _by_client_id(session: Session, investor: Investor, client_order_id: str) -> Order | None:
-    return session.exec(select(Order).where(Order.investor_id == investor.id,
-                                            Order.client_order_id == client_order_id)).first()
+    return session.exec(
+        select(Order).where(Order.investor_id == investor.id, Order.client_order_id == client_order_id)
+    ).first()
 
 
 def _enum(enum: Any, value: str, field: str) -> Any:
@@ -356,8 +440,9 @@ def _enum(enum: Any, value: str, field: str) -> Any:
         return enum(value)
     except ValueError:
         allowed = ", ".join(e.value for e in enum)
-        raise InvalidInput("validation.invalid", f"{field} must be one of {allowed}",
-                           details=[{"field": field}]) from None
+        raise InvalidInput(
+            "validation.invalid", f"{field} must be one of {allowed}", details=[{"field": field}]
+        ) from None
 
 
 def _whole(ratio: Decimal, code: str, message: str, field: str) -> int:

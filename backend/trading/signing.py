@@ -42,21 +42,38 @@ DOMAIN_VERSION = "1"
 MARKET_BUY_PRICE = 2**256 - 1
 
 
-def typed_data(*, chain_id: int, exchange: str, trader: str, asset: str, is_buy: bool, price: int,
-               quantity: int, nonce: int, expiry: int) -> dict[str, Any]:
+def typed_data(
+    *,
+    chain_id: int,
+    exchange: str,
+    trader: str,
+    asset: str,
+    is_buy: bool,
+    price: int,
+    quantity: int,
+    nonce: int,
+    expiry: int,
+) -> dict[str, Any]:
     return {
         "types": ORDER_TYPES,
         "primaryType": "Order",
-        "domain": {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id,
-                   "verifyingContract": exchange},
-        "message": {"trader": trader, "asset": asset, "isBuy": is_buy, "price": price,
-                    "quantity": quantity, "nonce": nonce, "expiry": expiry},
+        "domain": {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id, "verifyingContract": exchange},
+        "message": {
+            "trader": trader,
+            "asset": asset,
+            "isBuy": is_buy,
+            "price": price,
+            "quantity": quantity,
+            "nonce": nonce,
+            "expiry": expiry,
+        },
     }
 
 
 DOMAIN_TYPEHASH = keccak(b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
-ORDER_TYPEHASH = keccak(b"Order(address trader,address asset,bool isBuy,uint256 price,uint256 quantity,"
-                        b"uint256 nonce,uint256 expiry)")
+ORDER_TYPEHASH = keccak(
+    b"Order(address trader,address asset,bool isBuy,uint256 price,uint256 quantity,uint256 nonce,uint256 expiry)"
+)
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
@@ -71,8 +88,9 @@ def _address_word(value: str) -> bytes:
 
 @lru_cache(maxsize=16)
 def _domain_prefix(name: str, version: str, chain_id: int, exchange: str) -> bytes:
-    return b"\x19\x01" + keccak(DOMAIN_TYPEHASH + keccak(name.encode()) + keccak(version.encode())
-                                 + _word(chain_id) + _address_word(exchange))
+    return b"\x19\x01" + keccak(
+        DOMAIN_TYPEHASH + keccak(name.encode()) + keccak(version.encode()) + _word(chain_id) + _address_word(exchange)
+    )
 
 
 def order_digest(data: dict[str, Any]) -> bytes:
@@ -80,12 +98,22 @@ def order_digest(data: dict[str, Any]) -> bytes:
     (same types object), else eth-account's general encoder."""
     if data.get("types") is ORDER_TYPES and data.get("primaryType") == "Order":
         d, m = data["domain"], data["message"]
-        if all(type(m[k]) is int for k in ("price", "quantity", "nonce", "expiry")) and type(m["isBuy"]) is bool \
-                and 0 <= min(m["price"], m["quantity"], m["nonce"], m["expiry"]) \
-                and max(m["price"], m["quantity"], m["nonce"], m["expiry"]) < 2**256:
-            struct = keccak(ORDER_TYPEHASH + _address_word(m["trader"]) + _address_word(m["asset"])
-                            + _word(int(m["isBuy"])) + _word(m["price"]) + _word(m["quantity"]) + _word(m["nonce"])
-                            + _word(m["expiry"]))
+        if (
+            all(type(m[k]) is int for k in ("price", "quantity", "nonce", "expiry"))
+            and type(m["isBuy"]) is bool
+            and 0 <= min(m["price"], m["quantity"], m["nonce"], m["expiry"])
+            and max(m["price"], m["quantity"], m["nonce"], m["expiry"]) < 2**256
+        ):
+            struct = keccak(
+                ORDER_TYPEHASH
+                + _address_word(m["trader"])
+                + _address_word(m["asset"])
+                + _word(int(m["isBuy"]))
+                + _word(m["price"])
+                + _word(m["quantity"])
+                + _word(m["nonce"])
+                + _word(m["expiry"])
+            )
             return keccak(_domain_prefix(d["name"], d["version"], d["chainId"], d["verifyingContract"]) + struct)
     signable = encode_typed_data(full_message=data)
     return keccak(b"\x19" + signable.version + signable.header + signable.body)

@@ -38,8 +38,9 @@ def _record() -> Path:
 
 def onchain_rules(rules) -> RuleSet:
     countries, accredited_only, max_holders, max_balance, lockup = rules.getRules()
-    return RuleSet(tuple(int(c) for c in countries), bool(accredited_only), int(max_holders), int(max_balance),
-                   int(lockup))
+    return RuleSet(
+        tuple(int(c) for c in countries), bool(accredited_only), int(max_holders), int(max_balance), int(lockup)
+    )
 
 
 def main() -> None:
@@ -63,7 +64,13 @@ def main() -> None:
             print(f"{rule_file.symbol} ({rule_file.path}) rules {rules.address} - {state}")
             print("\n".join(diff_lines(diff(before, target))))
             continue
-        tx = rules.setRules(list(target.allowed_countries), target.accredited_only, target.max_holders,
-                            target.max_balance, target.lockup_seconds, {"from": accounts[0]})
+        tx = rules.setRules(
+            list(target.allowed_countries),
+            target.accredited_only,
+            target.max_holders,
+            target.max_balance,
+            target.lockup_seconds,
+            {"from": accounts[0]},
+        )
         print(f"{rule_file.symbol} ({rule_file.path}) rules {rules.address} - applied, tx {tx.txid}")
         print("\n".join(diff_lines(diff(before, onchain_rules(rules)))))

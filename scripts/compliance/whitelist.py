@@ -46,8 +46,13 @@ def main() -> None:
             counts["skipped"] += 1
             print(f"line {row.line}: {row.wallet} {row.name}: already registered, skipped")
             continue
-        tx = registry.registerInvestor(row.wallet, numeric_code(row.country), row.accredited,
-                                       kyc_expiry_timestamp(row.kyc_expires), {"from": accounts[0]})
+        tx = registry.registerInvestor(
+            row.wallet,
+            numeric_code(row.country),
+            row.accredited,
+            kyc_expiry_timestamp(row.kyc_expires),
+            {"from": accounts[0]},
+        )
         counts["created"] += 1
         print(f"line {row.line}: {row.wallet} {row.name} ({row.country}): whitelisted, tx {tx.txid}")
     print(f"created {counts['created']}, skipped {counts['skipped']} (already registered), failed 0")

@@ -14,8 +14,14 @@ def test_fast_signatures_equal_eth_accounts_and_recover_to_the_trader():
     exchange, asset = Account.create().address, Account.create().address
     for is_buy, price, expiry in ((True, 12_500_000, 0), (False, 1, 2**40), (True, MARKET_BUY_PRICE, 17)):
         account = Account.create()
-        order = {"asset": asset, "is_buy": is_buy, "price": price, "quantity": 3 * 10**18,
-                 "nonce": secrets.randbits(128), "expiry": expiry}
+        order = {
+            "asset": asset,
+            "is_buy": is_buy,
+            "price": price,
+            "quantity": 3 * 10**18,
+            "nonce": secrets.randbits(128),
+            "expiry": expiry,
+        }
         data = typed_data(chain_id=1337, exchange=exchange, trader=account.address, **order)
         fast = OrderSigner(account.key.to_0x_hex(), chain_id=1337, exchange=exchange, trader=account.address)
         signature = fast.sign(**order)

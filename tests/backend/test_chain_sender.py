@@ -13,8 +13,10 @@ from backend.chain.client import Chain, is_nonce_conflict
 from backend.config import Settings
 from backend.errors import ChainRejected
 
-GANACHE_MINING = ("transaction can't be replaced, mining has already started. (please open an issue "
-                  "with reproduction steps: https://github.com/trufflesuite/ganache/issues/new)")
+GANACHE_MINING = (
+    "transaction can't be replaced, mining has already started. (please open an issue "
+    "with reproduction steps: https://github.com/trufflesuite/ganache/issues/new)"
+)
 
 
 class FakeEth:
@@ -44,8 +46,11 @@ def _nonce_of(raw) -> int:
 
 class FakeCall:
     address = "0x" + "22" * 20
-    abi = {"type": "function", "name": "mint", "inputs": [{"name": "to", "type": "address"},
-                                                         {"name": "amount", "type": "uint256"}]}
+    abi = {
+        "type": "function",
+        "name": "mint",
+        "inputs": [{"name": "to", "type": "address"}, {"name": "amount", "type": "uint256"}],
+    }
     args = ("0x" + "33" * 20, 5)
 
 
@@ -62,8 +67,16 @@ def _with(sender: Chain, refusals: list[str]) -> FakeEth:
     return eth
 
 
-@pytest.mark.parametrize("refusal", [GANACHE_MINING, "nonce too low", "replacement transaction underpriced",
-                                     "already known", "the tx doesn't have the correct nonce. account has nonce of: 8"])
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        GANACHE_MINING,
+        "nonce too low",
+        "replacement transaction underpriced",
+        "already known",
+        "the tx doesn't have the correct nonce. account has nonce of: 8",
+    ],
+)
 def test_a_nonce_conflict_is_retried_with_the_nodes_next_nonce(chain, refusal):
     eth = _with(chain, [refusal])
     chain._send_locked(FakeCall(), 21_000)

@@ -31,9 +31,17 @@ class Item(BaseModel):
 
 
 def _app(tmp_path: Path, clock: Clock, **overrides: object) -> FastAPI:
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'limits.db'}", admin_key="admin-secret",
-                        **{"rate_limit_per_second": 1, "rate_limit_burst": 3, "max_body_bytes": 1000,
-                           "document_max_bytes": 2000, **overrides})
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'limits.db'}",
+        admin_key="admin-secret",
+        **{
+            "rate_limit_per_second": 1,
+            "rate_limit_burst": 3,
+            "max_body_bytes": 1000,
+            "document_max_bytes": 2000,
+            **overrides,
+        },
+    )
     app = FastAPI()
     app.state.settings = settings
     app.state.db = make_engine(settings.database_url)
@@ -141,8 +149,9 @@ def test_a_declared_oversized_json_body_is_413(tmp_path, clock):
     with TestClient(_app(tmp_path, clock, rate_limit_per_second=0)) as client:
         response = client.post("/v1/items", json={"note": "x" * 2000})
         assert response.status_code == 413
-        assert response.json() == {"error": {"code": "request.too_large",
-                                             "message": "a request body may be at most 1000 bytes"}}
+        assert response.json() == {
+            "error": {"code": "request.too_large", "message": "a request body may be at most 1000 bytes"}
+        }
         assert client.post("/v1/items", json={"note": "x" * 900}).json() == {"length": 900}
 
 

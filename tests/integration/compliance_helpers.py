@@ -30,14 +30,23 @@ def asset_row(client: TestClient, symbol: str) -> Asset:
 
 
 def put_rules(client: TestClient, headers: dict, symbol: str, **rules: Any) -> Any:
-    body = {"allowed_countries": [], "accredited_only": False, "max_holders": 0, "max_balance": "0",
-            "lockup_seconds": 0, **rules}
+    body = {
+        "allowed_countries": [],
+        "accredited_only": False,
+        "max_holders": 0,
+        "max_balance": "0",
+        "lockup_seconds": 0,
+        **rules,
+    }
     return client.put(f"/v1/assets/{symbol}/rules", headers=headers, json=body)
 
 
 def check(client: TestClient, headers: dict, symbol: str, sender: str, receiver: str, quantity: str) -> dict:
-    response = client.post("/v1/compliance/check", headers=headers, json={
-        "symbol": symbol, "from_wallet": sender, "to_wallet": receiver, "quantity": quantity})
+    response = client.post(
+        "/v1/compliance/check",
+        headers=headers,
+        json={"symbol": symbol, "from_wallet": sender, "to_wallet": receiver, "quantity": quantity},
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -66,6 +75,7 @@ def sync_now(client: TestClient, symbol: str) -> int:
 
 
 def issue(client: TestClient, admin: dict, symbol: str, wallet: str, quantity: str) -> None:
-    response = client.post(f"/v1/assets/{symbol}/issue", headers=admin,
-                           json={"to_wallet": wallet, "quantity": quantity})
+    response = client.post(
+        f"/v1/assets/{symbol}/issue", headers=admin, json={"to_wallet": wallet, "quantity": quantity}
+    )
     assert response.status_code == 200, response.text

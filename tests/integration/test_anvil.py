@@ -15,14 +15,16 @@ from backend.chain import local_node
 
 PORT = int(os.environ.get("RWA_TEST_ANVIL_PORT", "8589"))
 
-pytestmark = pytest.mark.skipif(not (local_node.ROOT / "node_modules" / ".bin" / "anvil").exists(),
-                                reason="anvil is not installed (npm ci)")
+pytestmark = pytest.mark.skipif(
+    not (local_node.ROOT / "node_modules" / ".bin" / "anvil").exists(), reason="anvil is not installed (npm ci)"
+)
 
 
 def _rpc(method: str) -> object:
     payload = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": []}).encode()
-    request = urllib.request.Request(f"http://127.0.0.1:{PORT}", data=payload,
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{PORT}", data=payload, headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())["result"]
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 def test_missing_key_is_401_with_the_error_envelope(client):
     response = client.post("/v1/investors", json={})
     assert response.status_code == 401
-    assert response.json() == {"error": {"code": "auth.missing_key",
-                                         "message": "send your API key in the X-API-Key header"}}
+    assert response.json() == {
+        "error": {"code": "auth.missing_key", "message": "send your API key in the X-API-Key header"}
+    }
 
 
 def test_unknown_key_is_401(client):
@@ -18,8 +19,9 @@ def test_unknown_key_is_401(client):
 
 def test_investor_key_on_an_admin_endpoint_is_403(client, make_investor):
     investor = make_investor()
-    response = client.post("/v1/cash/faucet", headers=investor.headers,
-                           json={"wallet": investor.wallet.address, "amount": "1"})
+    response = client.post(
+        "/v1/cash/faucet", headers=investor.headers, json={"wallet": investor.wallet.address, "amount": "1"}
+    )
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "auth.forbidden"
 
@@ -38,33 +40,50 @@ def test_health_reports_chain_and_database(client):
 
 
 def test_bad_input_gets_a_precise_code_not_a_500(client, admin, new_wallet):
-    float_amount = client.post("/v1/cash/faucet", headers=admin,
-                               json={"wallet": new_wallet().address, "amount": 1.5})
+    float_amount = client.post("/v1/cash/faucet", headers=admin, json={"wallet": new_wallet().address, "amount": 1.5})
     assert float_amount.status_code == 422
     assert float_amount.json()["error"]["code"] == "validation.invalid"
-    bad_wallet = client.post("/v1/investors", headers=admin, json={
-        "wallet": "0x123", "name": "x", "country": "US", "accredited": True, "kyc_expires": "2099-01-01"})
+    bad_wallet = client.post(
+        "/v1/investors",
+        headers=admin,
+        json={"wallet": "0x123", "name": "x", "country": "US", "accredited": True, "kyc_expires": "2099-01-01"},
+    )
     assert bad_wallet.status_code == 422
     assert bad_wallet.json()["error"]["code"] == "validation.invalid"
-    bad_country = client.post("/v1/investors", headers=admin, json={
-        "wallet": new_wallet().address, "name": "x", "country": "QQ", "accredited": True,
-        "kyc_expires": "2099-01-01"})
+    bad_country = client.post(
+        "/v1/investors",
+        headers=admin,
+        json={
+            "wallet": new_wallet().address,
+            "name": "x",
+            "country": "QQ",
+            "accredited": True,
+            "kyc_expires": "2099-01-01",
+        },
+    )
     assert bad_country.json()["error"]["code"] == "validation.invalid"
     assert client.get("/v1/assets/NOPE").json()["error"]["code"] == "asset.not_found"
 
 
 def test_issuer_key_issues_only_its_own_assets(client, admin, make_asset, make_investor):
     own, other = make_asset(), make_asset()
-    created = client.post("/v1/issuers/keys", headers=admin,
-                          json={"wallet": own["issuer_wallet"], "name": "Own issuer"})
+    created = client.post(
+        "/v1/issuers/keys", headers=admin, json={"wallet": own["issuer_wallet"], "name": "Own issuer"}
+    )
     assert created.status_code == 201
     issuer = {"X-API-Key": created.json()["api_key"]}
     holder = make_investor()
-    ok = client.post(f"/v1/assets/{own['symbol']}/issue", headers=issuer,
-                     json={"to_wallet": holder.wallet.address, "quantity": "1"})
+    ok = client.post(
+        f"/v1/assets/{own['symbol']}/issue", headers=issuer, json={"to_wallet": holder.wallet.address, "quantity": "1"}
+    )
     assert ok.status_code == 200, ok.text
-    refused = client.post(f"/v1/assets/{other['symbol']}/issue", headers=issuer,
-                          json={"to_wallet": holder.wallet.address, "quantity": "1"})
+    refused = client.post(
+        f"/v1/assets/{other['symbol']}/issue",
+        headers=issuer,
+        json={"to_wallet": holder.wallet.address, "quantity": "1"},
+    )
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "auth.forbidden"
-    assert client.post("/v1/issuers/keys", headers=issuer,
-                       json={"wallet": own["issuer_wallet"], "name": "x"}).status_code == 403
+    assert (
+        client.post("/v1/issuers/keys", headers=issuer, json={"wallet": own["issuer_wallet"], "name": "x"}).status_code
+        == 403
+    )

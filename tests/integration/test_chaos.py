@@ -32,9 +32,15 @@ OUTAGE_SERVICE_PORT = int(os.environ.get("RWA_OUTAGE_SERVICE_PORT", "8179"))
 @pytest.fixture
 def service(node, tmp_path, stack_database_url):
     """A service process with a database of its own, on the session's chain."""
-    stack = Stack(tmp_path / "stack", chain_port=TEST_PORT, service_port=SERVICE_PORT, rpc_url=node.rpc_url,
-                  deployment_file=node.deployment_file, database_url=stack_database_url,
-                  env={"RWA_FUNDS_MAX_AGE_MS": "1000"})
+    stack = Stack(
+        tmp_path / "stack",
+        chain_port=TEST_PORT,
+        service_port=SERVICE_PORT,
+        rpc_url=node.rpc_url,
+        deployment_file=node.deployment_file,
+        database_url=stack_database_url,
+        env={"RWA_FUNDS_MAX_AGE_MS": "1000"},
+    )
     try:
         stack.start_service()
         yield stack
@@ -58,8 +64,12 @@ def test_sigkill_at_random_moments_loses_no_order_and_settles_no_trade_twice(ser
 @pytest.fixture
 def own_chain(tmp_path, stack_database_url):
     """Our own ganache (with a database directory, so it can stop and come back) and service."""
-    stack = Stack(tmp_path / "outage", chain_port=OUTAGE_CHAIN_PORT, service_port=OUTAGE_SERVICE_PORT,
-                  database_url=stack_database_url)
+    stack = Stack(
+        tmp_path / "outage",
+        chain_port=OUTAGE_CHAIN_PORT,
+        service_port=OUTAGE_SERVICE_PORT,
+        database_url=stack_database_url,
+    )
     try:
         stack.start_chain()
         stack.start_service()
@@ -72,9 +82,15 @@ def _transfer(stack: Stack, setup: MarketSetup, sender: Trader, receiver: Trader
     """The sender moves its tokens itself, outside the venue (its wallet, its key)."""
     w3 = Web3(Web3.HTTPProvider(stack.rpc_url))
     token = w3.eth.contract(address=setup.token, abi=load_abi(ROOT / "build" / "contracts", "AssetToken"))
-    tx = token.functions.transfer(receiver.wallet.address, units).build_transaction({
-        "from": sender.wallet.address, "nonce": w3.eth.get_transaction_count(sender.wallet.address),
-        "gas": 300_000, "gasPrice": w3.eth.gas_price, "chainId": w3.eth.chain_id})
+    tx = token.functions.transfer(receiver.wallet.address, units).build_transaction(
+        {
+            "from": sender.wallet.address,
+            "nonce": w3.eth.get_transaction_count(sender.wallet.address),
+            "gas": 300_000,
+            "gasPrice": w3.eth.gas_price,
+            "chainId": w3.eth.chain_id,
+        }
+    )
     sent = w3.eth.send_raw_transaction(sender.wallet.account.sign_transaction(tx).raw_transaction)
     assert w3.eth.wait_for_transaction_receipt(sent)["status"] == 1
 
@@ -84,6 +100,7 @@ def test_chain_outage_matching_goes_on_health_degrades_and_settlement_drains(own
     setup = set_up_market(stack, traders=5, units=1_000)
     a, b, c, d, e = setup.traders
     with stack.client() as client:
+
         def place(trader: Trader, side: str, price: int, lots: int, tag: str) -> dict:
             body = order_body(setup, trader, side=side, price_ticks=price, lots=lots, client_order_id=tag)
             response = client.post("/v1/orders", json=body, headers=trader.headers)
@@ -116,8 +133,9 @@ def test_chain_outage_matching_goes_on_health_degrades_and_settlement_drains(own
         assert after["status"] == "ok" and after["settlement"]["pending"] == 0
     engine = make_engine(str(stack.database_url))
     with Session(engine) as session:
-        trades = {t.quantity_lots: t for t in session.exec(select(TradeRecord).where(
-            TradeRecord.symbol == setup.symbol))}
+        trades = {
+            t.quantity_lots: t for t in session.exec(select(TradeRecord).where(TradeRecord.symbol == setup.symbol))
+        }
     engine.dispose()
     assert trades[2].settlement_status == "settled", trades[2]
     # The honest outcome of an order the venue could not check: settlement refuses it, with the reason.

@@ -27,9 +27,13 @@ def rwa(settings, monkeypatch):
     """Run `rwa ...` in-process with the fixtures' settings in the environment."""
     monkeypatch.setattr(common.console, "width", 220)
     monkeypatch.setattr(common.err_console, "width", 220)
-    env = {"DATABASE_URL": settings.database_url, "RPC_URL": settings.rpc_url,
-           "RWA_DEPLOYMENT_FILE": str(settings.deployment_file), "RWA_STORAGE_DIR": str(settings.storage_dir),
-           "RWA_ADMIN_KEY": ADMIN_KEY}
+    env = {
+        "DATABASE_URL": settings.database_url,
+        "RPC_URL": settings.rpc_url,
+        "RWA_DEPLOYMENT_FILE": str(settings.deployment_file),
+        "RWA_STORAGE_DIR": str(settings.storage_dir),
+        "RWA_ADMIN_KEY": ADMIN_KEY,
+    }
 
     def run(*args: str, **env_overrides: str):
         return CliRunner().invoke(app, list(args), env={**env, **env_overrides})
@@ -43,8 +47,13 @@ def rules_file(tmp_path, symbol: str, **fields) -> str:
     return str(path)
 
 
-RULES = {"allowed_countries": ["US", "GB"], "accredited_only": True, "max_holders": 10, "max_balance": 500,
-         "lockup_seconds": 60}
+RULES = {
+    "allowed_countries": ["US", "GB"],
+    "accredited_only": True,
+    "max_holders": 10,
+    "max_balance": 500,
+    "lockup_seconds": 60,
+}
 
 
 def test_rules_dry_run_shows_the_diff_and_sends_nothing(rwa, client, make_asset, tmp_path):
@@ -78,8 +87,9 @@ def test_rules_apply_changes_the_chain_and_is_idempotent(rwa, client, make_asset
 
 def test_rule_file_mistakes_name_file_line_and_field(rwa, tmp_path):
     path = tmp_path / "ACME.yaml"
-    path.write_text("symbol: ACME\nallowed_countries: [US, XX]\naccredited_only: maybe\nmax_holder: 3\n"
-                    "max_balance: -5\n")
+    path.write_text(
+        "symbol: ACME\nallowed_countries: [US, XX]\naccredited_only: maybe\nmax_holder: 3\nmax_balance: -5\n"
+    )
     result = rwa("rules", "apply", str(path))
     assert result.exit_code == common.BAD_INPUT
     assert f"{path}:2: allowed_countries: 'XX' is not an ISO 3166 alpha-2 country code" in result.stderr
@@ -112,8 +122,9 @@ def test_investor_import_creates_then_skips(rwa, client, settings, tmp_path):
     expires = (date.today() + timedelta(days=200)).isoformat()
     wallets = [Account.create().address for _ in range(2)]
     path = tmp_path / "investors.csv"
-    path.write_text(csv_text(f"{wallets[0]},Ada Lovelace,GB,true,{expires}",
-                             f"{wallets[1].lower()},Grace Hopper,us,no,{expires}"))
+    path.write_text(
+        csv_text(f"{wallets[0]},Ada Lovelace,GB,true,{expires}", f"{wallets[1].lower()},Grace Hopper,us,no,{expires}")
+    )
     keys_file = tmp_path / "keys.json"
     result = rwa("investors", "import", str(path), "--keys-file", str(keys_file))
     assert result.exit_code == 0, result.output
@@ -131,10 +142,14 @@ def test_investor_import_creates_then_skips(rwa, client, settings, tmp_path):
 def test_investor_csv_mistakes_name_their_lines_and_nothing_is_sent(rwa, settings, tmp_path):
     good = Account.create().address
     path = tmp_path / "bad.csv"
-    path.write_text(csv_text(f"{good},Valid Person,US,true,2099-01-01",
-                             f"{Account.create().address},Bad Country,XX,true,2099-01-01",
-                             f"{Account.create().address},Lapsed,US,true,2001-01-01",
-                             "0x1234,Short Wallet,US,maybe,2099-01-01"))
+    path.write_text(
+        csv_text(
+            f"{good},Valid Person,US,true,2099-01-01",
+            f"{Account.create().address},Bad Country,XX,true,2099-01-01",
+            f"{Account.create().address},Lapsed,US,true,2001-01-01",
+            "0x1234,Short Wallet,US,maybe,2099-01-01",
+        )
+    )
     result = rwa("investors", "import", str(path))
     assert result.exit_code == common.BAD_INPUT
     assert f"{path}:3: country: is not an ISO 3166 alpha-2 code" in result.stderr
@@ -167,8 +182,9 @@ def test_documents_verify_passes_then_flags_tampered_bytes(rwa, client, settings
 def test_reconcile_agrees_then_exits_1_on_a_difference(rwa, client, admin, settings, make_asset, make_investor):
     symbol = make_asset()["symbol"]
     investor = make_investor()
-    issued = client.post(f"/v1/assets/{symbol}/issue", headers=admin,
-                         json={"to_wallet": investor.wallet.address, "quantity": "25"})
+    issued = client.post(
+        f"/v1/assets/{symbol}/issue", headers=admin, json={"to_wallet": investor.wallet.address, "quantity": "25"}
+    )
     assert issued.status_code == 200, issued.text
     result = rwa("reconcile", "--symbol", symbol)
     assert result.exit_code == 0, result.output
@@ -199,8 +215,12 @@ def test_commands_exit_3_when_the_chain_is_unreachable(rwa):
 def test_resync_repairs_a_corrupted_mirror(rwa, client, admin, make_asset, make_investor):
     symbol = make_asset()["symbol"]
     investor = make_investor()
-    assert client.post(f"/v1/assets/{symbol}/issue", headers=admin,
-                       json={"to_wallet": investor.wallet.address, "quantity": "7"}).status_code == 200
+    assert (
+        client.post(
+            f"/v1/assets/{symbol}/issue", headers=admin, json={"to_wallet": investor.wallet.address, "quantity": "7"}
+        ).status_code
+        == 200
+    )
     assert rwa("reconcile", "--symbol", symbol).exit_code == 0
     with Session(client.app.state.db) as session:
         row = session.exec(select(HolderState).where(HolderState.wallet == investor.wallet.address)).one()

@@ -15,8 +15,12 @@ def test_client_places_signed_orders_reads_the_book_and_cancels(client, admin, c
     symbol = asset["symbol"]
 
     def connect(who):
-        return ExchangeClient("http://testserver", api_key=who.api_key, private_key=who.wallet.account.key.to_0x_hex(),
-                              transport=client._transport)
+        return ExchangeClient(
+            "http://testserver",
+            api_key=who.api_key,
+            private_key=who.wallet.account.key.to_0x_hex(),
+            transport=client._transport,
+        )
 
     with connect(seller) as ex_seller, connect(buyer) as ex_buyer:
         ask = ex_seller.place_order(symbol, "sell", quantity="4", price="3.50")

@@ -47,8 +47,10 @@ class World:
         # A Web3 of its own: JSON-RPC batches must not capture the mirror worker's requests.
         self.w3 = Web3(Web3.HTTPProvider(rpc_url))
         rules_abi = load_abi(self.chain.settings.build_dir, "ComplianceRules")
-        self.rules = {symbol: self.w3.eth.contract(address=asset.rules_address, abi=rules_abi)
-                      for symbol, asset in self.assets.items()}
+        self.rules = {
+            symbol: self.w3.eth.contract(address=asset.rules_address, abi=rules_abi)
+            for symbol, asset in self.assets.items()
+        }
         self.snapshot: dict[str, mirror.Holding] = {}
         self.cap = 0
 
@@ -58,8 +60,12 @@ class World:
         with db_session(self.client) as session:
             rows = session.exec(select(HolderState).where(HolderState.asset_id == asset.id)).all()
             self.cap = mirror.rules_of(session, asset).max_balance
-        self.snapshot = {row.wallet: mirror.Holding(int(row.balance), int(row.frozen_tokens), row.wallet_frozen,
-                                                    int(row.locked_until)) for row in rows}
+        self.snapshot = {
+            row.wallet: mirror.Holding(
+                int(row.balance), int(row.frozen_tokens), row.wallet_frozen, int(row.locked_until)
+            )
+            for row in rows
+        }
 
     def holding(self, wallet: str) -> mirror.Holding:
         return self.snapshot.get(wallet, mirror.NO_HOLDING)
@@ -75,9 +81,15 @@ class World:
         """A real ERC-20 transfer signed by the sender's key; returns the receipt status."""
         wallet = self.wallets[sender]
         token = wallet.w3.eth.contract(address=self.assets[symbol].token_address, abi=self.abi)
-        tx = token.functions.transfer(receiver, amount).build_transaction({
-            "from": sender, "nonce": wallet.w3.eth.get_transaction_count(sender), "gas": 400_000,
-            "gasPrice": wallet.w3.eth.gas_price, "chainId": self.chain.chain_id})
+        tx = token.functions.transfer(receiver, amount).build_transaction(
+            {
+                "from": sender,
+                "nonce": wallet.w3.eth.get_transaction_count(sender),
+                "gas": 400_000,
+                "gasPrice": wallet.w3.eth.gas_price,
+                "chainId": self.chain.chain_id,
+            }
+        )
         tx_hash = wallet.w3.eth.send_raw_transaction(wallet.account.sign_transaction(tx).raw_transaction)
         return int(wallet.w3.eth.wait_for_transaction_receipt(tx_hash)["status"])
 
@@ -96,8 +108,15 @@ def pick_amount(world: World, sender: str, receiver: str) -> int:
     rng = world.rng
     held, theirs = world.holding(sender), world.holding(receiver)
     unfrozen = max(held.balance - held.frozen_tokens, 0)
-    options = [0, unfrozen, unfrozen + 1, held.balance, rng.randint(0, max(held.balance, UNIT) * 6 // 5),
-               rng.randint(1, 60) * UNIT, 10**30 * UNIT]
+    options = [
+        0,
+        unfrozen,
+        unfrozen + 1,
+        held.balance,
+        rng.randint(0, max(held.balance, UNIT) * 6 // 5),
+        rng.randint(1, 60) * UNIT,
+        10**30 * UNIT,
+    ]
     if world.cap:
         options += [world.cap - theirs.balance, world.cap - theirs.balance + 1]
     return max(rng.choice(options), 0)
@@ -119,8 +138,17 @@ def aimed_queries(world: World) -> list[tuple[str, str, int]]:
     return [mint, sale, (locked, rng.choice(registered), UNIT)]
 
 
-MUTATIONS = {"rules": 20, "investor": 14, "issue": 10, "transfer": 16, "forced": 8, "freeze": 8, "partial": 10,
-             "pause": 7, "burn": 7}
+MUTATIONS = {
+    "rules": 20,
+    "investor": 14,
+    "issue": 10,
+    "transfer": 16,
+    "forced": 8,
+    "freeze": 8,
+    "partial": 10,
+    "pause": 7,
+    "burn": 7,
+}
 
 
 def mutate(world: World, symbol: str) -> str:
@@ -135,20 +163,34 @@ def mutate(world: World, symbol: str) -> str:
     wallet = investor.wallet.address
     if kind == "rules":
         holders = sum(1 for h in world.snapshot.values() if h.balance)
-        put_rules(client, admin, symbol, allowed_countries=rng.sample(COUNTRIES, rng.choice([0, 0, 3, 4, 5])),
-                  accredited_only=rng.random() < 0.35,
-                  max_holders=rng.choice([0, max(holders + rng.randint(-1, 1), 1), holders]),
-                  max_balance=str(rng.choice([0, 0, rng.randint(20, 300)])),
-                  lockup_seconds=rng.choice([0, 0, 1, 2, 3, 3600, 3600]))
+        put_rules(
+            client,
+            admin,
+            symbol,
+            allowed_countries=rng.sample(COUNTRIES, rng.choice([0, 0, 3, 4, 5])),
+            accredited_only=rng.random() < 0.35,
+            max_holders=rng.choice([0, max(holders + rng.randint(-1, 1), 1), holders]),
+            max_balance=str(rng.choice([0, 0, rng.randint(20, 300)])),
+            lockup_seconds=rng.choice([0, 0, 1, 2, 3, 3600, 3600]),
+        )
     elif kind == "investor":
         days = rng.choice([-30, -1, 0, 1, 30, 365, 365])
-        response = client.patch(f"/v1/investors/{investor.id}", headers=admin, json={
-            "country": rng.choice(COUNTRIES), "accredited": rng.random() < 0.6,
-            "kyc_expires": (date.today() + timedelta(days=days)).isoformat()})
+        response = client.patch(
+            f"/v1/investors/{investor.id}",
+            headers=admin,
+            json={
+                "country": rng.choice(COUNTRIES),
+                "accredited": rng.random() < 0.6,
+                "kyc_expires": (date.today() + timedelta(days=days)).isoformat(),
+            },
+        )
         assert response.status_code in (200, 409), response.text  # 409: the revoked investor
     elif kind == "issue":
-        client.post(f"/v1/assets/{symbol}/issue", headers=admin,
-                    json={"to_wallet": wallet, "quantity": str(rng.randint(1, 120))})
+        client.post(
+            f"/v1/assets/{symbol}/issue",
+            headers=admin,
+            json={"to_wallet": wallet, "quantity": str(rng.randint(1, 120))},
+        )
     elif kind == "transfer":
         sender = rng.choice(world.investors).wallet.address
         receiver = pick_wallet(world, sender=False)
@@ -197,21 +239,29 @@ def run_step(world: World, symbol: str, step: int, *, mutation: bool) -> tuple[s
     mismatches = []
     with db_session(client) as session:
         for (sender, receiver, amount), chain_code in zip(queries, theirs, strict=True):
-            ours = mirror.check_transfer(session, asset=world.assets[symbol], from_wallet=sender,
-                                         to_wallet=receiver, amount=amount, now=int(head["timestamp"]))
+            ours = mirror.check_transfer(
+                session,
+                asset=world.assets[symbol],
+                from_wallet=sender,
+                to_wallet=receiver,
+                amount=amount,
+                now=int(head["timestamp"]),
+            )
             assert ours.as_of_block == block
             if ours.code != chain_code:
-                mismatches.append(f"step {step} ({kind}) {symbol} block {block}: {sender} -> {receiver} "
-                                  f"{amount}: backend {ours.code}, chain {chain_code}")
+                mismatches.append(
+                    f"step {step} ({kind}) {symbol} block {block}: {sender} -> {receiver} "
+                    f"{amount}: backend {ours.code}, chain {chain_code}"
+                )
     return kind, theirs, mismatches
 
 
-def test_backend_evaluator_agrees_with_detect_transfer_restriction(client, admin, node, make_asset, make_investor,
-                                                                   new_wallet, capsys):
+def test_backend_evaluator_agrees_with_detect_transfer_restriction(
+    client, admin, node, make_asset, make_investor, new_wallet, capsys
+):
     rng = random.Random(SEED)
     assets = [make_asset() for _ in range(3)]
-    investors = [make_investor(country=rng.choice(COUNTRIES), accredited=rng.random() < 0.6)
-                 for _ in range(10)]
+    investors = [make_investor(country=rng.choice(COUNTRIES), accredited=rng.random() < 0.6) for _ in range(10)]
     strangers = [new_wallet() for _ in range(2)]
     locked, frozen, paused = (a["symbol"] for a in assets)
     assert put_rules(client, admin, locked, lockup_seconds=3600).status_code == 200
@@ -219,18 +269,25 @@ def test_backend_evaluator_agrees_with_detect_transfer_restriction(client, admin
         for n, investor in enumerate(investors[:7]):  # the last three start with nothing: new holders
             if asset["symbol"] == locked and n == 3:
                 assert put_rules(client, admin, locked).status_code == 200  # investors 0-2 stay locked up
-            response = client.post(f"/v1/assets/{asset['symbol']}/issue", headers=admin, json={
-                "to_wallet": investor.wallet.address, "quantity": str(rng.randint(10, 150))})
+            response = client.post(
+                f"/v1/assets/{asset['symbol']}/issue",
+                headers=admin,
+                json={"to_wallet": investor.wallet.address, "quantity": str(rng.randint(10, 150))},
+            )
             assert response.status_code == 200, response.text
     # one holder loses its whitelisting: its tokens stay, its sends fail with code 1
     assert client.delete(f"/v1/investors/{investors[0].id}", headers=admin).status_code == 200
     world = World(client, node.rpc_url, admin, rng, assets, investors, strangers)
     world.agent(frozen, "setWalletFrozen", investors[3].wallet.address, True)
     world.agent(paused, "pause")
-    assert put_rules(client, admin, frozen, allowed_countries=["US", "GB", "DE"],
-                     accredited_only=True).status_code == 200
-    expired = client.patch(f"/v1/investors/{investors[4].id}", headers=admin,
-                           json={"kyc_expires": (date.today() - timedelta(days=1)).isoformat()})
+    assert (
+        put_rules(client, admin, frozen, allowed_countries=["US", "GB", "DE"], accredited_only=True).status_code == 200
+    )
+    expired = client.patch(
+        f"/v1/investors/{investors[4].id}",
+        headers=admin,
+        json={"kyc_expires": (date.today() - timedelta(days=1)).isoformat()},
+    )
     assert expired.status_code == 200, expired.text
 
     codes: Counter[int] = Counter()
@@ -245,8 +302,10 @@ def test_backend_evaluator_agrees_with_detect_transfer_restriction(client, admin
         mismatches += wrong
     total = sum(codes.values())
     with capsys.disabled():
-        print(f"\ncompliance differential (seed {SEED}): {total} cases, {len(mismatches)} mismatches; "
-              f"chain codes {dict(sorted(codes.items()))}; steps {dict(sorted(mutations.items()))}")
+        print(
+            f"\ncompliance differential (seed {SEED}): {total} cases, {len(mismatches)} mismatches; "
+            f"chain codes {dict(sorted(codes.items()))}; steps {dict(sorted(mutations.items()))}"
+        )
     assert not mismatches, "\n".join(mismatches[:20])
     assert total >= 500
     assert len(codes) >= 11, f"the walk reached too few restriction codes: {dict(codes)}"  # of 12

@@ -38,12 +38,25 @@ def _issuer_headers(client, wallet: str) -> dict:
 def test_rules_round_trip_through_the_chain(client, admin, make_asset):
     asset = make_asset()
     symbol = asset["symbol"]
-    put = put_rules(client, admin, symbol, allowed_countries=["US", "gb", "US"], accredited_only=True,
-                    max_holders=50, max_balance="1500.5", lockup_seconds=3600)
+    put = put_rules(
+        client,
+        admin,
+        symbol,
+        allowed_countries=["US", "gb", "US"],
+        accredited_only=True,
+        max_holders=50,
+        max_balance="1500.5",
+        lockup_seconds=3600,
+    )
     assert put.status_code == 200, put.text
     assert put.json()["tx_hash"].startswith("0x")
-    expected = {"allowed_countries": ["US", "GB"], "accredited_only": True, "max_holders": 50,
-                "max_balance": "1500.5", "lockup_seconds": 3600}
+    expected = {
+        "allowed_countries": ["US", "GB"],
+        "accredited_only": True,
+        "max_holders": 50,
+        "max_balance": "1500.5",
+        "lockup_seconds": 3600,
+    }
     got = client.get(f"/v1/assets/{symbol}/rules").json()
     assert {k: got[k] for k in expected} == expected
     assert client.get(f"/v1/assets/{symbol}").json()["rules"] == expected
@@ -52,8 +65,7 @@ def test_rules_round_trip_through_the_chain(client, admin, make_asset):
     assert list(onchain) == [[840, 826], True, 50, 1500 * UNIT + UNIT // 2, 3600]
 
 
-def test_only_the_assets_issuer_or_an_admin_may_change_its_rules(client, admin, make_asset, make_investor,
-                                                                new_wallet):
+def test_only_the_assets_issuer_or_an_admin_may_change_its_rules(client, admin, make_asset, make_investor, new_wallet):
     issuer_wallet = new_wallet().address
     asset = make_asset(issuer_wallet=issuer_wallet)
     own = put_rules(client, _issuer_headers(client, issuer_wallet), asset["symbol"], max_holders=7)
@@ -67,8 +79,7 @@ def test_only_the_assets_issuer_or_an_admin_may_change_its_rules(client, admin, 
     assert client.get(f"/v1/assets/{asset['symbol']}/rules").json()["max_holders"] == 7
 
 
-def test_check_gives_the_chains_verdict_for_every_reason(client, admin, make_asset, make_investor,
-                                                         new_wallet):
+def test_check_gives_the_chains_verdict_for_every_reason(client, admin, make_asset, make_investor, new_wallet):
     asset = make_asset()
     symbol = asset["symbol"]
     us, gb = make_investor(country="US"), make_investor(country="GB")
@@ -106,8 +117,9 @@ def test_check_gives_the_chains_verdict_for_every_reason(client, admin, make_ass
     issue(client, admin, symbol, a, "1")  # a new acquisition starts a lock-up
     expect("lockup", a, b, "1")
     assert put_rules(client, admin, symbol).status_code == 200
-    patched = client.patch(f"/v1/investors/{gb.id}", headers=admin,
-                           json={"kyc_expires": (date.today() - timedelta(days=1)).isoformat()})
+    patched = client.patch(
+        f"/v1/investors/{gb.id}", headers=admin, json={"kyc_expires": (date.today() - timedelta(days=1)).isoformat()}
+    )
     assert patched.status_code == 200, patched.text
     expect("kyc_expired", r, b, "0")
     frozen = client.patch(f"/v1/investors/{retail.id}", headers=admin, json={"frozen": True})
@@ -116,23 +128,37 @@ def test_check_gives_the_chains_verdict_for_every_reason(client, admin, make_ass
     agent(client, symbol, "pause")
     expect("paused", a, r, "1")
     agent(client, symbol, "unpause")
-    assert seen == {"ok": 0, "sender_not_whitelisted": 1, "receiver_not_whitelisted": 2, "kyc_expired": 3,
-                    "country_not_allowed": 4, "not_accredited": 5, "max_holders": 6, "max_balance": 7,
-                    "lockup": 8, "frozen": 9, "paused": 10, "insufficient_balance": 11}
+    assert seen == {
+        "ok": 0,
+        "sender_not_whitelisted": 1,
+        "receiver_not_whitelisted": 2,
+        "kyc_expired": 3,
+        "country_not_allowed": 4,
+        "not_accredited": 5,
+        "max_holders": 6,
+        "max_balance": 7,
+        "lockup": 8,
+        "frozen": 9,
+        "paused": 10,
+        "insufficient_balance": 11,
+    }
 
 
 def _buy(investor, client, symbol: str, quantity: str = "1"):
-    return investor.wallet.place_order(client, investor.api_key, {
-        "symbol": symbol, "side": "buy", "type": "limit", "price": "1", "quantity": quantity})
+    return investor.wallet.place_order(
+        client, investor.api_key, {"symbol": symbol, "side": "buy", "type": "limit", "price": "1", "quantity": quantity}
+    )
 
 
 def _sell(investor, client, symbol: str, quantity: str = "1"):
-    return investor.wallet.place_order(client, investor.api_key, {
-        "symbol": symbol, "side": "sell", "type": "limit", "price": "1", "quantity": quantity})
+    return investor.wallet.place_order(
+        client,
+        investor.api_key,
+        {"symbol": symbol, "side": "sell", "type": "limit", "price": "1", "quantity": quantity},
+    )
 
 
-def test_orders_from_a_disallowed_country_or_unaccredited_buyer_are_refused(client, admin, make_asset,
-                                                                           make_investor):
+def test_orders_from_a_disallowed_country_or_unaccredited_buyer_are_refused(client, admin, make_asset, make_investor):
     asset = make_asset()
     symbol = asset["symbol"]
     response = put_rules(client, admin, symbol, allowed_countries=["US", "DE"], accredited_only=True)
@@ -145,14 +171,17 @@ def test_orders_from_a_disallowed_country_or_unaccredited_buyer_are_refused(clie
         assert response.json()["error"]["code"] == code
 
 
-def test_buy_orders_count_open_buys_against_the_balance_cap(client, admin, chain_info, make_asset,
-                                                           make_investor):
+def test_buy_orders_count_open_buys_against_the_balance_cap(client, admin, chain_info, make_asset, make_investor):
     asset = make_asset()
     symbol = asset["symbol"]
     assert put_rules(client, admin, symbol, max_balance="10").status_code == 200
     buyer = make_investor()
-    assert client.post("/v1/cash/faucet", headers=admin,
-                       json={"wallet": buyer.wallet.address, "amount": "100"}).status_code == 200
+    assert (
+        client.post(
+            "/v1/cash/faucet", headers=admin, json={"wallet": buyer.wallet.address, "amount": "100"}
+        ).status_code
+        == 200
+    )
     contracts = chain_info["contracts"]
     buyer.wallet.approve(contracts["cash_token"], contracts["settlement_exchange"])
     assert _buy(buyer, client, symbol, "6").status_code == 201
@@ -190,8 +219,7 @@ def test_a_seller_in_lockup_is_refused(client, admin, make_asset, make_investor)
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "compliance.lockup"
 
 
-def test_resync_rebuilds_the_same_mirror_and_investors_follow_the_registry(client, admin, make_asset,
-                                                                          make_investor):
+def test_resync_rebuilds_the_same_mirror_and_investors_follow_the_registry(client, admin, make_asset, make_investor):
     asset = make_asset()
     symbol = asset["symbol"]
     holder, other = make_investor(country="US"), make_investor(country="FR")
@@ -217,8 +245,10 @@ def test_resync_rebuilds_the_same_mirror_and_investors_follow_the_registry(clien
     moved = client.get(f"/v1/investors/{other.id}", headers=admin).json()
     assert (moved["country"], moved["accredited"], moved["kyc_expires"]) == ("DE", False, "2099-12-31")
     assert client.get(f"/v1/investors/{holder.id}", headers=admin).json()["status"] == "revoked"
-    assert check(client, admin, symbol, other.wallet.address, holder.wallet.address, "1")["reason"] == \
-        "receiver_not_whitelisted"
+    assert (
+        check(client, admin, symbol, other.wallet.address, holder.wallet.address, "1")["reason"]
+        == "receiver_not_whitelisted"
+    )
 
 
 def test_two_first_syncs_of_an_asset_at_once_both_succeed(client, admin, make_asset, make_investor):
@@ -259,6 +289,7 @@ def test_two_first_syncs_of_an_asset_at_once_both_succeed(client, admin, make_as
     first.join()
     assert errors == []
     with db_session(client) as session:
-        rows = session.exec(select(HolderState).where(HolderState.asset_id == asset.id,
-                                                      HolderState.wallet == holder.wallet.address)).all()
+        rows = session.exec(
+            select(HolderState).where(HolderState.asset_id == asset.id, HolderState.wallet == holder.wallet.address)
+        ).all()
     assert [row.balance for row in rows] == [str(4 * UNIT)]

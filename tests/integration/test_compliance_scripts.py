@@ -30,8 +30,9 @@ def chain(tmp_path_factory: pytest.TempPathFactory):
         record = local_node.deploy(PORT, tmp / "deployment.json", log_path=tmp / "deploy.log")
         w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{PORT}"))
         factory = w3.eth.contract(address=record["contracts"]["asset_factory"], abi=load_abi(BUILD, "AssetFactory"))
-        tx = factory.functions.createAsset("Script test shares", "SCRIPT1", KIND_TO_CLASS["equity"], "rwa://t",
-                                           w3.eth.accounts[1]).transact({"from": w3.eth.accounts[0]})
+        tx = factory.functions.createAsset(
+            "Script test shares", "SCRIPT1", KIND_TO_CLASS["equity"], "rwa://t", w3.eth.accounts[1]
+        ).transact({"from": w3.eth.accounts[0]})
         w3.eth.wait_for_transaction_receipt(tx)
         yield w3, record, tmp
     finally:
@@ -40,9 +41,14 @@ def chain(tmp_path_factory: pytest.TempPathFactory):
 
 def brownie(script: str, deployment: Path, **env: str) -> subprocess.CompletedProcess:
     binary = ROOT / ".venv" / "bin" / "brownie"
-    return subprocess.run([str(binary), "run", script, "--network", local_node.network_for_port(PORT)], cwd=ROOT,
-                          env={**os.environ, "RWA_DEPLOYMENT_FILE": str(deployment), **env},
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [str(binary), "run", script, "--network", local_node.network_for_port(PORT)],
+        cwd=ROOT,
+        env={**os.environ, "RWA_DEPLOYMENT_FILE": str(deployment), **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def rules_of(w3: Web3, record: dict, symbol: str) -> tuple:
@@ -71,15 +77,21 @@ def test_apply_rules_dry_run_then_apply(chain):
 
 def test_whitelist_csv_registers_new_wallets_and_skips_known_ones(chain):
     w3, record, tmp = chain
-    registry = w3.eth.contract(address=record["contracts"]["identity_registry"],
-                               abi=load_abi(BUILD, "IdentityRegistry"))
+    registry = w3.eth.contract(
+        address=record["contracts"]["identity_registry"], abi=load_abi(BUILD, "IdentityRegistry")
+    )
     wallets = [Account.create().address for _ in range(2)]
     expiry = kyc_expiry_timestamp(date.today() + timedelta(days=90))
     known = registry.functions.registerInvestor(wallets[0], 124, True, expiry).transact({"from": w3.eth.accounts[0]})
     w3.eth.wait_for_transaction_receipt(known)
     path = tmp / "investors.csv"
-    path.write_text("wallet,name,country,accredited,kyc_expires\n" + "".join(
-        f"{w},Investor {i},CA,true,{(date.today() + timedelta(days=90)).isoformat()}\n" for i, w in enumerate(wallets)))
+    path.write_text(
+        "wallet,name,country,accredited,kyc_expires\n"
+        + "".join(
+            f"{w},Investor {i},CA,true,{(date.today() + timedelta(days=90)).isoformat()}\n"
+            for i, w in enumerate(wallets)
+        )
+    )
     result = brownie("scripts/compliance/whitelist.py", tmp / "deployment.json", CSV=str(path))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "line 2: " in result.stdout and "already registered, skipped" in result.stdout

@@ -43,17 +43,20 @@ def test_arming_refreshing_and_disarming(client, make_investor):
     assert client.post("/v1/orders/dead-man", json={"timeout_seconds": 5}).status_code == 401
 
 
-def test_a_lapsed_switch_cancels_all_orders_in_every_market_and_only_then(client, admin, chain_info, make_asset,
-                                                                           make_investor):
+def test_a_lapsed_switch_cancels_all_orders_in_every_market_and_only_then(
+    client, admin, chain_info, make_asset, make_investor
+):
     first, second = make_asset(), make_asset()
     seller, buyer = make_investor(), make_investor()
     _fund_and_approve(client, admin, chain_info, first, seller, buyer)
     for symbol, price in ((first["symbol"], "1"), (first["symbol"], "2"), (second["symbol"], "1")):
-        placed = buyer.wallet.place_order(client, buyer.api_key,
-                                          {"symbol": symbol, "side": "buy", "price": price, "quantity": "1"})
+        placed = buyer.wallet.place_order(
+            client, buyer.api_key, {"symbol": symbol, "side": "buy", "price": price, "quantity": "1"}
+        )
         assert placed.status_code == 201, placed.text
-    kept = seller.wallet.place_order(client, seller.api_key,
-                                     {"symbol": first["symbol"], "side": "sell", "price": "5", "quantity": "1"})
+    kept = seller.wallet.place_order(
+        client, seller.api_key, {"symbol": first["symbol"], "side": "sell", "price": "5", "quantity": "1"}
+    )
 
     # Deterministic clock: a refreshed deadline is not due; a lapsed one fires once.
     app = client.app
@@ -65,8 +68,7 @@ def test_a_lapsed_switch_cancels_all_orders_in_every_market_and_only_then(client
         assert dead_man.sweep(session, venue, now=start + timedelta(seconds=9)) == 0
         dead_man.arm(session, investor=buyer_row, timeout_seconds=10, now=start + timedelta(seconds=9))
         assert dead_man.sweep(session, venue, now=start + timedelta(seconds=15)) == 0
-        open_orders = session.exec(select(Order).where(Order.investor_id == buyer.id,
-                                                       Order.status == "open")).all()
+        open_orders = session.exec(select(Order).where(Order.investor_id == buyer.id, Order.status == "open")).all()
         assert len(open_orders) == 3
         assert dead_man.sweep(session, venue, now=start + timedelta(seconds=19)) == 1
         assert dead_man.sweep(session, venue, now=start + timedelta(seconds=30)) == 0  # fired once
@@ -82,8 +84,9 @@ def test_a_lapsed_switch_cancels_all_orders_in_every_market_and_only_then(client
     assert replayed.state_hash() == venue.market(None, first["symbol"]).engine.state_hash()
 
     # And the background sweeper fires a real lapse on its own.
-    again = buyer.wallet.place_order(client, buyer.api_key,
-                                     {"symbol": second["symbol"], "side": "buy", "price": "1", "quantity": "1"})
+    again = buyer.wallet.place_order(
+        client, buyer.api_key, {"symbol": second["symbol"], "side": "buy", "price": "1", "quantity": "1"}
+    )
     armed = client.post("/v1/orders/dead-man", headers=buyer.headers, json={"timeout_seconds": 1}).json()
     fired = _wait_fired(client, buyer.headers, before=armed["fired_at"])
     assert fired["armed"] is False and fired["cancelled_orders"] == 1, fired
@@ -91,25 +94,54 @@ def test_a_lapsed_switch_cancels_all_orders_in_every_market_and_only_then(client
 
 
 def test_a_restarted_service_honours_a_deadline_that_lapsed_while_it_was_down(settings, tmp_path, new_wallet):
-    own = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'deadman.db'}",
-                                      "settlement_enabled": False, "disclosure_policy_enforced": False})
+    own = settings.model_copy(
+        update={
+            "database_url": f"sqlite:///{tmp_path / 'deadman.db'}",
+            "settlement_enabled": False,
+            "disclosure_policy_enforced": False,
+        }
+    )
     admin = {"X-API-Key": ADMIN_KEY}
     with TestClient(create_app(own), raise_server_exceptions=False) as client:
         chain_info = client.get("/v1/chain").json()
         symbol = "D" + new_wallet().address[2:7].upper()
-        assert client.post("/v1/assets", headers=admin, json={
-            "symbol": symbol, "name": "Dead man", "kind": "equity", "total_supply": "1000", "tick_size": "0.01",
-            "lot_size": "1", "issuer_wallet": new_wallet().address}).status_code == 201
+        assert (
+            client.post(
+                "/v1/assets",
+                headers=admin,
+                json={
+                    "symbol": symbol,
+                    "name": "Dead man",
+                    "kind": "equity",
+                    "total_supply": "1000",
+                    "tick_size": "0.01",
+                    "lot_size": "1",
+                    "issuer_wallet": new_wallet().address,
+                },
+            ).status_code
+            == 201
+        )
         wallet = new_wallet()
-        body = client.post("/v1/investors", headers=admin, json={
-            "wallet": wallet.address, "name": "D", "country": "US", "accredited": True,
-            "kyc_expires": "2099-01-01"}).json()
-        assert client.post("/v1/cash/faucet", headers=admin,
-                           json={"wallet": wallet.address, "amount": "100"}).status_code == 200
+        body = client.post(
+            "/v1/investors",
+            headers=admin,
+            json={
+                "wallet": wallet.address,
+                "name": "D",
+                "country": "US",
+                "accredited": True,
+                "kyc_expires": "2099-01-01",
+            },
+        ).json()
+        assert (
+            client.post("/v1/cash/faucet", headers=admin, json={"wallet": wallet.address, "amount": "100"}).status_code
+            == 200
+        )
         wallet.approve(chain_info["contracts"]["cash_token"], chain_info["contracts"]["settlement_exchange"])
         for price in ("1", "2"):
-            placed = wallet.place_order(client, body["api_key"],
-                                        {"symbol": symbol, "side": "buy", "price": price, "quantity": "1"})
+            placed = wallet.place_order(
+                client, body["api_key"], {"symbol": symbol, "side": "buy", "price": price, "quantity": "1"}
+            )
             assert placed.status_code == 201, placed.text
     # The service is down. The switch had been armed before, and its deadline passes meanwhile.
     engine = client.app.state.db

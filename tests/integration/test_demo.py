@@ -16,14 +16,26 @@ from backend.config import ROOT
 
 DEMO_PORT = os.environ.get("RWA_TEST_DEMO_PORT", "8075")
 CHAIN_PORT = os.environ.get("RWA_TEST_DEMO_CHAIN_PORT", "8575")
-REFUSED = ("compliance.country_not_allowed", "compliance.kyc_expired", "compliance.not_accredited",
-           "compliance.max_balance", "compliance.lockup", "market.halted")
+REFUSED = (
+    "compliance.country_not_allowed",
+    "compliance.kyc_expired",
+    "compliance.not_accredited",
+    "compliance.max_balance",
+    "compliance.lockup",
+    "market.halted",
+)
 
 
 def run_demo(tmp_path, *extra: str, timeout: float = 900) -> subprocess.CompletedProcess:
     env = {**os.environ, "RWA_STATE_DIR": str(tmp_path), "DEMO_EXIT": "1", "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "backend.cli", "demo", "--port", DEMO_PORT, "--chain-port", CHAIN_PORT,
-                           *extra], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "backend.cli", "demo", "--port", DEMO_PORT, "--chain-port", CHAIN_PORT, *extra],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def test_demo_runs_the_scenario_and_exits_zero(tmp_path):
@@ -39,8 +51,11 @@ def test_demo_runs_the_scenario_and_exits_zero(tmp_path):
     assert "settled on chain" in output
 
     # Every position row of the summary agrees, and the reconcile line says so.
-    rows = [line for line in output.splitlines() if re.match(r"^│ (ACME|PERMIAN1|IOWACORN) +│", line)
-            and "0x" in line and "│ settled │" not in line]
+    rows = [
+        line
+        for line in output.splitlines()
+        if re.match(r"^│ (ACME|PERMIAN1|IOWACORN) +│", line) and "0x" in line and "│ settled │" not in line
+    ]
     assert len(rows) >= 8, output
     assert all("✓" in row and "✗" not in row for row in rows), rows
     assert re.search(rf"✓ all {len(rows)} positions agree with the chain", output), output
@@ -51,8 +66,12 @@ def test_demo_runs_the_scenario_and_exits_zero(tmp_path):
     assert "market reopened" in output and "Market reopened at" in output
     # The royalty is claimed pro rata: each holder's claim is its share of the deposit.
     amount = Decimal(re.search(r"Revenue distribution: ([0-9.]+) cash to PERMIAN1", output).group(1))
-    claims = {name: (Decimal(held), Decimal(claimed)) for name, held, claimed in
-              re.findall(r"│ (Alice Carter|Bertie Hughes|Kenji Sato) +│ (\d+) +│ ([0-9.]+) +│ 0x", output)}
+    claims = {
+        name: (Decimal(held), Decimal(claimed))
+        for name, held, claimed in re.findall(
+            r"│ (Alice Carter|Bertie Hughes|Kenji Sato) +│ (\d+) +│ ([0-9.]+) +│ 0x", output
+        )
+    }
     assert set(claims) == {"Alice Carter", "Bertie Hughes", "Kenji Sato"}, output
     issued = sum(held for held, _ in claims.values())
     for held, claimed in claims.values():

@@ -23,8 +23,14 @@ def _onchain(node, token: str, doc_type: str) -> tuple[str, str]:
 def test_an_upload_is_anchored_on_the_token_and_verifies(client, admin, node, make_asset):
     asset = make_asset(documents=False)
     data = b"%PDF-1.4 risk factors of " + asset["symbol"].encode()
-    body = upload_document(client, admin, asset["symbol"], "risk_factors", data=data,
-                           effective_until=(date.today() + timedelta(days=30)).isoformat())
+    body = upload_document(
+        client,
+        admin,
+        asset["symbol"],
+        "risk_factors",
+        data=data,
+        effective_until=(date.today() + timedelta(days=30)).isoformat(),
+    )
     assert body["sha256"] == hashlib.sha256(data).hexdigest()
     assert body["version"] == 1 and body["uri"] == f"rwa://documents/{body['id']}"
     assert body["tx_hash"].startswith("0x") and body["anchor_status"] == "anchored"
@@ -46,8 +52,7 @@ def test_content_returns_the_exact_bytes_with_type_name_and_etag(client, admin, 
     assert 'filename="other.pdf"' in response.headers["content-disposition"]
     assert response.headers["etag"] == f'"{body["sha256"]}"'
     assert response.headers["x-content-type-options"] == "nosniff"
-    again = client.get(f"/v1/documents/{body['id']}/content",
-                       headers={"If-None-Match": f'"{body["sha256"]}"'})
+    again = client.get(f"/v1/documents/{body['id']}/content", headers={"If-None-Match": f'"{body["sha256"]}"'})
     assert again.status_code == 304
 
 
@@ -78,8 +83,10 @@ def test_a_new_version_supersedes_the_old_one(client, admin, node, make_asset):
 
     listed = client.get(f"/v1/assets/{symbol}/documents").json()
     assert [(d["doc_type"], d["version"], d["status"]) for d in listed] == [
-        ("financial_statements", 2, "current"), ("offering_memorandum", 1, "current"),
-        ("financial_statements", 1, "superseded")]
+        ("financial_statements", 2, "current"),
+        ("offering_memorandum", 1, "current"),
+        ("financial_statements", 1, "superseded"),
+    ]
     current = client.get(f"/v1/assets/{symbol}/documents", params={"current": "true"}).json()
     assert [d["id"] for d in current] == [v2["id"], listed[1]["id"]]
     in_asset = client.get(f"/v1/assets/{symbol}").json()["documents"]
@@ -91,16 +98,18 @@ def test_an_issuer_files_only_for_its_own_assets(client, admin, make_asset, new_
     own, other = make_asset(documents=False, issuer_wallet=wallet), make_asset(documents=False)
     headers = issuer_key(wallet)
     assert upload_document(client, headers, own["symbol"], "land_title")["version"] == 1
-    refused = client.post(f"/v1/assets/{other['symbol']}/documents", headers=headers,
-                          files={"file": ("x.pdf", b"%PDF", "application/pdf")},
-                          data={"doc_type": "other", "title": "not mine"})
+    refused = client.post(
+        f"/v1/assets/{other['symbol']}/documents",
+        headers=headers,
+        files={"file": ("x.pdf", b"%PDF", "application/pdf")},
+        data={"doc_type": "other", "title": "not mine"},
+    )
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "auth.forbidden"
 
 
 def test_investors_and_anonymous_callers_cannot_file(client, make_asset, make_investor):
     asset = make_asset(documents=False)
-    form = {"files": {"file": ("x.pdf", b"%PDF", "application/pdf")},
-            "data": {"doc_type": "other", "title": "x"}}
+    form = {"files": {"file": ("x.pdf", b"%PDF", "application/pdf")}, "data": {"doc_type": "other", "title": "x"}}
     assert client.post(f"/v1/assets/{asset['symbol']}/documents", **form).status_code == 401
     investor = make_investor()
     response = client.post(f"/v1/assets/{asset['symbol']}/documents", headers=investor.headers, **form)
@@ -112,8 +121,12 @@ def test_bad_uploads_get_precise_errors(client, admin, settings, make_asset):
 
     def post(data: bytes = b"%PDF", **form: str):
         fields = {"doc_type": "other", "title": "t", **form}
-        return client.post(f"/v1/assets/{symbol}/documents", headers=admin,
-                           files={"file": ("f.pdf", data, "application/pdf")}, data=fields)
+        return client.post(
+            f"/v1/assets/{symbol}/documents",
+            headers=admin,
+            files={"file": ("f.pdf", data, "application/pdf")},
+            data=fields,
+        )
 
     cases = {
         "empty file": post(b""),
@@ -129,24 +142,32 @@ def test_bad_uploads_get_precise_errors(client, admin, settings, make_asset):
     assert just_over.status_code == 413 and just_over.json()["error"]["code"] == "request.too_large"
     far_over = post(b"x" * (settings.document_max_bytes + 512 * 1024))  # refused from Content-Length
     assert far_over.status_code == 413 and far_over.json()["error"]["code"] == "request.too_large"
-    missing = client.post("/v1/assets/NOPE/documents", headers=admin,
-                          files={"file": ("f.pdf", b"%PDF", "application/pdf")},
-                          data={"doc_type": "other", "title": "t"})
+    missing = client.post(
+        "/v1/assets/NOPE/documents",
+        headers=admin,
+        files={"file": ("f.pdf", b"%PDF", "application/pdf")},
+        data={"doc_type": "other", "title": "t"},
+    )
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "asset.not_found"
     assert client.get("/v1/documents/999999/verify").json()["error"]["code"] == "document.not_found"
     assert client.get("/v1/documents/999999/content").status_code == 404
     assert client.get(f"/v1/assets/{symbol}/documents").json() == []  # nothing was filed
 
 
-def test_a_market_without_its_disclosures_is_halted_and_refuses_orders(client, admin, chain_info,
-                                                                       make_asset, make_investor):
+def test_a_market_without_its_disclosures_is_halted_and_refuses_orders(
+    client, admin, chain_info, make_asset, make_investor
+):
     asset = make_asset(documents=False)
     symbol = asset["symbol"]
     assert asset["market_status"] == "halted: disclosure_missing (offering_memorandum, financial_statements)"
     assert asset["missing_disclosures"] == ["offering_memorandum", "financial_statements"]
     buyer = make_investor()
-    assert client.post("/v1/cash/faucet", headers=admin,
-                       json={"wallet": buyer.wallet.address, "amount": "100"}).status_code == 200
+    assert (
+        client.post(
+            "/v1/cash/faucet", headers=admin, json={"wallet": buyer.wallet.address, "amount": "100"}
+        ).status_code
+        == 200
+    )
     contracts = chain_info["contracts"]
     buyer.wallet.approve(contracts["cash_token"], contracts["settlement_exchange"])
     order = {"symbol": symbol, "side": "buy", "type": "limit", "price": "1", "quantity": "5"}
@@ -156,8 +177,10 @@ def test_a_market_without_its_disclosures_is_halted_and_refuses_orders(client, a
     assert refused.json()["error"]["details"] == {"missing": ["offering_memorandum", "financial_statements"]}
 
     upload_document(client, admin, symbol, "offering_memorandum")
-    assert client.get(f"/v1/assets/{symbol}").json()["market_status"] == \
-        "halted: disclosure_missing (financial_statements)"
+    assert (
+        client.get(f"/v1/assets/{symbol}").json()["market_status"]
+        == "halted: disclosure_missing (financial_statements)"
+    )
     upload_document(client, admin, symbol, "financial_statements")
     opened = client.get(f"/v1/assets/{symbol}").json()
     assert opened["market_status"] == "open" and opened["missing_disclosures"] == []
@@ -172,8 +195,15 @@ def test_a_stale_report_halts_an_oil_well(client, admin, make_asset):
     upload_required_documents(client, admin, symbol, "oil_well")
     assert client.get(f"/v1/assets/{symbol}").json()["market_status"] == "open"
     # A production report for a period 60 days ago is over the 45-day limit: the market halts.
-    stale = upload_document(client, admin, symbol, "production_report", data=b"old production",
-                            effective_date=(date.today() - timedelta(days=60)).isoformat())
+    stale = upload_document(
+        client,
+        admin,
+        symbol,
+        "production_report",
+        data=b"old production",
+        effective_date=(date.today() - timedelta(days=60)).isoformat(),
+    )
     assert stale["version"] == 2 and stale["stale"] is True
-    assert client.get(f"/v1/assets/{symbol}").json()["market_status"] == \
-        "halted: disclosure_missing (production_report)"
+    assert (
+        client.get(f"/v1/assets/{symbol}").json()["market_status"] == "halted: disclosure_missing (production_report)"
+    )

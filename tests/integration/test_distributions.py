@@ -15,8 +15,9 @@ CASH = 10**6
 
 
 def _issue(client, admin, symbol: str, wallet: str, quantity: str) -> None:
-    response = client.post(f"/v1/assets/{symbol}/issue", headers=admin,
-                           json={"to_wallet": wallet, "quantity": quantity})
+    response = client.post(
+        f"/v1/assets/{symbol}/issue", headers=admin, json={"to_wallet": wallet, "quantity": quantity}
+    )
     assert response.status_code == 200, response.text
 
 
@@ -33,8 +34,12 @@ def _position(client, investor, symbol: str) -> dict:
 def _sell_to(client, admin, chain_info, asset, seller, buyer, quantity: str) -> None:
     """A limit sell meets a limit buy on the venue; wait until the trade settles on chain."""
     exchange = chain_info["contracts"]["settlement_exchange"]
-    assert client.post("/v1/cash/faucet", headers=admin,
-                       json={"wallet": buyer.wallet.address, "amount": "10000"}).status_code == 200
+    assert (
+        client.post(
+            "/v1/cash/faucet", headers=admin, json={"wallet": buyer.wallet.address, "amount": "10000"}
+        ).status_code
+        == 200
+    )
     seller.wallet.approve(asset["token_address"], exchange)
     buyer.wallet.approve(chain_info["contracts"]["cash_token"], exchange)
     order = {"symbol": asset["symbol"], "type": "limit", "price": "10", "quantity": quantity}
@@ -46,8 +51,9 @@ def _sell_to(client, admin, chain_info, asset, seller, buyer, quantity: str) -> 
     assert trade["settlement_status"] == "settled", trade
 
 
-def test_deposits_pay_pro_rata_across_a_trade_and_claims_pay_exactly(client, admin, chain_info, node,
-                                                                     make_asset, make_investor):
+def test_deposits_pay_pro_rata_across_a_trade_and_claims_pay_exactly(
+    client, admin, chain_info, node, make_asset, make_investor
+):
     asset = make_asset(kind="oil_well")
     symbol, token = asset["symbol"], asset["token_address"]
     distributor, cash = chain_info["contracts"]["revenue_distributor"], chain_info["contracts"]["cash_token"]
@@ -92,8 +98,11 @@ def test_deposits_pay_pro_rata_across_a_trade_and_claims_pay_exactly(client, adm
     assert error["details"]["claimable"] == "750"
     assert error["details"]["transaction"]["to"].lower() == distributor.lower()
     before = token_balance(node.rpc_url, cash, bob.wallet.address)
-    relayed = client.post(f"/v1/assets/{symbol}/distributions/claim", headers=bob.headers,
-                          json={"signed_transaction": bob.wallet.sign_claim(distributor, token)})
+    relayed = client.post(
+        f"/v1/assets/{symbol}/distributions/claim",
+        headers=bob.headers,
+        json={"signed_transaction": bob.wallet.sign_claim(distributor, token)},
+    )
     assert relayed.status_code == 200, relayed.text
     assert relayed.json()["amount"] == "750" and relayed.json()["tx_hash"].startswith("0x")
     assert token_balance(node.rpc_url, cash, bob.wallet.address) - before == 750 * CASH
@@ -102,8 +111,11 @@ def test_deposits_pay_pro_rata_across_a_trade_and_claims_pay_exactly(client, adm
     assert (alice_view["claimable"], alice_view["claimed"]) == ("0", "1250")
     assert (bob_view["claimable"], bob_view["claimed"]) == ("0", "750")
     assert bob_view["total_claimed"] == "2000"
-    again = client.post(f"/v1/assets/{symbol}/distributions/claim", headers=bob.headers,
-                        json={"signed_transaction": bob.wallet.sign_claim(distributor, token)})
+    again = client.post(
+        f"/v1/assets/{symbol}/distributions/claim",
+        headers=bob.headers,
+        json={"signed_transaction": bob.wallet.sign_claim(distributor, token)},
+    )
     assert again.status_code == 409 and again.json()["error"]["code"] == "distribution.nothing_to_claim"
 
 
@@ -115,8 +127,9 @@ def test_history_is_public_and_a_wallet_query_shows_any_holder(client, admin, ma
     public = client.get(f"/v1/assets/{asset['symbol']}/distributions").json()
     assert public["kind"] == "harvest_revenue" and "claimable" not in public
     assert public["distributions"][0]["amount"] == "0.000003"
-    queried = client.get(f"/v1/assets/{asset['symbol']}/distributions",
-                         params={"wallet": holder.wallet.address.lower()}).json()
+    queried = client.get(
+        f"/v1/assets/{asset['symbol']}/distributions", params={"wallet": holder.wallet.address.lower()}
+    ).json()
     assert queried["claimable"] == "0.000003"
     bad_key = client.get(f"/v1/assets/{asset['symbol']}/distributions", headers={"X-API-Key": "nope"})
     assert bad_key.status_code == 401 and bad_key.json()["error"]["code"] == "auth.invalid_key"
@@ -140,8 +153,9 @@ def test_the_contracts_no_supply_revert_is_decoded_into_no_holders(client, make_
     assert raised.value.code == "distribution.no_holders"
 
 
-def test_only_the_issuer_of_the_asset_or_an_admin_may_deposit(client, admin, make_asset, make_investor,
-                                                             new_wallet, issuer_key):
+def test_only_the_issuer_of_the_asset_or_an_admin_may_deposit(
+    client, admin, make_asset, make_investor, new_wallet, issuer_key
+):
     issuer = new_wallet()
     own, other = make_asset(documents=False, issuer_wallet=issuer.address), make_asset(documents=False)
     investor = make_investor()
@@ -170,17 +184,18 @@ def test_bad_deposits_are_refused(client, admin, make_asset):
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "asset.not_found"
 
 
-def test_the_relay_refuses_a_claim_that_is_not_the_callers_own(client, admin, chain_info, make_asset,
-                                                               make_investor):
+def test_the_relay_refuses_a_claim_that_is_not_the_callers_own(client, admin, chain_info, make_asset, make_investor):
     asset = make_asset(documents=False)
     alice, bob = make_investor(), make_investor()
     _issue(client, admin, asset["symbol"], alice.wallet.address, "1")
     assert _deposit(client, admin, asset["symbol"], "3").status_code == 201
     distributor = chain_info["contracts"]["revenue_distributor"]
     path = f"/v1/assets/{asset['symbol']}/distributions/claim"
-    for signed in (bob.wallet.sign_claim(distributor, asset["token_address"]),   # another wallet
-                   alice.wallet.sign_claim(chain_info["contracts"]["cash_token"], asset["token_address"]),
-                   "0xdeadbeef"):
+    for signed in (
+        bob.wallet.sign_claim(distributor, asset["token_address"]),  # another wallet
+        alice.wallet.sign_claim(chain_info["contracts"]["cash_token"], asset["token_address"]),
+        "0xdeadbeef",
+    ):
         response = client.post(path, headers=alice.headers, json={"signed_transaction": signed})
         assert response.status_code == 422, response.text
         assert response.json()["error"]["code"] == "distribution.bad_claim_transaction"

@@ -20,8 +20,13 @@ def test_websocket_sends_snapshot_then_sequenced_increments(client, admin, chain
         buyer.wallet.place_order(client, buyer.api_key, buy)
         book = ws.receive_json()
         trade = ws.receive_json()
-    assert book == {"type": "book", "symbol": symbol, "sequence": snapshot["sequence"] + 1,
-                    "bids": [], "asks": [["5", "2"]]}
+    assert book == {
+        "type": "book",
+        "symbol": symbol,
+        "sequence": snapshot["sequence"] + 1,
+        "bids": [],
+        "asks": [["5", "2"]],
+    }
     assert trade["type"] == "trade" and trade["sequence"] == book["sequence"]
     assert trade["trade"]["price"] == "5" and trade["trade"]["quantity"] == "1"
 
@@ -40,14 +45,16 @@ def test_kill_switch_halts_new_orders_but_not_cancels(client, admin, chain_info,
     seller, buyer = make_investor(), make_investor()
     _fund_and_approve(client, admin, chain_info, asset, seller, buyer)
     symbol = asset["symbol"]
-    resting = buyer.wallet.place_order(client, buyer.api_key,
-                                       {"symbol": symbol, "side": "buy", "price": "1", "quantity": "1"}).json()
+    resting = buyer.wallet.place_order(
+        client, buyer.api_key, {"symbol": symbol, "side": "buy", "price": "1", "quantity": "1"}
+    ).json()
     assert client.post(f"/v1/markets/{symbol}/halt", headers=buyer.headers).status_code == 403
     halted = client.post(f"/v1/markets/{symbol}/halt", headers=admin).json()
     assert halted["market_status"] == "halted: operator"
     assert client.get(f"/v1/assets/{symbol}").json()["market_status"] == "halted: operator"
-    refused = seller.wallet.place_order(client, seller.api_key,
-                                        {"symbol": symbol, "side": "sell", "price": "1", "quantity": "1"})
+    refused = seller.wallet.place_order(
+        client, seller.api_key, {"symbol": symbol, "side": "sell", "price": "1", "quantity": "1"}
+    )
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "market.halted"
     assert client.delete(f"/v1/orders/{resting['id']}", headers=buyer.headers).json()["status"] == "cancelled"
     assert client.post(f"/v1/markets/{symbol}/resume", headers=admin).json()["market_status"] == "open"

@@ -48,8 +48,13 @@ def fuzz_server(settings, tmp_path_factory):
             pytest.fail(f"{ST} is missing: `make fuzz-env` creates it")
         pytest.skip("schemathesis is not installed: run `make fuzz-env`")
     tmp = tmp_path_factory.mktemp("fuzz")
-    own = settings.model_copy(update={"database_url": f"sqlite:///{tmp / 'fuzz.db'}",
-                                      "storage_dir": tmp / "documents", "rate_limit_per_second": 0})
+    own = settings.model_copy(
+        update={
+            "database_url": f"sqlite:///{tmp / 'fuzz.db'}",
+            "storage_dir": tmp / "documents",
+            "rate_limit_per_second": 0,
+        }
+    )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(create_app(own), log_level="warning"))
@@ -69,39 +74,78 @@ def _seed(base: str, new_wallet) -> dict:
     admin = {"X-API-Key": ADMIN_KEY}
     with httpx.Client(base_url=base, timeout=120) as http:
         issuer = new_wallet()
-        asset = http.post("/v1/assets", headers=admin, json={
-            "symbol": "FUZZ", "name": "Fuzz target", "kind": "equity", "total_supply": "1000000",
-            "tick_size": "0.01", "lot_size": "1", "issuer_wallet": issuer.address.lower()})
+        asset = http.post(
+            "/v1/assets",
+            headers=admin,
+            json={
+                "symbol": "FUZZ",
+                "name": "Fuzz target",
+                "kind": "equity",
+                "total_supply": "1000000",
+                "tick_size": "0.01",
+                "lot_size": "1",
+                "issuer_wallet": issuer.address.lower(),
+            },
+        )
         assert asset.status_code == 201, asset.text
         upload_required_documents(http, admin, "FUZZ", "equity")
         documents = http.get("/v1/assets/FUZZ/documents").json()
         wallet = new_wallet()
-        investor = http.post("/v1/investors", headers=admin, json={
-            "wallet": wallet.address, "name": "Fuzz investor", "country": "US", "accredited": True,
-            "kyc_expires": "2099-01-01"}).json()
-        assert http.post("/v1/cash/faucet", headers=admin,
-                         json={"wallet": wallet.address, "amount": "100000"}).status_code == 200
+        investor = http.post(
+            "/v1/investors",
+            headers=admin,
+            json={
+                "wallet": wallet.address,
+                "name": "Fuzz investor",
+                "country": "US",
+                "accredited": True,
+                "kyc_expires": "2099-01-01",
+            },
+        ).json()
+        assert (
+            http.post("/v1/cash/faucet", headers=admin, json={"wallet": wallet.address, "amount": "100000"}).status_code
+            == 200
+        )
         chain = http.get("/v1/chain").json()["contracts"]
         wallet.approve(chain["cash_token"], chain["settlement_exchange"])
-        order = wallet.place_order(http, investor["api_key"],
-                                   {"symbol": "FUZZ", "side": "buy", "price": "1", "quantity": "1"})
+        order = wallet.place_order(
+            http, investor["api_key"], {"symbol": "FUZZ", "side": "buy", "price": "1", "quantity": "1"}
+        )
         assert order.status_code == 201, order.text
-    return {"investor_key": investor["api_key"], "investor_id": investor["id"], "wallet": wallet.address,
-            "order_id": order.json()["id"], "document_id": documents[0]["id"], "issuer_wallet": issuer.address}
+    return {
+        "investor_key": investor["api_key"],
+        "investor_id": investor["id"],
+        "wallet": wallet.address,
+        "order_id": order.json()["id"],
+        "document_id": documents[0]["id"],
+        "issuer_wallet": issuer.address,
+    }
 
 
 def _config(path: Path, seed: dict) -> Path:
     """Known identifiers offered half of the time; the other half stays generated (hostile)."""
-    values = {"symbol": ["FUZZ"], "order_id": [seed["order_id"]], "document_id": [seed["document_id"]],
-              "investor_id": [seed["investor_id"]], "wallet": [seed["wallet"]]}
+    values = {
+        "symbol": ["FUZZ"],
+        "order_id": [seed["order_id"]],
+        "document_id": [seed["document_id"]],
+        "investor_id": [seed["investor_id"]],
+        "wallet": [seed["wallet"]],
+    }
     lines = []
     for name, entries in values.items():
         lines += [f"[dictionaries.{name}]", f"values = {json.dumps(entries)}", ""]
     lines.append("[parameters]")
-    for key, name in (("path.symbol", "symbol"), ("body.symbol", "symbol"), ("path.order_id", "order_id"),
-                      ("path.document_id", "document_id"), ("path.investor_id", "investor_id"),
-                      ("query.wallet", "wallet"), ("body.wallet", "wallet"), ("body.to_wallet", "wallet"),
-                      ("body.from_wallet", "wallet")):
+    for key, name in (
+        ("path.symbol", "symbol"),
+        ("body.symbol", "symbol"),
+        ("path.order_id", "order_id"),
+        ("path.document_id", "document_id"),
+        ("path.investor_id", "investor_id"),
+        ("query.wallet", "wallet"),
+        ("body.wallet", "wallet"),
+        ("body.to_wallet", "wallet"),
+        ("body.from_wallet", "wallet"),
+    ):
         lines.append(f'"{key}" = {{ dictionary = "{name}", probability = 0.5 }}')
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -109,10 +153,33 @@ def _config(path: Path, seed: dict) -> Path:
 
 def _run(base: str, tmp: Path, config: Path, key: str, name: str, *extra: str) -> dict:
     report = tmp / f"{name}.json"
-    command = [str(ST), "--config-file", str(config), "run", f"{base}/openapi.json",
-               "--checks", "all", "--max-examples", str(MAX_EXAMPLES), "--seed", SEED, "--workers", "2",
-               "--header", f"X-API-Key: {key}", "--generation-database", "none", "--no-color",
-               "--request-timeout", "60", "--report", "json", "--report-json-path", str(report), *extra]
+    command = [
+        str(ST),
+        "--config-file",
+        str(config),
+        "run",
+        f"{base}/openapi.json",
+        "--checks",
+        "all",
+        "--max-examples",
+        str(MAX_EXAMPLES),
+        "--seed",
+        SEED,
+        "--workers",
+        "2",
+        "--header",
+        f"X-API-Key: {key}",
+        "--generation-database",
+        "none",
+        "--no-color",
+        "--request-timeout",
+        "60",
+        "--report",
+        "json",
+        "--report-json-path",
+        str(report),
+        *extra,
+    ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=tmp, check=False)
     (tmp / f"{name}.log").write_text(result.stdout + result.stderr)
     assert report.exists(), f"schemathesis wrote no report (exit {result.returncode}):\n{result.stdout[-4000:]}"
@@ -136,8 +203,14 @@ def test_schemathesis_finds_no_server_errors(fuzz_server, new_wallet):
     seed = _seed(base, new_wallet)
     config = _config(tmp / "schemathesis.toml", seed)
     admin = _run(base, tmp, config, ADMIN_KEY, "admin")
-    investor = _run(base, tmp, config, seed["investor_key"], "investor",
-                    *[arg for tag in INVESTOR_TAGS for arg in ("--include-tag", tag)])
+    investor = _run(
+        base,
+        tmp,
+        config,
+        seed["investor_key"],
+        "investor",
+        *[arg for tag in INVESTOR_TAGS for arg in ("--include-tag", tag)],
+    )
     total_cases, total_failures, defects = 0, Counter(), []
     for name, run in (("admin key, every operation", admin), ("investor key, investor operations", investor)):
         cases, failures, where = _figures(run)

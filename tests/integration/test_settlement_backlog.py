@@ -11,8 +11,9 @@ from backend.api.app import create_app
 from tests.integration.test_trade_flow import _fund_and_approve
 
 
-def test_orders_wait_while_the_settlement_backlog_is_full(client, admin, chain_info, settings, make_asset,
-                                                          make_investor):
+def test_orders_wait_while_the_settlement_backlog_is_full(
+    client, admin, chain_info, settings, make_asset, make_investor
+):
     asset = make_asset()
     seller, buyer = make_investor(), make_investor()
     _fund_and_approve(client, admin, chain_info, asset, seller, buyer)
@@ -28,12 +29,14 @@ def test_orders_wait_while_the_settlement_backlog_is_full(client, admin, chain_i
             time.sleep(0.05)
         assert isinstance(worker.backlog, int)
         worker.backlog = 2  # under the limit: taken
-        resting = buyer.wallet.place_order(app_client, buyer.api_key,
-                                           {"symbol": symbol, "side": "buy", "price": "1", "quantity": "1"})
+        resting = buyer.wallet.place_order(
+            app_client, buyer.api_key, {"symbol": symbol, "side": "buy", "price": "1", "quantity": "1"}
+        )
         assert resting.status_code == 201, resting.text
         worker.backlog = 3  # at the limit: refused, and nothing is placed
-        refused = seller.wallet.place_order(app_client, seller.api_key,
-                                            {"symbol": symbol, "side": "sell", "price": "1", "quantity": "1"})
+        refused = seller.wallet.place_order(
+            app_client, seller.api_key, {"symbol": symbol, "side": "sell", "price": "1", "quantity": "1"}
+        )
         assert refused.status_code == 503, refused.text
         assert refused.json()["error"]["code"] == "settlement.backlog"
         assert refused.headers["Retry-After"] == "5"

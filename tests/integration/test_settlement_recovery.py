@@ -25,8 +25,9 @@ class Crash(Exception):
 @pytest.fixture
 def manual(settings, tmp_path):
     """A second service on the same chain whose settlement we drive by hand."""
-    own = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'manual.db'}",
-                                      "settlement_enabled": False})
+    own = settings.model_copy(
+        update={"database_url": f"sqlite:///{tmp_path / 'manual.db'}", "settlement_enabled": False}
+    )
     with TestClient(create_app(own), raise_server_exceptions=False) as client:
         yield client
 
@@ -42,25 +43,45 @@ def _market_with_a_trade(client, new_wallet, *, quantity="3"):
     admin = {"X-API-Key": ADMIN_KEY}
     chain_info = client.get("/v1/chain").json()
     symbol = "R" + new_wallet().address[2:7].upper()
-    asset = client.post("/v1/assets", headers=admin, json={
-        "symbol": symbol, "name": "Recovery test", "kind": "equity", "total_supply": "1000",
-        "tick_size": "0.01", "lot_size": "1", "issuer_wallet": new_wallet().address}).json()
+    asset = client.post(
+        "/v1/assets",
+        headers=admin,
+        json={
+            "symbol": symbol,
+            "name": "Recovery test",
+            "kind": "equity",
+            "total_supply": "1000",
+            "tick_size": "0.01",
+            "lot_size": "1",
+            "issuer_wallet": new_wallet().address,
+        },
+    ).json()
     upload_required_documents(client, admin, symbol, "equity")
     investors = []
     for _ in range(2):
         wallet = new_wallet()
-        body = client.post("/v1/investors", headers=admin, json={
-            "wallet": wallet.address, "name": "R", "country": "US", "accredited": True,
-            "kyc_expires": "2099-01-01"}).json()
+        body = client.post(
+            "/v1/investors",
+            headers=admin,
+            json={
+                "wallet": wallet.address,
+                "name": "R",
+                "country": "US",
+                "accredited": True,
+                "kyc_expires": "2099-01-01",
+            },
+        ).json()
         who = Who()
         who.wallet, who.api_key, who.headers = wallet, body["api_key"], {"X-API-Key": body["api_key"]}
         investors.append(who)
     seller, buyer = investors
     _fund_and_approve(client, admin, chain_info, asset, seller, buyer)
-    seller.wallet.place_order(client, seller.api_key,
-                              {"symbol": symbol, "side": "sell", "price": "2", "quantity": quantity})
-    buyer.wallet.place_order(client, buyer.api_key,
-                             {"symbol": symbol, "side": "buy", "price": "2", "quantity": quantity})
+    seller.wallet.place_order(
+        client, seller.api_key, {"symbol": symbol, "side": "sell", "price": "2", "quantity": quantity}
+    )
+    buyer.wallet.place_order(
+        client, buyer.api_key, {"symbol": symbol, "side": "buy", "price": "2", "quantity": quantity}
+    )
     return symbol, asset, seller, buyer
 
 
@@ -156,8 +177,11 @@ def test_a_nonce_gap_is_healed_and_the_stuck_copy_never_settles_twice(manual, no
     exchange = chain.core("settlement_exchange")
     deadline = time.monotonic() + 30
     while True:  # the queued copy ran once the gap was filled, and was refused (code 1)
-        refused = [e for e in exchange.events.TradeFailed().get_logs(from_block=chain.deployment.block)
-                   if HexBytes(e["args"]["tradeId"]).to_0x_hex() == trade.chain_trade_id]
+        refused = [
+            e
+            for e in exchange.events.TradeFailed().get_logs(from_block=chain.deployment.block)
+            if HexBytes(e["args"]["tradeId"]).to_0x_hex() == trade.chain_trade_id
+        ]
         if refused or time.monotonic() > deadline:
             break
         time.sleep(0.2)

@@ -21,9 +21,15 @@ stack_database_url = stacks.stack_database_url  # the fixture
 
 
 def test_open_loop_soak_keeps_every_invariant(node, tmp_path, stack_database_url):
-    stack = Stack(tmp_path / "soak", chain_port=TEST_PORT, service_port=SERVICE_PORT, rpc_url=node.rpc_url,
-                  deployment_file=node.deployment_file, database_url=stack_database_url,
-                  env={"RWA_FUNDS_MAX_AGE_MS": "2000"})
+    stack = Stack(
+        tmp_path / "soak",
+        chain_port=TEST_PORT,
+        service_port=SERVICE_PORT,
+        rpc_url=node.rpc_url,
+        deployment_file=node.deployment_file,
+        database_url=stack_database_url,
+        env={"RWA_FUNDS_MAX_AGE_MS": "2000"},
+    )
     stack.start_service()
     try:
         report = run_soak(stack, rate=RATE, seconds=SECONDS, traders=4, warmup_seconds=0, drain_timeout=600)

@@ -8,30 +8,42 @@ from tests.live_stack import wait_for_settlement
 
 def _fund_and_approve(client, admin, chain_info, asset, seller, buyer, *, units="100", cash="10000"):
     exchange = chain_info["contracts"]["settlement_exchange"]
-    assert client.post("/v1/cash/faucet", headers=admin,
-                       json={"wallet": buyer.wallet.address, "amount": cash}).status_code == 200
-    issued = client.post(f"/v1/assets/{asset['symbol']}/issue", headers=admin,
-                         json={"to_wallet": seller.wallet.address, "quantity": units})
+    assert (
+        client.post("/v1/cash/faucet", headers=admin, json={"wallet": buyer.wallet.address, "amount": cash}).status_code
+        == 200
+    )
+    issued = client.post(
+        f"/v1/assets/{asset['symbol']}/issue",
+        headers=admin,
+        json={"to_wallet": seller.wallet.address, "quantity": units},
+    )
     assert issued.status_code == 200, issued.text
     seller.wallet.approve(asset["token_address"], exchange)
     buyer.wallet.approve(chain_info["contracts"]["cash_token"], exchange)
 
 
-def test_matched_orders_settle_delivery_versus_payment_on_chain(client, admin, chain_info, node,
-                                                                make_asset, make_investor):
+def test_matched_orders_settle_delivery_versus_payment_on_chain(
+    client, admin, chain_info, node, make_asset, make_investor
+):
     asset = make_asset()
     seller, buyer = make_investor(country="US"), make_investor(country="GB")
     _fund_and_approve(client, admin, chain_info, asset, seller, buyer)
 
-    sell = seller.wallet.place_order(client, seller.api_key, {
-        "symbol": asset["symbol"], "side": "sell", "type": "limit", "price": "12.50", "quantity": "10"})
+    sell = seller.wallet.place_order(
+        client,
+        seller.api_key,
+        {"symbol": asset["symbol"], "side": "sell", "type": "limit", "price": "12.50", "quantity": "10"},
+    )
     assert sell.status_code == 201, sell.text
     assert sell.json()["status"] == "open"
     book = client.get(f"/v1/markets/{asset['symbol']}/book").json()
     assert book["asks"] == [["12.5", "10"]] and book["bids"] == []
 
-    buy = buyer.wallet.place_order(client, buyer.api_key, {
-        "symbol": asset["symbol"], "side": "buy", "type": "limit", "price": "13", "quantity": "4"})
+    buy = buyer.wallet.place_order(
+        client,
+        buyer.api_key,
+        {"symbol": asset["symbol"], "side": "buy", "type": "limit", "price": "13", "quantity": "4"},
+    )
     assert buy.status_code == 201, buy.text
     assert buy.json()["status"] == "filled"
     assert buy.json()["fills"][0]["price"] == "12.5"  # the resting order's price
@@ -51,16 +63,16 @@ def test_matched_orders_settle_delivery_versus_payment_on_chain(client, admin, c
     assert book["asks"] == [["12.5", "6"]]
 
 
-def test_order_signed_by_another_wallet_is_refused(client, admin, chain_info, make_asset, make_investor,
-                                                   new_wallet):
+def test_order_signed_by_another_wallet_is_refused(client, admin, chain_info, make_asset, make_investor, new_wallet):
     asset = make_asset()
     seller, buyer = make_investor(), make_investor()
     _fund_and_approve(client, admin, chain_info, asset, seller, buyer)
     order = {"symbol": asset["symbol"], "side": "sell", "type": "limit", "price": "1", "quantity": "1"}
     typed = client.post("/v1/orders/typed-data", json=order, headers=seller.headers).json()
     forged = new_wallet().sign_order(typed)
-    response = client.post("/v1/orders", headers=seller.headers,
-                           json={**order, "nonce": typed["message"]["nonce"], "signature": forged})
+    response = client.post(
+        "/v1/orders", headers=seller.headers, json={**order, "nonce": typed["message"]["nonce"], "signature": forged}
+    )
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "order.bad_signature"
 
@@ -69,8 +81,11 @@ def test_cancel_removes_the_order_from_the_book(client, admin, chain_info, make_
     asset = make_asset()
     seller, buyer = make_investor(), make_investor()
     _fund_and_approve(client, admin, chain_info, asset, seller, buyer)
-    placed = buyer.wallet.place_order(client, buyer.api_key, {
-        "symbol": asset["symbol"], "side": "buy", "type": "limit", "price": "2", "quantity": "5"}).json()
+    placed = buyer.wallet.place_order(
+        client,
+        buyer.api_key,
+        {"symbol": asset["symbol"], "side": "buy", "type": "limit", "price": "2", "quantity": "5"},
+    ).json()
     assert client.get(f"/v1/markets/{asset['symbol']}/book").json()["bids"] == [["2", "5"]]
     cancelled = client.delete(f"/v1/orders/{placed['id']}", headers=buyer.headers)
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
@@ -79,13 +94,18 @@ def test_cancel_removes_the_order_from_the_book(client, admin, chain_info, make_
     assert client.delete(f"/v1/orders/{placed['id']}", headers=seller.headers).status_code == 404
 
 
-def test_repeated_client_order_id_returns_the_original_order(client, admin, chain_info, make_asset,
-                                                            make_investor):
+def test_repeated_client_order_id_returns_the_original_order(client, admin, chain_info, make_asset, make_investor):
     asset = make_asset()
     seller, buyer = make_investor(), make_investor()
     _fund_and_approve(client, admin, chain_info, asset, seller, buyer)
-    order = {"symbol": asset["symbol"], "side": "buy", "type": "limit", "price": "1", "quantity": "1",
-             "client_order_id": "retry-me"}
+    order = {
+        "symbol": asset["symbol"],
+        "side": "buy",
+        "type": "limit",
+        "price": "1",
+        "quantity": "1",
+        "client_order_id": "retry-me",
+    }
     first = buyer.wallet.place_order(client, buyer.api_key, order)
     second = buyer.wallet.place_order(client, buyer.api_key, order)
     assert first.status_code == 201 and second.status_code == 200
@@ -97,8 +117,11 @@ def test_selling_more_than_held_is_refused(client, admin, chain_info, make_asset
     asset = make_asset()
     seller, buyer = make_investor(), make_investor()
     _fund_and_approve(client, admin, chain_info, asset, seller, buyer, units="5")
-    response = seller.wallet.place_order(client, seller.api_key, {
-        "symbol": asset["symbol"], "side": "sell", "type": "limit", "price": "1", "quantity": "6"})
+    response = seller.wallet.place_order(
+        client,
+        seller.api_key,
+        {"symbol": asset["symbol"], "side": "sell", "type": "limit", "price": "1", "quantity": "6"},
+    )
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "order.insufficient_balance"
 
@@ -115,7 +138,8 @@ def test_off_tick_price_and_off_lot_quantity_are_refused(client, make_asset, mak
 
 def test_issuing_to_a_wallet_that_is_not_whitelisted_is_refused(client, admin, make_asset, new_wallet):
     asset = make_asset()
-    response = client.post(f"/v1/assets/{asset['symbol']}/issue", headers=admin,
-                           json={"to_wallet": new_wallet().address, "quantity": "1"})
+    response = client.post(
+        f"/v1/assets/{asset['symbol']}/issue", headers=admin, json={"to_wallet": new_wallet().address, "quantity": "1"}
+    )
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "compliance.receiver_not_whitelisted"

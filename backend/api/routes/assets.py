@@ -37,24 +37,30 @@ class IssueRequest(Strict):
 def asset_public(session: Any, venue: Any, asset: Asset, *, enforce_disclosures: bool) -> dict[str, Any]:
     today = utc_today()
     return {
-        "symbol": asset.symbol, "name": asset.name, "kind": asset.kind,
-        "token_address": asset.token_address, "rules_address": asset.rules_address,
-        "tick_size": asset.tick_size, "lot_size": asset.lot_size, "total_supply": asset.total_supply,
-        "issuer_wallet": asset.issuer_wallet, "details": asset.details,
+        "symbol": asset.symbol,
+        "name": asset.name,
+        "kind": asset.kind,
+        "token_address": asset.token_address,
+        "rules_address": asset.rules_address,
+        "tick_size": asset.tick_size,
+        "lot_size": asset.lot_size,
+        "total_supply": asset.total_supply,
+        "issuer_wallet": asset.issuer_wallet,
+        "details": asset.details,
         "rules": rulesets.rules_public(rulesets.mirrored_rules(session, asset)),
         # The current version of each document type; every version: GET .../documents.
         "documents": current_documents_public(session, asset, today),
         "required_disclosures": required_types(asset.kind),
         "missing_disclosures": missing_disclosures(session, asset, today),
-        "market_status": market_status(session, venue, asset, enforce_disclosures=enforce_disclosures,
-                                       today=today),
+        "market_status": market_status(session, venue, asset, enforce_disclosures=enforce_disclosures, today=today),
         "tx_hash": asset.tx_hash,
     }
 
 
 @router.post("", status_code=201)
-def create_asset(body: AssetCreate, session: SessionDep, chain: ChainDep, venue: VenueDep,
-                 settings: SettingsDep, _: AdminDep) -> dict[str, Any]:
+def create_asset(
+    body: AssetCreate, session: SessionDep, chain: ChainDep, venue: VenueDep, settings: SettingsDep, _: AdminDep
+) -> dict[str, Any]:
     """Deploy the asset's token and rule set through the factory and list its market."""
     asset = service.create_asset(session, chain, **body.model_dump())
     return asset_public(session, venue, asset, enforce_disclosures=settings.disclosure_policy_enforced)
@@ -62,14 +68,17 @@ def create_asset(body: AssetCreate, session: SessionDep, chain: ChainDep, venue:
 
 @router.get("")
 def list_assets(session: SessionDep, venue: VenueDep, settings: SettingsDep) -> list[dict[str, Any]]:
-    return [asset_public(session, venue, a, enforce_disclosures=settings.disclosure_policy_enforced)
-            for a in service.list_assets(session)]
+    return [
+        asset_public(session, venue, a, enforce_disclosures=settings.disclosure_policy_enforced)
+        for a in service.list_assets(session)
+    ]
 
 
 @router.get("/{symbol}")
 def read_asset(symbol: str, session: SessionDep, venue: VenueDep, settings: SettingsDep) -> dict[str, Any]:
-    return asset_public(session, venue, service.get_asset(session, symbol),
-                        enforce_disclosures=settings.disclosure_policy_enforced)
+    return asset_public(
+        session, venue, service.get_asset(session, symbol), enforce_disclosures=settings.disclosure_policy_enforced
+    )
 
 
 @router.post("/{symbol}/issue")
@@ -77,5 +86,6 @@ def issue(symbol: str, body: IssueRequest, session: SessionDep, chain: ChainDep,
     """Primary issuance: mint to a whitelisted wallet (the asset's compliance rules apply)."""
     asset = service.get_asset(session, symbol)
     require_asset_authority(principal, issuer_wallet=asset.issuer_wallet, symbol=asset.symbol, action="issue")
-    return TxResult(tx_hash=service.issue(session, chain, asset=asset, to_wallet=body.to_wallet,
-                                          quantity=body.quantity))
+    return TxResult(
+        tx_hash=service.issue(session, chain, asset=asset, to_wallet=body.to_wallet, quantity=body.quantity)
+    )

@@ -20,12 +20,12 @@ router = APIRouter(prefix="/v1", tags=["compliance"], responses=ERRORS)
 
 
 class RulesBody(Strict):
-    allowed_countries: list[Country] = Field(default_factory=list, max_length=len(COUNTRY_CODES),
-                                             description="ISO 3166 alpha-2; empty = all")
+    allowed_countries: list[Country] = Field(
+        default_factory=list, max_length=len(COUNTRY_CODES), description="ISO 3166 alpha-2; empty = all"
+    )
     accredited_only: bool = False
     max_holders: int = Field(default=0, ge=0, le=MAX_JSON_INT, description="0 = no cap")
-    max_balance: NonNegativeDecimal = Field(default=Decimal(0),
-                                            description="asset units per investor; 0 = no cap")
+    max_balance: NonNegativeDecimal = Field(default=Decimal(0), description="asset units per investor; 0 = no cap")
     lockup_seconds: int = Field(default=0, ge=0, le=MAX_JSON_INT, description="lock-up after each acquisition")
 
 
@@ -40,29 +40,46 @@ class CheckBody(Strict):
 def read_rules(symbol: str, session: SessionDep, chain: ChainDep) -> dict[str, Any]:
     """The asset's rule set as its ComplianceRules contract holds it now."""
     asset = get_asset(session, symbol)
-    return {"symbol": asset.symbol, "rules_address": asset.rules_address,
-            **rulesets.rules_public(rulesets.get_rules(chain, asset))}
+    return {
+        "symbol": asset.symbol,
+        "rules_address": asset.rules_address,
+        **rulesets.rules_public(rulesets.get_rules(chain, asset)),
+    }
 
 
 @router.put("/assets/{symbol}/rules")
-def replace_rules(symbol: str, body: RulesBody, session: SessionDep, chain: ChainDep,
-                  principal: IssuerDep) -> dict[str, Any]:
+def replace_rules(
+    symbol: str, body: RulesBody, session: SessionDep, chain: ChainDep, principal: IssuerDep
+) -> dict[str, Any]:
     """Replace the asset's rule set on chain (admin, or the asset's issuer)."""
     asset = get_asset(session, symbol)
-    require_asset_authority(principal, issuer_wallet=asset.issuer_wallet, symbol=asset.symbol,
-                            action="change the compliance rules")
+    require_asset_authority(
+        principal, issuer_wallet=asset.issuer_wallet, symbol=asset.symbol, action="change the compliance rules"
+    )
     tx_hash = rulesets.set_rules(session, chain, asset, **body.model_dump())
-    return {"symbol": asset.symbol, "rules_address": asset.rules_address,
-            **rulesets.rules_public(rulesets.mirrored_rules(session, asset)), "tx_hash": tx_hash}
+    return {
+        "symbol": asset.symbol,
+        "rules_address": asset.rules_address,
+        **rulesets.rules_public(rulesets.mirrored_rules(session, asset)),
+        "tx_hash": tx_hash,
+    }
 
 
 @router.post("/compliance/check")
 def check(body: CheckBody, session: SessionDep, _: PrincipalDep) -> dict[str, Any]:
     """Would this transfer pass the asset's rules? The chain's verdict, from the mirror."""
     asset = get_asset(session, body.symbol)
-    verdict = mirror.check_transfer(session, asset=asset,
-                                    from_wallet=checksum_wallet(body.from_wallet, field="from_wallet"),
-                                    to_wallet=checksum_wallet(body.to_wallet, field="to_wallet"),
-                                    amount=to_units(body.quantity, ASSET_DECIMALS))
-    return {"allowed": verdict.allowed, "code": verdict.code, "reason": verdict.reason,
-            "message": verdict.message, "as_of_block": verdict.as_of_block}
+    verdict = mirror.check_transfer(
+        session,
+        asset=asset,
+        from_wallet=checksum_wallet(body.from_wallet, field="from_wallet"),
+        to_wallet=checksum_wallet(body.to_wallet, field="to_wallet"),
+        amount=to_units(body.quantity, ASSET_DECIMALS),
+    )
+    return {
+        "allowed": verdict.allowed,
+        "code": verdict.code,
+        "reason": verdict.reason,
+        "message": verdict.message,
+        "as_of_block": verdict.as_of_block,
+    }

@@ -18,9 +18,12 @@ router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=ERRORS)
 
 
 class DeadManArm(Strict):
-    timeout_seconds: int = Field(ge=0, le=dead_man.MAX_TIMEOUT_SECONDS, strict=True,
-                                 description="cancel all my orders if no heartbeat comes within this many "
-                                             "seconds; 0 disarms")
+    timeout_seconds: int = Field(
+        ge=0,
+        le=dead_man.MAX_TIMEOUT_SECONDS,
+        strict=True,
+        description="cancel all my orders if no heartbeat comes within this many seconds; 0 disarms",
+    )
 
 
 @router.post("/dead-man")

@@ -26,20 +26,32 @@ class DistributionCreate(Strict):
 
 class ClaimRequest(Strict):
     signed_transaction: str | None = Field(
-        default=None, max_length=2 * claims.MAX_RAW_BYTES + 2,
-        description="RevenueDistributor.claim(asset) signed by the investor's wallet (0x-hex)")
+        default=None,
+        max_length=2 * claims.MAX_RAW_BYTES + 2,
+        description="RevenueDistributor.claim(asset) signed by the investor's wallet (0x-hex)",
+    )
 
 
-def optional_principal(session: SessionDep, settings: SettingsDep,
-                       x_api_key: Annotated[str | None, Header()] = None) -> Principal | None:
+def optional_principal(
+    session: SessionDep, settings: SettingsDep, x_api_key: Annotated[str | None, Header()] = None
+) -> Principal | None:
     """No key: anonymous. A key that does not resolve is still a 401, never silently anonymous."""
     return resolve_key(session, settings=settings, key=x_api_key) if x_api_key else None
 
 
-@router.post("/{symbol}/distributions", status_code=201,
-             responses={202: {"description": "sent; the deposit transaction is not yet confirmed"}})
-def create_distribution(symbol: str, body: DistributionCreate, response: Response, session: SessionDep,
-                        chain: ChainDep, principal: IssuerDep) -> dict[str, Any]:
+@router.post(
+    "/{symbol}/distributions",
+    status_code=201,
+    responses={202: {"description": "sent; the deposit transaction is not yet confirmed"}},
+)
+def create_distribution(
+    symbol: str,
+    body: DistributionCreate,
+    response: Response,
+    session: SessionDep,
+    chain: ChainDep,
+    principal: IssuerDep,
+) -> dict[str, Any]:
     """Distribute cash to the asset's holders pro rata, paid from the operator account.
 
     On a test chain a short operator balance is topped up by minting test cash; elsewhere a
@@ -54,17 +66,25 @@ def create_distribution(symbol: str, body: DistributionCreate, response: Respons
 
 
 @router.get("/{symbol}/distributions")
-def list_distributions(symbol: str, session: SessionDep, chain: ChainDep,
-                       principal: Annotated[Principal | None, Depends(optional_principal)],
-                       wallet: Annotated[str | None, Query(description="any holder's wallet (chain data is "
-                                                           "public); default: the investor key's wallet")] = None,
-                       limit: Annotated[int, Query(ge=1, le=500)] = 100) -> dict[str, Any]:
+def list_distributions(
+    symbol: str,
+    session: SessionDep,
+    chain: ChainDep,
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+    wallet: Annotated[
+        str | None, Query(description="any holder's wallet (chain data is public); default: the investor key's wallet")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
     """History newest first, the asset's totals, and a holder's `claimable`/`claimed` cash."""
     asset = get_asset(session, symbol)
     rows = service.list_distributions(session, chain, asset=asset, limit=limit)
-    body: dict[str, Any] = {"symbol": asset.symbol, "kind": kind_label(asset.kind),
-                            **service.totals(chain, asset=asset),
-                            "distributions": [service.distribution_public(r) for r in rows]}
+    body: dict[str, Any] = {
+        "symbol": asset.symbol,
+        "kind": kind_label(asset.kind),
+        **service.totals(chain, asset=asset),
+        "distributions": [service.distribution_public(r) for r in rows],
+    }
     holder = checksum_wallet(wallet) if wallet else _investor_wallet(session, principal)
     if holder:
         body.update(service.holder_position(chain, asset=asset, wallet=holder))
@@ -72,8 +92,9 @@ def list_distributions(symbol: str, session: SessionDep, chain: ChainDep,
 
 
 @router.post("/{symbol}/distributions/claim")
-def claim(symbol: str, session: SessionDep, chain: ChainDep, investor: CurrentInvestor,
-          body: ClaimRequest | None = None) -> dict[str, Any]:
+def claim(
+    symbol: str, session: SessionDep, chain: ChainDep, investor: CurrentInvestor, body: ClaimRequest | None = None
+) -> dict[str, Any]:
     """Claims are signed by the investor's wallet, never by the service.
 
     Without `signed_transaction`: 409 `distribution.claim_from_wallet`, whose details hold the
@@ -82,8 +103,9 @@ def claim(symbol: str, session: SessionDep, chain: ChainDep, investor: CurrentIn
     chain, broadcasts it and returns `{symbol, wallet, amount, tx_hash}`.
     """
     asset = get_asset(session, symbol)
-    return claims.claim(chain, asset=asset, wallet=investor.wallet,
-                        signed_transaction=body.signed_transaction if body else None)
+    return claims.claim(
+        chain, asset=asset, wallet=investor.wallet, signed_transaction=body.signed_transaction if body else None
+    )
 
 
 def _investor_wallet(session: Any, principal: Principal | None) -> str | None:

@@ -21,12 +21,19 @@ def health(request: Request, session: SessionDep, chain: ChainDep) -> dict[str, 
     reasons = []
     try:
         session.exec(text("SELECT 1"))  # type: ignore[call-overload]
-        counts = dict(session.exec(select(TradeRecord.settlement_status, func.count())  # type: ignore[call-overload]
-                                   .where(TradeRecord.settlement_status.in_(("pending", "submitted")))  # type: ignore[attr-defined]
-                                   .group_by(TradeRecord.settlement_status)).all())
+        counts = dict(
+            session.exec(
+                select(TradeRecord.settlement_status, func.count())
+                .where(TradeRecord.settlement_status.in_(("pending", "submitted")))  # type: ignore[attr-defined]
+                .group_by(TradeRecord.settlement_status)
+            ).all()
+        )
         worker = getattr(request.app.state, "settlement", None)
-        body["settlement"] = {"pending": counts.get("pending", 0), "submitted": counts.get("submitted", 0),
-                              "last_error": worker.last_error if worker else None}
+        body["settlement"] = {
+            "pending": counts.get("pending", 0),
+            "submitted": counts.get("submitted", 0),
+            "last_error": worker.last_error if worker else None,
+        }
     except Exception as exc:  # noqa: BLE001
         body["db"] = "unreachable"
         reasons.append(f"database: {type(exc).__name__}")

@@ -66,10 +66,12 @@ def read_investor(investor_id: RowId, session: SessionDep, _: AdminDep) -> Inves
 
 
 @router.patch("/{investor_id}")
-def update_investor(investor_id: RowId, body: InvestorUpdate, session: SessionDep, chain: ChainDep,
-                    _: AdminDep) -> InvestorPublic:
-    return _public(onboarding.update_investor(session, chain, investor_id=investor_id,
-                                              **body.model_dump(exclude_unset=True)))
+def update_investor(
+    investor_id: RowId, body: InvestorUpdate, session: SessionDep, chain: ChainDep, _: AdminDep
+) -> InvestorPublic:
+    return _public(
+        onboarding.update_investor(session, chain, investor_id=investor_id, **body.model_dump(exclude_unset=True))
+    )
 
 
 @router.delete("/{investor_id}")

@@ -19,8 +19,9 @@ ws_router = APIRouter(prefix="/v1/ws", tags=["markets"])
 
 
 @router.get("/{symbol}/book")
-def book(symbol: str, session: SessionDep, venue: VenueDep,
-         depth: int = Query(default=20, ge=1, le=500)) -> dict[str, Any]:
+def book(
+    symbol: str, session: SessionDep, venue: VenueDep, depth: int = Query(default=20, ge=1, le=500)
+) -> dict[str, Any]:
     """Aggregated price levels, best first, with the market's command sequence."""
     return markets.book(session, venue, get_asset(session, symbol), depth)
 
@@ -32,29 +33,39 @@ def trades(symbol: str, session: SessionDep, limit: int = Query(default=100, ge=
 
 
 @router.get("/{symbol}/candles")
-def candles(symbol: str, session: SessionDep, interval: Literal["1m", "5m", "15m", "1h", "1d"] = "1m",
-            limit: int = Query(default=200, ge=1, le=1000)) -> list[dict[str, Any]]:
+def candles(
+    symbol: str,
+    session: SessionDep,
+    interval: Literal["1m", "5m", "15m", "1h", "1d"] = "1m",
+    limit: int = Query(default=200, ge=1, le=1000),
+) -> list[dict[str, Any]]:
     """OHLCV candles of executed trades, oldest first."""
     return markets.candles(session, get_asset(session, symbol), interval, limit)
 
 
 @router.post("/{symbol}/halt")
-def halt(symbol: str, session: SessionDep, venue: VenueDep, settings: SettingsDep,
-         _: AdminDep) -> dict[str, Any]:
+def halt(symbol: str, session: SessionDep, venue: VenueDep, settings: SettingsDep, _: AdminDep) -> dict[str, Any]:
     """Kill switch: stop matching in this market. Cancels keep working."""
     asset = get_asset(session, symbol)
     service.halt_market(session, venue, asset)
-    return {"symbol": asset.symbol, "market_status": markets.market_status(
-        session, venue, asset, enforce_disclosures=settings.disclosure_policy_enforced)}
+    return {
+        "symbol": asset.symbol,
+        "market_status": markets.market_status(
+            session, venue, asset, enforce_disclosures=settings.disclosure_policy_enforced
+        ),
+    }
 
 
 @router.post("/{symbol}/resume")
-def resume(symbol: str, session: SessionDep, venue: VenueDep, settings: SettingsDep,
-           _: AdminDep) -> dict[str, Any]:
+def resume(symbol: str, session: SessionDep, venue: VenueDep, settings: SettingsDep, _: AdminDep) -> dict[str, Any]:
     asset = get_asset(session, symbol)
     service.resume_market(session, venue, asset)
-    return {"symbol": asset.symbol, "market_status": markets.market_status(
-        session, venue, asset, enforce_disclosures=settings.disclosure_policy_enforced)}
+    return {
+        "symbol": asset.symbol,
+        "market_status": markets.market_status(
+            session, venue, asset, enforce_disclosures=settings.disclosure_policy_enforced
+        ),
+    }
 
 
 # How often a websocket re-reads its market's status: disclosures go stale by the calendar and
@@ -84,9 +95,11 @@ async def market_feed(websocket: WebSocket, symbol: str) -> None:
         sub = venue.feed.subscribe(asset.symbol)
         try:
             snapshot = markets.book(session, venue, asset, 100)
-            snapshot.update(type="snapshot", market_status=markets.market_status(
-                session, venue, asset, enforce_disclosures=enforce),
-                            trades=markets.recent_trades(session, asset, 50))
+            snapshot.update(
+                type="snapshot",
+                market_status=markets.market_status(session, venue, asset, enforce_disclosures=enforce),
+                trades=markets.recent_trades(session, asset, 50),
+            )
         except Exception:
             venue.feed.unsubscribe(sub)
             raise
@@ -102,15 +115,20 @@ async def market_feed(websocket: WebSocket, symbol: str) -> None:
         await websocket.send_json(snapshot)
         while not sub.overflowed:
             try:
-                message: dict[str, Any] | None = await asyncio.wait_for(sub.queue.get(),
-                                                                        timeout=STATUS_CHECK_SECONDS)
+                message: dict[str, Any] | None = await asyncio.wait_for(sub.queue.get(), timeout=STATUS_CHECK_SECONDS)
             except TimeoutError:
                 message = None
             if message is None or message.get("type") == "status":
                 status, sequence = await run_in_threadpool(read_status)
                 if message is not None or status != last_status:
-                    message = {"type": "status", "symbol": asset.symbol, "sequence": sequence,
-                               **(message or {}), "halted": status != "open", "market_status": status}
+                    message = {
+                        "type": "status",
+                        "symbol": asset.symbol,
+                        "sequence": sequence,
+                        **(message or {}),
+                        "halted": status != "open",
+                        "market_status": status,
+                    }
                     last_status = status
                 elif time.monotonic() - last_sent >= HEARTBEAT_SECONDS:
                     message = {"type": "heartbeat"}

@@ -29,10 +29,10 @@ class OrderCreate(Strict):
     post_only: bool = False
     client_order_id: str | None = Field(default=None, min_length=1, max_length=64)
     signature: str | None = Field(default=None, max_length=200)
-    nonce: int | None = Field(default=None, ge=0, lt=2**256,
-                              description="the nonce of the signed order (from typed-data)")
-    expires_at: int | None = Field(default=None, ge=0, lt=2**64,
-                                   description="unix seconds; 0 or absent: never")
+    nonce: int | None = Field(
+        default=None, ge=0, lt=2**256, description="the nonce of the signed order (from typed-data)"
+    )
+    expires_at: int | None = Field(default=None, ge=0, lt=2**64, description="unix seconds; 0 or absent: never")
 
     def request(self) -> service.OrderRequest:
         return service.OrderRequest(**self.model_dump())
@@ -41,19 +41,40 @@ class OrderCreate(Strict):
 def order_public(session: Session, asset: Asset, order: Order) -> dict[str, Any]:
     tick, lot = Decimal(asset.tick_size), Decimal(asset.lot_size)
     # An order's trades are what filled it: nothing filled, nothing to look up (most orders).
-    trades: Any = session.exec(select(TradeRecord).where(
-        (TradeRecord.buy_order_id == order.id) | (TradeRecord.sell_order_id == order.id))
-        .order_by(TradeRecord.trade_seq)) if order.filled_lots else []  # type: ignore[arg-type]
+    trades: Any = (
+        session.exec(
+            select(TradeRecord)
+            .where((TradeRecord.buy_order_id == order.id) | (TradeRecord.sell_order_id == order.id))
+            .order_by(TradeRecord.trade_seq)  # type: ignore[arg-type]
+        )
+        if order.filled_lots
+        else []
+    )
     return {
-        "id": order.id, "client_order_id": order.client_order_id, "symbol": order.symbol,
-        "side": order.side, "type": order.type,
+        "id": order.id,
+        "client_order_id": order.client_order_id,
+        "symbol": order.symbol,
+        "side": order.side,
+        "type": order.type,
         "price": fmt(tick * order.price_ticks) if order.price_ticks is not None else None,
-        "quantity": fmt(lot * order.quantity_lots), "filled_quantity": fmt(lot * order.filled_lots),
-        "status": order.status, "reject_code": order.reject_code, "time_in_force": order.time_in_force,
-        "post_only": order.post_only, "nonce": order.nonce, "expires_at": order.expiry,
+        "quantity": fmt(lot * order.quantity_lots),
+        "filled_quantity": fmt(lot * order.filled_lots),
+        "status": order.status,
+        "reject_code": order.reject_code,
+        "time_in_force": order.time_in_force,
+        "post_only": order.post_only,
+        "nonce": order.nonce,
+        "expires_at": order.expiry,
         "created_at": order.created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "fills": [{"trade_id": t.id, "price": fmt(tick * t.price_ticks), "quantity": fmt(lot * t.quantity_lots),
-                   "settlement_status": t.settlement_status} for t in trades],
+        "fills": [
+            {
+                "trade_id": t.id,
+                "price": fmt(tick * t.price_ticks),
+                "quantity": fmt(lot * t.quantity_lots),
+                "settlement_status": t.settlement_status,
+            }
+            for t in trades
+        ],
     }
 
 
@@ -66,8 +87,14 @@ def typed_data(body: OrderCreate, session: SessionDep, chain: ChainDep, investor
 
 
 @router.post("", status_code=201)
-def place_order(body: OrderCreate, response: Response, session: SessionDep, chain: ChainDep, venue: VenueDep,
-                investor: CurrentInvestor) -> dict[str, Any]:
+def place_order(
+    body: OrderCreate,
+    response: Response,
+    session: SessionDep,
+    chain: ChainDep,
+    venue: VenueDep,
+    investor: CurrentInvestor,
+) -> dict[str, Any]:
     """Place a signed order. A repeated client_order_id returns the original order (200)."""
     order, created = service.place_order(session, chain, venue, investor, body.request())
     if not created:
@@ -76,8 +103,13 @@ def place_order(body: OrderCreate, response: Response, session: SessionDep, chai
 
 
 @router.get("")
-def list_orders(session: SessionDep, investor: CurrentInvestor, status: str | None = None,
-                symbol: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+def list_orders(
+    session: SessionDep,
+    investor: CurrentInvestor,
+    status: str | None = None,
+    symbol: str | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
     query = select(Order).where(Order.investor_id == investor.id)
     if status:
         query = query.where(Order.status == status)

@@ -16,14 +16,20 @@ router = APIRouter(prefix="/v1/trades", tags=["trades"], responses=ERRORS)
 
 
 @router.get("")
-def list_trades(session: SessionDep, principal: PrincipalDep, symbol: str | None = None,
-                settlement_status: str | None = None,
-                limit: int = Query(default=100, ge=1, le=1000)) -> list[dict[str, Any]]:
+def list_trades(
+    session: SessionDep,
+    principal: PrincipalDep,
+    symbol: str | None = None,
+    settlement_status: str | None = None,
+    limit: int = Query(default=100, ge=1, le=1000),
+) -> list[dict[str, Any]]:
     """Own trades (investor) or all trades (admin), with settlement status and tx hash."""
     query = select(TradeRecord)
     if principal.role == "investor":
-        query = query.where((TradeRecord.buyer_investor_id == principal.investor_id)
-                            | (TradeRecord.seller_investor_id == principal.investor_id))
+        query = query.where(
+            (TradeRecord.buyer_investor_id == principal.investor_id)
+            | (TradeRecord.seller_investor_id == principal.investor_id)
+        )
     elif principal.role != "admin":
         raise Forbidden("auth.forbidden", "this needs an investor or admin key")
     if symbol:

@@ -23,7 +23,7 @@ _IOC = liquibook.oc_immediate_or_cancel
 _NONE = liquibook.oc_no_conditions
 
 
-class FillCounter(liquibook.OrderListener):  # type: ignore[misc]
+class FillCounter(liquibook.OrderListener):
     def __init__(self) -> None:
         liquibook.OrderListener.__init__(self)
         self.fills = 0

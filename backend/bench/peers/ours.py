@@ -41,9 +41,7 @@ def commands(stream: Stream) -> list[Command]:
         if kind == LIMIT:
             out.append(PlaceOrder(order_id, f"u{oid}", side, OrderType.LIMIT, op[3], op[4], ts=ts))
         elif kind == IOC:
-            out.append(
-                PlaceOrder(order_id, f"u{oid}", side, OrderType.LIMIT, op[3], op[4], TimeInForce.IOC, ts=ts)
-            )
+            out.append(PlaceOrder(order_id, f"u{oid}", side, OrderType.LIMIT, op[3], op[4], TimeInForce.IOC, ts=ts))
         else:
             assert kind == MARKET
             out.append(PlaceOrder(order_id, f"u{oid}", side, OrderType.MARKET, None, op[4], ts=ts))

@@ -19,9 +19,19 @@ GOOD = InvestorRecord(registered=True, country=US, accredited=True, kyc_expiry=N
 
 def transfer(**overrides: object) -> int:
     """A passing transfer of 10 units between two good investors, with some fields changed."""
-    args: dict[str, object] = dict(rules=RuleSet(), sender=GOOD, receiver=GOOD, amount=10 * UNIT,
-                                   sender_balance=100 * UNIT, receiver_balance=0, sender_frozen_tokens=0,
-                                   holder_count=1, sender_locked_until=0, paused=False, now=NOW)
+    args: dict[str, object] = dict(
+        rules=RuleSet(),
+        sender=GOOD,
+        receiver=GOOD,
+        amount=10 * UNIT,
+        sender_balance=100 * UNIT,
+        receiver_balance=0,
+        sender_frozen_tokens=0,
+        holder_count=1,
+        sender_locked_until=0,
+        paused=False,
+        now=NOW,
+    )
     args.update(overrides)
     return detect_restriction(**args)  # type: ignore[arg-type]
 
@@ -30,23 +40,28 @@ def test_a_plain_transfer_passes():
     assert transfer() == ev.OK
 
 
-@pytest.mark.parametrize(("overrides", "code"), [
-    ({"paused": True}, ev.PAUSED),
-    ({"sender": dataclasses.replace(GOOD, wallet_frozen=True)}, ev.FROZEN),
-    ({"receiver": dataclasses.replace(GOOD, wallet_frozen=True)}, ev.FROZEN),
-    ({"sender": ev.UNREGISTERED}, ev.SENDER_NOT_WHITELISTED),
-    ({"receiver": ev.UNREGISTERED}, ev.RECEIVER_NOT_WHITELISTED),
-    ({"sender": dataclasses.replace(GOOD, kyc_expiry=NOW)}, ev.KYC_EXPIRED),
-    ({"receiver": dataclasses.replace(GOOD, kyc_expiry=NOW - 1)}, ev.KYC_EXPIRED),
-    ({"rules": RuleSet(allowed_countries=(GB, DE))}, ev.COUNTRY_NOT_ALLOWED),
-    ({"rules": RuleSet(accredited_only=True), "receiver": dataclasses.replace(GOOD, accredited=False)},
-     ev.NOT_ACCREDITED),
-    ({"amount": 101 * UNIT}, ev.INSUFFICIENT_UNFROZEN),
-    ({"sender_frozen_tokens": 95 * UNIT}, ev.INSUFFICIENT_UNFROZEN),
-    ({"sender_locked_until": NOW + 1}, ev.LOCKED_UP),
-    ({"rules": RuleSet(max_balance=5 * UNIT)}, ev.MAX_BALANCE),
-    ({"rules": RuleSet(max_holders=1)}, ev.MAX_HOLDERS),
-])
+@pytest.mark.parametrize(
+    ("overrides", "code"),
+    [
+        ({"paused": True}, ev.PAUSED),
+        ({"sender": dataclasses.replace(GOOD, wallet_frozen=True)}, ev.FROZEN),
+        ({"receiver": dataclasses.replace(GOOD, wallet_frozen=True)}, ev.FROZEN),
+        ({"sender": ev.UNREGISTERED}, ev.SENDER_NOT_WHITELISTED),
+        ({"receiver": ev.UNREGISTERED}, ev.RECEIVER_NOT_WHITELISTED),
+        ({"sender": dataclasses.replace(GOOD, kyc_expiry=NOW)}, ev.KYC_EXPIRED),
+        ({"receiver": dataclasses.replace(GOOD, kyc_expiry=NOW - 1)}, ev.KYC_EXPIRED),
+        ({"rules": RuleSet(allowed_countries=(GB, DE))}, ev.COUNTRY_NOT_ALLOWED),
+        (
+            {"rules": RuleSet(accredited_only=True), "receiver": dataclasses.replace(GOOD, accredited=False)},
+            ev.NOT_ACCREDITED,
+        ),
+        ({"amount": 101 * UNIT}, ev.INSUFFICIENT_UNFROZEN),
+        ({"sender_frozen_tokens": 95 * UNIT}, ev.INSUFFICIENT_UNFROZEN),
+        ({"sender_locked_until": NOW + 1}, ev.LOCKED_UP),
+        ({"rules": RuleSet(max_balance=5 * UNIT)}, ev.MAX_BALANCE),
+        ({"rules": RuleSet(max_holders=1)}, ev.MAX_HOLDERS),
+    ],
+)
 def test_each_rule_refuses_with_its_code(overrides, code):
     assert transfer(**overrides) == code
 
@@ -54,12 +69,27 @@ def test_each_rule_refuses_with_its_code(overrides, code):
 def test_first_failing_check_wins_in_the_contracts_order():
     # every rule broken at once, then repaired one at a time in the contract's order
     broken: dict[str, object] = dict(
-        paused=True, sender=InvestorRecord(wallet_frozen=True), receiver=InvestorRecord(kyc_expiry=0),
+        paused=True,
+        sender=InvestorRecord(wallet_frozen=True),
+        receiver=InvestorRecord(kyc_expiry=0),
         rules=RuleSet(allowed_countries=(GB,), accredited_only=True, max_holders=1, max_balance=UNIT),
-        amount=200 * UNIT, sender_locked_until=NOW + 10)
-    expected = [ev.PAUSED, ev.FROZEN, ev.SENDER_NOT_WHITELISTED, ev.RECEIVER_NOT_WHITELISTED, ev.KYC_EXPIRED,
-                 ev.COUNTRY_NOT_ALLOWED, ev.NOT_ACCREDITED, ev.INSUFFICIENT_UNFROZEN, ev.LOCKED_UP,
-                 ev.MAX_BALANCE, ev.MAX_HOLDERS, ev.OK]
+        amount=200 * UNIT,
+        sender_locked_until=NOW + 10,
+    )
+    expected = [
+        ev.PAUSED,
+        ev.FROZEN,
+        ev.SENDER_NOT_WHITELISTED,
+        ev.RECEIVER_NOT_WHITELISTED,
+        ev.KYC_EXPIRED,
+        ev.COUNTRY_NOT_ALLOWED,
+        ev.NOT_ACCREDITED,
+        ev.INSUFFICIENT_UNFROZEN,
+        ev.LOCKED_UP,
+        ev.MAX_BALANCE,
+        ev.MAX_HOLDERS,
+        ev.OK,
+    ]
     receiver = InvestorRecord(registered=True, country=US, accredited=False, kyc_expiry=0)
     repairs: list[dict[str, object]] = [
         {"paused": False},
@@ -125,19 +155,43 @@ def test_a_self_transfer_skips_the_caps_but_not_the_balance_or_lockup():
 
 
 def test_one_sided_checks_follow_the_same_order():
-    assert ev.sender_side(sender=GOOD, amount=0, balance=0, frozen_tokens=0, locked_until=NOW + 1,
-                          paused=False, now=NOW) == ev.LOCKED_UP
-    assert ev.sender_side(sender=dataclasses.replace(GOOD, wallet_frozen=True), amount=0, balance=0,
-                          frozen_tokens=0, locked_until=0, paused=True, now=NOW) == ev.PAUSED
-    assert ev.sender_side(sender=ev.UNREGISTERED, amount=0, balance=0, frozen_tokens=0, locked_until=0,
-                          paused=False, now=NOW) == ev.SENDER_NOT_WHITELISTED
+    assert (
+        ev.sender_side(sender=GOOD, amount=0, balance=0, frozen_tokens=0, locked_until=NOW + 1, paused=False, now=NOW)
+        == ev.LOCKED_UP
+    )
+    assert (
+        ev.sender_side(
+            sender=dataclasses.replace(GOOD, wallet_frozen=True),
+            amount=0,
+            balance=0,
+            frozen_tokens=0,
+            locked_until=0,
+            paused=True,
+            now=NOW,
+        )
+        == ev.PAUSED
+    )
+    assert (
+        ev.sender_side(
+            sender=ev.UNREGISTERED, amount=0, balance=0, frozen_tokens=0, locked_until=0, paused=False, now=NOW
+        )
+        == ev.SENDER_NOT_WHITELISTED
+    )
     rules = RuleSet(max_holders=2, max_balance=10 * UNIT)
-    assert ev.receiver_side(rules=rules, receiver=GOOD, amount=UNIT, balance=0, holder_count=2, paused=False,
-                            now=NOW) == ev.MAX_HOLDERS
-    assert ev.receiver_side(rules=rules, receiver=GOOD, amount=UNIT, balance=UNIT, holder_count=2,
-                            paused=False, now=NOW) == ev.OK
-    assert ev.receiver_side(rules=rules, receiver=GOOD, amount=UNIT, balance=9 * UNIT + 1, holder_count=0,
-                            paused=False, now=NOW) == ev.MAX_BALANCE
+    assert (
+        ev.receiver_side(rules=rules, receiver=GOOD, amount=UNIT, balance=0, holder_count=2, paused=False, now=NOW)
+        == ev.MAX_HOLDERS
+    )
+    assert (
+        ev.receiver_side(rules=rules, receiver=GOOD, amount=UNIT, balance=UNIT, holder_count=2, paused=False, now=NOW)
+        == ev.OK
+    )
+    assert (
+        ev.receiver_side(
+            rules=rules, receiver=GOOD, amount=UNIT, balance=9 * UNIT + 1, holder_count=0, paused=False, now=NOW
+        )
+        == ev.MAX_BALANCE
+    )
 
 
 def test_lockup_extends_never_shortens_and_clamps_to_uint64():
@@ -147,35 +201,75 @@ def test_lockup_extends_never_shortens_and_clamps_to_uint64():
     assert ev.next_locked_until(current=0, lockup_seconds=ev.UINT64_MAX, block_timestamp=NOW) == ev.UINT64_MAX
 
 
-records = st.builds(InvestorRecord, registered=st.booleans(), country=st.sampled_from([US, GB, DE]),
-                    accredited=st.booleans(), kyc_expiry=st.integers(NOW - 2, NOW + 2),
-                    wallet_frozen=st.booleans())
-rule_sets = st.builds(RuleSet,
-                      allowed_countries=st.lists(st.sampled_from([US, GB, DE]), max_size=2).map(tuple),
-                      accredited_only=st.booleans(), max_holders=st.integers(0, 4),
-                      max_balance=st.integers(0, 40), lockup_seconds=st.just(0))
+records = st.builds(
+    InvestorRecord,
+    registered=st.booleans(),
+    country=st.sampled_from([US, GB, DE]),
+    accredited=st.booleans(),
+    kyc_expiry=st.integers(NOW - 2, NOW + 2),
+    wallet_frozen=st.booleans(),
+)
+rule_sets = st.builds(
+    RuleSet,
+    allowed_countries=st.lists(st.sampled_from([US, GB, DE]), max_size=2).map(tuple),
+    accredited_only=st.booleans(),
+    max_holders=st.integers(0, 4),
+    max_balance=st.integers(0, 40),
+    lockup_seconds=st.just(0),
+)
 
 
 @settings(max_examples=400, deadline=None)
-@given(rules=rule_sets, sender=records, receiver=records, amount=st.integers(0, 40),
-       sender_balance=st.integers(0, 40), receiver_balance=st.integers(0, 40), frozen=st.integers(0, 50),
-       holders=st.integers(0, 5), locked=st.integers(NOW - 2, NOW + 2), paused=st.booleans(),
-       mint=st.booleans())
-def test_ok_means_every_rule_holds(rules, sender, receiver, amount, sender_balance, receiver_balance, frozen,
-                                    holders, locked, paused, mint):
-    code = detect_restriction(rules=rules, sender=sender, receiver=receiver, amount=amount,
-                              sender_balance=sender_balance, receiver_balance=receiver_balance,
-                              sender_frozen_tokens=frozen, holder_count=holders, sender_locked_until=locked,
-                              paused=paused, now=NOW, mint=mint)
+@given(
+    rules=rule_sets,
+    sender=records,
+    receiver=records,
+    amount=st.integers(0, 40),
+    sender_balance=st.integers(0, 40),
+    receiver_balance=st.integers(0, 40),
+    frozen=st.integers(0, 50),
+    holders=st.integers(0, 5),
+    locked=st.integers(NOW - 2, NOW + 2),
+    paused=st.booleans(),
+    mint=st.booleans(),
+)
+def test_ok_means_every_rule_holds(
+    rules, sender, receiver, amount, sender_balance, receiver_balance, frozen, holders, locked, paused, mint
+):
+    code = detect_restriction(
+        rules=rules,
+        sender=sender,
+        receiver=receiver,
+        amount=amount,
+        sender_balance=sender_balance,
+        receiver_balance=receiver_balance,
+        sender_frozen_tokens=frozen,
+        holder_count=holders,
+        sender_locked_until=locked,
+        paused=paused,
+        now=NOW,
+        mint=mint,
+    )
     assert 0 <= code <= 11
     every_rule_holds = (
-        not paused and not sender.wallet_frozen and not receiver.wallet_frozen
-        and (mint or (sender.registered and sender.kyc_expiry > NOW and amount <= sender_balance - frozen
-                      and locked <= NOW))
-        and receiver.registered and receiver.kyc_expiry > NOW
+        not paused
+        and not sender.wallet_frozen
+        and not receiver.wallet_frozen
+        and (
+            mint
+            or (sender.registered and sender.kyc_expiry > NOW and amount <= sender_balance - frozen and locked <= NOW)
+        )
+        and receiver.registered
+        and receiver.kyc_expiry > NOW
         and (not rules.allowed_countries or receiver.country in rules.allowed_countries)
         and (receiver.accredited or not rules.accredited_only)
         and (not rules.max_balance or receiver_balance + amount <= rules.max_balance)
-        and not (rules.max_holders and receiver_balance == 0 and amount and (mint or sender_balance > amount)
-                 and holders >= rules.max_holders))
+        and not (
+            rules.max_holders
+            and receiver_balance == 0
+            and amount
+            and (mint or sender_balance > amount)
+            and holders >= rules.max_holders
+        )
+    )
     assert (code == ev.OK) == every_rule_holds

@@ -26,13 +26,31 @@ def session():
     engine = create_engine("sqlite://")
     SQLModel.metadata.create_all(engine)
     with Session(engine, expire_on_commit=False) as session:
-        asset = Asset(id=1, symbol="TST", name="Test", kind="equity", tick_size="0.01", lot_size="1",
-                      total_supply="1000", issuer_wallet=ZERO, token_address=ZERO, rules_address=ZERO)
+        asset = Asset(
+            id=1,
+            symbol="TST",
+            name="Test",
+            kind="equity",
+            tick_size="0.01",
+            lot_size="1",
+            total_supply="1000",
+            issuer_wallet=ZERO,
+            token_address=ZERO,
+            rules_address=ZERO,
+        )
         session.add(asset)
         session.add(ComplianceState(asset_id=1))
         for wallet, country in ((ALICE, "US"), (BOB, "GB")):
-            session.add(Investor(wallet=wallet, name=wallet[:6], country=country, accredited=True,
-                                 kyc_expires=date.today() + timedelta(days=30), status="approved"))
+            session.add(
+                Investor(
+                    wallet=wallet,
+                    name=wallet[:6],
+                    country=country,
+                    accredited=True,
+                    kyc_expires=date.today() + timedelta(days=30),
+                    status="approved",
+                )
+            )
         session.commit()
         yield session
 
@@ -49,42 +67,62 @@ def run(session: Session, *events: Event) -> None:
 
 
 def transfer(sender: str, receiver: str, value: int, timestamp: int = 1_000) -> Event:
-    return Event("Transfer", {"from": sender, "to": receiver, "value": value}, block=1, tx_hash="0x",
-                 timestamp=timestamp)
+    return Event(
+        "Transfer", {"from": sender, "to": receiver, "value": value}, block=1, tx_hash="0x", timestamp=timestamp
+    )
 
 
 def rules_updated(*, lockup: int = 0, countries: tuple[int, ...] = (), max_holders: int = 0) -> Event:
-    return Event("RulesUpdated", {"allowedCountries": list(countries), "accreditedOnly": False,
-                                  "maxHolders": max_holders, "maxBalance": 0, "lockupSeconds": lockup},
-                 block=1, tx_hash="0xabc")
+    return Event(
+        "RulesUpdated",
+        {
+            "allowedCountries": list(countries),
+            "accreditedOnly": False,
+            "maxHolders": max_holders,
+            "maxBalance": 0,
+            "lockupSeconds": lockup,
+        },
+        block=1,
+        tx_hash="0xabc",
+    )
 
 
 def test_transfers_move_balances_count_holders_and_extend_lockups(session):
-    run(session, rules_updated(lockup=100), transfer(ZERO, ALICE, 10 * UNIT, 1_000),
-        transfer(ALICE, BOB, 4 * UNIT, 1_050), transfer(ALICE, ALICE, 6 * UNIT, 1_060),
-        transfer(ALICE, BOB, 0, 1_070))
+    run(
+        session,
+        rules_updated(lockup=100),
+        transfer(ZERO, ALICE, 10 * UNIT, 1_000),
+        transfer(ALICE, BOB, 4 * UNIT, 1_050),
+        transfer(ALICE, ALICE, 6 * UNIT, 1_060),
+        transfer(ALICE, BOB, 0, 1_070),
+    )
     state = session.get(ComplianceState, 1)
     assert state.holder_count == 2
     assert mirror.holding(session, 1, ALICE) == mirror.Holding(balance=6 * UNIT, locked_until=1_100)
     assert mirror.holding(session, 1, BOB) == mirror.Holding(balance=4 * UNIT, locked_until=1_150)
 
-    run(session, rules_updated(lockup=0), transfer(ALICE, BOB, 6 * UNIT, 2_000),
-        transfer(BOB, ZERO, 10 * UNIT))
+    run(session, rules_updated(lockup=0), transfer(ALICE, BOB, 6 * UNIT, 2_000), transfer(BOB, ZERO, 10 * UNIT))
     assert session.get(ComplianceState, 1).holder_count == 0
     assert mirror.holding(session, 1, BOB).locked_until == 1_150  # lock-up 0 leaves it alone
     assert session.get(AssetRules, 1).tx_hash == "0xabc"
 
 
 def test_freezes_and_pauses_are_projected(session):
-    run(session, transfer(ZERO, ALICE, 10 * UNIT),
+    run(
+        session,
+        transfer(ZERO, ALICE, 10 * UNIT),
         Event("WalletFrozen", {"wallet": BOB, "frozen": True}, 1, "0x"),
         Event("Frozen", {"account": ALICE, "amount": 7 * UNIT}, 1, "0x"),
-        Event("Paused", {"account": ZERO}, 1, "0x"))
+        Event("Paused", {"account": ZERO}, 1, "0x"),
+    )
     assert session.get(ComplianceState, 1).paused
     assert mirror.holding(session, 1, BOB).wallet_frozen
     assert mirror.holding(session, 1, ALICE).frozen_tokens == 7 * UNIT
-    run(session, Event("Unpaused", {"account": ZERO}, 1, "0x"),
-        Event("WalletFrozen", {"wallet": BOB, "frozen": False}, 1, "0x"))
+    run(
+        session,
+        Event("Unpaused", {"account": ZERO}, 1, "0x"),
+        Event("WalletFrozen", {"wallet": BOB, "frozen": False}, 1, "0x"),
+    )
     assert not session.get(ComplianceState, 1).paused
     assert not mirror.holding(session, 1, BOB).wallet_frozen
     assert len(session.exec(select(HolderState)).all()) == 2
@@ -92,12 +130,17 @@ def test_freezes_and_pauses_are_projected(session):
 
 def test_verdicts_come_from_the_mirrored_rows(session):
     asset = session.get(Asset, 1)
-    run(session, rules_updated(countries=(840,)), transfer(ZERO, ALICE, 10 * UNIT),
-        Event("Frozen", {"account": ALICE, "amount": 7 * UNIT}, 1, "0x"))
+    run(
+        session,
+        rules_updated(countries=(840,)),
+        transfer(ZERO, ALICE, 10 * UNIT),
+        Event("Frozen", {"account": ALICE, "amount": 7 * UNIT}, 1, "0x"),
+    )
 
     def check(sender: str, receiver: str, amount: int) -> int:
-        return mirror.check_transfer(session, asset=asset, from_wallet=sender, to_wallet=receiver,
-                                     amount=amount, now=2_000_000_000 - 10**9).code
+        return mirror.check_transfer(
+            session, asset=asset, from_wallet=sender, to_wallet=receiver, amount=amount, now=2_000_000_000 - 10**9
+        ).code
 
     assert check(ALICE, BOB, UNIT) == ev.COUNTRY_NOT_ALLOWED  # BOB is in GB
     assert check(ZERO, ALICE, UNIT) == ev.OK  # issuance

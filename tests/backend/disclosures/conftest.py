@@ -108,12 +108,19 @@ def chain(settings: Settings) -> FakeChain:
 @pytest.fixture
 def make_asset(session: Session) -> Any:
     def make(symbol: str = "ACME", kind: str = "equity") -> Asset:
-        asset = Asset(symbol=symbol, name=f"{symbol} test", kind=kind, tick_size="0.01", lot_size="1",
-                      total_supply="1000", issuer_wallet=ISSUER,
-                      token_address="0x" + "22" * 20, rules_address="0x" + "33" * 20)
+        asset = Asset(
+            symbol=symbol,
+            name=f"{symbol} test",
+            kind=kind,
+            tick_size="0.01",
+            lot_size="1",
+            total_supply="1000",
+            issuer_wallet=ISSUER,
+            token_address="0x" + "22" * 20,
+            rules_address="0x" + "33" * 20,
+        )
         session.add(asset)
         session.commit()
         return asset
 
     return make
-

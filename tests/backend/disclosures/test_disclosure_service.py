@@ -22,10 +22,18 @@ def upload(session, chain, store, make_asset):
     asset = make_asset()
 
     def do(data: bytes, doc_type: str = "offering_memorandum", **extra) -> Document:
-        args = {"title": "Offering memorandum", "filename": "om.pdf", "content_type": "application/pdf",
-                "effective_date": None, "effective_until": None, "principal": ADMIN, **extra}
-        return service.upload(session, chain, store, asset=asset, doc_type=doc_type, data=data, today=TODAY,
-                              max_bytes=1024, **args)
+        args = {
+            "title": "Offering memorandum",
+            "filename": "om.pdf",
+            "content_type": "application/pdf",
+            "effective_date": None,
+            "effective_until": None,
+            "principal": ADMIN,
+            **extra,
+        }
+        return service.upload(
+            session, chain, store, asset=asset, doc_type=doc_type, data=data, today=TODAY, max_bytes=1024, **args
+        )
 
     do.asset = asset
     return do

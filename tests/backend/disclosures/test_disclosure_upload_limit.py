@@ -29,8 +29,9 @@ def test_an_oversized_upload_is_refused_without_reaching_the_route():
     client = TestClient(_app(calls))
     response = client.post("/v1/assets/ACME/documents", content=b"x" * 1101)
     assert response.status_code == 413
-    assert response.json() == {"error": {"code": "request.too_large",
-                                         "message": "a document may be at most 1000 bytes"}}
+    assert response.json() == {
+        "error": {"code": "request.too_large", "message": "a document may be at most 1000 bytes"}
+    }
     assert calls == []
 
 

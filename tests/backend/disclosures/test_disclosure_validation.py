@@ -23,8 +23,16 @@ TODAY = date(2026, 11, 25)
 
 
 def test_the_vocabulary_is_api_md_and_every_name_fits_a_bytes32():
-    assert DOC_TYPES == ("offering_memorandum", "financial_statements", "reserve_report", "production_report",
-                         "land_title", "harvest_report", "risk_factors", "other")
+    assert DOC_TYPES == (
+        "offering_memorandum",
+        "financial_statements",
+        "reserve_report",
+        "production_report",
+        "land_title",
+        "harvest_report",
+        "risk_factors",
+        "other",
+    )
     for doc_type in DOC_TYPES:
         assert validate_doc_type(doc_type) == doc_type
         name = doc_name(doc_type)
@@ -80,8 +88,7 @@ def test_filenames_and_content_types_are_made_header_safe():
 
 def test_content_disposition_has_an_ascii_fallback_and_the_exact_utf8_name():
     header = content_disposition("Prospekt für ACME.pdf", inline=True)
-    assert header == ("inline; filename=\"Prospekt fr ACME.pdf\"; "
-                      "filename*=UTF-8''Prospekt%20f%C3%BCr%20ACME.pdf")
+    assert header == ("inline; filename=\"Prospekt fr ACME.pdf\"; filename*=UTF-8''Prospekt%20f%C3%BCr%20ACME.pdf")
     assert content_disposition("x.html", inline=False).startswith("attachment;")
 
 

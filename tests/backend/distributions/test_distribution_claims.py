@@ -15,8 +15,13 @@ CHAIN_ID = 1337
 
 
 def _signed(account, *, to=DISTRIBUTOR, data=None, chain_id: int | None = CHAIN_ID, value=0, typed=False) -> str:
-    tx = {"to": to, "data": data if data is not None else claim_calldata(TOKEN), "nonce": 0, "gas": 200_000,
-          "value": value}
+    tx = {
+        "to": to,
+        "data": data if data is not None else claim_calldata(TOKEN),
+        "nonce": 0,
+        "gas": 200_000,
+        "value": value,
+    }
     if typed:
         tx.update(maxFeePerGas=10, maxPriorityFeePerGas=1)
     else:
@@ -40,8 +45,7 @@ def test_a_wallets_own_claim_passes_and_decodes(typed):
 
 def test_the_unsigned_request_is_exactly_what_the_relay_accepts():
     account = Account.create()
-    request = claim_request(distributor=DISTRIBUTOR, token_address=TOKEN, wallet=account.address,
-                            chain_id=CHAIN_ID)
+    request = claim_request(distributor=DISTRIBUTOR, token_address=TOKEN, wallet=account.address, chain_id=CHAIN_ID)
     assert request["to"] == DISTRIBUTOR and request["chain_id"] == CHAIN_ID
     _check(_signed(account, data=bytes.fromhex(request["data"][2:])), account.address)
 

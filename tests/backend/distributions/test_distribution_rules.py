@@ -20,8 +20,17 @@ ISSUER = "0x1111111111111111111111111111111111111111"
 
 
 def _asset() -> Asset:
-    return Asset(symbol="OIL1", name="Oil", kind="oil_well", tick_size="0.01", lot_size="1", total_supply="100",
-                 issuer_wallet=ISSUER, token_address="0x" + "22" * 20, rules_address="0x" + "33" * 20)
+    return Asset(
+        symbol="OIL1",
+        name="Oil",
+        kind="oil_well",
+        tick_size="0.01",
+        lot_size="1",
+        total_supply="100",
+        issuer_wallet=ISSUER,
+        token_address="0x" + "22" * 20,
+        rules_address="0x" + "33" * 20,
+    )
 
 
 def test_each_asset_kind_names_its_distribution():
