@@ -1,10 +1,16 @@
-"""A web3 connection plus a transaction sender that manages its own nonces.
+"""A web3 connection plus a transaction sender that signs locally.
 
 Why not web3's send_transaction: it costs several JSON-RPC round trips per transaction
-and needs an unlocked node account. We sign locally (coincurve-backed eth-keys), keep
-the nonce ourselves under a lock, and resync it from the node when the node disagrees;
-the gas price is asked at most every GAS_PRICE_TTL seconds, so a settle() with its gas
-given is one round trip (eth_sendRawTransaction) to send.
+and needs an unlocked node account. We sign locally (coincurve-backed eth-keys) under a
+lock; the gas price is asked at most every GAS_PRICE_TTL seconds, so a settle() with its
+gas given is two round trips to send: the node's pending nonce, then eth_sendRawTransaction.
+
+The nonce is the node's, asked before every transaction rather than counted here: a count
+of ours that ran ahead of the node (transactions it lost across a restart) would send a
+transaction to wait behind the gap, and ganache, which answers one request at a time (see
+backend/chain/local_node.py), answers a waiting transaction only once it is mined: it
+would stop answering anyone. One that fell behind (the CLI signing with the same key) is
+merely refused, and retried (is_nonce_conflict).
 """
 
 from __future__ import annotations
@@ -169,8 +175,7 @@ class Chain:
 
     def _send_locked(self, fn: Any, gas_limit: int) -> HexBytes:
         for attempt in range(SEND_ATTEMPTS):
-            if self._nonce is None:
-                self._nonce = self._rpc(lambda: self.w3.eth.get_transaction_count(self.operator.address, "pending"))
+            self._nonce = self._rpc(lambda: self.w3.eth.get_transaction_count(self.operator.address, "pending"))
             tx = {
                 "to": fn.address,
                 "data": calldata(fn),
@@ -185,8 +190,8 @@ class Chain:
                 raw = signed.raw_transaction
                 tx_hash = self._rpc(lambda raw=raw: self.w3.eth.send_raw_transaction(raw))
             except (Web3RPCError, ValueError) as exc:
-                # The node refused it. Ask it for the nonce next time and try again if the refusal
-                # is a nonce conflict (see is_nonce_conflict); anything else is the caller's.
+                # The node refused it: try again (with the node's nonce, asked again) if the
+                # refusal is a nonce conflict (see is_nonce_conflict); anything else is the caller's.
                 self._nonce = None
                 self._gas_price = None
                 if is_nonce_conflict(str(exc)) and attempt < SEND_ATTEMPTS - 1:
@@ -249,8 +254,8 @@ class Chain:
 
     def heal_nonce(self) -> bool:
         """Forget a local nonce that ran ahead of the node (transactions the node lost, e.g.
-        across its restart): the next transaction would wait behind a gap forever. Returns
-        whether there was a gap."""
+        across its restart); returns whether there was a gap. The sender asks the node for
+        the nonce before each transaction, so it never sends into a gap either way."""
         with self._nonce_lock:
             _latest, pending = self.operator_nonces()
             if self._nonce is not None and self._nonce > pending:
