@@ -44,6 +44,10 @@ class Settings(BaseModel):
     # eth_calls (backend/trading/funds.py; why 1 s is safe: docs/reliability.md); 0 reads
     # the chain for every order.
     funds_max_age_ms: int = Field(default=1000, ge=0)
+    # How long order entry waits for a live funds read before answering from the wallet's
+    # last snapshot (a node busy mining, as a one-request-at-a-time ganache during a
+    # settle()); 0 waits as long as the node takes.
+    funds_live_wait_ms: int = Field(default=250, ge=0)
     # Orders inside the service at once; more are answered 503 service.busy (backend/api/admission.py).
     order_max_in_flight: int = Field(default=32, ge=0, description="0 disables the limit")
     # Trades matched but not yet settled on chain (pending + submitted) past which new orders
@@ -93,6 +97,7 @@ _ENV = {
     "compliance_sync_interval_ms": "RWA_COMPLIANCE_SYNC_INTERVAL_MS",
     "compliance_sync_enabled": "RWA_COMPLIANCE_SYNC_ENABLED",
     "funds_max_age_ms": "RWA_FUNDS_MAX_AGE_MS",
+    "funds_live_wait_ms": "RWA_FUNDS_LIVE_WAIT_MS",
     "order_max_in_flight": "RWA_ORDER_MAX_IN_FLIGHT",
     "settlement_max_backlog": "RWA_SETTLEMENT_MAX_BACKLOG",
     "market_band_bps": "RWA_MARKET_BAND_BPS",

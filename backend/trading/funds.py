@@ -28,10 +28,20 @@ JSON-RPC batch), and a loaded ganache answers in tens of milliseconds. The defau
 ms: a refusal is always read live, the venue's own reservations and settlements are never
 stale, and what moves outside the venue within that second is caught by settlement, as for
 any order resting while its funds leave (docs/reliability.md). 0 reads the chain for every order.
+
+A node that is up but busy is the third case. ganache answers one request at a time
+(docs/toolchain.md), so a live read queued behind a settle() being mined waits for it: up to
+seconds for a batch of 50. With `funds_live_wait_ms` (RWA_FUNDS_LIVE_WAIT_MS, default 250)
+above 0, order entry waits that long for the live answer and then answers from the
+wallet's last snapshot, if one younger than BUSY_SNAPSHOT_MAX_AGE exists, with the same
+arithmetic as when the node is down (source "busy"). As with a cached snapshot, a busy
+reading can only make the venue accept: an order it cannot pay for is read again live,
+waiting as long as the node takes, before it is refused. 0 always waits.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +49,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
+import requests
 from eth_utils import keccak, to_canonical_address
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -55,6 +66,8 @@ from backend.trading import reservations
 from backend.trading.models import FundsSnapshot
 
 COOLDOWN_SECONDS = 1.0
+# A busy node's stand-in is a snapshot at most this old; an older one waits for the node.
+BUSY_SNAPSHOT_MAX_AGE = timedelta(seconds=60)
 _down_until: WeakKeyDictionary[Chain, float] = WeakKeyDictionary()
 # The last live reading per (wallet, token), as its snapshot row holds it: a young one stands
 # in without reading that row back (the row stays, for other processes and for node outages).
@@ -80,7 +93,13 @@ class Reading:
     frozen: int
     allowance: int
     since: datetime | None = None  # None: read live; else the snapshot's read time
-    source: str = "live"  # live, cache (a snapshot younger than funds_max_age_ms) or fallback (node down)
+    # live, cache (a snapshot younger than funds_max_age_ms), busy (the node did not answer
+    # within funds_live_wait_ms) or fallback (node down)
+    source: str = "live"
+
+
+class NodeBusy(Exception):
+    """The node did not answer a live read within the wait order entry allows it."""
 
 
 def check_funds(
@@ -122,8 +141,11 @@ def check_funds(
             return cash_out_since(session, investor_id=investor.id, assets=assets, since=since)  # type: ignore[arg-type]
 
     max_age_ms = chain.settings.funds_max_age_ms
+    wait_ms = chain.settings.funds_live_wait_ms
     while True:
-        reading = read(session, chain, investor.wallet, token, exchange, frozen=frozen, max_age_ms=max_age_ms)
+        reading = read(
+            session, chain, investor.wallet, token, exchange, frozen=frozen, max_age_ms=max_age_ms, wait_ms=wait_ms
+        )
         committed = reserved + (out_since(reading.since) if reading.since is not None else 0)
         if reading.balance - reading.frozen - committed < need:
             error = short
@@ -135,18 +157,27 @@ def check_funds(
             )
         else:
             return
-        if reading.source != "cache":
+        if reading.source not in ("cache", "busy"):
             raise error
-        max_age_ms = 0  # a cached snapshot fell short: funds may have arrived since, read them live
+        # a snapshot fell short: funds may have arrived since, read them live however long it takes
+        max_age_ms = wait_ms = 0
 
 
 def read(
-    session: Session, chain: Chain, wallet: str, token: Any, spender: str, *, frozen: bool, max_age_ms: int = 0
+    session: Session,
+    chain: Chain,
+    wallet: str,
+    token: Any,
+    spender: str,
+    *,
+    frozen: bool,
+    max_age_ms: int = 0,
+    wait_ms: int = 0,
 ) -> Reading:
     """Balance, frozen amount and allowance of `wallet` in `token`: a snapshot younger than
-    `max_age_ms`, else live, else (node unreachable) the last known."""
+    `max_age_ms`, else live, else (node busy past `wait_ms`, or unreachable) the last known."""
+    recent = _recent.get(chain, {}).get((wallet, token.address))
     if max_age_ms:  # this process's own last live read first: no query for it
-        recent = _recent.get(chain, {}).get((wallet, token.address))
         if (
             recent is not None
             and recent.since is not None
@@ -160,8 +191,14 @@ def read(
         )
     if time.monotonic() >= _down_until.get(chain, 0.0):
         read_at = utcnow()
+        stand_in = _busy_stand_in(session, wallet, token.address, recent, snapshot) if wait_ms else None
         try:
-            balance, frozen_units, allowance = live_read(chain, wallet, token, spender, frozen=frozen)
+            balance, frozen_units, allowance = live_read(
+                chain, wallet, token, spender, frozen=frozen, timeout=wait_ms / 1000 if stand_in else None
+            )
+        except NodeBusy:
+            assert stand_in is not None  # only a read with a stand-in has a timeout
+            return stand_in
         except Unavailable as exc:
             if exc.code != "chain.unavailable":
                 raise
@@ -194,6 +231,23 @@ def read(
     )
 
 
+def _busy_stand_in(
+    session: Session, wallet: str, token: str, recent: Reading | None, snapshot: FundsSnapshot | None
+) -> Reading | None:
+    """The last known reading, if young enough to answer for a busy node (source "busy")."""
+    if recent is not None and recent.since is not None:
+        since, balance, frozen, allowance = recent.since, recent.balance, recent.frozen, recent.allowance
+    else:
+        snapshot = snapshot or session.get(FundsSnapshot, (wallet, token))
+        if snapshot is None:
+            return None
+        since = snapshot.read_at
+        balance, frozen, allowance = int(snapshot.balance), int(snapshot.frozen), int(snapshot.allowance)
+    if utcnow() - since >= BUSY_SNAPSHOT_MAX_AGE:
+        return None
+    return Reading(balance, frozen, allowance, since=since, source="busy")
+
+
 BALANCE_OF = keccak(b"balanceOf(address)")[:4]
 FROZEN_TOKENS = keccak(b"frozenTokens(address)")[:4]
 ALLOWANCE = keccak(b"allowance(address,address)")[:4]
@@ -204,16 +258,47 @@ def _call(token: str, selector: bytes, *addresses: str) -> tuple[str, list[Any]]
     return "eth_call", [{"to": token, "data": "0x" + data.hex()}, "latest"]
 
 
-def live_read(chain: Chain, wallet: str, token: Any, spender: str, *, frozen: bool) -> tuple[int, int, int]:
+_http = threading.local()  # one keep-alive session per request thread, for timed reads
+
+
+def _timed_batch(url: str, calls: list[tuple[str, list[Any]]], timeout: float) -> Any:
+    """One JSON-RPC batch that gives up after `timeout` seconds (NodeBusy). web3's provider
+    has one timeout for every request; this is the only call that needs a short one."""
+    session = getattr(_http, "session", None)
+    if session is None:
+        session = _http.session = requests.Session()
+    payload = [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)]
+    try:
+        response = session.post(url, json=payload, timeout=(timeout, timeout))
+    except requests.Timeout:
+        # the read stays queued in the node and is answered to no one: a few eth_calls
+        raise NodeBusy from None
+    response.raise_for_status()
+    return response.json()
+
+
+def live_read(
+    chain: Chain, wallet: str, token: Any, spender: str, *, frozen: bool, timeout: float | None = None
+) -> tuple[int, int, int]:
     """(balance, frozen, allowance) from the node: the two or three eth_calls in one JSON-RPC
     batch, encoded by hand (web3's per-call ABI lookup and formatting cost more CPU than the
     node's answer). Anything but three clean uint256 answers takes web3's path, which raises
-    the node's revert reason or its unavailability as usual."""
+    the node's revert reason or its unavailability as usual. With `timeout`, a node that has
+    not answered within it raises NodeBusy."""
     calls = [_call(token.address, BALANCE_OF, wallet), _call(token.address, ALLOWANCE, wallet, spender)]
     if frozen:
         calls.append(_call(token.address, FROZEN_TOKENS, wallet))
     answers: Any = None
-    for attempt in range(3):
+    if timeout is not None:
+        url = getattr(chain.w3.provider, "endpoint_uri", None)
+        if isinstance(url, str) and url.startswith("http"):
+            try:
+                answers = _timed_batch(url, calls, timeout)
+            except NodeBusy:
+                raise
+            except Exception:  # noqa: BLE001 - refused, reset, not JSON: web3's path below reports it
+                answers = None
+    for attempt in range(3 if answers is None else 0):
         try:
             answers = chain.w3.provider.make_batch_request(calls)  # type: ignore[attr-defined]
             break
