@@ -60,7 +60,10 @@ class EngineBase(ABC):
         self._now: int | None = None
         self._trade_seq = 0
         self._halt: tuple[str, int | None] | None = None
-        self._accepted_ids: set[str] = set()
+        # Every accepted order id, in acceptance order. The values are the engine's: an
+        # engine may keep its index of resting orders here (MatchingEngine: the order while
+        # it rests, else None), one dict doing both jobs; otherwise None.
+        self._accepted_ids: dict[str, Any] = {}
         self._ids_digest = hashlib.sha256()
         self._ids_pending: list[str] = []  # accepted ids not yet folded into _ids_digest
 
@@ -148,7 +151,7 @@ class EngineBase(ABC):
     def _accept(self, cmd: PlaceOrder, valid: ValidOrder, now: int, events: list[Event]) -> int:
         """Record the order as accepted; return its acceptance number (time priority)."""
         seq = len(self._accepted_ids)
-        self._accepted_ids.add(cmd.order_id)
+        self._accepted_ids[cmd.order_id] = None
         if not cmd.order_id.isascii():
             cmd.order_id.encode()  # an id that cannot be encoded fails here, as when digested at once
         self._ids_pending.append(cmd.order_id)

@@ -9,6 +9,14 @@ or delete moves next to nothing. Cancels are O(1) through the order index: the o
 is marked dead (remaining = 0) and skipped when it reaches the front of its deque
 (lazy deletion); a level whose live orders are gone is dropped at once, and a deque
 holding many dead entries is compacted.
+
+The indexes cost no container of their own per order: the order-id index is the
+engine's dict of accepted ids (an id maps to its order while it rests, else to None),
+and an owner's live orders form a circular doubly linked list through the orders
+themselves (``owner_prev``/``owner_next``, in acceptance order; ``by_owner`` maps an
+owner to the oldest). A lone order's links are None, so a resting order is in a
+reference cycle only while its owner has others resting; a forgotten order's links
+are cleared.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ _COMPACT_SLACK = 16
 class BookOrder:
     """A live order on the book (mutable; callers only ever see RestingOrder)."""
 
-    __slots__ = ("order_id", "owner", "price", "quantity", "remaining", "seq", "side", "ts")
+    __slots__ = ("order_id", "owner", "owner_next", "owner_prev", "price", "quantity", "remaining", "seq", "side", "ts")
 
     def __init__(
         self,
@@ -47,6 +55,9 @@ class BookOrder:
         self.remaining = remaining
         self.seq = seq
         self.ts = ts
+        # The owner's other live orders (see the module docstring): None while it is alone.
+        self.owner_next: BookOrder | None = None
+        self.owner_prev: BookOrder | None = None
 
     def snapshot(self) -> RestingOrder:
         return RestingOrder(
@@ -130,16 +141,17 @@ class BookSide:
 
 
 class OrderBook:
-    """Both sides plus the indexes: order_id -> order, owner -> {order_id: order}
-    (insertion, i.e. acceptance, order)."""
+    """Both sides plus the indexes: order_id -> order (``index``: None once the order is
+    no longer live) and owner -> the owner's oldest live order, the head of a circular
+    list of them in acceptance order (``by_owner``)."""
 
     __slots__ = ("asks", "bids", "by_owner", "index")
 
-    def __init__(self) -> None:
+    def __init__(self, index: dict[str, BookOrder | None] | None = None) -> None:
         self.bids = BookSide(Side.BUY)
         self.asks = BookSide(Side.SELL)
-        self.index: dict[str, BookOrder] = {}
-        self.by_owner: dict[str, dict[str, BookOrder]] = {}
+        self.index: dict[str, BookOrder | None] = {} if index is None else index
+        self.by_owner: dict[str, BookOrder] = {}
 
     def side(self, side: Side) -> BookSide:
         return self.bids if side is Side.BUY else self.asks
@@ -147,18 +159,53 @@ class OrderBook:
     def rest(self, order: BookOrder) -> None:
         self.side(order.side).add(order)
         self.index[order.order_id] = order
-        owned = self.by_owner.get(order.owner)
-        if owned is None:
-            owned = self.by_owner[order.owner] = {}
-        owned[order.order_id] = order
+        self.link_owner(order)
+
+    def link_owner(self, order: BookOrder) -> None:
+        """Append a new live order to its owner's list (the order is the newest)."""
+        head = self.by_owner.get(order.owner)
+        if head is None:
+            self.by_owner[order.owner] = order
+            return
+        tail = head.owner_prev
+        if tail is None:  # head was alone
+            head.owner_next = order
+            order.owner_prev = head
+        else:
+            tail.owner_next = order
+            order.owner_prev = tail
+        order.owner_next = head
+        head.owner_prev = order
 
     def forget(self, order: BookOrder) -> None:
         """Drop a no-longer-live order from the indexes (its level is handled by the caller)."""
-        del self.index[order.order_id]
-        owned = self.by_owner[order.owner]
-        del owned[order.order_id]
-        if not owned:
+        self.index[order.order_id] = None
+        after = order.owner_next
+        if after is None:  # alone
             del self.by_owner[order.owner]
+            return
+        before = order.owner_prev
+        assert before is not None
+        if before is after:  # one other order left: it is alone now
+            after.owner_next = after.owner_prev = None
+        else:
+            before.owner_next = after
+            after.owner_prev = before
+        if before.seq > order.seq:  # order was the oldest (its predecessor is the newest)
+            self.by_owner[order.owner] = after
+        order.owner_next = order.owner_prev = None
+
+    def owned(self, owner: str) -> list[BookOrder]:
+        """owner's live orders in acceptance order."""
+        head = self.by_owner.get(owner)
+        if head is None:
+            return []
+        out = [head]
+        order = head.owner_next
+        while order is not None and order is not head:
+            out.append(order)
+            order = order.owner_next
+        return out
 
     def remove(self, order: BookOrder) -> int:
         """Cancel a resting order; return the quantity it still had."""

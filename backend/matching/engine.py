@@ -77,7 +77,7 @@ _SELF_TRADE: Final = CancelReason.SELF_TRADE
 class MatchingEngine(EngineBase):
     def __init__(self, config: MarketConfig | None = None) -> None:
         super().__init__(config)
-        self._book = OrderBook()
+        self._book = OrderBook(self._accepted_ids)  # the accepted ids are the order index
         # Rolling reference window: (ts, price) of recent trades, their sum, last price.
         self._window: deque[tuple[int, int]] = deque()
         self._window_sum = 0
@@ -123,11 +123,16 @@ class MatchingEngine(EngineBase):
                     and quantity > 0
                     and type(price) is int
                     and price > 0
-                    and order_id not in self._accepted_ids
                 ):
-                    self._place_limit(order_id, owner, side, price, quantity, tif, cmd, now, events)
-                else:
-                    self._on_place(cmd, now, events)
+                    # Accept the id if it is new (one dict probe for the check and the
+                    # insertion); such an order is always accepted from here on.
+                    accepted = self._accepted_ids
+                    seq = len(accepted)
+                    accepted.setdefault(order_id, None)
+                    if len(accepted) != seq:
+                        self._place_limit(order_id, owner, side, price, quantity, tif, cmd, now, seq, events)
+                        return events
+                self._on_place(cmd, now, events)
                 return events
         elif kind is CancelOrder:
             ts = command.ts
@@ -152,9 +157,11 @@ class MatchingEngine(EngineBase):
         tif: TimeInForce,
         cmd: PlaceOrder,
         now: int,
+        seq: int,
         events: list[Event],
     ) -> None:
-        """``_on_place`` + ``_place`` for a valid, new GTC/IOC limit, market open."""
+        """``_on_place`` + ``_place`` for a valid GTC/IOC limit, market open, whose id
+        ``apply`` has just accepted (acceptance number ``seq``)."""
         window = self._window
         if window:  # _reference_for_command, inline
             cutoff = now - self.config.reference_window_ns
@@ -163,9 +170,6 @@ class MatchingEngine(EngineBase):
             reference = self._window_sum // len(window) if window else self._last_price
         else:
             reference = self._last_price
-        accepted = self._accepted_ids
-        seq = len(accepted)
-        accepted.add(order_id)
         if not order_id.isascii():
             order_id.encode()  # as EngineBase._accept
         self._ids_pending.append(order_id)
@@ -212,11 +216,7 @@ class MatchingEngine(EngineBase):
         level.total += remaining
         level.live += 1
         book.index[order_id] = order
-        owned = book.by_owner.get(owner)
-        if owned is None:
-            book.by_owner[owner] = {order_id: order}
-        else:
-            owned[order_id] = order
+        book.link_owner(order)
         events.append(OrderRested(order_id, remaining))
 
     # ------------------------------------------------------------------ placing
@@ -376,10 +376,8 @@ class MatchingEngine(EngineBase):
         return self._book.remove(order)
 
     def _cancel_all(self, owner: str) -> list[tuple[str, int]]:
-        owned = self._book.by_owner.get(owner)
-        if not owned:
-            return []
-        return [(order.order_id, self._book.remove(order)) for order in list(owned.values())]
+        book = self._book
+        return [(order.order_id, book.remove(order)) for order in book.owned(owner)]
 
     # ------------------------------------------------------- reference window
     def _reference_for_command(self, now: int) -> int | None:
@@ -414,7 +412,7 @@ class MatchingEngine(EngineBase):
         return None if order is None else order.snapshot()
 
     def open_orders(self, owner: str) -> list[RestingOrder]:
-        return [o.snapshot() for o in self._book.by_owner.get(owner, {}).values()]
+        return [o.snapshot() for o in self._book.owned(owner)]
 
     def _depth(self, n: int | None) -> Depth:
         return self._book.bids.depth(n), self._book.asks.depth(n)
