@@ -58,6 +58,7 @@ TRADE_SETTLED = (
 TRADE_FAILED = "0x" + keccak(text="TradeFailed(bytes32,uint8)").hex()
 SEND_CHUNK = 25  # raw transactions per JSON-RPC batch request
 PROFILE: list[tuple[str, float]] = []  # external calls per settled trade (traced on anvil)
+FLOORS: list[Floor] = []  # node time of trades that fail before moving anything (per node)
 
 
 def _env_ints(name: str, default: str) -> list[int]:
@@ -385,6 +386,74 @@ def transfer_baseline(node: str, rpc: Rpc, c: Contracts, investors: list[Sender]
     return Result(node, 0, count, ok, 0, seconds, gas, len(raws))
 
 
+@dataclass
+class Floor:
+    """Node time per trade of a batch whose trades all fail at one check: what the checks
+    before it cost, whatever moving the asset and cash would cost on top."""
+
+    node: str
+    what: str
+    trades: int
+    seconds: float
+
+    @property
+    def ms_per_trade(self) -> float:
+        return 1000 * self.seconds / self.trades
+
+
+# Trades that stop at a given check, from well-formed ones (make_trades):
+FLOOR_VARIANTS = (
+    (
+        "decoded, checked and both orders hashed; stops at the buy signature (64 bytes: no ecrecover)",
+        lambda t: (t[0], t[1], bytes(t[2])[:64], t[3], t[4], t[5], t[6]),
+        3,  # FAIL_BAD_BUY_SIGNATURE
+    ),
+    (
+        "as above, plus both ecrecovers, expiry and both orders' fill and cancel records read; stops at "
+        "the quantity (twice the orders')",
+        lambda t: (t[0], t[1], t[2], t[3], t[4], t[5], 2 * t[6]),
+        8,  # FAIL_QUANTITY
+    ),
+)
+
+
+def measure_floors(
+    node: str,
+    rpc: Rpc,
+    c: Contracts,
+    op: Sender,
+    signers: list[OrderSigner],
+    addresses: list[str],
+    batch: int,
+    seq: int,
+) -> list[Floor]:
+    """Each FLOOR_VARIANT as batches of `batch` (the same sending path as `measure`); checks that
+    every trade failed with the expected code, so the figure is of exactly those checks."""
+    floors = []
+    count = max(batch, 100 // batch * batch)
+    for what, spoil, code in FLOOR_VARIANTS:
+        trades = [spoil(t) for t in make_trades(c, signers, addresses, count, seq)]
+        seq += count
+        raws = []
+        for start in range(0, count, batch):
+            data = c.exchange.functions.settle(trades[start : start + batch])._encode_transaction_data()
+            raws.append(op.sign(to=c.exchange.address, data=data, gas=min(29_000_000, 150_000 + 250_000 * batch)))
+        started = time.perf_counter()
+        hashes = send_all(rpc, raws)
+        wait_receipt(rpc, hashes[-1], poll=0.005)
+        seconds = time.perf_counter() - started
+        codes = [
+            int(entry["data"], 16)
+            for receipt in receipts(rpc, hashes)
+            for entry in receipt["logs"]
+            if entry["topics"][0] == TRADE_FAILED
+        ]
+        if codes != [code] * count:
+            raise RuntimeError(f"floor '{what}': expected {count} failures with code {code}, got {codes[:5]}...")
+        floors.append(Floor(node, what, count, seconds))
+    return floors
+
+
 def call_profile(rpc: Rpc, c: Contracts, tx_hash: str, trades: int) -> list[tuple[str, float]]:
     """External calls a settled trade makes (anvil's callTracer): (callee.function, calls per trade)."""
     names = {
@@ -441,6 +510,7 @@ def bench_node(
             repeats,
             baseline=index == 0,
             profile=node == "anvil" and index == len(batches) - 1,
+            floors=index == len(batches) - 1,
         )
     return results
 
@@ -456,6 +526,7 @@ def bench_batch(
     *,
     baseline: bool,
     profile: bool,
+    floors: bool = False,
 ) -> list[Result]:
     global PROFILE
     accounts = investors_n + 1
@@ -504,6 +575,10 @@ def bench_batch(
             flush=True,
         )
         results.append(result)
+        if floors:
+            FLOORS.extend(measure_floors(node, rpc, c, op, signers, addresses, batch, 3 * 10**9))
+            for floor in FLOORS[-len(FLOOR_VARIANTS) :]:
+                print(f"  {node:8s} floor {floor.ms_per_trade:6.1f} ms/trade: {floor.what}", flush=True)
         if profile:  # a traced batch of 10: what one trade calls
             trades = make_trades(c, signers, addresses, 10, 2 * 10**9)
             raw = op.sign(
@@ -569,6 +644,40 @@ def per_trade_ms(results: list[Result]) -> str:
         if r.batch and r.settled:
             parts.append(f"{r.node} batch {r.batch}: {1000 * r.seconds / r.settled:.1f} ms")
     return "; ".join(parts)
+
+
+def floor_table(results: list[Result]) -> str:
+    if not FLOORS:
+        return ""
+    lines = [
+        "\nWhat a trade costs before it moves anything: batches of trades that all fail at one check "
+        "(each trade's failure code checked), node time per trade, and the trades/s that alone would allow "
+        "(a ceiling however cheap the transfers were made).\n",
+        "| node | batch | the trades stop after | ms/trade | ceiling trades/s | full trade, ms |",
+        "|---|---:|---|---:|---:|---:|",
+    ]
+    for f in FLOORS:
+        full = [r for r in results if r.node == f.node and r.batch and r.settled]
+        full_ms = f"{1000 * full[-1].seconds / full[-1].settled:.1f}" if full else "-"
+        batch = full[-1].batch if full else 0
+        lines.append(
+            f"| {node_version(f.node)} | {batch} | {f.what} | {f.ms_per_trade:.1f} | "
+            f"{1000 / f.ms_per_trade:,.0f} | {full_ms} |"
+        )
+    verified = [f for f in FLOORS if f.what == FLOOR_VARIANTS[-1][0]]
+    for f in verified:
+        budget = 1000 / TARGETS.get(f.node, 0) if TARGETS.get(f.node) else None
+        if budget is not None:
+            lines.append(
+                f"\nOn {f.node}, the target of {TARGETS[f.node]:,} trades/s allows {budget:.1f} ms a trade; "
+                f"verifying the two signed orders alone took {f.ms_per_trade:.1f} ms, leaving "
+                f"{budget - f.ms_per_trade:.1f} ms for both transfers with their compliance, the fill and "
+                f"trade-id records and the event."
+            )
+    return "\n".join(lines) + "\n"
+
+
+TARGETS = {"ganache": 60, "anvil": 1000}  # trades/s, issue 5
 
 
 def limits(results: list[Result]) -> str:
@@ -644,6 +753,7 @@ def main() -> int:
         "settlement work.\n\n" + baseline_table(results) + "\n\n"
         f"Node time per settled trade: {per_trade_ms(results)}.\n"
     )
+    body += floor_table(results)
     body += limits(results)
     if PROFILE:
         total = sum(v for _, v in PROFILE)
@@ -655,6 +765,7 @@ def main() -> int:
     print(table(results))
     print()
     print(baseline_table(results))
+    print(floor_table(results))
     write_section("settlement", "Settlement", body)
     return 0
 
