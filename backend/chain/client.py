@@ -87,8 +87,8 @@ class Chain:
             )
         )
         self.operator = Account.from_key(settings.operator_private_key)
+        # one operator transaction signed and sent at a time: each takes the node's pending nonce
         self._nonce_lock = threading.Lock()
-        self._nonce: int | None = None
         # the node's gas price, asked at most every GAS_PRICE_TTL seconds (and again after a refusal)
         self._gas_price: int | None = None
         self._gas_price_at = 0.0
@@ -175,12 +175,14 @@ class Chain:
 
     def _send_locked(self, fn: Any, gas_limit: int) -> HexBytes:
         for attempt in range(SEND_ATTEMPTS):
-            self._nonce = self._rpc(lambda: self.w3.eth.get_transaction_count(self.operator.address, "pending"))
+            # the node's count, never one kept here: a send into a nonce gap (a transaction the
+            # node lost) would wait behind it, and a one-request-at-a-time ganache with it
+            nonce = self._rpc(lambda: self.w3.eth.get_transaction_count(self.operator.address, "pending"))
             tx = {
                 "to": fn.address,
                 "data": calldata(fn),
                 "value": 0,
-                "nonce": self._nonce,
+                "nonce": nonce,
                 "gas": gas_limit,
                 "gasPrice": self._current_gas_price(),
                 "chainId": self.chain_id,
@@ -192,13 +194,11 @@ class Chain:
             except (Web3RPCError, ValueError) as exc:
                 # The node refused it: try again (with the node's nonce, asked again) if the
                 # refusal is a nonce conflict (see is_nonce_conflict); anything else is the caller's.
-                self._nonce = None
                 self._gas_price = None
                 if is_nonce_conflict(str(exc)) and attempt < SEND_ATTEMPTS - 1:
                     time.sleep(0.05 * 2**attempt)  # a block being mined: give it time to land
                     continue
                 raise ChainRejected("chain.rejected", f"node refused the transaction: {exc}") from None
-            self._nonce += 1
             return tx_hash
         raise Unavailable("chain.unavailable", "could not agree on a nonce with the node")
 
@@ -251,17 +251,6 @@ class Chain:
             self._rpc(lambda: self.w3.eth.get_transaction_count(address, "latest")),
             self._rpc(lambda: self.w3.eth.get_transaction_count(address, "pending")),
         )
-
-    def heal_nonce(self) -> bool:
-        """Forget a local nonce that ran ahead of the node (transactions the node lost, e.g.
-        across its restart); returns whether there was a gap. The sender asks the node for
-        the nonce before each transaction, so it never sends into a gap either way."""
-        with self._nonce_lock:
-            _latest, pending = self.operator_nonces()
-            if self._nonce is not None and self._nonce > pending:
-                self._nonce = pending
-                return True
-            return False
 
     # --- helpers ------------------------------------------------------------------
     def _rpc(self, call: Any, retries: int = 3) -> Any:

@@ -4,11 +4,11 @@ Idempotent end to end. A trade is marked `submitted` with its tx hash (committed
 before we wait for the receipt, so after a crash we look the transaction up instead
 of guessing. A dropped transaction sends its trades back to `pending`; the contract
 refuses a trade id it has settled before (code 1), and we then record it as settled.
-A transaction the node no longer knows, or holds queued behind a nonce gap, means the
-operator's local nonce ran ahead of the node (e.g. the node lost transactions across a
-restart): the nonce is healed (Chain.heal_nonce) and the trades go back to the outbox, so
-the next transaction fills the gap; should the queued one then be mined as well, the
-contract refuses its already-settled trade ids (code 1) - nothing settles twice. A
+A transaction the node no longer knows (e.g. it lost transactions across a restart), or
+holds queued behind a nonce gap, sends its trades back to the outbox; the next transaction
+takes the node's pending nonce (Chain never keeps one of its own), so it fills any gap.
+Should the queued one then be mined as well, the contract refuses its already-settled trade
+ids (code 1) - nothing settles twice. A
 transaction that reverts as a whole sends its trades back too, up to MAX_ATTEMPTS
 submissions; then they are marked failed with that reason (unless the chain says the
 trade id was settled after all).
@@ -175,7 +175,6 @@ class SettlementWorker:
                 self._record(session, trades, receipt)
                 continue
             if receipt is None:
-                self.chain.heal_nonce()
                 if tx_hash and self.chain.will_be_mined(tx_hash):
                     continue  # still in the node's pool: wait for it
             for trade in trades:  # dropped, or reverted as a whole: back to the outbox

@@ -79,9 +79,8 @@ def _with(sender: Chain, refusals: list[str]) -> FakeEth:
 )
 def test_a_nonce_conflict_is_retried_with_the_nodes_next_nonce(chain, refusal):
     eth = _with(chain, [refusal])
-    chain._send_locked(FakeCall(), 21_000)
-    assert eth.sent_nonces == [7, 8]
-    assert chain._nonce == 9
+    assert chain._send_locked(FakeCall(), 21_000) == b"\x11" * 32
+    assert eth.sent_nonces == [7, 8]  # the node's pending count each time, asked again after the refusal
 
 
 def test_any_other_refusal_is_the_callers_at_once(chain):

@@ -155,23 +155,28 @@ def test_a_reverted_settlement_is_retried_and_settles_once(manual, node, new_wal
     assert latest == pending
 
 
-def test_a_local_nonce_ahead_of_the_node_is_never_sent(manual, node, new_wallet):
-    """The operator's local nonce ran ahead of the node (a transaction the node lost). Sent
-    with it, settle() would wait behind the gap, and ganache (one request at a time) would
-    stop answering anyone until it was mined. The sender takes the node's nonce instead:
-    the trade settles once, with one transaction, and nothing waits in the node's queue."""
+def test_a_transaction_the_node_lost_is_sent_again_with_the_nodes_nonce(manual, node, new_wallet):
+    """The outbox says a trade was submitted, but the node never saw that transaction (it lost
+    it, e.g. across a restart). The trade goes back to the outbox and is sent again with the
+    node's pending nonce: settled once, with one transaction, and nothing waits behind a nonce
+    gap in the node's queue (a one-request-at-a-time ganache would stop answering anyone)."""
     symbol, asset, _seller, buyer = _market_with_a_trade(manual, new_wallet, quantity="4")
     app = manual.app
     chain = app.state.chain
     _latest, pending = chain.operator_nonces()
-    chain._nonce = pending + 1  # a transaction signed with nonce `pending` never reached the node
+    with Session(app.state.db, expire_on_commit=False) as session:
+        [trade] = session.exec(select(TradeRecord).where(TradeRecord.symbol == symbol)).all()
+        trade.settlement_status, trade.tx_hash, trade.attempts = "submitted", "0x" + "cd" * 32, 1
+        session.add(trade)
+        session.commit()
     chain.w3.provider._request_kwargs["timeout"] = 5  # a send into a gap would hang: fail instead
     try:
+        # the node does not know the transaction: back to the outbox, and sent again
         SettlementWorker(app.state.db, chain, app.state.settings).run_once()
     finally:
         chain.w3.provider._request_kwargs["timeout"] = 30
     trade = _trade(app, symbol)
-    assert trade.settlement_status == "settled" and trade.attempts == 1, trade
+    assert trade.settlement_status == "settled" and trade.attempts == 2, trade
     exchange = chain.core("settlement_exchange")
     settled = exchange.events.TradeSettled().get_logs(from_block=chain.deployment.block)
     assert sum(HexBytes(e["args"]["tradeId"]).to_0x_hex() == trade.chain_trade_id for e in settled) == 1
