@@ -25,10 +25,24 @@ from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Iterator
 from itertools import islice
+from typing import Any
 
 from backend.matching.types import RestingOrder, Side
 
 _COMPACT_SLACK = 16
+
+
+def hashed_dict() -> dict[Any, Any]:
+    """An empty dict that keeps each key's hash in its table (CPython's "general" key
+    layout), for the big str-keyed indexes. A dict holding only str keys uses a compact
+    layout without the hashes, so each occupied slot probed by a lookup dereferences that
+    slot's key to compare hashes: on a large index, a cache miss per probe (a miss needs
+    one to three). One non-str key switches a dict to the general layout for good (its
+    resizes keep it), so the key is added and removed again. Contents and behaviour are
+    those of any dict; only the memory layout differs (on CPython; elsewhere a plain dict)."""
+    table: dict[Any, Any] = {None: None}
+    del table[None]
+    return table
 
 
 class BookOrder:
@@ -147,11 +161,11 @@ class OrderBook:
 
     __slots__ = ("asks", "bids", "by_owner", "index")
 
-    def __init__(self, index: dict[str, BookOrder | None] | None = None) -> None:
+    def __init__(self) -> None:
         self.bids = BookSide(Side.BUY)
         self.asks = BookSide(Side.SELL)
-        self.index: dict[str, BookOrder | None] = {} if index is None else index
-        self.by_owner: dict[str, BookOrder] = {}
+        self.index: dict[str, BookOrder | None] = hashed_dict()
+        self.by_owner: dict[str, BookOrder] = hashed_dict()
 
     def side(self, side: Side) -> BookSide:
         return self.bids if side is Side.BUY else self.asks

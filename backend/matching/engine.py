@@ -77,7 +77,8 @@ _SELF_TRADE: Final = CancelReason.SELF_TRADE
 class MatchingEngine(EngineBase):
     def __init__(self, config: MarketConfig | None = None) -> None:
         super().__init__(config)
-        self._book = OrderBook(self._accepted_ids)  # the accepted ids are the order index
+        self._book = OrderBook()
+        self._accepted_ids = self._book.index  # one dict: the accepted ids and the order index
         # Rolling reference window: (ts, price) of recent trades, their sum, last price.
         self._window: deque[tuple[int, int]] = deque()
         self._window_sum = 0
