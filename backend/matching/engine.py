@@ -37,7 +37,6 @@ Matching rules (ReferenceEngine implements the same rules naively):
 
 from __future__ import annotations
 
-from collections import deque
 from typing import Any, Final
 
 from backend.matching.base import Depth, EngineBase
@@ -72,6 +71,7 @@ _IOC: Final = TimeInForce.IOC
 _CANCEL_IOC: Final = CancelReason.IOC
 _CANCEL_HALTED: Final = CancelReason.HALTED
 _SELF_TRADE: Final = CancelReason.SELF_TRADE
+_WINDOW_SLACK: Final = 64  # expired window entries kept before the lists are compacted
 
 
 class MatchingEngine(EngineBase):
@@ -79,8 +79,11 @@ class MatchingEngine(EngineBase):
         super().__init__(config)
         self._book = OrderBook()
         self._accepted_ids = self._book.index  # one dict: the accepted ids and the order index
-        # Rolling reference window: (ts, price) of recent trades, their sum, last price.
-        self._window: deque[tuple[int, int]] = deque()
+        # Rolling reference window: ts and price of recent trades (two lists, oldest first,
+        # live from _window_head on: no tuple per trade), their prices' sum, last price.
+        self._window_ts: list[int] = []
+        self._window_px: list[int] = []
+        self._window_head = 0
         self._window_sum = 0
         self._last_price: int | None = None
         # The price band of the last reference seen: (config, reference, (low, high)).
@@ -163,12 +166,8 @@ class MatchingEngine(EngineBase):
     ) -> None:
         """``_on_place`` + ``_place`` for a valid GTC/IOC limit, market open, whose id
         ``apply`` has just accepted (acceptance number ``seq``)."""
-        window = self._window
-        if window:  # _reference_for_command, inline
-            cutoff = now - self.config.reference_window_ns
-            while window and window[0][0] <= cutoff:
-                self._window_sum -= window.popleft()[1]
-            reference = self._window_sum // len(window) if window else self._last_price
+        if self._window_head < len(self._window_ts):  # a trade in the window
+            reference = self._reference_for_command(now)
         else:
             reference = self._last_price
         if not order_id.isascii():
@@ -193,7 +192,7 @@ class MatchingEngine(EngineBase):
                 else:
                     band = band_bounds(reference, config.band_bps)
                     self._band_cache = (config, reference, band)
-            remaining, halted, _ = self._match(opp, cmd, side, worst, band, now, events)
+            remaining, halted, _ = self._match(opp, order_id, owner, quantity, side, worst, band, now, events)
             if remaining == 0:
                 events.append(OrderDone(order_id))
                 return
@@ -249,7 +248,9 @@ class MatchingEngine(EngineBase):
             return
 
         seq = self._accept(cmd, valid, now, events)
-        remaining, halted, stop_key = self._match(opp, cmd, side, worst, band, now, events)
+        remaining, halted, stop_key = self._match(
+            opp, cmd.order_id, cmd.owner, cmd.quantity, side, worst, band, now, events
+        )
 
         order_id = cmd.order_id
         if remaining == 0:
@@ -293,23 +294,24 @@ class MatchingEngine(EngineBase):
     def _match(
         self,
         opp: BookSide,
-        cmd: PlaceOrder,
+        taker_id: str,
+        owner: str,
+        quantity: int,
         side: Side,
         worst: int | None,
         band: tuple[int, int] | None,
         now: int,
         events: list[Event],
     ) -> tuple[int, bool, int | None]:
-        """Trade against ``opp``; return (remaining, halted, key of the level where
-        matching stopped for price, if it did)."""
+        """Trade ``quantity`` of taker ``taker_id`` (of ``owner``) against ``opp``; return
+        (remaining, halted, key of the level where matching stopped for price, if it did)."""
         levels = opp.levels
         ranks = opp.ranks  # -key of each level: the best level last
         sign = opp.sign
         book = self._book
-        append = events.append
-        window_append = self._window.append
-        taker_id, owner = cmd.order_id, cmd.owner
-        remaining = cmd.quantity
+        window_ts = self._window_ts
+        window_px = self._window_px
+        remaining = quantity
         trade_seq = self._trade_seq
         traded = 0  # sum of this command's trade prices, for the reference window
         last = 0  # price of this command's latest trade
@@ -334,15 +336,18 @@ class MatchingEngine(EngineBase):
                         level.total -= available
                         maker.remaining = 0
                         book.forget(maker)  # a native call (a bound method kept in a local is not)
-                        append(OrderCancelled(maker.order_id, available, _SELF_TRADE))
+                        events.append(OrderCancelled(maker.order_id, available, _SELF_TRADE))
                         continue
                     if not in_band:
                         self._trip_volatility_halt(now, events)
                         return remaining, True, None
                     fill = available if available < remaining else remaining
                     trade_seq += 1
-                    append(Trade(trade_seq, maker.order_id, taker_id, maker.owner, owner, side, price, fill, now))
-                    window_append((now, price))
+                    events.append(
+                        Trade(trade_seq, maker.order_id, taker_id, maker.owner, owner, side, price, fill, now)
+                    )
+                    window_ts.append(now)
+                    window_px.append(price)
                     traded += price
                     last = price
                     remaining -= fill
@@ -352,7 +357,7 @@ class MatchingEngine(EngineBase):
                         level.live -= 1
                         maker.remaining = 0
                         book.forget(maker)  # a native call (a bound method kept in a local is not)
-                        append(OrderDone(maker.order_id))
+                        events.append(OrderDone(maker.order_id))
                     else:
                         maker.remaining = available - fill
                     if remaining == 0:
@@ -382,19 +387,39 @@ class MatchingEngine(EngineBase):
 
     # ------------------------------------------------------- reference window
     def _reference_for_command(self, now: int) -> int | None:
-        window = self._window
-        cutoff = now - self.config.reference_window_ns
-        while window and window[0][0] <= cutoff:
-            self._window_sum -= window.popleft()[1]
-        return self._window_sum // len(window) if window else self._last_price
+        window_ts = self._window_ts
+        head = self._window_head
+        end = len(window_ts)
+        if head < end and window_ts[head] <= now - self.config.reference_window_ns:
+            cutoff = now - self.config.reference_window_ns
+            window_px = self._window_px
+            total = self._window_sum
+            while head < end and window_ts[head] <= cutoff:
+                total -= window_px[head]
+                head += 1
+            self._window_sum = total
+            if head > _WINDOW_SLACK and 2 * head > end:  # drop the expired entries
+                del window_ts[:head]
+                del window_px[:head]
+                end -= head
+                head = 0
+            self._window_head = head
+        return self._window_sum // (end - head) if head < end else self._last_price
+
+    def _window_trades(self) -> list[tuple[int, int]]:
+        """(ts, price) of the trades in the window (not pruned to any time)."""
+        head = self._window_head
+        return list(zip(self._window_ts[head:], self._window_px[head:], strict=True))
 
     def _reference_at(self, ts: int) -> int | None:
         cutoff = ts - self.config.reference_window_ns
-        prices = [price for when, price in self._window if when > cutoff]
+        prices = [price for when, price in self._window_trades() if when > cutoff]
         return sum(prices) // len(prices) if prices else self._last_price
 
     def _reset_reference(self) -> None:
-        self._window.clear()
+        self._window_ts.clear()
+        self._window_px.clear()
+        self._window_head = 0
         self._window_sum = 0
         self._last_price = None
 
@@ -402,7 +427,7 @@ class MatchingEngine(EngineBase):
         if now is None:
             return [], self._last_price
         cutoff = now - self.config.reference_window_ns
-        return [t for t in self._window if t[0] > cutoff], self._last_price
+        return [t for t in self._window_trades() if t[0] > cutoff], self._last_price
 
     # ------------------------------------------------------------------ queries
     def resting_orders(self) -> list[RestingOrder]:
