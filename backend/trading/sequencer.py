@@ -14,9 +14,10 @@ import time
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
+from backend.db import utcnow
 from backend.matching import (
     CancelAll,
     CancelOrder,
@@ -34,6 +35,7 @@ from backend.trading.models import JournalEntry
 
 COMMANDS: dict[str, type] = {c.__name__: c for c in (PlaceOrder, CancelOrder, CancelAll, Halt, Resume)}
 ENUM_FIELDS: dict[str, type[Enum]] = {"side": Side, "type": OrderType, "tif": TimeInForce}
+_JOURNAL = JournalEntry.__table__  # type: ignore[attr-defined]
 
 
 def encode_command(command: Any) -> dict[str, Any]:
@@ -73,8 +75,14 @@ class Market:
         self.stale = False  # the engine ran ahead of a failed commit: rebuild before the next command
 
     def submit(self, session: Session, command: Any) -> list[Any]:
-        """Journal and apply `command`; the caller holds `lock` and commits the session."""
-        session.add(JournalEntry(symbol=self.symbol, seq=self.next_seq, command=encode_command(command)))
+        """Journal and apply `command`; the caller holds `lock` and commits the session.
+        The journal row is a plain INSERT in the session's transaction (nothing reads the
+        object back, so no ORM object or unit of work for it)."""
+        session.connection().execute(
+            insert(_JOURNAL).values(
+                symbol=self.symbol, seq=self.next_seq, command=encode_command(command), created_at=utcnow()
+            )
+        )
         events = self.engine.apply(command)
         self.next_seq += 1
         return events

@@ -12,7 +12,9 @@ from decimal import Decimal
 from typing import Any
 
 from eth_utils import keccak, to_canonical_address
+from sqlalchemy import case, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, select
 from web3.types import RPCEndpoint
 
@@ -143,12 +145,14 @@ def prepare(session: Session, chain: Chain, investor: Investor, req: OrderReques
 
 def place_order(
     session: Session, chain: Chain, venue: Venue, investor: Investor, req: OrderRequest
-) -> tuple[Order, bool]:
-    """Returns (order, created). A repeated client_order_id returns the original order."""
+) -> tuple[Order, bool, list[TradeRecord] | None]:
+    """Returns (order, created, fills). A repeated client_order_id returns the original order
+    (fills None: look them up). A new order's fills are the trades its placement made: every
+    trade of a PlaceOrder command has the order being placed as its taker."""
     if req.client_order_id:
         existing = _by_client_id(session, investor, req.client_order_id)
         if existing is not None:
-            return existing, False
+            return existing, False, None
     prep = prepare(session, chain, investor, req)
     # Flow 2: a market whose required disclosures are missing or stale does not trade.
     # Checked before the engine sees the order; cancels stay allowed (see cancel_order).
@@ -185,7 +189,7 @@ def place_order(
                 and existing.investor_id == investor.id
                 and existing.client_order_id == req.client_order_id
             ):
-                return existing, False
+                return existing, False, None
         if clashes:
             raise Conflict(
                 "order.duplicate_nonce",
@@ -219,6 +223,7 @@ def place_order(
             signature=signature,
         )
         session.add(order)
+        fills: list[TradeRecord] = []
         try:
             with market.lock:
                 command = PlaceOrder(
@@ -232,15 +237,15 @@ def place_order(
                     post_only=req.post_only,
                     ts=now_ns(),
                 )
-                rejection = _run(session, venue, market, prep.asset, command, known={order.id: order})
+                rejection = _run(session, venue, market, prep.asset, command, known={order.id: order}, trades_out=fills)
         except IntegrityError:  # another process took this client_order_id first
             existing = _by_client_id(session, investor, req.client_order_id or "")
             if existing is None:
                 raise
-            return existing, False
+            return existing, False, None
     if rejection is not None:
         raise rejection
-    return order, True  # current: apply_events updated this very object before the commit
+    return order, True, fills  # current: apply_events updated this very object before the commit
 
 
 def cancel_order(session: Session, venue: Venue, investor: Investor, order_id: str) -> Order:
@@ -278,11 +283,18 @@ def get_own_order(session: Session, investor: Investor, order_id: str) -> Order:
 
 
 def _run(
-    session: Session, venue: Venue, market: Any, asset: Asset, command: Any, known: dict[str, Order] | None = None
+    session: Session,
+    venue: Venue,
+    market: Any,
+    asset: Asset,
+    command: Any,
+    known: dict[str, Order] | None = None,
+    trades_out: list[TradeRecord] | None = None,
 ) -> DomainError | None:
     """Journal + apply + record effects in one transaction. Returns the engine's rejection, if any.
     The caller holds the market's lock; `known` are orders of this session the events may name
-    (the one being placed: not yet flushed, a lookup would flush and read it back)."""
+    (the one being placed: not yet flushed, a lookup would flush and read it back); the trades
+    recorded are appended to `trades_out` once committed."""
     if market.stale:
         venue.rebuild(session, market)
     before = market.engine.depth(None)
@@ -299,6 +311,8 @@ def _run(
             log.warning("market %s stays stale until its next command", asset.symbol)
         raise
     # Still under the market lock: increments reach subscribers in sequence order.
+    if trades_out is not None:
+        trades_out.extend(trades)
     publish(venue, market, asset, before, events, trades)
     return rejection
 
@@ -337,58 +351,113 @@ def publish(venue: Venue, market: Any, asset: Asset, before: Any, events: list[A
 def apply_events(
     session: Session, asset: Asset, events: list[Any], known: dict[str, Order] | None = None
 ) -> tuple[DomainError | None, list[TradeRecord]]:
-    """Record the engine's events; returns its rejection (if any) and the new trades."""
+    """Record the engine's events; returns its rejection (if any) and the new trades.
+
+    Orders in hand (`known`, or already in the session) are updated as objects. A resting
+    order the events name but nobody loaded (a maker, an order a CancelAll cancels) is not
+    read back: one UPDATE applies its fills and final status in SQL (everything a trade
+    record needs of a maker is in the Trade event). Nothing flushes while the events are
+    applied: the order being placed is inserted once, with its final state, before the trade
+    rows that name it."""
     rejection: DomainError | None = None
     orders: dict[str, Order] = dict(known or {})
+    resting: dict[str, _RestingChange] = {}
     trades: list[TradeRecord] = []
 
-    def load(order_id: str) -> Order:
+    def in_hand(order_id: str) -> Order | None:
         if order_id not in orders:
-            found = session.get(Order, order_id)
-            assert found is not None, f"engine event for unknown order {order_id}"
+            found = session.identity_map.get(identity_key(Order, order_id))
+            if found is None:
+                return None
             orders[order_id] = found
         return orders[order_id]
 
-    for event in events:
-        if isinstance(event, Trade):
-            maker, taker = load(event.maker_order_id), load(event.taker_order_id)
-            buy, sell = (taker, maker) if taker.side == "buy" else (maker, taker)
-            for order in (maker, taker):
-                order.filled_lots += event.quantity
-                order.status = "filled" if order.filled_lots == order.quantity_lots else "partially_filled"
-            record = TradeRecord(
-                id=f"{asset.symbol}-{event.trade_seq}",
-                symbol=asset.symbol,
-                trade_seq=event.trade_seq,
-                chain_trade_id=chain_trade_id(asset.token_address, event.trade_seq),
-                buy_order_id=buy.id,
-                sell_order_id=sell.id,
-                buyer_investor_id=buy.investor_id,
-                seller_investor_id=sell.investor_id,
-                taker_side=taker.side,
-                price_ticks=event.price,
-                quantity_lots=event.quantity,
-            )
-            session.add(record)
-            trades.append(record)
-        elif isinstance(event, OrderCancelled):
-            load(event.order_id).status = "cancelled"
-        elif isinstance(event, OrderDone):
-            load(event.order_id).status = "filled"
-        elif isinstance(event, OrderRested):
-            order = load(event.order_id)
-            order.status = "partially_filled" if order.filled_lots else "open"
-        elif isinstance(event, OrderRejected):
-            code, status = REJECT_CODES.get(event.code.name, ("order.rejected", 409))
-            rejected = orders.get(event.order_id) or session.get(Order, event.order_id)
-            if rejected is not None:
-                rejected.status, rejected.reject_code = "rejected", code
-                orders[rejected.id] = rejected
-            rejection = DomainError(code, event.message, status=status)
-    for order in orders.values():
-        order.updated_at = utcnow()
-        session.add(order)
+    def set_status(order_id: str, status: str) -> None:
+        order = in_hand(order_id)
+        if order is not None:
+            order.status = status
+        else:
+            resting.setdefault(order_id, _RestingChange()).status = status
+
+    with session.no_autoflush:
+        for event in events:
+            if isinstance(event, Trade):
+                owners = {event.taker_order_id: int(event.taker_owner), event.maker_order_id: int(event.maker_owner)}
+                for order_id in (event.maker_order_id, event.taker_order_id):
+                    order = in_hand(order_id)
+                    if order is not None:
+                        order.filled_lots += event.quantity
+                        order.status = "filled" if order.filled_lots == order.quantity_lots else "partially_filled"
+                    else:
+                        change = resting.setdefault(order_id, _RestingChange())
+                        change.filled_lots += event.quantity
+                        change.status = None  # derived from the fill, in SQL
+                buy_id, sell_id = (
+                    (event.taker_order_id, event.maker_order_id)
+                    if event.taker_side is Side.BUY
+                    else (event.maker_order_id, event.taker_order_id)
+                )
+                record = TradeRecord(
+                    id=f"{asset.symbol}-{event.trade_seq}",
+                    symbol=asset.symbol,
+                    trade_seq=event.trade_seq,
+                    chain_trade_id=chain_trade_id(asset.token_address, event.trade_seq),
+                    buy_order_id=buy_id,
+                    sell_order_id=sell_id,
+                    buyer_investor_id=owners[buy_id],
+                    seller_investor_id=owners[sell_id],
+                    taker_side=event.taker_side.value,
+                    price_ticks=event.price,
+                    quantity_lots=event.quantity,
+                )
+                trades.append(record)
+            elif isinstance(event, OrderCancelled):
+                set_status(event.order_id, "cancelled")
+            elif isinstance(event, OrderDone):
+                set_status(event.order_id, "filled")
+            elif isinstance(event, OrderRested):
+                order = in_hand(event.order_id)
+                assert order is not None, f"rested order {event.order_id} not in hand"
+                order.status = "partially_filled" if order.filled_lots else "open"
+            elif isinstance(event, OrderRejected):
+                code, status = REJECT_CODES.get(event.code.name, ("order.rejected", 409))
+                rejected = in_hand(event.order_id) or session.get(Order, event.order_id)
+                if rejected is not None:
+                    rejected.status, rejected.reject_code = "rejected", code
+                    orders[rejected.id] = rejected
+                rejection = DomainError(code, event.message, status=status)
+        now = utcnow()
+        for order in orders.values():
+            order.updated_at = now
+            session.add(order)
+        for order_id, change in resting.items():
+            _update_resting(session, order_id, change, now)
+    if trades:
+        # The trade rows name their orders (foreign keys): the order being placed goes first.
+        session.flush()
+        session.add_all(trades)
     return rejection, trades
+
+
+@dataclass
+class _RestingChange:
+    filled_lots: int = 0
+    status: str | None = None  # None: filled or partially_filled, from the row's fill
+
+
+_ORDERS = Order.__table__  # type: ignore[attr-defined]
+
+
+def _update_resting(session: Session, order_id: str, change: _RestingChange, now: Any) -> None:
+    """One UPDATE of an order the session never loaded (no read-back)."""
+    filled = _ORDERS.c.filled_lots + change.filled_lots
+    status: Any = change.status
+    if status is None:
+        status = case((filled == _ORDERS.c.quantity_lots, "filled"), else_="partially_filled")
+    result = session.connection().execute(
+        update(_ORDERS).where(_ORDERS.c.id == order_id).values(filled_lots=filled, status=status, updated_at=now)
+    )
+    assert result.rowcount == 1, f"engine event for unknown order {order_id}"
 
 
 def chain_trade_id(token_address: str, trade_seq: int) -> str:

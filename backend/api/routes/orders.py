@@ -38,18 +38,23 @@ class OrderCreate(Strict):
         return service.OrderRequest(**self.model_dump())
 
 
-def order_public(session: Session, asset: Asset, order: Order) -> dict[str, Any]:
+def order_public(
+    session: Session, asset: Asset, order: Order, fills: list[TradeRecord] | None = None
+) -> dict[str, Any]:
+    """`fills`: the order's trades when the caller has them in hand (a new order's placement)."""
     tick, lot = Decimal(asset.tick_size), Decimal(asset.lot_size)
     # An order's trades are what filled it: nothing filled, nothing to look up (most orders).
-    trades: Any = (
-        session.exec(
-            select(TradeRecord)
-            .where((TradeRecord.buy_order_id == order.id) | (TradeRecord.sell_order_id == order.id))
-            .order_by(TradeRecord.trade_seq)  # type: ignore[arg-type]
+    trades: Any = fills
+    if trades is None:
+        trades = (
+            session.exec(
+                select(TradeRecord)
+                .where((TradeRecord.buy_order_id == order.id) | (TradeRecord.sell_order_id == order.id))
+                .order_by(TradeRecord.trade_seq)  # type: ignore[arg-type]
+            )
+            if order.filled_lots
+            else []
         )
-        if order.filled_lots
-        else []
-    )
     return {
         "id": order.id,
         "client_order_id": order.client_order_id,
@@ -96,10 +101,10 @@ def place_order(
     investor: CurrentInvestor,
 ) -> dict[str, Any]:
     """Place a signed order. A repeated client_order_id returns the original order (200)."""
-    order, created = service.place_order(session, chain, venue, investor, body.request())
+    order, created, fills = service.place_order(session, chain, venue, investor, body.request())
     if not created:
         response.status_code = 200
-    return order_public(session, get_asset(session, order.symbol), order)
+    return order_public(session, get_asset(session, order.symbol), order, fills)
 
 
 @router.get("")
