@@ -71,6 +71,8 @@ _IOC: Final = TimeInForce.IOC
 _CANCEL_IOC: Final = CancelReason.IOC
 _CANCEL_HALTED: Final = CancelReason.HALTED
 _SELF_TRADE: Final = CancelReason.SELF_TRADE
+_PLACE_ORDER: Final = PlaceOrder
+_CANCEL_ORDER: Final = CancelOrder
 _WINDOW_SLACK: Final = 64  # expired window entries kept before the lists are compacted
 
 
@@ -96,16 +98,19 @@ class MatchingEngine(EngineBase):
         market is open. Everything else (and every rejection) takes the general path,
         which these paths mirror step for step: same events, same state."""
         kind = type(command)
-        if kind is PlaceOrder:
-            ts = command.ts
-            halt = self._halt
-            if type(ts) is int and halt is None:
-                now = self._now
-                if now is None or ts > now:
-                    self._now = now = ts
+        cmd: Any = command  # not validated yet: read untyped (see EngineBase.apply)
+        if kind is _PLACE_ORDER:
+            ts = cmd.ts
+            if type(ts) is int and self._halt is None:
+                t: int = ts
+                last = self._now
+                if last is None or t > last:
+                    self._now = ts  # the command's own int: no new one
+                    now = t
+                else:
+                    now = last
                 self._sequence += 1
                 events: list[Event] = []
-                cmd: Any = command  # not validated yet: read untyped (see EngineBase.apply)
                 order_id, owner, side, price, quantity, tif = (
                     cmd.order_id,
                     cmd.owner,
@@ -138,16 +143,20 @@ class MatchingEngine(EngineBase):
                         return events
                 self._on_place(cmd, now, events)
                 return events
-        elif kind is CancelOrder:
-            ts = command.ts
+        elif kind is _CANCEL_ORDER:
+            ts = cmd.ts
             halt = self._halt
             if type(ts) is int and (halt is None or halt[1] is None):
-                now = self._now
-                if now is None or ts > now:
-                    self._now = now = ts
+                t = ts
+                last = self._now
+                if last is None or t > last:
+                    self._now = ts
+                    now = t
+                else:
+                    now = last
                 self._sequence += 1
                 events = []
-                self._on_cancel(command, now, events)  # type: ignore[arg-type]
+                self._on_cancel(cmd, now, events)
                 return events
         return super().apply(command)
 
