@@ -11,9 +11,11 @@ import {IAssetToken} from "../interfaces/IAssetToken.sol";
 /// @notice The rule set of one asset token: allowed countries, accredited-only, max holders,
 ///         max balance per investor and lock-up after acquisition. ERC-1404 restriction codes,
 ///         evaluated in the order documented in IComplianceRules.
-/// @dev Reads the token's state (paused, frozen wallets and amounts, balances) and the shared
-///      IdentityRegistry. Holder count and lock-ups are kept current by `transferred`, which
-///      the bound token calls after every balance change.
+/// @dev Evaluates against the token's state (paused, frozen wallets and amounts, balances),
+///      which the bound token passes in on its own transfers (detectTransferRestrictionWith)
+///      and detectTransferRestriction reads from it, and the shared IdentityRegistry. Holder
+///      count and lock-ups are kept current by `transferred`, which the bound token calls after
+///      every balance change with the balances after it.
 contract ComplianceRules is AccessControl, IComplianceRules {
     bytes32 public constant RULES_ADMIN_ROLE = keccak256("RULES_ADMIN_ROLE");
 
@@ -104,17 +106,20 @@ contract ComplianceRules is AccessControl, IComplianceRules {
     /// @dev Holder count changes only for nonzero amounts between different wallets: `to` becomes
     ///      a holder when its balance went 0 -> amount, `from` stops when its balance reached 0.
     ///      A nonzero acquisition by another wallet extends `to`'s lock-up.
-    function transferred(address from, address to, uint256 amount) external onlyToken {
+    ///      The token passes both balances after the change (no call back into it).
+    function transferred(address from, address to, uint256 amount, uint256 fromBalance, uint256 toBalance)
+        external
+        onlyToken
+    {
         if (amount == 0 || from == to) return;
-        IERC20 asset = IERC20(msg.sender);
-        if (from != address(0) && asset.balanceOf(from) == 0) {
+        if (from != address(0) && fromBalance == 0) {
             // a nonzero amount left `from`, so it was counted as a holder
             unchecked {
                 --_holderCount;
             }
         }
         if (to != address(0)) {
-            if (asset.balanceOf(to) == amount) {
+            if (toBalance == amount) {
                 // cannot overflow: bounded by the number of addresses
                 unchecked {
                     ++_holderCount;
@@ -171,8 +176,36 @@ contract ComplianceRules is AccessControl, IComplianceRules {
     /// @inheritdoc IComplianceRules
     function detectTransferRestriction(address from, address to, uint256 amount) external view returns (uint8) {
         IAssetToken asset = IAssetToken(_token);
-        if (asset.paused()) return _PAUSED;
-        if (asset.isFrozen(from) || asset.isFrozen(to)) return _FROZEN;
+        IERC20 balances = IERC20(address(asset));
+        bool isMint = from == address(0);
+        TokenState memory state = TokenState({
+            paused: asset.paused(),
+            fromFrozen: asset.isFrozen(from),
+            toFrozen: asset.isFrozen(to),
+            fromBalance: isMint ? 0 : balances.balanceOf(from),
+            fromFrozenTokens: isMint ? 0 : asset.frozenTokens(from),
+            toBalance: balances.balanceOf(to)
+        });
+        return _restriction(from, to, amount, state);
+    }
+
+    /// @inheritdoc IComplianceRules
+    function detectTransferRestrictionWith(address from, address to, uint256 amount, TokenState calldata state)
+        external
+        view
+        returns (uint8)
+    {
+        return _restriction(from, to, amount, state);
+    }
+
+    /// @dev The evaluation, in the order documented in IComplianceRules.
+    function _restriction(address from, address to, uint256 amount, TokenState memory state)
+        private
+        view
+        returns (uint8)
+    {
+        if (state.paused) return _PAUSED;
+        if (state.fromFrozen || state.toFrozen) return _FROZEN;
 
         bool isMint = from == address(0);
         IIdentityRegistry.Investor memory sender;
@@ -188,10 +221,9 @@ contract ComplianceRules is AccessControl, IComplianceRules {
         if (!_countryOk(receiver.country)) return _COUNTRY_NOT_ALLOWED;
         if (_accreditedOnly && !receiver.accredited) return _NOT_ACCREDITED;
 
-        uint256 fromBalance;
+        uint256 fromBalance = state.fromBalance;
         if (!isMint) {
-            fromBalance = IERC20(address(asset)).balanceOf(from);
-            uint256 frozen = asset.frozenTokens(from);
+            uint256 frozen = state.fromFrozenTokens;
             uint256 unfrozen = fromBalance > frozen ? fromBalance - frozen : 0;
             if (amount > unfrozen) return _INSUFFICIENT_UNFROZEN;
             if (block.timestamp < _lockedUntil[from]) return _LOCKED_UP;
@@ -201,7 +233,7 @@ contract ComplianceRules is AccessControl, IComplianceRules {
         uint256 maxBalance = _maxBalance;
         uint256 maxHolders = _maxHolders;
         if (maxBalance == 0 && maxHolders == 0) return _OK;
-        uint256 toBalance = IERC20(address(asset)).balanceOf(to);
+        uint256 toBalance = state.toBalance;
         // written as a subtraction so a huge mint amount cannot overflow this view
         if (maxBalance != 0 && (amount > maxBalance || toBalance > maxBalance - amount)) return _MAX_BALANCE;
         if (

@@ -35,6 +35,17 @@ interface IComplianceRules {
         uint64 lockupSeconds;
     }
 
+    /// @notice The token's own state a transfer is checked against. The bound token passes it
+    ///         (detectTransferRestrictionWith) instead of being called back for each value.
+    struct TokenState {
+        bool paused;
+        bool fromFrozen;
+        bool toFrozen;
+        uint256 fromBalance;
+        uint256 fromFrozenTokens;
+        uint256 toBalance;
+    }
+
     event RulesUpdated(uint16[] allowedCountries, bool accreditedOnly, uint256 maxHolders, uint256 maxBalance, uint64 lockupSeconds);
     event TokenBound(address indexed token);
 
@@ -75,13 +86,23 @@ interface IComplianceRules {
     ///         when required, accredited (codes 2, 3, 4, 5 for a receiver). Never reverts.
     function isEligibleReceiver(address wallet) external view returns (bool);
 
-    /// @notice ERC-1404: the code a transfer would fail with, 0 when it would pass.
+    /// @notice ERC-1404: the code a transfer would fail with, 0 when it would pass (reads the
+    ///         token's state from the bound token).
     function detectTransferRestriction(address from, address to, uint256 amount) external view returns (uint8);
+
+    /// @notice The same evaluation against `state`, the token's state as the caller gives it:
+    ///         what the bound token calls on every transfer (one call instead of six back into
+    ///         it). Equal to detectTransferRestriction whenever `state` is the token's.
+    function detectTransferRestrictionWith(address from, address to, uint256 amount, TokenState calldata state)
+        external
+        view
+        returns (uint8);
 
     /// @notice ERC-1404: human text for a code.
     function messageForTransferRestriction(uint8 code) external view returns (string memory);
 
     /// @notice Called by the bound token after every balance change (mint, transfer, burn,
-    ///         forced transfer, recovery) to keep holder count and lock-ups current.
-    function transferred(address from, address to, uint256 amount) external;
+    ///         forced transfer, recovery) to keep holder count and lock-ups current, with the
+    ///         two balances after the change (`fromBalance` unused on a mint, `toBalance` on a burn).
+    function transferred(address from, address to, uint256 amount, uint256 fromBalance, uint256 toBalance) external;
 }

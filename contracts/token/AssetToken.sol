@@ -17,7 +17,9 @@ import {IRevenueDistributor} from "../interfaces/IRevenueDistributor.sol";
 ///         pause, force transfers and recover wallets; issuers anchor disclosure documents
 ///         (ERC-1643). Implements ERC-7943 (uRWA, fungible) and ERC-165.
 /// @dev Every balance change runs, in order: distributor.beforeBalanceChange(from, to) (when a
-///      distributor is set), the ERC-20 balance update, rules.transferred(from, to, amount).
+///      distributor is set), the ERC-20 balance update, rules.transferred(from, to, amount,
+///      balances after). Restrictions are evaluated by the rules against the token's state,
+///      which the token passes in (one call per check instead of six back into the token).
 contract AssetToken is ERC20, AccessControl, IAssetToken {
     bytes32 public constant AGENT_ROLE = keccak256("AGENT_ROLE");
     bytes32 public constant ISSUER_ROLE = keccak256("ISSUER_ROLE");
@@ -283,7 +285,15 @@ contract AssetToken is ERC20, AccessControl, IAssetToken {
 
     /// @inheritdoc IAssetToken
     function detectTransferRestriction(address from, address to, uint256 amount) public view returns (uint8) {
-        return _rules.detectTransferRestriction(from, to, amount);
+        IComplianceRules.TokenState memory state = IComplianceRules.TokenState({
+            paused: _paused,
+            fromFrozen: _walletFrozen[from],
+            toFrozen: _walletFrozen[to],
+            fromBalance: balanceOf(from),
+            fromFrozenTokens: _frozenTokens[from],
+            toBalance: balanceOf(to)
+        });
+        return _rules.detectTransferRestrictionWith(from, to, amount, state);
     }
 
     /// @inheritdoc IAssetToken
@@ -306,7 +316,7 @@ contract AssetToken is ERC20, AccessControl, IAssetToken {
     /// @inheritdoc IERC7943Fungible
     /// @dev True exactly when detectTransferRestriction returns 0 (includes the unfrozen-balance check).
     function canTransfer(address from, address to, uint256 amount) external view returns (bool) {
-        return _rules.detectTransferRestriction(from, to, amount) == 0;
+        return detectTransferRestriction(from, to, amount) == 0;
     }
 
     /// @notice ERC-165: ERC-7943 fungible (0x3edbb4c4), IAssetToken, AccessControl, ERC-165.
@@ -327,11 +337,11 @@ contract AssetToken is ERC20, AccessControl, IAssetToken {
         IRevenueDistributor distributor = _distributor;
         if (address(distributor) != address(0)) distributor.beforeBalanceChange(from, to);
         super._update(from, to, value);
-        _rules.transferred(from, to, value);
+        _rules.transferred(from, to, value, balanceOf(from), balanceOf(to));
     }
 
     function _checkRestriction(address from, address to, uint256 amount) internal view {
-        uint8 code = _rules.detectTransferRestriction(from, to, amount);
+        uint8 code = detectTransferRestriction(from, to, amount);
         if (code != 0) revert AssetTokenTransferRestricted(code);
     }
 

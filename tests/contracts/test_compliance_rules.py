@@ -29,8 +29,11 @@ def set_rules(rules, agent, countries=(), accredited=False, max_holders=0, max_b
 
 
 def assert_code(token, sender, receiver, amount, code):
-    """detectTransferRestriction says `code` and the transfer itself reverts with it (or succeeds)."""
+    """detectTransferRestriction says `code` - the token's (which passes the rules its own state)
+    and the rules' (which read it from the token) alike - and the transfer itself reverts with
+    it (or succeeds)."""
     assert token.detectTransferRestriction(sender, receiver, amount) == code
+    assert ComplianceRules.at(token.complianceRules()).detectTransferRestriction(sender, receiver, amount) == code
     assert token.canTransfer(sender, receiver, amount) == (code == 0)
     if code:
         with restricted(code):
@@ -326,9 +329,22 @@ def test_only_rules_admin_sets_rules(rules, mallory):
         rules.setRules([], False, 0, 0, 0, {"from": mallory})
 
 
+def test_the_rules_evaluate_the_token_state_they_are_given(funded, rules, alice, bob):
+    """detectTransferRestrictionWith judges the state passed in, not the token's own: each of
+    the token-side codes follows its field alone (the token itself is unpaused, nobody frozen)."""
+    balance, to_balance = funded.balanceOf(alice), funded.balanceOf(bob)
+    clean = (False, False, False, balance, 0, to_balance)
+    assert rules.detectTransferRestrictionWith(alice, bob, E18, clean) == 0
+    assert rules.detectTransferRestrictionWith(alice, bob, E18, (True, False, False, balance, 0, to_balance)) == 10
+    assert rules.detectTransferRestrictionWith(alice, bob, E18, (False, True, False, balance, 0, to_balance)) == 9
+    assert rules.detectTransferRestrictionWith(alice, bob, E18, (False, False, True, balance, 0, to_balance)) == 9
+    assert rules.detectTransferRestrictionWith(alice, bob, E18, (False, False, False, balance, balance, to_balance)) == 11
+    assert rules.detectTransferRestrictionWith(alice, bob, E18, (False, False, False, 0, 0, to_balance)) == 11
+
+
 def test_only_token_reports_transfers(rules, mallory, alice, bob):
     with reverts("ComplianceRulesOnlyToken(address)", mallory.address):
-        rules.transferred(alice, bob, 1, {"from": mallory})
+        rules.transferred(alice, bob, 1, 0, 1, {"from": mallory})
 
 
 def test_token_is_bound_once_by_the_factory(token, rules, factory, mallory):
