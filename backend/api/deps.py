@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from sqlmodel import Session
 
-from backend.auth.service import Principal, resolve_key
+from backend.auth.service import Principal, resolve_investor_key, resolve_key
 from backend.chain.client import Chain
 from backend.compliance.models import Investor
 from backend.config import Settings
@@ -21,15 +21,17 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_settings(request: Request) -> Settings:
+# async: FastAPI runs a plain `def` dependency in the thread pool (a hand-off to a worker
+# thread and back each); these only read app.state, so they run on the event loop.
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_chain(request: Request) -> Chain:
+async def get_chain(request: Request) -> Chain:
     return request.app.state.chain
 
 
-def get_venue(request: Request) -> Venue:
+async def get_venue(request: Request) -> Venue:
     return request.app.state.venue
 
 
@@ -63,10 +65,14 @@ def require_issuer_or_admin(principal: PrincipalDep) -> Principal:
     return principal
 
 
-def current_investor(principal: PrincipalDep, session: SessionDep) -> Investor:
+def current_investor(
+    request: Request, session: SessionDep, settings: SettingsDep, x_api_key: Annotated[str | None, Header()] = None
+) -> Investor:
+    """get_principal and the key's investor in one query (and one thread-pool hand-off)."""
+    principal, investor = resolve_investor_key(session, settings=settings, key=x_api_key)
+    request.state.api_key_resolved = True  # as get_principal
     if principal.role != "investor" or principal.investor_id is None:
         raise Forbidden("auth.forbidden", "this needs an investor key")
-    investor = session.get(Investor, principal.investor_id)
     if investor is None:
         raise Forbidden("auth.forbidden", "the investor of this key no longer exists")
     return investor
