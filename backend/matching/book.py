@@ -16,7 +16,9 @@ and an owner's live orders form a circular doubly linked list through the orders
 themselves (``owner_prev``/``owner_next``, in acceptance order; ``by_owner`` maps an
 owner to the oldest). A lone order's links are None, so a resting order is in a
 reference cycle only while its owner has others resting; a forgotten order's links
-are cleared.
+are cleared. Matching never needs the owner index (self-trade prevention compares the
+maker's owner): it is built on the first query by owner (open orders, cancel all),
+from the order index, whose values are in acceptance order, and kept from then on.
 """
 
 from __future__ import annotations
@@ -157,7 +159,7 @@ class BookSide:
 class OrderBook:
     """Both sides plus the indexes: order_id -> order (``index``: None once the order is
     no longer live) and owner -> the owner's oldest live order, the head of a circular
-    list of them in acceptance order (``by_owner``)."""
+    list of them in acceptance order (``by_owner``: None until the first query by owner)."""
 
     __slots__ = ("asks", "bids", "by_owner", "index")
 
@@ -165,7 +167,7 @@ class OrderBook:
         self.bids = BookSide(Side.BUY)
         self.asks = BookSide(Side.SELL)
         self.index: dict[str, BookOrder | None] = hashed_dict()
-        self.by_owner: dict[str, BookOrder] = hashed_dict()
+        self.by_owner: dict[str, BookOrder] | None = None
 
     def side(self, side: Side) -> BookSide:
         return self.bids if side is Side.BUY else self.asks
@@ -176,10 +178,14 @@ class OrderBook:
         self.link_owner(order)
 
     def link_owner(self, order: BookOrder) -> None:
-        """Append a new live order to its owner's list (the order is the newest)."""
-        head = self.by_owner.get(order.owner)
+        """Append a new live order to its owner's list (the order is the newest), once
+        the owner index exists."""
+        by_owner = self.by_owner
+        if by_owner is None:
+            return
+        head = by_owner.get(order.owner)
         if head is None:
-            self.by_owner[order.owner] = order
+            by_owner[order.owner] = order
             return
         tail = head.owner_prev
         if tail is None:  # head was alone
@@ -194,9 +200,12 @@ class OrderBook:
     def forget(self, order: BookOrder) -> None:
         """Drop a no-longer-live order from the indexes (its level is handled by the caller)."""
         self.index[order.order_id] = None
+        by_owner = self.by_owner
+        if by_owner is None:
+            return
         after = order.owner_next
         if after is None:  # alone
-            del self.by_owner[order.owner]
+            del by_owner[order.owner]
             return
         before = order.owner_prev
         assert before is not None
@@ -206,12 +215,18 @@ class OrderBook:
             before.owner_next = after
             after.owner_prev = before
         if before.seq > order.seq:  # order was the oldest (its predecessor is the newest)
-            self.by_owner[order.owner] = after
+            by_owner[order.owner] = after
         order.owner_next = order.owner_prev = None
 
     def owned(self, owner: str) -> list[BookOrder]:
         """owner's live orders in acceptance order."""
-        head = self.by_owner.get(owner)
+        by_owner = self.by_owner
+        if by_owner is None:  # first query by owner: index every live order, oldest first
+            by_owner = self.by_owner = hashed_dict()
+            for live in self.index.values():
+                if live is not None:
+                    self.link_owner(live)
+        head = by_owner.get(owner)
         if head is None:
             return []
         out = [head]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 
 from backend.matching import (
+    CancelAll,
+    CancelOrder,
     OrderAccepted,
     OrderCancelled,
     OrderDone,
@@ -254,3 +256,29 @@ def test_own_orders_the_taker_does_not_reach_are_untouched(ex):
     ex.apply(sell("a1", 105, 2, owner="alice"))
     ex.apply(buy("a2", 101, 2, owner="alice"))
     assert ex.order("a1").remaining == 2 and ex.order("a2").remaining == 2
+
+
+def test_open_orders_keep_acceptance_order_through_fills_and_cancels(engine_cls):
+    """Owners' orders leave from the front, the middle and the back before any query by
+    owner (MatchingEngine indexes owners on the first one) and after it."""
+    ex = engine_cls()
+    for i in range(6):
+        ex.apply(sell(f"a{i}", 100 + i, 2, owner="alice"))
+        ex.apply(sell(f"c{i}", 100 + i, 2, owner="carol"))
+    ex.apply(buy("b1", 100, 2, owner="bob"))  # fills a0: alice's oldest
+    ex.apply(CancelOrder("a3", "alice"))  # the middle
+    ex.apply(CancelOrder("c5", "carol"))  # carol's newest
+    assert [o.order_id for o in ex.open_orders("alice")] == ["a1", "a2", "a4", "a5"]
+    assert [o.order_id for o in ex.open_orders("carol")] == ["c0", "c1", "c2", "c3", "c4"]
+    ex.apply(buy("b2", 101, 3, owner="bob"))  # c0 then part of a1
+    ex.apply(CancelOrder("a5", "alice"))
+    ex.apply(sell("a6", 110, 1, owner="alice"))
+    ex.apply(CancelOrder("c2", "carol"))
+    assert [(o.order_id, o.remaining) for o in ex.open_orders("alice")] == [("a1", 1), ("a2", 2), ("a4", 2), ("a6", 1)]
+    assert [o.order_id for o in ex.open_orders("carol")] == ["c1", "c3", "c4"]
+    assert ex.apply(CancelAll("carol", ts=1)) == [
+        OrderCancelled("c1", 2, "cancel_all"),
+        OrderCancelled("c3", 2, "cancel_all"),
+        OrderCancelled("c4", 2, "cancel_all"),
+    ]
+    assert ex.open_orders("carol") == [] and ex.open_orders("nobody") == []
