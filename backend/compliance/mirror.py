@@ -97,6 +97,10 @@ def holding(session: Session, asset_id: int, wallet: str) -> Holding:
     row = session.exec(
         select(HolderState).where(HolderState.asset_id == asset_id, HolderState.wallet == wallet)
     ).first()
+    return _holding(row)
+
+
+def _holding(row: HolderState | None) -> Holding:
     if row is None:
         return NO_HOLDING
     return Holding(
@@ -140,6 +144,21 @@ def state_of(session: Session, asset: Asset) -> ComplianceState:
 
 def rules_of(session: Session, asset: Asset) -> ev.RuleSet:
     return rule_set(session.get(AssetRules, asset.id))
+
+
+def asset_view(session: Session, asset: Asset, wallet: str) -> tuple[ComplianceState, Holding, ev.RuleSet]:
+    """state_of, holding and rules_of in one query (order entry's pre-trade check): the
+    asset's row drives outer joins to its state, the wallet's holding and its rule set."""
+    found = session.exec(
+        select(ComplianceState, HolderState, AssetRules)
+        .select_from(Asset)
+        .outerjoin(ComplianceState, ComplianceState.asset_id == Asset.id)  # type: ignore[arg-type]
+        .outerjoin(HolderState, (HolderState.asset_id == Asset.id) & (HolderState.wallet == wallet))  # type: ignore[arg-type]
+        .outerjoin(AssetRules, AssetRules.asset_id == Asset.id)  # type: ignore[arg-type]
+        .where(Asset.id == asset.id)
+    ).first()
+    state, row, rules = found if found is not None else (None, None, None)
+    return state or ComplianceState(asset_id=asset.id), _holding(row), rule_set(rules)  # type: ignore[arg-type]
 
 
 def chain_now(state: ComplianceState, wall_clock: int | None = None) -> int:

@@ -36,9 +36,9 @@ from backend.trading.reservations import UNSETTLED, both_sums, lots_units
 def check_order_compliance(
     session: Session, *, investor: Investor, asset: Asset, side: Side, quantity_units: int, now: int | None = None
 ) -> None:
-    state = mirror.state_of(session, asset)
+    # The asset's state, the investor's holding and the rule set: one query, read per order.
+    state, held, rules = mirror.asset_view(session, asset, investor.wallet)
     now = mirror.chain_now(state) if now is None else now
-    held = mirror.holding(session, asset.id, investor.wallet)  # type: ignore[arg-type]
     # The registry record of the investor at hand (wallets are unique: the row a lookup by
     # wallet would find is this one), without querying it again.
     if investor.wallet != mirror.ZERO_ADDRESS:
@@ -48,7 +48,7 @@ def check_order_compliance(
     if side is Side.BUY:
         incoming = committed_buy_units(session, investor=investor, asset=asset)
         code = ev.receiver_side(
-            rules=mirror.rules_of(session, asset),
+            rules=rules,
             receiver=record,
             amount=quantity_units,
             balance=held.balance + incoming,
