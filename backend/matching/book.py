@@ -1,4 +1,4 @@
-"""The fast order book: sorted price levels, a FIFO deque per level, an order index.
+"""The fast order book: sorted price levels, a FIFO queue per level, an order index.
 
 Each side keeps its levels in a dict keyed by *signed* price (price for asks, -price
 for bids), so the best level of either side is the smallest key and one matching loop
@@ -6,9 +6,12 @@ serves both sides. The keys' order is a plain list kept sorted with ``bisect`` (
 rather than a SortedDict (Python code on every new or emptied level): it holds ``-key``
 ascending, so the best level is last, where most levels come and go and a list insert
 or delete moves next to nothing. Cancels are O(1) through the order index: the order
-is marked dead (remaining = 0) and skipped when it reaches the front of its deque
-(lazy deletion); a level whose live orders are gone is dropped at once, and a deque
-holding many dead entries is compacted.
+is marked dead (remaining = 0) and skipped when it reaches the front of its queue
+(lazy deletion); a level whose live orders are gone is dropped at once, and a queue
+holding many dead entries is compacted. A level's queue is a list and the index of its
+front (``head``), rather than a deque: list appends and reads are mypyc primitives,
+a deque's methods are Python calls; entries before ``head`` (consumed, all dead) are
+dropped once they are most of the list.
 
 The indexes cost no container of their own per order: the order-id index is the
 engine's dict of accepted ids (an id maps to its order while it rests, else to None),
@@ -24,7 +27,6 @@ from the order index, whose values are in acceptance order, and kept from then o
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from collections import deque
 from collections.abc import Iterator
 from itertools import islice
 from typing import Any
@@ -82,12 +84,14 @@ class BookOrder:
 
 
 class Level:
-    """Orders at one price, oldest first. ``total`` and ``live`` count live orders only."""
+    """Orders at one price, oldest first, from ``orders[head]`` on. ``total`` and ``live``
+    count live orders only."""
 
-    __slots__ = ("live", "orders", "total")
+    __slots__ = ("head", "live", "orders", "total")
 
     def __init__(self) -> None:
-        self.orders: deque[BookOrder] = deque()
+        self.orders: list[BookOrder] = []
+        self.head = 0
         self.total = 0
         self.live = 0
 
@@ -144,8 +148,9 @@ class BookSide:
         order.remaining = 0
         if level.live == 0:
             self.drop_level(key)
-        elif len(level.orders) > 2 * level.live + _COMPACT_SLACK:
-            level.orders = deque(o for o in level.orders if o.remaining)
+        elif len(level.orders) - level.head > 2 * level.live + _COMPACT_SLACK:
+            level.orders = [o for o in level.orders[level.head :] if o.remaining]
+            level.head = 0
 
     def depth(self, n: int | None) -> list[tuple[int, int]]:
         sign = self.sign
@@ -153,7 +158,7 @@ class BookSide:
 
     def orders(self) -> list[BookOrder]:
         """Live orders in priority order."""
-        return [o for _key, level in self.items() for o in level.orders if o.remaining]
+        return [o for _key, level in self.items() for o in level.orders[level.head :] if o.remaining]
 
 
 class OrderBook:

@@ -1,4 +1,4 @@
-"""MatchingEngine: the production engine (sorted levels, FIFO deques, O(1) cancel).
+"""MatchingEngine: the production engine (sorted levels, FIFO queues, O(1) cancel).
 
 Matching rules (ReferenceEngine implements the same rules naively):
 
@@ -74,6 +74,7 @@ _SELF_TRADE: Final = CancelReason.SELF_TRADE
 _PLACE_ORDER: Final = PlaceOrder
 _CANCEL_ORDER: Final = CancelOrder
 _WINDOW_SLACK: Final = 64  # expired window entries kept before the lists are compacted
+_FRONT_SLACK: Final = 32  # consumed entries kept at a level's front before it is compacted
 
 
 class MatchingEngine(EngineBase):
@@ -290,7 +291,9 @@ class MatchingEngine(EngineBase):
                 return False
             price = key * sign
             in_band = band is None or band[0] <= price <= band[1]
-            for maker in level.orders:
+            orders = level.orders
+            for i in range(level.head, len(orders)):
+                maker = orders[i]
                 if maker.remaining == 0 or maker.owner == owner:
                     continue
                 if not in_band:
@@ -333,14 +336,16 @@ class MatchingEngine(EngineBase):
                 price = key * sign
                 in_band = band is None or band[0] <= price <= band[1]
                 orders = level.orders
-                while orders:
-                    maker = orders[0]
+                head = level.head  # orders[head] is the level's front
+                end = len(orders)
+                while head < end:
+                    maker = orders[head]
                     available = maker.remaining
                     if available == 0:  # cancelled earlier (lazy deletion)
-                        orders.popleft()
+                        head += 1
                         continue
                     if maker.owner == owner:  # self-trade prevention: cancel the resting order
-                        orders.popleft()
+                        head += 1
                         level.live -= 1
                         level.total -= available
                         maker.remaining = 0
@@ -348,6 +353,7 @@ class MatchingEngine(EngineBase):
                         events.append(OrderCancelled(maker.order_id, available, _SELF_TRADE))
                         continue
                     if not in_band:
+                        level.head = head
                         self._trip_volatility_halt(now, events)
                         return remaining, True, None
                     fill = available if available < remaining else remaining
@@ -362,7 +368,7 @@ class MatchingEngine(EngineBase):
                     remaining -= fill
                     level.total -= fill
                     if fill == available:
-                        orders.popleft()
+                        head += 1
                         level.live -= 1
                         maker.remaining = 0
                         book.forget(maker)  # a native call (a bound method kept in a local is not)
@@ -374,6 +380,11 @@ class MatchingEngine(EngineBase):
                 if level.live == 0:
                     del levels[key]
                     ranks.pop()
+                else:
+                    level.head = head
+                    if head > _FRONT_SLACK and 2 * head > end:  # drop the consumed front
+                        del orders[:head]
+                        level.head = 0
                 if remaining == 0:
                     break
             return remaining, False, None
