@@ -89,6 +89,9 @@ class MatchingEngine(EngineBase):
         self._window_head = 0
         self._window_sum = 0
         self._last_price: int | None = None
+        # config.reference_window_ns as a native int, and the config it was read from.
+        self._window_config: MarketConfig | None = None
+        self._window_ns = 0
         # The price band of the last reference seen: (config, reference, (low, high)).
         self._band_cache: tuple[MarketConfig, int, tuple[int, int]] | None = None
 
@@ -406,12 +409,20 @@ class MatchingEngine(EngineBase):
         return [(order.order_id, book.remove(order)) for order in book.owned(owner)]
 
     # ------------------------------------------------------- reference window
+    def _window_length(self) -> int:
+        """config.reference_window_ns (read from the config once, not per command)."""
+        config = self.config
+        if config is not self._window_config:
+            self._window_config = config
+            self._window_ns = config.reference_window_ns
+        return self._window_ns
+
     def _reference_for_command(self, now: int) -> int | None:
         window_ts = self._window_ts
         head = self._window_head
         end = len(window_ts)
-        if head < end and window_ts[head] <= now - self.config.reference_window_ns:
-            cutoff = now - self.config.reference_window_ns
+        cutoff = now - self._window_length()
+        if head < end and window_ts[head] <= cutoff:
             window_px = self._window_px
             total = self._window_sum
             while head < end and window_ts[head] <= cutoff:
