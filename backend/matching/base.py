@@ -12,7 +12,7 @@ import hashlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from backend.matching.commands import (
     CancelAll,
@@ -44,6 +44,10 @@ from backend.matching.types import (
 )
 
 Depth = tuple[list[tuple[int, int]], list[tuple[int, int]]]
+
+# Final: compiled by mypyc, C statics rather than attribute lookups on the enum class.
+_CANCEL_USER: Final = CancelReason.USER
+_CANCEL_ALL: Final = CancelReason.CANCEL_ALL
 
 
 class EngineBase(ABC):
@@ -121,7 +125,7 @@ class EngineBase(ABC):
         if remaining is None:
             events.append(OrderRejected(order_id, RejectCode.ORDER_NOT_FOUND, "no open order with this id and owner"))
         else:
-            events.append(OrderCancelled(order_id, remaining, CancelReason.USER))
+            events.append(OrderCancelled(order_id, remaining, _CANCEL_USER))
 
     def _on_cancel_all(self, cmd: CancelAll, now: int, events: list[Event]) -> None:
         raw: Any = cmd  # not validated: read untyped (see apply)
@@ -129,7 +133,7 @@ class EngineBase(ABC):
         if not isinstance(owner, str):
             return
         for order_id, remaining in self._cancel_all(owner):
-            events.append(OrderCancelled(order_id, remaining, CancelReason.CANCEL_ALL))
+            events.append(OrderCancelled(order_id, remaining, _CANCEL_ALL))
 
     def _on_halt(self, cmd: Halt, now: int, events: list[Event]) -> None:
         self._halt = (cmd.reason, cmd.until_ts)

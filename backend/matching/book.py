@@ -29,11 +29,14 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections.abc import Iterator
 from itertools import islice
-from typing import Any
+from typing import Any, Final
 
 from backend.matching.types import RestingOrder, Side
 
 _COMPACT_SLACK = 16
+# Final: compiled by mypyc, these are C statics rather than lookups in a module's dict.
+_BUY: Final = Side.BUY
+_INSORT: Final = insort
 
 
 def hashed_dict() -> dict[Any, Any]:
@@ -113,7 +116,11 @@ class BookSide:
 
     def new_level(self, key: int) -> Level:
         level = self.levels[key] = Level()
-        insort(self.ranks, -key)
+        ranks = self.ranks
+        if not ranks or ranks[-1] < -key:  # a new best level
+            ranks.append(-key)
+        else:
+            _INSORT(ranks, -key)
         return level
 
     def drop_level(self, key: int) -> None:
@@ -175,7 +182,7 @@ class OrderBook:
         self.by_owner: dict[str, BookOrder] | None = None
 
     def side(self, side: Side) -> BookSide:
-        return self.bids if side is Side.BUY else self.asks
+        return self.bids if side is _BUY else self.asks
 
     def rest(self, order: BookOrder) -> None:
         self.side(order.side).add(order)

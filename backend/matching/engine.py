@@ -235,10 +235,10 @@ class MatchingEngine(EngineBase):
     # ------------------------------------------------------------------ placing
     def _place(self, cmd: PlaceOrder, valid: ValidOrder, now: int, reference: int | None, events: list[Event]) -> None:
         side, otype, tif = valid
-        opp = self._book.asks if side is Side.BUY else self._book.bids
+        opp = self._book.asks if side is _BUY else self._book.bids
         sign = opp.sign  # signed key = price * sign; smaller key = better for the taker
         collar: int | None = None  # signed collar limit (market orders)
-        if otype is OrderType.LIMIT:
+        if otype is _LIMIT:
             worst: int | None = cmd.price * sign  # type: ignore[operator]
         else:
             base = reference if reference is not None else opp.best_price()
@@ -269,13 +269,13 @@ class MatchingEngine(EngineBase):
         if remaining == 0:
             events.append(OrderDone(order_id))
         elif halted:
-            events.append(OrderCancelled(order_id, remaining, CancelReason.HALTED))
+            events.append(OrderCancelled(order_id, remaining, _CANCEL_HALTED))
         elif otype is OrderType.MARKET:
             beyond = collar is not None and stop_key is not None and stop_key > collar
             reason = CancelReason.COLLAR if beyond else CancelReason.MARKET_REMAINDER
             events.append(OrderCancelled(order_id, remaining, reason))
-        elif tif is TimeInForce.IOC:
-            events.append(OrderCancelled(order_id, remaining, CancelReason.IOC))
+        elif tif is _IOC:
+            events.append(OrderCancelled(order_id, remaining, _CANCEL_IOC))
         else:
             assert tif is TimeInForce.GTC, "a FOK order is filled in full once accepted"
             assert cmd.price is not None
