@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 from web3.logs import DISCARD
 
@@ -18,6 +19,7 @@ from backend.errors import ChainRejected, Conflict, Forbidden, InvalidInput, Not
 from backend.money import ASSET_DECIMALS, CASH_DECIMALS, decimal_places, fmt, to_units
 
 SYMBOL = re.compile(r"^[A-Z][A-Z0-9]{1,11}$")
+_BY_SYMBOL = select(Asset).where(Asset.symbol == bindparam("symbol"))  # built once: read per order
 
 
 def get_asset(session: Session, symbol: str) -> Asset:
@@ -29,9 +31,7 @@ def get_asset(session: Session, symbol: str) -> Asset:
         return asset
     # A string that cannot be a symbol (e.g. a NUL byte, which PostgreSQL refuses) is not found.
     asset = (
-        session.exec(select(Asset).where(Asset.symbol == symbol.upper())).first()
-        if SYMBOL.match(symbol.upper())
-        else None
+        session.exec(_BY_SYMBOL, params={"symbol": symbol.upper()}).first() if SYMBOL.match(symbol.upper()) else None
     )
     if asset is None:
         raise NotFound("asset.not_found", f"no asset with symbol {symbol!r}")

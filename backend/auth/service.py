@@ -7,6 +7,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from backend.auth.models import ROLES, ApiKey
@@ -66,16 +67,19 @@ def resolve_investor_key(session: Session, *, settings: Settings, key: str | Non
         raise Unauthorized("auth.missing_key", "send your API key in the X-API-Key header")
     if hmac.compare_digest(key.encode(), settings.admin_key.encode()):
         return Principal(role="admin"), None
-    found = session.exec(
-        select(ApiKey, Investor)
-        .outerjoin(Investor, Investor.id == ApiKey.investor_id)  # type: ignore[arg-type]
-        .where(ApiKey.key_hash == _digest(key))
-    ).first()
+    found = session.exec(_KEY_AND_INVESTOR, params={"key_hash": _digest(key)}).first()
     if found is None or found[0].revoked_at is not None:
         raise Unauthorized("auth.invalid_key", "unknown or revoked API key")
     row, investor = found
     principal = Principal(role=row.role, key_id=row.id, investor_id=row.investor_id, issuer_wallet=row.issuer_wallet)
     return principal, investor
+
+
+_KEY_AND_INVESTOR = (
+    select(ApiKey, Investor)
+    .outerjoin(Investor, Investor.id == ApiKey.investor_id)  # type: ignore[arg-type]
+    .where(ApiKey.key_hash == bindparam("key_hash"))
+)  # built once: every investor request runs it
 
 
 def require_asset_authority(principal: Principal, *, issuer_wallet: str, symbol: str, action: str) -> None:

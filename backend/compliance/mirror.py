@@ -39,6 +39,7 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from backend.assets.models import Asset
@@ -149,16 +150,19 @@ def rules_of(session: Session, asset: Asset) -> ev.RuleSet:
 def asset_view(session: Session, asset: Asset, wallet: str) -> tuple[ComplianceState, Holding, ev.RuleSet]:
     """state_of, holding and rules_of in one query (order entry's pre-trade check): the
     asset's row drives outer joins to its state, the wallet's holding and its rule set."""
-    found = session.exec(
-        select(ComplianceState, HolderState, AssetRules)
-        .select_from(Asset)
-        .outerjoin(ComplianceState, ComplianceState.asset_id == Asset.id)  # type: ignore[arg-type]
-        .outerjoin(HolderState, (HolderState.asset_id == Asset.id) & (HolderState.wallet == wallet))  # type: ignore[arg-type]
-        .outerjoin(AssetRules, AssetRules.asset_id == Asset.id)  # type: ignore[arg-type]
-        .where(Asset.id == asset.id)
-    ).first()
+    found = session.exec(_ASSET_VIEW, params={"asset_id": asset.id, "wallet": wallet}).first()
     state, row, rules = found if found is not None else (None, None, None)
     return state or ComplianceState(asset_id=asset.id), _holding(row), rule_set(rules)  # type: ignore[arg-type]
+
+
+_ASSET_VIEW = (
+    select(ComplianceState, HolderState, AssetRules)
+    .select_from(Asset)
+    .outerjoin(ComplianceState, ComplianceState.asset_id == Asset.id)  # type: ignore[arg-type]
+    .outerjoin(HolderState, (HolderState.asset_id == Asset.id) & (HolderState.wallet == bindparam("wallet")))  # type: ignore[arg-type]
+    .outerjoin(AssetRules, AssetRules.asset_id == Asset.id)  # type: ignore[arg-type]
+    .where(Asset.id == bindparam("asset_id"))
+)  # built once: asset_view runs per order
 
 
 def chain_now(state: ComplianceState, wall_clock: int | None = None) -> int:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from backend.assets.models import Asset
@@ -114,9 +115,12 @@ def current_by_type(documents: Iterable[Document]) -> dict[str, Document]:
     return current
 
 
+_ANCHORED = select(Document).where(Document.symbol == bindparam("symbol"), Document.anchor_status == "anchored")
+
+
 def current_documents(session: Session, symbol: str) -> dict[str, Document]:
-    rows = session.exec(select(Document).where(Document.symbol == symbol, Document.anchor_status == "anchored"))
-    return current_by_type(rows)
+    # _ANCHORED is built once: order entry checks the market's disclosures per order.
+    return current_by_type(session.exec(_ANCHORED, params={"symbol": symbol}))
 
 
 def missing_disclosures(session: Session, asset: Asset, today: date) -> list[str]:

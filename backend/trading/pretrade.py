@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from backend.assets.models import Asset
 from backend.compliance import mirror
@@ -28,9 +27,7 @@ from backend.compliance import rules as ev
 from backend.compliance.codes import restriction_error
 from backend.compliance.models import Investor
 from backend.matching import Side
-from backend.settlement.models import TradeRecord
-from backend.trading.models import OPEN_STATUSES, Order
-from backend.trading.reservations import UNSETTLED, both_sums, lots_units
+from backend.trading.reservations import lots_units, open_and_unsettled
 
 
 def check_order_compliance(
@@ -73,15 +70,8 @@ def check_order_compliance(
 def committed_buy_units(session: Session, *, investor: Investor, asset: Asset) -> int:
     """Asset units on their way to the investor: open buy orders' remainders and bought,
     not yet settled trades."""
-    open_lots = select(func.coalesce(func.sum(Order.quantity_lots - Order.filled_lots), 0)).where(
-        Order.investor_id == investor.id,
-        Order.symbol == asset.symbol,
-        Order.side == "buy",
-        Order.status.in_(OPEN_STATUSES),  # type: ignore[attr-defined]
-    )
-    bought_lots = select(func.coalesce(func.sum(TradeRecord.quantity_lots), 0)).where(
-        TradeRecord.buyer_investor_id == investor.id,
-        TradeRecord.symbol == asset.symbol,
-        TradeRecord.settlement_status.in_(UNSETTLED),  # type: ignore[attr-defined]
-    )
-    return lots_units(asset, both_sums(session, open_lots, bought_lots))
+    a, b = session.exec(_COMMITTED_BUYS, params={"investor_id": investor.id, "symbol": asset.symbol}).one()
+    return lots_units(asset, int(a) + int(b))
+
+
+_COMMITTED_BUYS = open_and_unsettled("buy")

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from eth_utils import keccak, to_canonical_address
-from sqlalchemy import case, update
+from sqlalchemy import bindparam, case, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, select
@@ -178,10 +178,14 @@ def place_order(
         # One query for both: a concurrent retry of this client_order_id may have won while we
         # waited (answer with its order); else a signature is good for one order: a replay (same
         # wallet and nonce) would rest a second copy that the exchange contract can never settle.
-        same_nonce = (Order.wallet == investor.wallet) & (Order.nonce == str(prep.typed["message"]["nonce"]))
-        same_client_id = (Order.investor_id == investor.id) & (Order.client_order_id == req.client_order_id)
         clashes = session.exec(
-            select(Order).where(same_nonce | same_client_id if req.client_order_id else same_nonce)
+            _CLASHES_OR_CLIENT_ID if req.client_order_id else _CLASHES,
+            params={
+                "wallet": investor.wallet,
+                "nonce": str(prep.typed["message"]["nonce"]),
+                "investor_id": investor.id,
+                "client_order_id": req.client_order_id,
+            },
         ).all()
         for existing in clashes:
             if (
@@ -498,10 +502,19 @@ def _node_signature(chain: Chain, investor: Investor, typed: dict[str, Any]) -> 
     return str(result)
 
 
+# Order entry's statements, built once with bind parameters (building a statement's
+# expressions costs more CPU than SQLite takes to run it).
+_SAME_CLIENT_ID = (Order.investor_id == bindparam("investor_id")) & (
+    Order.client_order_id == bindparam("client_order_id")
+)
+_SAME_NONCE = (Order.wallet == bindparam("wallet")) & (Order.nonce == bindparam("nonce"))
+_BY_CLIENT_ID = select(Order).where(_SAME_CLIENT_ID)
+_CLASHES = select(Order).where(_SAME_NONCE)
+_CLASHES_OR_CLIENT_ID = select(Order).where(_SAME_NONCE | _SAME_CLIENT_ID)
+
+
 def _by_client_id(session: Session, investor: Investor, client_order_id: str) -> Order | None:
-    return session.exec(
-        select(Order).where(Order.investor_id == investor.id, Order.client_order_id == client_order_id)
-    ).first()
+    return session.exec(_BY_CLIENT_ID, params={"investor_id": investor.id, "client_order_id": client_order_id}).first()
 
 
 def _enum(enum: Any, value: str, field: str) -> Any:
