@@ -1,7 +1,7 @@
 """Compile the matching core with mypyc: ``python tools/matching_native.py [build|clean]``.
 
 ``make matching-native`` runs ``build``: the modules of ``backend.matching.native.COMPILED_MODULES``
-become extension modules next to their sources (1.6-2x the commands per CPU second of pure
+become extension modules next to their sources (about 3x the commands per CPU second of pure
 Python; ``make bench-matching``). Generated C and objects go to ``.mypyc/`` (not
 ``build/``, brownie's). Never fails the make run: if mypyc or the C compiler is missing, the
 compile fails or the result does not pass a smoke check, the extensions are removed and a

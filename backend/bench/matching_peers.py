@@ -38,19 +38,37 @@ TARGET_VS_LIQUIBOOK = 50  # ours >= 0.50x liquibook
 NOTE = """\
 What the engines do per order differs: the peers match and report fills; ours also validates
 every command, emits an immutable event for every step of every order (accepted, then rested,
-traded, done or cancelled: two to four per order), keeps indexes by order id and by owner,
-checks the price band and self-trade prevention at every fill and keeps the reference-price
-window, all of which the service relies on. The fast path of `MatchingEngine.apply` (valid
-GTC/IOC limits and cancels while the market is open) keeps that behaviour identical to the
-reference engine (`tests/backend/matching/test_matching_differential.py`). `make matching-native`
-compiles the matching core with mypyc (`tools/matching_native.py`), which makes ours 1.6-2x as
-fast (same-run ratios to the peers), mostly through the events' native `__init__`; the price
-levels (a dict plus a key list kept sorted with `bisect`), deques and dicts stay Python objects,
-and so do the commands (they must take malformed input, to refuse it). Behaviour is identical (`make
-test-backend` runs the matching suite on both builds); with no build, or one older than the
-sources, the core runs as pure Python (`backend.matching.COMPILED`; the "kind" column says which
-was measured). Figures on a shared 2-core machine vary by up to 2x between runs, even in CPU time:
-compare the engines within one run, not across runs."""
+traded, done or cancelled: two to four per order), keeps every order id it accepted (a reused
+one is refused) and indexes by order id and by owner, checks the price band and self-trade
+prevention at every fill and keeps the reference-price window, all of which the service relies
+on. The fast path of `MatchingEngine.apply` (valid GTC/IOC limits and cancels while the market
+is open) keeps that behaviour identical to the reference engine
+(`tests/backend/matching/test_matching_differential.py`). `make matching-native` compiles the
+matching core with mypyc (`tools/matching_native.py`; about 3x the pure-Python speed on these
+streams); the commands stay Python dataclasses (they must take malformed input, to refuse it).
+Behaviour is identical (`make test-backend` runs the matching suite on both builds); with no
+build, or one older than the sources, the core runs as pure Python (`backend.matching.COMPILED`;
+the "kind" column says which was measured). Figures on a shared 2-core machine vary by up to 2x
+between runs, even in CPU time: compare the engines within one run, not across runs.
+
+From 0.37x / 0.46x of liquibook (streams A / B, 2026-11-26 02:54) to the figures above, by
+changes to the engine itself (the same for every caller; events and behaviour unchanged): one
+dict holds the accepted ids and the order index (one probe checks an id is new and records it);
+an owner's orders are linked through the orders themselves rather than kept in a dict per owner,
+and that owner index is built on the first query by owner (open orders, cancel all) and kept from
+then on, since matching never needs it (self-trade prevention compares the maker's owner); the
+big str-keyed dicts use CPython's general layout, which keeps each key's hash in the table, so a
+probe no longer dereferences a cold key; a price level's queue is a list and a front index
+rather than a deque (list operations are mypyc primitives, a deque's methods are Python calls);
+the reference window is two int lists (no tuple per trade); the command's ts is kept rather than
+re-boxed, and enum members, the command classes and the window length are C statics or native
+fields rather than lookups. Where the time goes now (`perf`, stream A, compiled, share of
+`apply`): about a quarter reading the commands' fields (generic attribute lookups on Python
+dataclasses), an eighth the accepted-id probe (a cache miss on a 50,000-entry dict), an eighth
+creating the events and book orders, a tenth matching proper, and the garbage collector 5-10%.
+Tried and not kept: the commands as mypyc native classes (to take malformed input their fields
+must be typed Any, so callers lose the field types; read untyped, as the fast path reads them,
+no faster in a first measurement)."""
 
 
 @dataclass

@@ -7,7 +7,7 @@ replays them on restart; ``state_hash`` proves the replay rebuilt the same state
     engine = MatchingEngine(MarketConfig())
     events = engine.apply(PlaceOrder("o1", "alice", Side.BUY, OrderType.LIMIT, 100, 5, ts=now_ns))
 
-``make matching-native`` compiles the core with mypyc (1.6-2x as fast); ``COMPILED``
+``make matching-native`` compiles the core with mypyc (about 3x as fast); ``COMPILED``
 says whether this process runs that build or pure Python (see ``native``: a stale or
 broken build falls back to pure Python with a warning; ``RWA_MATCHING_PURE=1`` forces it).
 """
