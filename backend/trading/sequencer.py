@@ -35,7 +35,7 @@ from backend.trading.models import JournalEntry
 
 COMMANDS: dict[str, type] = {c.__name__: c for c in (PlaceOrder, CancelOrder, CancelAll, Halt, Resume)}
 ENUM_FIELDS: dict[str, type[Enum]] = {"side": Side, "type": OrderType, "tif": TimeInForce}
-_JOURNAL = JournalEntry.__table__  # type: ignore[attr-defined]
+_JOURNAL_INSERT = insert(JournalEntry.__table__)  # type: ignore[attr-defined]  # built once
 
 
 def encode_command(command: Any) -> dict[str, Any]:
@@ -79,9 +79,8 @@ class Market:
         The journal row is a plain INSERT in the session's transaction (nothing reads the
         object back, so no ORM object or unit of work for it)."""
         session.connection().execute(
-            insert(_JOURNAL).values(
-                symbol=self.symbol, seq=self.next_seq, command=encode_command(command), created_at=utcnow()
-            )
+            _JOURNAL_INSERT,
+            {"symbol": self.symbol, "seq": self.next_seq, "command": encode_command(command), "created_at": utcnow()},
         )
         events = self.engine.apply(command)
         self.next_seq += 1

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from eth_utils import keccak, to_canonical_address
-from sqlalchemy import bindparam, case, update
+from sqlalchemy import BigInteger, bindparam, case, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, select
@@ -452,14 +452,26 @@ class _RestingChange:
 _ORDERS = Order.__table__  # type: ignore[attr-defined]
 
 
+_FILLED = _ORDERS.c.filled_lots + bindparam("added", type_=BigInteger)
+_UPDATE_RESTING = {  # built once; by whether the status is given or follows from the fill
+    False: update(_ORDERS)
+    .where(_ORDERS.c.id == bindparam("order_id"))
+    .values(filled_lots=_FILLED, status=bindparam("new_status"), updated_at=bindparam("now")),
+    True: update(_ORDERS)
+    .where(_ORDERS.c.id == bindparam("order_id"))
+    .values(
+        filled_lots=_FILLED,
+        status=case((_FILLED == _ORDERS.c.quantity_lots, "filled"), else_="partially_filled"),
+        updated_at=bindparam("now"),
+    ),
+}
+
+
 def _update_resting(session: Session, order_id: str, change: _RestingChange, now: Any) -> None:
     """One UPDATE of an order the session never loaded (no read-back)."""
-    filled = _ORDERS.c.filled_lots + change.filled_lots
-    status: Any = change.status
-    if status is None:
-        status = case((filled == _ORDERS.c.quantity_lots, "filled"), else_="partially_filled")
     result = session.connection().execute(
-        update(_ORDERS).where(_ORDERS.c.id == order_id).values(filled_lots=filled, status=status, updated_at=now)
+        _UPDATE_RESTING[change.status is None],
+        {"order_id": order_id, "added": change.filled_lots, "new_status": change.status, "now": now},
     )
     assert result.rowcount == 1, f"engine event for unknown order {order_id}"
 
