@@ -338,7 +338,9 @@ def test_the_rules_evaluate_the_token_state_they_are_given(funded, rules, alice,
     assert rules.detectTransferRestrictionWith(alice, bob, E18, (True, False, False, balance, 0, to_balance)) == 10
     assert rules.detectTransferRestrictionWith(alice, bob, E18, (False, True, False, balance, 0, to_balance)) == 9
     assert rules.detectTransferRestrictionWith(alice, bob, E18, (False, False, True, balance, 0, to_balance)) == 9
-    assert rules.detectTransferRestrictionWith(alice, bob, E18, (False, False, False, balance, balance, to_balance)) == 11
+    assert (
+        rules.detectTransferRestrictionWith(alice, bob, E18, (False, False, False, balance, balance, to_balance)) == 11
+    )
     assert rules.detectTransferRestrictionWith(alice, bob, E18, (False, False, False, 0, 0, to_balance)) == 11
 
 
