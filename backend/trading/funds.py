@@ -34,7 +34,8 @@ A node that is up but busy is the third case. ganache answers one request at a t
 seconds for a batch of 50. With `funds_live_wait_ms` (RWA_FUNDS_LIVE_WAIT_MS, default 250)
 above 0, order entry waits that long for the live answer and then answers from the
 wallet's last snapshot, if one younger than BUSY_SNAPSHOT_MAX_AGE exists, with the same
-arithmetic as when the node is down (source "busy"). As with a cached snapshot, a busy
+arithmetic as when the node is down (source "busy"); for BUSY_COOLDOWN_SECONDS after that,
+orders with such a reading use it without asking the node. As with a cached snapshot, a busy
 reading can only make the venue accept: an order it cannot pay for is read again live,
 waiting as long as the node takes, before it is refused. 0 always waits.
 """
@@ -68,6 +69,10 @@ from backend.trading.models import FundsSnapshot
 COOLDOWN_SECONDS = 1.0
 # A busy node's stand-in is a snapshot at most this old; an older one waits for the node.
 BUSY_SNAPSHOT_MAX_AGE = timedelta(seconds=60)
+# After a live read outlasted its wait, orders with a stand-in use it without asking the node
+# for this long: a node busy mining stays busy for a while, and each would wait in vain.
+BUSY_COOLDOWN_SECONDS = 0.5
+_busy_until: WeakKeyDictionary[Chain, float] = WeakKeyDictionary()
 _down_until: WeakKeyDictionary[Chain, float] = WeakKeyDictionary()
 # The last live reading per (wallet, token), as its snapshot row holds it: a young one stands
 # in without reading that row back (the row stays, for other processes and for node outages).
@@ -192,12 +197,15 @@ def read(
     if time.monotonic() >= _down_until.get(chain, 0.0):
         read_at = utcnow()
         stand_in = _busy_stand_in(session, wallet, token.address, recent, snapshot) if wait_ms else None
+        if stand_in is not None and time.monotonic() < _busy_until.get(chain, 0.0):
+            return stand_in
         try:
             balance, frozen_units, allowance = live_read(
                 chain, wallet, token, spender, frozen=frozen, timeout=wait_ms / 1000 if stand_in else None
             )
         except NodeBusy:
             assert stand_in is not None  # only a read with a stand-in has a timeout
+            _busy_until[chain] = time.monotonic() + BUSY_COOLDOWN_SECONDS
             return stand_in
         except Unavailable as exc:
             if exc.code != "chain.unavailable":

@@ -110,6 +110,20 @@ def test_a_busy_node_is_answered_from_the_last_reading_after_the_wait(node, sess
     assert elapsed < node.delay  # it did not wait for the node
 
 
+def test_after_a_timeout_the_busy_node_is_left_alone_for_a_moment(node, session):
+    chain = _chain(node)
+    _read(session, chain, wait_ms=100)
+    node.delay = 1.0
+    assert _read(session, chain, wait_ms=100).source == "busy"
+    asked = node.requests
+    started = time.monotonic()
+    assert _read(session, chain, wait_ms=100).source == "busy"  # at once, without asking
+    assert node.requests == asked and time.monotonic() - started < 0.1
+    time.sleep(funds.BUSY_COOLDOWN_SECONDS)
+    node.delay = 0.0
+    assert _read(session, chain, wait_ms=100).source == "live"  # then the node is asked again
+
+
 def test_without_a_reading_a_busy_node_is_waited_for(node, session):
     chain = _chain(node)
     node.delay = 0.4
