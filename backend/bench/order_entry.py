@@ -123,28 +123,29 @@ Why the target is out of reach here, and where an order's CPU goes now:
   the other sessions run) with the generator on the same 2 cores, at about 1.3 ms of CPU a
   request. No order entry served this way can show 2,000/s here; the ratio ours / bare and
   the CPU per order are the figures that carry over.
-- **Ours still costs 22-30 ms of CPU an order** (between runs). py-spy (`--gil`: the
-  thread holding the interpreter) at capacity: 55 % in the order path of backend/trading, and
-  54 % of all samples inside SQLAlchemy: still about 14 ORM statements an order (the API key,
-  the investor, the client_order_id, the asset, the compliance state, holding and rules,
-  committed buys, the nonce/retry query, two reservation sums, settled-since, then the order,
-  journal and trade inserts, the makers' reads and updates, and the commit), each costing
-  more in statement building, compiling-cache lookups and result processing than in SQLite;
-  about a quarter in HTTP, the event loop, ASGI middleware, dependency solving and JSON;
-  4 % the settlement worker and 2 % the compliance mirror, which share the process; no single
-  leaf function above 4 %. Not the bottleneck: the commit (a `synchronous=FULL` WAL commit
-  takes 0.4 ms on this disk) and the signature (0.1 ms now).
+- **Ours costs 17-21 ms of CPU an order** (between runs; 22-30 ms before the statement work
+  below). cProfile of the order path alone (`service.place_order`, 200 orders, half filling):
+  21 ms -> 10-11 ms once the hot statements were built once with bind parameters - building
+  them (column comparisons, coercions, cache keys: ~125 `coercions.expect` calls an order) cost
+  more CPU than SQLite took to run them. Statements now (request thread, not counting BEGIN
+  and COMMIT): 10 for a resting sell, 11 for a resting buy, 13 for a buy that fills (19
+  before). The rest of an order's CPU is HTTP, the event loop, ASGI middleware, dependency
+  solving and JSON, the funds reads, and the settlement worker and compliance mirror that
+  share the process. Not the bottleneck: the commit (a `synchronous=FULL` WAL commit takes
+  0.4 ms on this disk) and the signature (0.1 ms). (`py-spy --gil` misleads here: it put ~70 %
+  of samples on the event loop; per-thread CPU from /proc showed the loop at 15 %.)
 - **More traders barely help**: with 32 traders on 32 connections (ORDERS_TRADERS=32
   ORDERS_CONCURRENCY=32) it accepted 28.7 orders/s (and answered 503 `service.busy` past
   the 32 orders in flight of admission control), against 25.8 with 8: the per-investor lock
   is not what limits. The service process ran at 50-60 % of a core: 40 request threads
   sharing one interpreter lock, and the other core(s) busy with the generator, ganache and
   the other sessions' work.
-- **Latency at half capacity** (the open-loop row) is p50 tens of ms but p99 hundreds: an
-  order is mostly CPU (~30 ms) plus, for about half the orders (a snapshot older than 1 s), a
-  live funds read from ganache, which answers slowly while it mines the settlement
-  transactions of the same trades, and the wait for its investor's lock behind that trader's
-  previous order. Not separated further here.
+- **Latency at half capacity** (the open-loop row): p50 under 30 ms, p99 hundreds. An order
+  is mostly CPU (~20 ms, shared by 40 request threads under one interpreter lock) plus, when
+  its wallet's funds reading is older than 1 s, a live read: ganache answers one request at a
+  time, so while it mines a settle() an order waits up to 250 ms (RWA_FUNDS_LIVE_WAIT_MS) before
+  the last reading stands in, and the orders of the next 0.5 s use it at once. Then the wait
+  for its investor's lock behind that trader's previous order.
 - **What 2,000/s would take** is not more of these cuts but taking the ORM off the order path:
   the sequencer keeping client ids, nonces, reservations and the compliance rows it needs in
   memory (rebuilt from the database at start, the database's unique constraints as backstop),
