@@ -328,6 +328,20 @@ def make_trades(c: Contracts, signers: list[OrderSigner], addresses: list[str], 
     return trades
 
 
+def settle_timed(rpc: Rpc, c: Contracts, op: Sender, trades: list[tuple], batch: int) -> tuple[list[str], float]:
+    """`trades` as settle() transactions of `batch` trades, signed before the clock starts, then
+    sent back to back: their hashes, and the seconds from the first send to the last receipt."""
+    raws = []
+    for start in range(0, len(trades), batch):
+        chunk = trades[start : start + batch]
+        data = c.exchange.functions.settle(chunk)._encode_transaction_data()
+        raws.append(op.sign(to=c.exchange.address, data=data, gas=min(29_000_000, 150_000 + 250_000 * len(chunk))))
+    started = time.perf_counter()
+    hashes = send_all(rpc, raws)
+    wait_receipt(rpc, hashes[-1], poll=0.005)
+    return hashes, time.perf_counter() - started
+
+
 def measure(
     node: str,
     rpc: Rpc,
@@ -340,15 +354,7 @@ def measure(
     seq: int,
 ) -> Result:
     trades = make_trades(c, signers, addresses, count, seq)
-    raws = []
-    for start in range(0, count, batch):
-        chunk = trades[start : start + batch]
-        data = c.exchange.functions.settle(chunk)._encode_transaction_data()
-        raws.append(op.sign(to=c.exchange.address, data=data, gas=min(29_000_000, 150_000 + 250_000 * len(chunk))))
-    started = time.perf_counter()
-    hashes = send_all(rpc, raws)
-    wait_receipt(rpc, hashes[-1], poll=0.005)
-    seconds = time.perf_counter() - started
+    hashes, seconds = settle_timed(rpc, c, op, trades, batch)
     found = receipts(rpc, hashes)
     settled = failed = gas = 0
     for receipt in found:
@@ -359,7 +365,7 @@ def measure(
             topic = entry["topics"][0]
             settled += topic == TRADE_SETTLED
             failed += topic == TRADE_FAILED
-    return Result(node, batch, count, settled, failed, seconds, gas, len(raws))
+    return Result(node, batch, count, settled, failed, seconds, gas, len(hashes))
 
 
 def transfer_baseline(node: str, rpc: Rpc, c: Contracts, investors: list[Sender], count: int) -> Result:
@@ -428,21 +434,14 @@ def measure_floors(
     count: int,
     seq: int,
 ) -> list[Floor]:
-    """Each FLOOR_VARIANT as batches of `batch` (the same sending path as `measure`); checks that
+    """Each FLOOR_VARIANT as batches of `batch` (settle_timed, as `measure`); checks that
     every trade failed with the expected code, so the figure is of exactly those checks."""
     floors = []
     count = max(batch, count // batch * batch)  # as many trades as the full figure, whole batches
     for what, spoil, code in FLOOR_VARIANTS:
         trades = [spoil(t) for t in make_trades(c, signers, addresses, count, seq)]
         seq += count
-        raws = []
-        for start in range(0, count, batch):
-            data = c.exchange.functions.settle(trades[start : start + batch])._encode_transaction_data()
-            raws.append(op.sign(to=c.exchange.address, data=data, gas=min(29_000_000, 150_000 + 250_000 * batch)))
-        started = time.perf_counter()
-        hashes = send_all(rpc, raws)
-        wait_receipt(rpc, hashes[-1], poll=0.005)
-        seconds = time.perf_counter() - started
+        hashes, seconds = settle_timed(rpc, c, op, trades, batch)
         codes = [
             int(entry["data"], 16)
             for receipt in receipts(rpc, hashes)

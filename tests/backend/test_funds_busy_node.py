@@ -167,6 +167,20 @@ def test_wait_zero_always_waits_for_the_node(node, session):
     assert _read(session, chain, wait_ms=0).balance == 9
 
 
+def sell_500(chain, investor) -> None:
+    """check_funds for a limit sell of 500 lots (one lot one unit, with the fakes below)."""
+    funds.check_funds(
+        None,  # type: ignore[arg-type]
+        chain,
+        investor=investor,
+        asset=SimpleNamespace(symbol="X"),  # type: ignore[arg-type]
+        side=Side.SELL,
+        price_ticks=100,
+        lots=500,
+        market=None,
+    )
+
+
 def test_a_busy_reading_that_falls_short_is_read_again_live_before_refusing(monkeypatch):
     """check_funds never refuses on a stand-in: it asks again, waiting for the node."""
     calls: list[tuple[int, int]] = []
@@ -189,30 +203,12 @@ def test_a_busy_reading_that_falls_short_is_read_again_live_before_refusing(monk
         settings=Settings(funds_max_age_ms=1000, funds_live_wait_ms=250),
     )
     investor = SimpleNamespace(id=1, wallet=WALLET)
-    funds.check_funds(
-        None,  # type: ignore[arg-type]
-        chain,  # type: ignore[arg-type]
-        investor=investor,  # type: ignore[arg-type]
-        asset=SimpleNamespace(symbol="X"),  # type: ignore[arg-type]
-        side=Side.SELL,
-        price_ticks=100,
-        lots=500,
-        market=None,
-    )
+    sell_500(chain, investor)
     assert calls == [(1000, 250), (0, 0)]
 
     # and a live reading that falls short is refused at once
     answers[:] = [funds.Reading(10, 0, 10**9)]
     calls.clear()
     with pytest.raises(DomainError) as refused:
-        funds.check_funds(
-            None,  # type: ignore[arg-type]
-            chain,  # type: ignore[arg-type]
-            investor=investor,  # type: ignore[arg-type]
-            asset=SimpleNamespace(symbol="X"),  # type: ignore[arg-type]
-            side=Side.SELL,
-            price_ticks=100,
-            lots=500,
-            market=None,
-        )
+        sell_500(chain, investor)
     assert refused.value.code == "order.insufficient_balance" and calls == [(1000, 250)]
