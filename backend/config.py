@@ -39,7 +39,15 @@ class Settings(BaseModel):
     # The compliance mirror's background sync (backend/compliance/worker.py).
     compliance_sync_interval_ms: int = Field(default=1000, ge=10)
     compliance_sync_enabled: bool = True
-    order_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
+    # Every signed order expires (DESIGN "What a signature authorizes"): GTC orders at most
+    # order_max_ttl_seconds ahead (their default), IOC/FOK/market orders order_short_ttl_seconds.
+    # An order leaves the book order_expiry_margin_seconds before its signed expiry, so that no
+    # trade is matched that the chain would refuse as expired at settlement.
+    order_max_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
+    order_short_ttl_seconds: int = Field(default=300, ge=60)
+    order_expiry_margin_seconds: int = Field(default=30, ge=0)
+    # How often the chain-event watcher polls for OrderCancelled / NonceFloorRaised.
+    chain_watch_interval_ms: int = Field(default=1000, ge=10)
     # Order entry's funds check may use a balance snapshot this young instead of the
     # eth_calls (backend/trading/funds.py; why 1 s is safe: docs/reliability.md); 0 reads
     # the chain for every order.
@@ -99,6 +107,10 @@ _ENV = {
     "funds_max_age_ms": "RWA_FUNDS_MAX_AGE_MS",
     "funds_live_wait_ms": "RWA_FUNDS_LIVE_WAIT_MS",
     "order_max_in_flight": "RWA_ORDER_MAX_IN_FLIGHT",
+    "order_max_ttl_seconds": "RWA_ORDER_MAX_TTL_SECONDS",
+    "order_short_ttl_seconds": "RWA_ORDER_SHORT_TTL_SECONDS",
+    "order_expiry_margin_seconds": "RWA_ORDER_EXPIRY_MARGIN_SECONDS",
+    "chain_watch_interval_ms": "RWA_CHAIN_WATCH_INTERVAL_MS",
     "settlement_max_backlog": "RWA_SETTLEMENT_MAX_BACKLOG",
     "market_band_bps": "RWA_MARKET_BAND_BPS",
     "market_reference_window_seconds": "RWA_MARKET_REFERENCE_WINDOW_SECONDS",

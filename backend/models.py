@@ -6,12 +6,13 @@ from backend.compliance.models import AssetRules, ComplianceState, HolderState, 
 from backend.disclosures.models import Document
 from backend.distributions.models import Distribution
 from backend.settlement.models import TradeRecord
-from backend.trading.models import DeadManSwitch, FundsSnapshot, JournalEntry, Order
+from backend.trading.models import ChainCursor, DeadManSwitch, FundsSnapshot, JournalEntry, Order, WalletNonce
 
 __all__ = [
     "ApiKey",
     "Asset",
     "AssetRules",
+    "ChainCursor",
     "ComplianceState",
     "DeadManSwitch",
     "Distribution",
@@ -22,4 +23,5 @@ __all__ = [
     "JournalEntry",
     "Order",
     "TradeRecord",
+    "WalletNonce",
 ]

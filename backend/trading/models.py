@@ -35,8 +35,29 @@ class Order(SQLModel, table=True):
     nonce: str = Field(max_length=80, index=True)  # order entry refuses a reused (wallet, nonce)
     expiry: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     signature: str = Field(max_length=200)
+    # The EIP-712 digest of the signed order (0x hex): the chain's key for its fills and
+    # cancellation, and half of every trade id it takes part in.
+    order_hash: str | None = Field(default=None, max_length=66, index=True)
+    # Why a cancelled or expired order left the book: the engine's reason ("ioc", "self_trade",
+    # "expired", ...), or the service's ("user", "onchain", "revoked", "frozen", "kyc_expired", ...).
+    cancel_reason: str | None = Field(default=None, max_length=24)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class WalletNonce(SQLModel, table=True):
+    """The next order nonce handed out to a wallet in typed data (a per-wallet sequence, so that
+    SettlementExchange.cancelUpTo(n) invalidates exactly the orders below n)."""
+
+    wallet: str = Field(primary_key=True, max_length=42)
+    next_nonce: int = Field(default=1, sa_column=Column(BigInteger, nullable=False))
+
+
+class ChainCursor(SQLModel, table=True):
+    """The last block a chain-event watcher has processed, so it catches up after a restart."""
+
+    name: str = Field(primary_key=True, max_length=40)
+    block: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
 
 
 class JournalEntry(SQLModel, table=True):
