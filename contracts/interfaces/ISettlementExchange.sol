@@ -9,15 +9,25 @@ pragma solidity 0.8.28;
 ///      `price` is cash base units (6 decimals) per whole asset unit (1e18 base units);
 ///      `quantity` is in asset base units; cash moved = price * quantity / 1e18 (the
 ///      venue's tick and lot sizes make this exact).
+///      Every order must expire: `expiry` is a unix time, and 0 means "already expired" (never
+///      "forever"). A trader invalidates its orders on chain one by one (`cancelOrder`) or all with
+///      a nonce below a floor (`cancelUpTo`).
+///      Trade ids are derived, never chosen by the operator:
+///        tradeId = keccak256(abi.encode(buyHash, sellHash, seq))
+///      where buyHash and sellHash are the orders' EIP-712 digests and `seq` the venue's trade
+///      sequence number (see `tradeIdOf`): a sequence number reused with other orders is a new
+///      trade, never taken for a settled one.
 ///      Failure codes in TradeFailed (public constants FAIL_* on SettlementExchange), checked in
-///      this order, first failing check wins:
-///         1 FAIL_ALREADY_SETTLED     the trade id was settled before (also earlier in the batch)
+///      this order after both order hashes and the trade id are computed; first failing check wins:
+///         1 FAIL_ALREADY_SETTLED     the derived trade id was settled before (also earlier in the
+///                                    batch): the same orders and seq
 ///         2 FAIL_INVALID_ORDERS      buy.isBuy false, sell.isBuy true, buy.asset != sell.asset,
 ///                                    or buy.trader == sell.trader
 ///         3 FAIL_BAD_BUY_SIGNATURE   buySignature is not buy.trader's EIP-712 signature
 ///         4 FAIL_BAD_SELL_SIGNATURE  sellSignature is not sell.trader's EIP-712 signature
-///         5 FAIL_EXPIRED             an order has expiry != 0 and expiry < block.timestamp
-///         6 FAIL_CANCELLED           an order was cancelled on chain
+///         5 FAIL_EXPIRED             an order has expiry == 0 or expiry < block.timestamp
+///         6 FAIL_CANCELLED           an order was cancelled on chain (`cancelOrder`), or its nonce
+///                                    is below its trader's nonce floor (`cancelUpTo`)
 ///         7 FAIL_PRICE               price == 0, price > buy.price or price < sell.price (or
 ///                                    price * quantity does not fit in 256 bits)
 ///         8 FAIL_QUANTITY            quantity == 0 or more than the remaining quantity of either
@@ -27,7 +37,8 @@ pragma solidity 0.8.28;
 ///        10 FAIL_CASH_TRANSFER       cash transferFrom(buyer -> seller) failed (balance, allowance)
 ///      A trade's two transfers are atomic: on 9 or 10 neither moved. Only a settled trade marks
 ///      `settled[tradeId]` and adds to `filled` of both orders. Signatures are 65-byte (r, s, v)
-///      ECDSA signatures (low-s); malformed ones fail with 3 or 4, never revert the batch.
+///      ECDSA signatures with v in {27, 28} and low s (`verifyOrder` gives the same verdict);
+///      malformed ones fail with 3 or 4, never revert the batch.
 interface ISettlementExchange {
     struct Order {
         address trader;
@@ -40,7 +51,8 @@ interface ISettlementExchange {
     }
 
     struct Trade {
-        bytes32 tradeId;
+        /// @dev The venue's trade sequence number; the trade id is tradeIdOf(buyHash, sellHash, seq).
+        uint256 seq;
         Order buy;
         bytes buySignature;
         Order sell;
@@ -61,9 +73,13 @@ interface ISettlementExchange {
     );
     event TradeFailed(bytes32 indexed tradeId, uint8 code);
     event OrderCancelled(bytes32 indexed orderHash, address indexed trader);
+    /// @notice Every order of `trader` with a nonce below `nonce` can no longer settle.
+    event NonceFloorRaised(address indexed trader, uint256 nonce);
 
     error SettlementExchangeNotOrderOwner(address caller);
     error SettlementExchangeZeroAddress();
+    /// @notice cancelUpTo with a nonce not above the caller's current floor.
+    error SettlementExchangeNonceFloorNotRaised(uint256 current, uint256 requested);
     /// @notice executeTransfers called by anyone but the exchange itself.
     error SettlementExchangeOnlySelf(address caller);
     /// @notice Raised inside executeTransfers; `code` is FAIL_ASSET_TRANSFER or FAIL_CASH_TRANSFER.
@@ -75,6 +91,11 @@ interface ISettlementExchange {
     /// @notice The trader cancels its own order on chain: the venue-independent escape hatch.
     function cancelOrder(Order calldata order) external;
 
+    /// @notice The caller invalidates, in one transaction, every order of its own with a nonce
+    ///         below `nonce`: its nonce floor becomes `nonce`, which must be strictly greater than
+    ///         the current floor (else SettlementExchangeNonceFloorNotRaised).
+    function cancelUpTo(uint256 nonce) external;
+
     /// @notice Internal step of settle, external only so a failing trade can be rolled back alone:
     ///         moves `quantity` asset seller->buyer and `cashAmount` cash buyer->seller, or reverts
     ///         SettlementExchangeTransferFailed(code). Only callable by the exchange itself.
@@ -83,11 +104,23 @@ interface ISettlementExchange {
 
     /// @notice The EIP-712 digest of `order` (what the trader signs).
     function hashOrder(Order calldata order) external view returns (bytes32);
+    /// @notice Whether `signature` is `order.trader`'s signature of `order`, by exactly settle()'s
+    ///         rules (65 bytes, v in {27, 28}, low s, recovered signer == order.trader), and the
+    ///         order's EIP-712 digest. Says nothing of expiry, cancellation or fills.
+    function verifyOrder(Order calldata order, bytes calldata signature)
+        external
+        view
+        returns (bool valid, bytes32 orderHash);
+    /// @notice The on-chain trade id of a fill of the orders with digests `buyHash` and `sellHash`
+    ///         numbered `seq` by the venue: keccak256(abi.encode(buyHash, sellHash, seq)).
+    function tradeIdOf(bytes32 buyHash, bytes32 sellHash, uint256 seq) external pure returns (bytes32);
+    /// @notice The trader's nonce floor: its orders with a lower nonce cannot settle.
+    function nonceFloor(address trader) external view returns (uint256);
     /// @notice Quantity of the order already settled.
     function filled(bytes32 orderHash) external view returns (uint256);
     /// @notice Whether the order was cancelled on chain.
     function cancelled(bytes32 orderHash) external view returns (bool);
-    /// @notice Whether the trade id was settled.
+    /// @notice Whether the (derived) trade id was settled.
     function settled(bytes32 tradeId) external view returns (bool);
     /// @notice The payment token.
     function cashToken() external view returns (address);

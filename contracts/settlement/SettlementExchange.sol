@@ -12,7 +12,8 @@ import {ISettlementExchange} from "../interfaces/ISettlementExchange.sol";
 /// @notice Delivery-versus-payment settlement of trades between EIP-712 signed orders, in batches
 ///         submitted by the venue's operator. Investors keep assets and cash in their own wallets
 ///         (approved to this contract) until the transaction that settles their trade.
-/// @dev Per trade: checks in the order of the FAIL_* codes, then moves the asset seller->buyer
+/// @dev Per trade: derives the trade id from both order digests and the venue's sequence number,
+///      checks in the order of the FAIL_* codes, then moves the asset seller->buyer
 ///      and the cash buyer->seller through `transferFrom` (so the asset's compliance applies) in
 ///      an external self-call, so that a failing trade rolls back alone and emits TradeFailed.
 contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettlementExchange {
@@ -47,6 +48,7 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
     IERC20 private immutable _cash;
     mapping(bytes32 orderHash => OrderState) private _orders;
     mapping(bytes32 tradeId => bool) private _settled;
+    mapping(address trader => uint256) private _nonceFloor;
 
     /// @param cash The payment token.
     /// @param admin Receives DEFAULT_ADMIN_ROLE (grants OPERATOR_ROLE).
@@ -83,6 +85,14 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
     }
 
     /// @inheritdoc ISettlementExchange
+    function cancelUpTo(uint256 nonce) external {
+        uint256 current = _nonceFloor[msg.sender];
+        if (nonce <= current) revert SettlementExchangeNonceFloorNotRaised(current, nonce);
+        _nonceFloor[msg.sender] = nonce;
+        emit NonceFloorRaised(msg.sender, nonce);
+    }
+
+    /// @inheritdoc ISettlementExchange
     function executeTransfers(address asset, address seller, address buyer, uint256 quantity, uint256 cashAmount)
         external
     {
@@ -98,6 +108,26 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
     /// @inheritdoc ISettlementExchange
     function hashOrder(Order calldata order) external view returns (bytes32) {
         return _hashOrder(order, _domainSeparatorV4());
+    }
+
+    /// @inheritdoc ISettlementExchange
+    function verifyOrder(Order calldata order, bytes calldata signature)
+        external
+        view
+        returns (bool valid, bytes32 orderHash)
+    {
+        orderHash = _hashOrder(order, _domainSeparatorV4());
+        valid = _validSignature(orderHash, signature, order.trader);
+    }
+
+    /// @inheritdoc ISettlementExchange
+    function tradeIdOf(bytes32 buyHash, bytes32 sellHash, uint256 seq) external pure returns (bytes32) {
+        return _tradeId(buyHash, sellHash, seq);
+    }
+
+    /// @inheritdoc ISettlementExchange
+    function nonceFloor(address trader) external view returns (uint256) {
+        return _nonceFloor[trader];
     }
 
     /// @inheritdoc ISettlementExchange
@@ -125,19 +155,20 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
         return _domainSeparatorV4();
     }
 
-    /// @dev Check one trade, execute it or emit TradeFailed.
+    /// @dev Check one trade, execute it or emit TradeFailed. The trade id is derived first (it is
+    ///      what every TradeFailed names), so both order digests are computed before any check.
     function _settleOne(Trade calldata trade, bytes32 domain) private {
-        bytes32 tradeId = trade.tradeId;
-        if (_settled[tradeId]) return _fail(tradeId, FAIL_ALREADY_SETTLED);
-
         Order calldata buy = trade.buy;
         Order calldata sell = trade.sell;
+        bytes32 buyHash = _hashOrder(buy, domain);
+        bytes32 sellHash = _hashOrder(sell, domain);
+        bytes32 tradeId = _tradeId(buyHash, sellHash, trade.seq);
+        if (_settled[tradeId]) return _fail(tradeId, FAIL_ALREADY_SETTLED);
+
         if (!buy.isBuy || sell.isBuy || buy.asset != sell.asset || buy.trader == sell.trader) {
             return _fail(tradeId, FAIL_INVALID_ORDERS);
         }
-        bytes32 buyHash = _hashOrder(buy, domain);
         if (!_validSignature(buyHash, trade.buySignature, buy.trader)) return _fail(tradeId, FAIL_BAD_BUY_SIGNATURE);
-        bytes32 sellHash = _hashOrder(sell, domain);
         if (!_validSignature(sellHash, trade.sellSignature, sell.trader)) {
             return _fail(tradeId, FAIL_BAD_SELL_SIGNATURE);
         }
@@ -145,12 +176,15 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
 
         OrderState memory buyState = _orders[buyHash];
         OrderState memory sellState = _orders[sellHash];
-        if (buyState.cancelled || sellState.cancelled) return _fail(tradeId, FAIL_CANCELLED);
+        if (
+            buyState.cancelled || sellState.cancelled || buy.nonce < _nonceFloor[buy.trader]
+                || sell.nonce < _nonceFloor[sell.trader]
+        ) return _fail(tradeId, FAIL_CANCELLED);
 
         uint256 price = trade.price;
         uint256 quantity = trade.quantity;
-        // price * quantity must fit in 256 bits (only an absurd price against a market buy's
-        // maximum limit could break it), so computing the cash amount can never revert the batch
+        // price * quantity must fit in 256 bits (only an absurd price against an absurd buy
+        // limit could break it), so computing the cash amount can never revert the batch
         bool overflows = quantity != 0 && price > type(uint256).max / quantity;
         if (price == 0 || price > buy.price || price < sell.price || overflows) return _fail(tradeId, FAIL_PRICE);
 
@@ -159,23 +193,28 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
                 || quantity > _remaining(sell.quantity, sellState.filled)
         ) return _fail(tradeId, FAIL_QUANTITY);
 
-        _execute(trade, buyHash, sellHash, buyState.filled, sellState.filled);
+        _execute(trade, tradeId, buyHash, sellHash, buyState.filled, sellState.filled);
     }
 
     /// @dev Move asset and cash for a trade that passed every check, then record it (or emit
     ///      TradeFailed with the transfer's code).
-    function _execute(Trade calldata trade, bytes32 buyHash, bytes32 sellHash, uint248 buyFilled, uint248 sellFilled)
-        private
-    {
+    function _execute(
+        Trade calldata trade,
+        bytes32 tradeId,
+        bytes32 buyHash,
+        bytes32 sellHash,
+        uint248 buyFilled,
+        uint248 sellFilled
+    ) private {
         (bool ok, bytes memory reason) = _callExecuteTransfers(trade);
-        if (!ok) return _fail(trade.tradeId, _transferFailureCode(reason));
+        if (!ok) return _fail(tradeId, _transferFailureCode(reason));
         uint256 quantity = trade.quantity;
         // filled + quantity <= min(order quantity, 2^248 - 1): the casts cannot truncate
         _orders[buyHash].filled = uint248(buyFilled + quantity);
         _orders[sellHash].filled = uint248(sellFilled + quantity);
-        _settled[trade.tradeId] = true;
+        _settled[tradeId] = true;
         emit TradeSettled(
-            trade.tradeId, buyHash, sellHash, trade.buy.asset, trade.buy.trader, trade.sell.trader, trade.price, quantity
+            tradeId, buyHash, sellHash, trade.buy.asset, trade.buy.trader, trade.sell.trader, trade.price, quantity
         );
     }
 
@@ -274,8 +313,20 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
         return recovered != address(0) && recovered == signer;
     }
 
+    /// @dev Every order must expire: expiry 0 is no "never" but already expired.
     function _expired(uint256 expiry) private view returns (bool) {
-        return expiry != 0 && expiry < block.timestamp;
+        return expiry == 0 || expiry < block.timestamp;
+    }
+
+    /// @dev keccak256(abi.encode(buyHash, sellHash, seq)), hashed in unallocated memory (not kept).
+    function _tradeId(bytes32 buyHash, bytes32 sellHash, uint256 seq) private pure returns (bytes32 tradeId) {
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, buyHash)
+            mstore(add(ptr, 0x20), sellHash)
+            mstore(add(ptr, 0x40), seq)
+            tradeId := keccak256(ptr, 0x60)
+        }
     }
 
     /// @dev The code carried by SettlementExchangeTransferFailed; any other revert of the self-call
