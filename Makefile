@@ -96,11 +96,13 @@ test-postgres: compile
 migration: install
 	$(PY) -m backend.db_migration "$(MESSAGE)"
 
-# ruff's rules and formatting, and mypy on backend/ (.pre-commit-config.yaml runs the same).
+# ruff's rules and formatting, and mypy on backend/ (.pre-commit-config.yaml runs the same);
+# solhint on contracts/ (.solhint.json: why some rules are off is in docs/toolchain.md).
 lint: install
 	$(VENV)/bin/ruff check backend tests scripts tools
 	$(VENV)/bin/ruff format --check backend tests scripts tools
 	$(VENV)/bin/mypy
+	node_modules/.bin/solhint --max-warnings 0 --disc 'contracts/**/*.sol'
 
 lint-strict: lint  # the old name of the same checks
 
