@@ -1,74 +1,43 @@
-"""Deploy the exchange's contracts and write the deployment record.
+"""Deploy the exchange's contracts and write the deployment record, from brownie.
 
     brownie run scripts/deploy.py --network rwa-ganache
 
-Deploys, from accounts[0] (the service's operator account): IdentityRegistry, CashToken,
-RevenueDistributor, the two creation-code deployers, AssetFactory and SettlementExchange. The
-deployer keeps DEFAULT_ADMIN_ROLE everywhere and receives the operating roles the service uses:
-REGISTRAR_ROLE (registry), MINTER_ROLE (cash), DEPOSITOR_ROLE (distributor), DEPLOYER_ROLE
-(factory) and OPERATOR_ROLE (exchange). The factory receives ASSET_REGISTRAR_ROLE on the
-distributor so every asset it creates can report balance changes.
+A thin brownie entry point: the deployment itself is backend.chain.deploy.deploy_contracts
+(web3.py and the compiled artifacts in build/contracts), the same function `rwa deploy`,
+`make demo` and the tests call, here handed brownie's RPC url and `accounts[0]` (an
+account the node has unlocked). `brownie run` itself cannot run this (or any) script
+when the project's absolute path has a folder with a dot in its name (eth-brownie/brownie
+#1081); `rwa deploy` can. What is deployed, the roles and the record's shape: see
+backend/chain/deploy.py.
 
-The record goes to $RWA_DEPLOYMENT_FILE (default: <project>/.rwa/deployment.json):
-    {"chain_id": int, "deployer": "0x..", "block": int,
-     "contracts": {"identity_registry", "asset_factory", "settlement_exchange",
-                   "cash_token", "revenue_distributor"}}
-`block` is the block of the first deployment transaction: scan events from there.
+The record goes to $RWA_DEPLOYMENT_FILE (default: <project>/.rwa/deployment.json).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
-from brownie import (
-    AssetFactory,
-    AssetTokenDeployer,
-    CashToken,
-    ComplianceRulesDeployer,
-    IdentityRegistry,
-    RevenueDistributor,
-    SettlementExchange,
-    accounts,
-    chain,
-)
+from brownie import accounts, web3
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RECORD = PROJECT_ROOT / ".rwa" / "deployment.json"
+BUILD_DIR = PROJECT_ROOT / "build" / "contracts"
+
+if str(PROJECT_ROOT) not in sys.path:  # `brownie run` does not put the project on the path
+    sys.path.insert(0, str(PROJECT_ROOT))
+
+from backend.chain import deploy as _deploy  # noqa: E402 - after the path fix above
 
 
 def deploy(deployer) -> dict:
-    """Deploy and wire every contract from `deployer`; return the deployment record."""
-    tx = {"from": deployer}
-    registry = IdentityRegistry.deploy(deployer, tx)
-    first_block = registry.tx.block_number
-    cash = CashToken.deploy(deployer, tx)
-    distributor = RevenueDistributor.deploy(cash, deployer, tx)
-    token_deployer = AssetTokenDeployer.deploy(tx)
-    rules_deployer = ComplianceRulesDeployer.deploy(tx)
-    factory = AssetFactory.deploy(registry, distributor, token_deployer, rules_deployer, deployer, tx)
-    exchange = SettlementExchange.deploy(cash, deployer, tx)
+    """Deploy and wire every contract from `deployer` (a brownie account); return the record."""
+    from web3 import HTTPProvider, Web3
 
-    registry.grantRole(registry.REGISTRAR_ROLE(), deployer, tx)
-    factory.grantRole(factory.DEPLOYER_ROLE(), deployer, tx)
-    exchange.grantRole(exchange.OPERATOR_ROLE(), deployer, tx)
-    distributor.grantRole(distributor.DEPOSITOR_ROLE(), deployer, tx)
-    distributor.grantRole(distributor.ASSET_REGISTRAR_ROLE(), factory, tx)
-    # CashToken's constructor already gave the deployer MINTER_ROLE.
-
-    return {
-        "chain_id": int(chain.id),
-        "deployer": str(deployer.address),
-        "block": int(first_block),
-        "contracts": {
-            "identity_registry": registry.address,
-            "asset_factory": factory.address,
-            "settlement_exchange": exchange.address,
-            "cash_token": cash.address,
-            "revenue_distributor": distributor.address,
-        },
-    }
+    w3 = Web3(HTTPProvider(web3.provider.endpoint_uri, request_kwargs={"timeout": 120}))
+    return _deploy.deploy_contracts(w3, str(deployer.address), build_dir=BUILD_DIR)
 
 
 def record_path() -> Path:
@@ -79,11 +48,7 @@ def record_path() -> Path:
 
 def write_record(record: dict, path: Path) -> Path:
     """Write `record` as JSON atomically (a reader never sees a half-written file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(record, indent=2) + "\n")
-    temporary.replace(path)
-    return path
+    return _deploy.write_record(record, path)
 
 
 def main() -> dict:

@@ -195,19 +195,28 @@ def stop(process: subprocess.Popen) -> None:
             process.kill()
 
 
-def deploy(port: int, deployment_file: Path, *, log_path: Path | None = None) -> dict:
-    """Run scripts/deploy.py with brownie against the node on `port`; return the record."""
-    network = network_for_port(port)
-    env = {**os.environ, "RWA_DEPLOYMENT_FILE": str(deployment_file)}
-    brownie = ROOT / ".venv" / "bin" / "brownie"
-    cmd = [str(brownie) if brownie.exists() else "brownie", "run", "scripts/deploy.py", "--network", network]
-    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+def deploy(port: int, deployment_file: Path, *, log_path: Path | None = None, build_dir: Path | None = None) -> dict:
+    """Deploy the contracts to the local node on `port` from its account 0 (the service's
+    operator) with backend.chain.deploy (web3.py, no `brownie run`); write and return the record."""
+    from eth_account import Account
+    from web3 import Web3
+
+    from backend.chain.deploy import DeployError, deploy_contracts, write_record
+
+    url = f"http://127.0.0.1:{port}"
+    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 120}))
+    try:
+        record = deploy_contracts(
+            w3, Account.from_key(dev_private_key(0)), build_dir=build_dir or ROOT / "build" / "contracts"
+        )
+    except (DeployError, OSError, ValueError) as exc:
+        if log_path:
+            log_path.write_text(f"deployment to {url} failed: {exc}\n")
+        raise NodeError(f"deployment to {url} failed: {exc}") from exc
+    write_record(record, deployment_file)
     if log_path:
-        log_path.write_text(result.stdout + result.stderr)
-    if result.returncode != 0 or not deployment_file.exists():
-        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
-        raise NodeError(f"deployment failed (exit {result.returncode}):\n{tail}")
-    return json.loads(deployment_file.read_text())
+        log_path.write_text(f"deployed to {url}; record in {deployment_file}\n" + json.dumps(record, indent=2) + "\n")
+    return record
 
 
 def dev_private_key(index: int) -> str:
