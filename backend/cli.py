@@ -58,25 +58,28 @@ def chain(
     db = STATE / "chain" if node == "ganache" else STATE / "anvil-state.json"
     if fresh and db.exists():
         shutil.rmtree(db) if db.is_dir() else db.unlink()
-    try:
-        if node == "ganache":
-            process = local_node.start_ganache(port, db_path=db, log_path=STATE / "ganache.log")
-        else:
-            process = local_node.start_anvil(port, state_path=db, log_path=STATE / "anvil.log")
-    except local_node.NodeError as exc:
-        _fail(str(exc))
-    console.print(f"{node} listening on http://127.0.0.1:{port} (state in {db}); Ctrl-C stops it")
-    try:
-        process.wait()
-    except KeyboardInterrupt:
-        local_node.stop(process)
+    # Ctrl-C or a TERM (kill, a service manager, a container stop) stops the node with us.
+    with local_node.stop_on_signals():
+        try:
+            if node == "ganache":
+                process = local_node.start_ganache(port, db_path=db, log_path=STATE / "ganache.log")
+            else:
+                process = local_node.start_anvil(port, state_path=db, log_path=STATE / "anvil.log")
+            console.print(f"{node} listening on http://127.0.0.1:{port} (state in {db}); Ctrl-C stops it")
+            process.wait()
+        except local_node.NodeError as exc:
+            _fail(str(exc))
+        except local_node.Stopped:
+            console.print(f"stopping {node}")
+            return
+    _fail(f"{node} exited with status {process.returncode}; see {STATE}/{node}.log")
 
 
 @app.command()
 def deploy(port: int = typer.Option(8545, help="port of the running local node")) -> None:
     """Deploy the contracts to the running local node and write the deployment record."""
     settings = settings_from_env()
-    with console.status("deploying contracts with brownie"):
+    with console.status("deploying contracts"):
         try:
             record = local_node.deploy(port, settings.deployment_file, log_path=STATE / "deploy.log")
         except local_node.NodeError as exc:
@@ -139,39 +142,38 @@ def demo(
     os.environ["RWA_MARKET_HALT_SECONDS"] = str(halt_seconds)  # a short halt, so the demo shows the reopening
     settings = settings_from_env()
 
-    ganache = server = None
-    try:
-        with console.status(f"starting {node} on port {chain_port}"):
-            ganache = local_node.start_node(node, chain_port, log_path=demo_dir / f"{node}.log")
-        console.print(f"[green]✓[/] {node} on http://127.0.0.1:{chain_port}")
-        with console.status("deploying contracts (brownie)"):
-            local_node.deploy(chain_port, settings.deployment_file, log_path=demo_dir / "deploy.log")
-        console.print(f"[green]✓[/] contracts deployed ({settings.deployment_file})")
-        server = _start_server(settings, port)
-        base = f"http://127.0.0.1:{port}"
-        console.print(f"[green]✓[/] service on {base}")
-        result = scenario.run(base, settings, STATE / "demo-keys.json", console)
-        if result.positions is not None and not result.positions.ok:
-            _fail("the chain and the database disagree (see the positions table)")
-        if not exit_after:
-            console.print("serving until Ctrl-C")
-            # Wait for Ctrl-C or a TERM with both blocked, so the finally below always
-            # stops the chain (the node runs in its own session and would outlive us).
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-            signal.sigwait({signal.SIGINT, signal.SIGTERM})
-    except (local_node.NodeError, scenario.ScenarioError) as exc:
-        _fail(str(exc))
-    except KeyboardInterrupt:
-        pass
-    finally:
-        if server is not None:
-            server.should_exit = True
-            time.sleep(0.5)
-        if ganache is not None:
-            local_node.stop(ganache)
+    serving = False
+    with local_node.stop_on_signals() as cleanups:
+        try:
+            with console.status(f"starting {node} on port {chain_port}"):
+                local_node.start_node(node, chain_port, log_path=demo_dir / f"{node}.log")
+            console.print(f"[green]✓[/] {node} on http://127.0.0.1:{chain_port}")
+            with console.status("deploying contracts"):
+                local_node.deploy(chain_port, settings.deployment_file, log_path=demo_dir / "deploy.log")
+            console.print(f"[green]✓[/] contracts deployed ({settings.deployment_file})")
+            _start_server(settings, port, cleanups)
+            base = f"http://127.0.0.1:{port}"
+            console.print(f"[green]✓[/] service on {base}")
+            result = scenario.run(base, settings, STATE / "demo-keys.json", console)
+            if result.positions is not None and not result.positions.ok:
+                _fail("the chain and the database disagree (see the positions table)")
+            if not exit_after:
+                console.print("serving until Ctrl-C")
+                serving = True
+                while True:
+                    signal.pause()
+        except (local_node.NodeError, scenario.ScenarioError) as exc:
+            _fail(str(exc))
+        except local_node.Stopped as stopped:
+            # A signal is how serving ends (exit 0); before that, it interrupted the demo. Either
+            # way the service, then the node, stop on the way out of stop_on_signals.
+            console.print(f"{stopped.args[0]}: stopping the service and the chain")
+            if not serving:
+                raise typer.Exit(128 + stopped.signum) from None
 
 
-def _start_server(settings: object, port: int) -> uvicorn.Server:
+def _start_server(settings: object, port: int, cleanups: list) -> None:
+    """Serve the app in a thread of this process; `cleanups` gets the function that stops it."""
     from backend.api.app import create_app
 
     server = uvicorn.Server(
@@ -183,13 +185,18 @@ def _start_server(settings: object, port: int) -> uvicorn.Server:
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)
+
+    def stop_server() -> None:
+        server.should_exit = True
+        thread.join(timeout=10)
+
     thread.start()
+    cleanups.append(stop_server)
     deadline = time.monotonic() + 30
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise local_node.NodeError(f"the service did not start on port {port}")
         time.sleep(0.1)
-    return server
 
 
 # The operator's commands (backend/commands/): the service's own functions, no running service needed.

@@ -21,12 +21,16 @@ with requests one at a time, none in twenty, and 200 rounds of four concurrent s
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from backend.config import GANACHE_MNEMONIC, ROOT
@@ -171,28 +175,93 @@ def _start(command: list[str], port: int, name: str, *, log_path: Path | None, t
             f"(an earlier `make demo`?) or choose another port"
         )
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL
+    # Its own process group (so a Ctrl-C in the terminal reaches only us, and `stop` can end
+    # the node with whatever it spawned), and tracked from the start: `stop_all`, run on
+    # SIGINT, SIGTERM and at exit, ends a node that was still starting.
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    _children[process.pid] = process
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     while not rpc_ready(url):
         if process.poll() is not None:
+            stop(process)
             raise NodeError(
                 f"{name} exited with status {process.returncode}" + (f"; see {log_path}" if log_path else "")
             )
         if time.monotonic() > deadline:
-            process.kill()
+            stop(process)
             raise NodeError(f"{name} did not answer on {url} within {timeout:.0f}s")
         time.sleep(0.2)
     return process
 
 
-def stop(process: subprocess.Popen) -> None:
+# Every node process started here and not yet stopped, by pid.
+_children: dict[int, subprocess.Popen] = {}
+
+
+def stop(process: subprocess.Popen, timeout: float = 10) -> None:
+    """End `process` and its process group (TERM, then KILL after `timeout`); calling it
+    again, or on a process that already exited, does nothing more."""
     if process.poll() is None:
-        process.terminate()
+        _signal_group(process, signal.SIGTERM)
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            process.kill()
+            _signal_group(process, signal.SIGKILL)
+            process.wait(timeout=timeout)
+    _children.pop(process.pid, None)
+
+
+def stop_all() -> None:
+    """Stop every node this process started (idempotent)."""
+    for process in list(_children.values()):
+        stop(process)
+
+
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)  # its own group (start_new_session): the node and its children
+    except ProcessLookupError:
+        pass
+    except PermissionError:
+        process.send_signal(signum)
+
+
+atexit.register(stop_all)
+
+
+class Stopped(BaseException):
+    """SIGINT or SIGTERM arrived inside `stop_on_signals`."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[list[Callable[[], object]]]:
+    """Turn SIGINT and SIGTERM into `Stopped` in the main thread for the duration. On the
+    way out (any way out), with both signals ignored so a second Ctrl-C cannot interrupt
+    the cleanup: the callables the caller appended to the yielded list (last first), then
+    every node started here."""
+
+    def handler(signum: int, _frame: object) -> None:
+        raise Stopped(signum)
+
+    cleanups: list[Callable[[], object]] = []
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield cleanups
+    finally:
+        for s in previous:
+            signal.signal(s, signal.SIG_IGN)
+        try:
+            for cleanup in reversed(cleanups):
+                cleanup()
+            stop_all()
+        finally:
+            for s, old in previous.items():
+                signal.signal(s, old)
 
 
 def deploy(port: int, deployment_file: Path, *, log_path: Path | None = None, build_dir: Path | None = None) -> dict:
