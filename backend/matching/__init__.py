@@ -7,6 +7,10 @@ replays them on restart; ``state_hash`` proves the replay rebuilt the same state
     engine = MatchingEngine(MarketConfig())
     events = engine.apply(PlaceOrder("o1", "alice", Side.BUY, OrderType.LIMIT, 100, 5, ts=now_ns))
 
+Commands: PlaceOrder (optionally with ``expires_ts``), CancelOrder, CancelAll, Halt,
+Resume and Expire (advances the clock only, expiring due orders; ``next_expiry()`` says
+when one is due).
+
 ``make matching-native`` compiles the core with mypyc (about 3x as fast); ``COMPILED``
 says whether this process runs that build or pure Python (see ``native``: a stale or
 broken build falls back to pure Python with a warning; ``RWA_MATCHING_PURE=1`` forces it).
@@ -16,7 +20,7 @@ import sys
 
 from backend.matching import native  # first: picks the compiled or the pure modules
 from backend.matching.base import EngineBase
-from backend.matching.commands import CancelAll, CancelOrder, Command, Halt, PlaceOrder, Resume
+from backend.matching.commands import CancelAll, CancelOrder, Command, Expire, Halt, PlaceOrder, Resume
 from backend.matching.engine import MatchingEngine
 from backend.matching.events import (
     Event,
@@ -55,6 +59,7 @@ __all__ = [
     "Command",
     "EngineBase",
     "Event",
+    "Expire",
     "Halt",
     "MarketConfig",
     "MarketHalted",

@@ -2,8 +2,9 @@
 
 ``EngineBase.apply`` owns what is not about the book: the engine clock, the command
 count, halts (operator kill switch, volatility halts, expiry by command ts), order-id
-uniqueness, trade numbering and the canonical state hash. Subclasses own the book, the
-matching and the rolling reference window.
+uniqueness, the refusal of an already expired order, trade numbering and the canonical
+state hash. Subclasses own the book, the matching, the expiry of resting orders (when:
+here, at the start of every command) and the rolling reference window.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from backend.matching.commands import (
     CancelAll,
     CancelOrder,
     Command,
+    Expire,
     Halt,
     Invalid,
     PlaceOrder,
@@ -95,6 +97,7 @@ class EngineBase(ABC):
         halt = self._halt
         if halt is not None and halt[1] is not None and now >= halt[1]:
             self._resume(now, events)
+        self._expire(now, events)
         handler(self, command, now, events)
         return events
 
@@ -105,6 +108,10 @@ class EngineBase(ABC):
             events.append(OrderRejected(raw.order_id, valid.code, valid.message))
         elif cmd.order_id in self._accepted_ids:
             events.append(OrderRejected(cmd.order_id, RejectCode.DUPLICATE_ORDER_ID, "order_id already used"))
+        elif cmd.expires_ts is not None and cmd.expires_ts <= now:
+            events.append(
+                OrderRejected(cmd.order_id, RejectCode.EXPIRED, f"order expired at ts {cmd.expires_ts} (now {now})")
+            )
         elif self._halt is not None:
             reason, until = self._halt
             when = "until resumed" if until is None else f"until ts {until}"
@@ -223,15 +230,16 @@ class EngineBase(ABC):
 
     def state_hash(self) -> str:
         """sha256 of a canonical serialization of everything that decides future
-        behaviour: config, clock, counters, used ids, halt, reference window, book."""
+        behaviour: config, clock, counters, used ids, halt, reference window, book
+        (each resting order's expiry included)."""
         window, last = self._window_state(self._now)
         book = [
-            [o.side.value, o.price, o.seq, o.order_id, o.owner, o.quantity, o.remaining, o.ts]
+            [o.side.value, o.price, o.seq, o.order_id, o.owner, o.quantity, o.remaining, o.ts, o.expires_ts]
             for o in sorted(self.resting_orders(), key=_priority)
         ]
         cfg = self.config
         payload = {
-            "version": 1,
+            "version": 2,
             "config": [cfg.band_bps, cfg.reference_window_ns, cfg.halt_ns, cfg.collar_bps],
             "sequence": self._sequence,
             "now": self._now,
@@ -259,6 +267,16 @@ class EngineBase(ABC):
     @abstractmethod
     def _place(self, cmd: PlaceOrder, valid: ValidOrder, now: int, reference: int | None, events: list[Event]) -> None:
         """Match a validated order (market open, id unused) against the book."""
+
+    @abstractmethod
+    def _expire(self, now: int, events: list[Event]) -> None:
+        """Cancel ("expired") every resting order whose expires_ts <= now, by
+        (expires_ts, seq). Called at the start of every command."""
+
+    @abstractmethod
+    def next_expiry(self) -> int | None:
+        """The earliest expires_ts of a resting order (None: no resting order expires).
+        A command with ts >= it expires that order; ``Expire(ts)`` does only that."""
 
     @abstractmethod
     def _cancel(self, order_id: str, owner: str) -> int | None:
@@ -319,10 +337,15 @@ def _priority(order: RestingOrder) -> tuple[int, int, int]:
     return (1, order.price, order.seq)
 
 
+def _on_expire(engine: EngineBase, cmd: Expire, now: int, events: list[Event]) -> None:
+    """Nothing of its own: ``apply`` has expired the due orders already."""
+
+
 _HANDLERS: dict[type, Callable[..., None]] = {
     PlaceOrder: EngineBase._on_place,
     CancelOrder: EngineBase._on_cancel,
     CancelAll: EngineBase._on_cancel_all,
     Halt: EngineBase._on_halt,
     Resume: EngineBase._on_resume,
+    Expire: _on_expire,
 }

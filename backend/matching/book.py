@@ -55,7 +55,19 @@ def hashed_dict() -> dict[Any, Any]:
 class BookOrder:
     """A live order on the book (mutable; callers only ever see RestingOrder)."""
 
-    __slots__ = ("order_id", "owner", "owner_next", "owner_prev", "price", "quantity", "remaining", "seq", "side", "ts")
+    __slots__ = (
+        "expires_ts",
+        "order_id",
+        "owner",
+        "owner_next",
+        "owner_prev",
+        "price",
+        "quantity",
+        "remaining",
+        "seq",
+        "side",
+        "ts",
+    )
 
     def __init__(
         self,
@@ -67,6 +79,7 @@ class BookOrder:
         remaining: int,
         seq: int,
         ts: int,
+        expires_ts: int | None = None,
     ) -> None:
         self.order_id = order_id
         self.owner = owner
@@ -76,13 +89,22 @@ class BookOrder:
         self.remaining = remaining
         self.seq = seq
         self.ts = ts
+        self.expires_ts = expires_ts
         # The owner's other live orders (see the module docstring): None while it is alone.
         self.owner_next: BookOrder | None = None
         self.owner_prev: BookOrder | None = None
 
     def snapshot(self) -> RestingOrder:
         return RestingOrder(
-            self.order_id, self.owner, self.side, self.price, self.quantity, self.remaining, self.seq, self.ts
+            self.order_id,
+            self.owner,
+            self.side,
+            self.price,
+            self.quantity,
+            self.remaining,
+            self.seq,
+            self.ts,
+            self.expires_ts,
         )
 
 

@@ -1,7 +1,9 @@
 """Commands: the only inputs of an engine. One frozen dataclass per command.
 
 Every command carries ``ts`` (nanoseconds since the epoch, from the caller's clock);
-the engine never reads a clock of its own.
+the engine never reads a clock of its own. Time only moves with commands: ``Expire``
+is a command that does nothing but advance it, so that resting orders leave the book at
+their ``expires_ts`` with no other traffic, through the journal like everything else.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class PlaceOrder:
     tif: TimeInForce = TimeInForce.GTC
     post_only: bool = False
     ts: int = 0
+    expires_ts: int | None = None  # ns; rests until the first command with ts >= it (None: never)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +55,15 @@ class Resume:
     ts: int = 0
 
 
-Command = PlaceOrder | CancelOrder | CancelAll | Halt | Resume
+@dataclass(frozen=True, slots=True)
+class Expire:
+    """Advance the engine clock to ``ts`` and nothing else: the resting orders whose
+    expires_ts has come are cancelled, as at the start of every command."""
+
+    ts: int = 0
+
+
+Command = PlaceOrder | CancelOrder | CancelAll | Halt | Resume | Expire
 
 
 class ValidOrder(NamedTuple):
@@ -107,4 +118,6 @@ def validate_place(cmd: PlaceOrder) -> ValidOrder | Invalid:
         return Invalid(RejectCode.INVALID_PRICE, f"price must be an int >= 1 tick, got {price!r}")
     if cmd.post_only and (otype is not OrderType.LIMIT or tif is not TimeInForce.GTC):
         return Invalid(RejectCode.INVALID_ORDER, "post_only needs a limit GTC order")
+    if cmd.expires_ts is not None and not is_int(cmd.expires_ts):
+        return Invalid(RejectCode.INVALID_ORDER, f"expires_ts must be an int (ns) or None, got {cmd.expires_ts!r}")
     return ValidOrder(side, otype, tif)

@@ -33,10 +33,18 @@ Matching rules (ReferenceEngine implements the same rules naively):
 * Time: ``now = max(previous now, command.ts)``; events carry ``now``. A halt with an
   end ends at the first command with ts >= until_ts (MarketResumed comes first in
   that command's events).
+* Expiry: a resting order with an ``expires_ts`` is cancelled ("expired") at the start
+  of the first command with now >= expires_ts, whatever the command and the market's
+  phase (halted too), before the command's own work and after an automatic reopening;
+  several at once go by (expires_ts, seq). ``Expire(ts)`` is a command that does only
+  that. A PlaceOrder whose expires_ts <= now is rejected (EXPIRED) with nothing
+  changed; an order without expires_ts never expires. ``next_expiry()`` is the
+  earliest expires_ts on the book (a service submits ``Expire`` when it is due).
 """
 
 from __future__ import annotations
 
+from heapq import heapify, heappop, heappush
 from typing import Any, Final
 
 from backend.matching.base import Depth, EngineBase
@@ -70,11 +78,13 @@ _GTC: Final = TimeInForce.GTC
 _IOC: Final = TimeInForce.IOC
 _CANCEL_IOC: Final = CancelReason.IOC
 _CANCEL_HALTED: Final = CancelReason.HALTED
+_CANCEL_EXPIRED: Final = CancelReason.EXPIRED
 _SELF_TRADE: Final = CancelReason.SELF_TRADE
 _PLACE_ORDER: Final = PlaceOrder
 _CANCEL_ORDER: Final = CancelOrder
 _WINDOW_SLACK: Final = 64  # expired window entries kept before the lists are compacted
 _FRONT_SLACK: Final = 32  # consumed entries kept at a level's front before it is compacted
+_EXPIRY_SLACK: Final = 1024  # expiry heap entries kept before dead ones are first purged
 
 
 class MatchingEngine(EngineBase):
@@ -94,6 +104,11 @@ class MatchingEngine(EngineBase):
         self._window_ns = 0
         # The price band of the last reference seen: (config, reference, (low, high)).
         self._band_cache: tuple[MarketConfig, int, tuple[int, int]] | None = None
+        # Resting orders that expire: a heap of (expires_ts, seq, order_id). Entries of
+        # orders no longer resting stay until they reach the top (lazy deletion), or until
+        # the heap reaches _expiry_limit entries and is rebuilt from the live ones.
+        self._expiries: list[tuple[int, int, str]] = []
+        self._expiry_limit = _EXPIRY_SLACK
 
     # ------------------------------------------------------------ the hot path
     def apply(self, command: Command) -> list[Event]:
@@ -115,6 +130,10 @@ class MatchingEngine(EngineBase):
                     now = last
                 self._sequence += 1
                 events: list[Event] = []
+                expiries = self._expiries
+                if expiries and expiries[0][0] <= now:
+                    self._expire(now, events)
+                expires = cmd.expires_ts
                 order_id, owner, side, price, quantity, tif = (
                     cmd.order_id,
                     cmd.owner,
@@ -136,6 +155,7 @@ class MatchingEngine(EngineBase):
                     and quantity > 0
                     and type(price) is int
                     and price > 0
+                    and (expires is None or (type(expires) is int and expires > now))
                 ):
                     # Accept the id if it is new (one dict probe for the check and the
                     # insertion); such an order is always accepted from here on.
@@ -160,6 +180,9 @@ class MatchingEngine(EngineBase):
                     now = last
                 self._sequence += 1
                 events = []
+                expiries = self._expiries
+                if expiries and expiries[0][0] <= now:
+                    self._expire(now, events)
                 self._on_cancel(cmd, now, events)
                 return events
         return super().apply(command)
@@ -217,7 +240,10 @@ class MatchingEngine(EngineBase):
         if tif is _IOC:
             events.append(OrderCancelled(order_id, remaining, _CANCEL_IOC))
             return
-        order = BookOrder(order_id, owner, side, price, quantity, remaining, seq, now)
+        expires = cmd.expires_ts
+        order = BookOrder(order_id, owner, side, price, quantity, remaining, seq, now, expires)
+        if expires is not None:
+            self._add_expiry(expires, seq, order_id)
         if side is _BUY:
             own, key = book.bids, -price
         else:
@@ -279,8 +305,11 @@ class MatchingEngine(EngineBase):
         else:
             assert tif is TimeInForce.GTC, "a FOK order is filled in full once accepted"
             assert cmd.price is not None
-            order = BookOrder(order_id, cmd.owner, side, cmd.price, cmd.quantity, remaining, seq, now)
+            expires = cmd.expires_ts
+            order = BookOrder(order_id, cmd.owner, side, cmd.price, cmd.quantity, remaining, seq, now, expires)
             self._book.rest(order)
+            if expires is not None:
+                self._add_expiry(expires, seq, order_id)
             events.append(OrderRested(order_id, remaining))
 
     @staticmethod
@@ -396,6 +425,32 @@ class MatchingEngine(EngineBase):
                 self._window_sum += traded
                 self._last_price = last
                 self._trade_seq = trade_seq
+
+    # ------------------------------------------------------------------ expiry
+    def _add_expiry(self, expires_ts: int, seq: int, order_id: str) -> None:
+        expiries = self._expiries
+        if len(expiries) >= self._expiry_limit:  # mostly dead entries? keep the live ones
+            index = self._book.index
+            expiries[:] = [e for e in expiries if index.get(e[2]) is not None]
+            heapify(expiries)
+            self._expiry_limit = max(2 * len(expiries), _EXPIRY_SLACK)
+        heappush(expiries, (expires_ts, seq, order_id))
+
+    def _expire(self, now: int, events: list[Event]) -> None:
+        expiries = self._expiries
+        index = self._book.index
+        book = self._book
+        while expiries and expiries[0][0] <= now:
+            order = index.get(heappop(expiries)[2])
+            if order is not None:  # else no longer resting: a dead entry
+                events.append(OrderCancelled(order.order_id, book.remove(order), _CANCEL_EXPIRED))
+
+    def next_expiry(self) -> int | None:
+        expiries = self._expiries
+        index = self._book.index
+        while expiries and index.get(expiries[0][2]) is None:
+            heappop(expiries)  # no longer resting
+        return expiries[0][0] if expiries else None
 
     # -------------------------------------------------------------- cancelling
     def _cancel(self, order_id: str, owner: str) -> int | None:

@@ -34,10 +34,19 @@ class _Order:
     remaining: int
     seq: int
     ts: int
+    expires_ts: int | None = None
 
     def snapshot(self) -> RestingOrder:
         return RestingOrder(
-            self.order_id, self.owner, self.side, self.price, self.quantity, self.remaining, self.seq, self.ts
+            self.order_id,
+            self.owner,
+            self.side,
+            self.price,
+            self.quantity,
+            self.remaining,
+            self.seq,
+            self.ts,
+            self.expires_ts,
         )
 
 
@@ -139,8 +148,20 @@ class ReferenceEngine(EngineBase):
             events.append(OrderCancelled(cmd.order_id, remaining, CancelReason.IOC))
         else:
             assert tif is TimeInForce.GTC and cmd.price is not None
-            self._orders.append(_Order(cmd.order_id, cmd.owner, side, cmd.price, cmd.quantity, remaining, seq, now))
+            self._orders.append(
+                _Order(cmd.order_id, cmd.owner, side, cmd.price, cmd.quantity, remaining, seq, now, cmd.expires_ts)
+            )
             events.append(OrderRested(cmd.order_id, remaining))
+
+    # ------------------------------------------------------------------ expiry
+    def _expire(self, now: int, events: list[Event]) -> None:
+        due = [o for o in self._orders if o.expires_ts is not None and o.expires_ts <= now]
+        for o in sorted(due, key=lambda o: (o.expires_ts, o.seq)):
+            self._orders.remove(o)
+            events.append(OrderCancelled(o.order_id, o.remaining, CancelReason.EXPIRED))
+
+    def next_expiry(self) -> int | None:
+        return min((o.expires_ts for o in self._orders if o.expires_ts is not None), default=None)
 
     # -------------------------------------------------------------- cancelling
     def _cancel(self, order_id: str, owner: str) -> int | None:

@@ -46,6 +46,7 @@ class RejectCode(StrEnum):
     WOULD_CROSS = "order.would_cross"
     FOK_UNFILLED = "order.fok_unfilled"
     ORDER_NOT_FOUND = "order.not_found"
+    EXPIRED = "order.expired"  # the order's expires_ts is not after the command's time
     # market.* -- the market refuses new matching
     MARKET_HALTED = "market.halted"
 
@@ -60,6 +61,7 @@ class CancelReason(StrEnum):
     COLLAR = "collar"  # market order: next price beyond the collar
     SELF_TRADE = "self_trade"  # resting order cancelled by self-trade prevention
     HALTED = "halted"  # taker remainder when its next trade tripped a volatility halt
+    EXPIRED = "expired"  # resting order whose expires_ts came (at the start of a command)
 
 
 VOLATILITY = "volatility"
@@ -99,7 +101,8 @@ class RestingOrder:
     """A snapshot of an order resting on the book.
 
     ``seq`` is the engine-wide acceptance number: within a price level, lower seq
-    trades first.
+    trades first. ``expires_ts``: the order leaves the book at the first command with
+    ts >= expires_ts (None: never).
     """
 
     order_id: str
@@ -110,3 +113,4 @@ class RestingOrder:
     remaining: int
     seq: int
     ts: int
+    expires_ts: int | None = None

@@ -21,6 +21,7 @@ from backend.db import utcnow
 from backend.matching import (
     CancelAll,
     CancelOrder,
+    Expire,
     Halt,
     MarketConfig,
     MatchingEngine,
@@ -33,7 +34,7 @@ from backend.matching import (
 from backend.trading.feed import Feed
 from backend.trading.models import JournalEntry
 
-COMMANDS: dict[str, type] = {c.__name__: c for c in (PlaceOrder, CancelOrder, CancelAll, Halt, Resume)}
+COMMANDS: dict[str, type] = {c.__name__: c for c in (PlaceOrder, CancelOrder, CancelAll, Halt, Resume, Expire)}
 ENUM_FIELDS: dict[str, type[Enum]] = {"side": Side, "type": OrderType, "tif": TimeInForce}
 _JOURNAL_INSERT = insert(JournalEntry.__table__)  # type: ignore[attr-defined]  # built once
 
@@ -44,6 +45,8 @@ def encode_command(command: Any) -> dict[str, Any]:
 
 
 def decode_command(data: dict[str, Any]) -> Any:
+    """The command of a journal row. A field the row lacks takes its default: rows written
+    before PlaceOrder had ``expires_ts`` replay as orders that never expire."""
     fields = dict(data)
     cls = COMMANDS[fields.pop("kind")]
     for name, enum in ENUM_FIELDS.items():

@@ -40,8 +40,9 @@ def limit(
     tif: TimeInForce = TimeInForce.GTC,
     post_only: bool = False,
     ts: int = 0,
+    expires_ts: Any = None,
 ) -> PlaceOrder:
-    return PlaceOrder(order_id, owner, side, OrderType.LIMIT, price, quantity, tif, post_only, ts)
+    return PlaceOrder(order_id, owner, side, OrderType.LIMIT, price, quantity, tif, post_only, ts, expires_ts)
 
 
 def buy(order_id: str, price: Any, quantity: Any, owner: str = "bob", **kw: Any) -> PlaceOrder:
@@ -61,8 +62,9 @@ def market(
     price: Any = None,
     tif: TimeInForce = TimeInForce.GTC,
     ts: int = 0,
+    expires_ts: Any = None,
 ) -> PlaceOrder:
-    return PlaceOrder(order_id, owner, side, OrderType.MARKET, price, quantity, tif, False, ts)
+    return PlaceOrder(order_id, owner, side, OrderType.MARKET, price, quantity, tif, False, ts, expires_ts)
 
 
 def of(events: list[Event], kind: type) -> list[Any]:

@@ -2,7 +2,9 @@
 
 Small id, owner and price spaces on purpose: ids collide (duplicates, cancels of
 filled orders), owners collide (self-trade prevention), prices straddle the band
-(volatility halts), and time jumps past windows and halts, sometimes backwards.
+(volatility halts), and time jumps past windows, halts and expiries, sometimes
+backwards. Orders carry an expires_ts now and then (some already past: rejected), and
+``Expire`` commands advance the clock alone.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from backend.matching import (
     CancelAll,
     CancelOrder,
     Command,
+    Expire,
     Halt,
     MarketConfig,
     OrderType,
@@ -28,6 +31,8 @@ from tests.backend.matching.harness import SECOND
 OWNERS = ("alice", "bob", "carol")
 TS_STEPS = (0, 0, 1, SECOND, 20 * SECOND, 60 * SECOND, 100 * SECOND, 400 * SECOND, -30 * SECOND)
 KINDS = ("place",) * 16 + ("cancel",) * 3 + ("cancel_all", "halt", "resume")
+# An order's expires_ts relative to its command's ts (None: never expires); 0 and less: rejected.
+EXPIRY_OFFSETS = (None, None, None, -SECOND, 0, 1, 10 * SECOND, 30 * SECOND, 100 * SECOND, 1000 * SECOND)
 
 configs = st.builds(
     MarketConfig,
@@ -43,7 +48,7 @@ QUANTITIES = (0, 1, 1, 2, 2, 3, 4, 5, 6, 8)  # 0 is invalid
 
 @st.composite
 def _command(draw: st.DrawFn, i: int, ts: int, placed: list[tuple[str, str]]) -> Command:
-    kind = draw(st.sampled_from(KINDS))
+    kind = draw(st.sampled_from((*KINDS, "expire")))
     owner = draw(st.sampled_from(OWNERS))
     if kind == "cancel" and placed:
         order_id, placer = draw(st.sampled_from(placed[-12:]))  # recent orders: often still resting
@@ -55,6 +60,8 @@ def _command(draw: st.DrawFn, i: int, ts: int, placed: list[tuple[str, str]]) ->
         return Halt("operator", ts, until)
     if kind == "resume":
         return Resume(ts)
+    if kind == "expire":
+        return Expire(ts)
     otype = draw(st.sampled_from([OrderType.LIMIT] * 4 + [OrderType.MARKET]))
     prices = st.integers(80, 120)
     price = draw(prices if otype is OrderType.LIMIT else st.one_of(st.none(), st.none(), prices))
@@ -65,7 +72,9 @@ def _command(draw: st.DrawFn, i: int, ts: int, placed: list[tuple[str, str]]) ->
     order_id = draw(st.sampled_from(placed))[0] if reuse else f"o{i}"
     placed.append((order_id, owner))
     quantity = draw(st.sampled_from(QUANTITIES))
-    return PlaceOrder(order_id, owner, side, otype, price, quantity, tif, post_only, ts)
+    offset = draw(st.sampled_from(EXPIRY_OFFSETS))
+    expires_ts = None if offset is None else ts + offset
+    return PlaceOrder(order_id, owner, side, otype, price, quantity, tif, post_only, ts, expires_ts)
 
 
 @st.composite
@@ -82,6 +91,7 @@ def command_streams(draw: st.DrawFn, max_size: int = 60) -> list[Command]:
 def seeded_stream(seed: int, n: int) -> tuple[MarketConfig, list[Command]]:
     """A long reproducible stream (plain ``random``) with a config drawn from the same seed."""
     rng = random.Random(seed)
+    xrng = random.Random(-1 - seed)  # expiries: their own draws, so the rest is the stream it always was
     config = MarketConfig(
         band_bps=rng.choice([200, 1000, 3000]),
         reference_window_ns=rng.choice([60 * SECOND, 300 * SECOND]),
@@ -94,6 +104,8 @@ def seeded_stream(seed: int, n: int) -> tuple[MarketConfig, list[Command]]:
     for i in range(n):
         ts += rng.choice(TS_STEPS)
         kind, owner = rng.choice(KINDS), rng.choice(OWNERS)
+        if xrng.randrange(25) == 0:
+            commands.append(Expire(ts))
         if kind == "cancel":
             order_id, placer = rng.choice(used[-15:])  # recent orders: often still resting
             commands.append(CancelOrder(order_id, placer if rng.randrange(4) else owner, ts))
@@ -112,5 +124,7 @@ def seeded_stream(seed: int, n: int) -> tuple[MarketConfig, list[Command]]:
             quantity = rng.randint(0, 9)
             order_id = rng.choice(used)[0] if rng.randrange(20) == 0 else f"o{i}"
             used.append((order_id, owner))
-            commands.append(PlaceOrder(order_id, owner, side, otype, price, quantity, tif, post_only, ts))
+            offset = xrng.choice(EXPIRY_OFFSETS) if xrng.randrange(3) == 0 else None  # the book must live on
+            expires_ts = None if offset is None else ts + offset
+            commands.append(PlaceOrder(order_id, owner, side, otype, price, quantity, tif, post_only, ts, expires_ts))
     return config, commands

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import pytest
 from backend.matching import (
     CancelAll,
     CancelOrder,
+    Expire,
     Halt,
     MarketConfig,
     MatchingEngine,
@@ -19,7 +21,9 @@ from backend.matching import (
     Resume,
 )
 from backend.matching.bench import random_commands
+from backend.trading.sequencer import decode_command, encode_command
 from tests.backend.matching.harness import SECOND, buy, sell
+from tests.backend.matching.streams import seeded_stream
 
 ROOT = Path(__file__).resolve().parents[3]
 HASH_SCRIPT = (
@@ -39,6 +43,43 @@ def test_replaying_the_journal_gives_the_same_events_and_state_hash():
     assert replica.state_hash() == live.state_hash()
     assert replica.depth() == live.depth()
     assert (replica.sequence, replica.trade_seq) == (live.sequence, live.trade_seq)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_replaying_a_json_journal_with_expiries_rebuilds_the_same_state(seed):
+    """The sequencer's journal (JSON rows) carries expires_ts and Expire commands: a
+    replay of it gives the same events, the same expiries and the same state hash."""
+    config, journal = seeded_stream(seed, 1500)
+    rows = [json.loads(json.dumps(encode_command(c))) for c in journal]
+    live, replica = MatchingEngine(config), MatchingEngine(config)
+    live_events = [live.apply(c) for c in journal]
+    assert [replica.apply(decode_command(row)) for row in rows] == live_events
+    assert replica.state_hash() == live.state_hash()
+    assert replica.next_expiry() == live.next_expiry()
+    assert any(row["kind"] == "Expire" for row in rows)
+    assert sum(1 for events in live_events for e in events if getattr(e, "reason", None) == "expired") > 10
+
+
+def test_a_journal_row_written_before_expiry_existed_replays_as_an_order_that_never_expires():
+    old_row = {
+        "kind": "PlaceOrder",
+        "order_id": "o1",
+        "owner": "7",
+        "side": "sell",
+        "type": "limit",
+        "price": 100,
+        "quantity": 5,
+        "tif": "GTC",
+        "post_only": False,
+        "ts": 1,
+    }
+    command = decode_command(old_row)
+    assert command.expires_ts is None
+    engine = MatchingEngine()
+    engine.apply(command)
+    assert engine.apply(decode_command({"kind": "Expire", "ts": 10**30})) == []
+    assert engine.order("o1").remaining == 5
+    assert encode_command(Expire(ts=5)) == {"kind": "Expire", "ts": 5}
 
 
 def test_state_hash_tracks_the_state_command_by_command():
@@ -78,9 +119,10 @@ def test_state_hash_is_the_same_in_another_process_with_another_hash_seed():
         [Halt("operator")],  # the halt state
         [Halt("operator"), Resume()],  # the command count
         [CancelAll("nobody", ts=SECOND)],  # the clock
+        [Expire(ts=SECOND)],  # the clock, by Expire alone
         [sell("x", 100, 1, ts=0), buy("y", 100, 1, owner="bob", ts=0)],  # trade_seq, reference window
     ],
-    ids=["book", "ids", "halt", "sequence", "clock", "trades"],
+    ids=["book", "ids", "halt", "sequence", "clock", "expire", "trades"],
 )
 def test_state_hash_changes_with_anything_that_decides_future_behaviour(extra):
     base = MatchingEngine()
