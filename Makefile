@@ -1,7 +1,10 @@
 # The two commands a newcomer needs: `make demo` and `make test`. Each installs what is
 # missing (venv, Python packages, node packages, compiler, brownie networks) first.
 SHELL := /bin/bash
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The newest supported interpreter on PATH (3.13, 3.12, 3.11, then python3 if it fits:
+# tools/pythons.sh); `make PYTHON=/path/to/python3.x` chooses another.
+PYTHON ?= $(shell bash tools/pythons.sh pick)
+NO_PYTHON := no supported Python found: this project needs Python 3.11, 3.12 or 3.13 (python3.13, python3.12 or python3.11 on PATH, or a python3 of one of those versions). Install one (Debian/Ubuntu: apt-get install python3.12-venv or python3.11-venv; macOS: brew install python@3.13; or pyenv) or run make PYTHON=/path/to/python3.x
 VENV := .venv
 PY := $(VENV)/bin/python
 BROWNIE := $(VENV)/bin/brownie
@@ -11,12 +14,12 @@ BUILD_STAMP := build/.compiled
 CONTRACTS := $(shell find contracts -name '*.sol' 2>/dev/null)
 PYTEST_ARGS ?=
 
-.PHONY: lint-strict migration install matching-native toolchain compile chain deploy serve demo test test-contracts test-backend browser test-postgres lint bench bench-matching bench-orders bench-settlement gas soak chaos slither clean fuzz-env fuzz
+.PHONY: test-pythons lint-strict migration install matching-native toolchain compile chain deploy serve demo test test-contracts test-backend browser test-postgres lint bench bench-matching bench-orders bench-settlement gas soak chaos slither clean fuzz-env fuzz
 
 install: $(PY_STAMP) $(NODE_STAMP) toolchain matching-native
 
 $(PY_STAMP): pyproject.toml requirements.lock
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(PY) || { test -n "$(PYTHON)" || { echo "$(NO_PYTHON)" >&2; exit 1; }; $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c requirements.lock -e '.[dev]'
 	@touch $@
@@ -65,6 +68,28 @@ test: compile
 	$(MAKE) --no-print-directory test-contracts
 	$(MAKE) --no-print-directory test-backend
 	$(MAKE) --no-print-directory test-postgres
+	@if [ -n "$$(bash tools/pythons.sh others $$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])'))" ]; then \
+		$(MAKE) --no-print-directory test-pythons; fi
+
+# The unit tests and the demo again on every other supported Python this machine has (3.11-3.13,
+# tools/pythons.sh; each in its own .venv-py3.X); `make test` runs it when there is one. The
+# full run stays on .venv's interpreter.
+TEST_PYTHONS_PORT ?= 8096
+TEST_PYTHONS_CHAIN_PORT ?= 8596
+
+test-pythons: compile
+	@others=$$(bash tools/pythons.sh others $$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')); \
+	if [ -z "$$others" ]; then echo "test-pythons: no other supported Python (3.11-3.13) on PATH"; exit 0; fi; \
+	for python in $$others; do \
+		v=$$($$python -c 'import sys; print("%d.%d" % sys.version_info[:2])'); venv=.venv-py$$v; \
+		echo "== Python $$v ($$python): unit tests and the demo in $$venv"; \
+		{ test -x $$venv/bin/python || $$python -m venv $$venv; } && \
+		$$venv/bin/python -m pip install --quiet --upgrade pip && \
+		$$venv/bin/python -m pip install --quiet -c requirements.lock -e '.[dev]' && \
+		$$venv/bin/python -m pytest tests/backend -q -x -p no:pytest-brownie $(PYTEST_ARGS) && \
+		RWA_STATE_DIR=.rwa/py$$v $$venv/bin/python -m backend.cli demo --exit \
+			--port $(TEST_PYTHONS_PORT) --chain-port $(TEST_PYTHONS_CHAIN_PORT) || exit 1; \
+	done
 
 # brownie launches its own ganache on the network's port (8560); a second run on the same
 # machine picks another: make test-contracts CONTRACTS_NETWORK=rwa-ganache-8561 (8561-8579).
