@@ -1,40 +1,50 @@
 """The settlement worker: outbox -> settle() batches -> settled / failed.
 
-Idempotent end to end. A trade is marked `submitted` with its tx hash (committed)
-before we wait for the receipt, so after a crash we look the transaction up instead
-of guessing. A dropped transaction sends its trades back to `pending`; the contract
-refuses a trade id it has settled before (code 1), and we then record it as settled.
-A transaction the node no longer knows (e.g. it lost transactions across a restart), or
-holds queued behind a nonce gap, sends its trades back to the outbox; the next transaction
-takes the node's pending nonce (Chain never keeps one of its own), so it fills any gap.
-Should the queued one then be mined as well, the contract refuses its already-settled trade
-ids (code 1) - nothing settles twice. A
-transaction that reverts as a whole sends its trades back too, up to MAX_ATTEMPTS
-submissions; then they are marked failed with that reason (unless the chain says the
-trade id was settled after all).
+Trade ids. The contract names a trade keccak256(abi.encode(buyHash, sellHash, seq)) of both
+orders' EIP-712 digests and the venue's trade sequence number (backend/settlement/encoding.py
+builds the same). It refuses an id it settled before (code 1), and as the id names the orders,
+code 1 means exactly "this trade settled already" (in a transaction we lost track of): it is
+recorded as settled. A sequence number reused with other orders (a database restored from an
+old backup) is another id and settles for real.
+
+Gas. A batch's gas is eth_estimateGas of the exact settle() call plus headroom (x1.25 + 50k),
+capped at the block gas limit. When the estimate fails (the call reverts as a whole, e.g. it
+needs more than a block) or the transaction reverts as a whole (out of gas), the batch is split
+in halves and each half settled in turn, recursively, down to single trades. A trade is marked
+`failed` only for its own TradeFailed code, or when settle() of that trade alone reverts as a
+whole MAX_ATTEMPTS times (a reverted batch of several does not count against its trades). A
+transfer failure (code 9 or 10) in a transaction that burnt almost all of its gas may be the
+token call starved by the 63/64 rule rather than a refusal: that trade goes back to the outbox
+(up to MAX_ATTEMPTS times).
+
+Crashes. Idempotent end to end. A trade is marked `submitted` with its tx hash (committed)
+before we wait for the receipt, so after a crash we look the transaction up instead of
+guessing. A dropped transaction sends its trades back to `pending`; should it be mined after
+all, the resent trades are refused with code 1 and recorded as settled - nothing settles twice.
+A transaction the node no longer knows (e.g. it lost transactions across a restart), or holds
+queued behind a nonce gap, sends its trades back to the outbox; the next transaction takes the
+node's pending nonce (Chain never keeps one of its own), so it fills any gap.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from decimal import Decimal
 from typing import Any
 
 from hexbytes import HexBytes
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
+from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 from web3.logs import DISCARD
 
-from backend.assets.models import Asset
-from backend.chain.client import Chain
+from backend.chain.client import Chain, calldata
 from backend.config import Settings
 from backend.db import utcnow
-from backend.errors import DomainError
-from backend.money import ASSET_DECIMALS, CASH_DECIMALS, to_units
+from backend.errors import ChainRejected, DomainError
+from backend.settlement.encoding import Prepared, prepare
 from backend.settlement.models import TradeRecord
-from backend.trading.models import Order
 
 log = logging.getLogger(__name__)
 
@@ -51,32 +61,13 @@ FAILURE_REASONS = {
     10: "cash transfer refused (balance or allowance)",
 }
 ALREADY_SETTLED = 1
+TRANSFER_CODES = (9, 10)
 MAX_ATTEMPTS = 5
-
-
-def trade_struct(trade: TradeRecord, buy: Order, sell: Order, asset: Asset) -> tuple:
-    def order(o: Order) -> tuple:
-        return (
-            o.wallet,
-            asset.token_address,
-            o.side == "buy",
-            int(o.signed_price),
-            to_units(Decimal(asset.lot_size) * o.quantity_lots, ASSET_DECIMALS),
-            int(o.nonce),
-            o.expiry,
-        )
-
-    price = to_units(Decimal(asset.tick_size) * trade.price_ticks, CASH_DECIMALS)
-    quantity = to_units(Decimal(asset.lot_size) * trade.quantity_lots, ASSET_DECIMALS)
-    return (
-        HexBytes(trade.chain_trade_id),
-        order(buy),
-        HexBytes(buy.signature),
-        order(sell),
-        HexBytes(sell.signature),
-        price,
-        quantity,
-    )
+# A transaction that used this share of its gas limit or more may have starved a token call.
+STARVED_SHARE = 0.95
+# What a settle() call that reverts as a whole raises: web3's decoded reverts, or the node's
+# JSON-RPC error (ganache: "out of gas", or gas above the block's limit).
+WHOLE_REVERT = (ContractCustomError, ContractLogicError, Web3RPCError, ValueError)
 
 
 class SettlementWorker:
@@ -91,6 +82,7 @@ class SettlementWorker:
         self.backlog: int | None = None
         # How long one pass waits for its receipt; then the next pass looks the tx up again.
         self.wait_seconds = 30.0
+        self._block_gas_limit: int | None = None
 
     # --- lifecycle ----------------------------------------------------------------
     def start(self) -> None:
@@ -122,7 +114,8 @@ class SettlementWorker:
 
     # --- one pass -----------------------------------------------------------------
     def run_once(self) -> int:
-        """Confirm what was submitted, then submit one batch. Returns trades processed."""
+        """Confirm what was submitted, then settle one batch (split as needed). Returns the
+        trades that left the outbox or were confirmed (0: nothing moved, wait a while)."""
         with Session(self.db, expire_on_commit=False) as session:
             # Counted before any chain call, so it stays current while the node is down.
             self.backlog = session.exec(
@@ -141,28 +134,87 @@ class SettlementWorker:
             )
             if not batch:
                 return confirmed
-            structs = []
-            assets: dict[str, Asset] = {}
-            for trade in batch:
-                buy, sell = session.get(Order, trade.buy_order_id), session.get(Order, trade.sell_order_id)
-                asset = assets.get(trade.symbol)
-                if asset is None:
-                    asset = assets[trade.symbol] = session.exec(select(Asset).where(Asset.symbol == trade.symbol)).one()
-                structs.append(trade_struct(trade, buy, sell, asset))  # type: ignore[arg-type]
-            exchange = self.chain.core("settlement_exchange")
-            sent = self.chain.transact(exchange.functions.settle(structs), gas=self.gas_for(len(structs)), wait=False)
-            tx_hash = HexBytes(sent["transactionHash"]).to_0x_hex()
-            for trade in batch:
-                trade.settlement_status, trade.tx_hash = "submitted", tx_hash
-                trade.attempts += 1
-                session.add(trade)
+            items = prepare(session, self.chain, batch)
             session.commit()
-            receipt = self.chain.wait(tx_hash, timeout=self.wait_seconds)
-            self._record(session, batch, receipt)
-            return confirmed + len(batch)
+            return confirmed + self._settle(session, items)
 
-    def gas_for(self, trades: int) -> int:
-        return 150_000 + 250_000 * trades
+    def gas_limit(self, estimate: int) -> int:
+        """The gas to send a settle() with, from its estimate: headroom, at most a block."""
+        return min(int(estimate * 1.25) + 50_000, self.block_gas_limit())
+
+    def block_gas_limit(self) -> int:
+        if self._block_gas_limit is None:
+            self._block_gas_limit = int(self.chain.block("latest")["gasLimit"])
+        return self._block_gas_limit
+
+    def _settle(self, session: Session, items: list[Prepared]) -> int:
+        """Settle `items` in one settle(), or in halves when that reverts as a whole. Returns
+        how many left the outbox (settled or failed)."""
+        fn = self.chain.core("settlement_exchange").functions.settle([item.struct for item in items])
+        try:
+            estimate = int(self.chain._rpc(lambda: self.chain.w3.eth.estimate_gas(self._call(fn))))
+        except WHOLE_REVERT as exc:
+            reason = self._reason(exc)
+            if len(items) > 1:
+                log.info("settle() of %d trades reverts as a whole (%s): splitting", len(items), reason)
+                return self._split(session, items)
+            return self._refused_alone(session, items[0].trade, reason)
+        gas = self.gas_limit(estimate)
+        trades = [item.trade for item in items]
+        sent = self.chain.transact(fn, gas=gas, wait=False)
+        tx_hash = HexBytes(sent["transactionHash"]).to_0x_hex()
+        for trade in trades:
+            trade.settlement_status, trade.tx_hash = "submitted", tx_hash
+            trade.attempts += 1
+            session.add(trade)
+        session.commit()
+        try:
+            receipt = self.chain.wait(tx_hash, timeout=self.wait_seconds)
+        except ChainRejected:  # mined, reverted as a whole (out of gas, most likely)
+            if self.chain.receipt_or_none(tx_hash) is None:  # reorganised away: the next pass looks again
+                raise
+            self._reverted(session, trades, tx_hash)
+            if len(items) > 1:
+                log.warning("settle() of %d trades reverted as a whole (%s): splitting", len(items), tx_hash)
+                return self._split(session, items)
+            return sum(t.settlement_status != "pending" for t in trades)
+        self._record(session, trades, receipt, gas)
+        return sum(t.settlement_status != "pending" for t in trades)
+
+    def _split(self, session: Session, items: list[Prepared]) -> int:
+        half = len(items) // 2
+        return self._settle(session, items[:half]) + self._settle(session, items[half:])
+
+    def _call(self, fn: Any) -> Any:
+        return {"from": self.chain.operator.address, "to": fn.address, "data": HexBytes(calldata(fn))}
+
+    def _reason(self, exc: Exception) -> str:
+        name, args = self.chain.decode_error(getattr(exc, "data", None))
+        return f"{name}({', '.join(map(str, args))})" if name else str(exc)
+
+    def _refused_alone(self, session: Session, trade: TradeRecord, reason: str) -> int:
+        """settle() of this one trade reverts as a whole (its estimate failed): an attempt, and
+        after MAX_ATTEMPTS of them the trade fails (unless the chain says it settled)."""
+        trade.attempts += 1
+        self.last_error = f"settle() of trade {trade.id} reverts as a whole: {reason}"
+        log.warning(self.last_error)
+        if trade.attempts >= MAX_ATTEMPTS:
+            self._give_up(trade, None, f"settle() of this trade alone reverted {trade.attempts} times: {reason}")
+        session.add(trade)
+        session.commit()
+        return int(trade.settlement_status != "pending")
+
+    def _reverted(self, session: Session, trades: list[TradeRecord], tx_hash: str) -> None:
+        """A mined transaction that reverted as a whole: its trades back to the outbox. Counted
+        against a trade only when the transaction carried it alone."""
+        for trade in trades:
+            trade.settlement_status, trade.tx_hash = "pending", None
+            if len(trades) > 1:
+                trade.attempts -= 1  # the batch's doing, not the trade's
+            elif trade.attempts >= MAX_ATTEMPTS:
+                self._give_up(trade, tx_hash, f"the settlement transaction reverted {trade.attempts} times")
+            session.add(trade)
+        session.commit()
 
     def _confirm_submitted(self, session: Session) -> int:
         submitted = list(session.exec(select(TradeRecord).where(TradeRecord.settlement_status == "submitted")))
@@ -172,30 +224,33 @@ class SettlementWorker:
         for tx_hash, trades in by_tx.items():
             receipt = self.chain.receipt_or_none(tx_hash) if tx_hash else None
             if receipt is not None and receipt["status"] == 1:
-                self._record(session, trades, receipt)
+                self._record(session, trades, receipt, self._sent_gas(tx_hash))
                 continue
             if receipt is None:
                 if tx_hash and self.chain.will_be_mined(tx_hash):
                     continue  # still in the node's pool: wait for it
-            for trade in trades:  # dropped, or reverted as a whole: back to the outbox
-                trade.settlement_status, trade.tx_hash = "pending", None
-                if receipt is not None and trade.attempts >= MAX_ATTEMPTS:
-                    self._give_up(trade, tx_hash)
-                session.add(trade)
-            session.commit()
+                for trade in trades:  # dropped: back to the outbox
+                    trade.settlement_status, trade.tx_hash = "pending", None
+                    session.add(trade)
+                session.commit()
+            else:
+                self._reverted(session, trades, tx_hash)
         return len(submitted)
 
-    def _give_up(self, trade: TradeRecord, tx_hash: str) -> None:
-        """After MAX_ATTEMPTS reverted transactions: failed, unless an earlier one settled it."""
+    def _sent_gas(self, tx_hash: str) -> int | None:
+        tx = self.chain._rpc(lambda: self.chain.w3.eth.get_transaction(tx_hash))  # type: ignore[arg-type]
+        return int(tx["gas"]) if tx is not None else None
+
+    def _give_up(self, trade: TradeRecord, tx_hash: str | None, reason: str) -> None:
+        """After MAX_ATTEMPTS: failed, unless an earlier transaction settled it."""
         exchange = self.chain.core("settlement_exchange")
-        if self.chain.call(exchange.functions.settled(HexBytes(trade.chain_trade_id))):
+        if trade.chain_trade_id and self.chain.call(exchange.functions.settled(HexBytes(trade.chain_trade_id))):
             trade.settlement_status, trade.settled_at = "settled", utcnow()
             return
-        trade.settlement_status, trade.tx_hash = "failed", tx_hash
-        trade.failure_reason = f"the settlement transaction reverted {trade.attempts} times"
-        log.error("trade %s failed: %s", trade.id, trade.failure_reason)
+        trade.settlement_status, trade.tx_hash, trade.failure_reason = "failed", tx_hash, reason
+        log.error("trade %s failed: %s", trade.id, reason)
 
-    def _record(self, session: Session, trades: list[TradeRecord], receipt: dict[str, Any]) -> None:
+    def _record(self, session: Session, trades: list[TradeRecord], receipt: dict[str, Any], gas: int | None) -> None:
         exchange = self.chain.core("settlement_exchange")
         settled = {
             HexBytes(e["args"]["tradeId"]).to_0x_hex()
@@ -206,14 +261,16 @@ class SettlementWorker:
             for e in exchange.events.TradeFailed().process_receipt(receipt, errors=DISCARD)
         }
         tx_hash = HexBytes(receipt["transactionHash"]).to_0x_hex()
+        starved = gas is not None and int(receipt["gasUsed"]) >= STARVED_SHARE * gas
         for trade in trades:
             code = failed.get(trade.chain_trade_id)
             if trade.chain_trade_id in settled or code == ALREADY_SETTLED:
                 trade.settlement_status, trade.settled_at = "settled", utcnow()
-                if code == ALREADY_SETTLED:  # settled by an earlier transaction we lost track of
-                    trade.tx_hash = None
-                else:
-                    trade.tx_hash = tx_hash
+                # code 1: settled by an earlier transaction we lost track of
+                trade.tx_hash = None if code == ALREADY_SETTLED else tx_hash
+            elif code in TRANSFER_CODES and starved and trade.attempts < MAX_ATTEMPTS:
+                log.warning("trade %s: code %s in a transaction out of gas, sent again", trade.id, code)
+                trade.settlement_status, trade.tx_hash = "pending", None
             elif code is not None:
                 trade.settlement_status, trade.failure_code = "failed", code
                 trade.failure_reason = FAILURE_REASONS.get(code, f"code {code}")

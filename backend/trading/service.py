@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from eth_utils import keccak, to_canonical_address
+from eth_utils import keccak
 from sqlalchemy import BigInteger, bindparam, case, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.util import identity_key
@@ -367,6 +367,7 @@ def apply_events(
     orders: dict[str, Order] = dict(known or {})
     resting: dict[str, _RestingChange] = {}
     trades: list[TradeRecord] = []
+    order_hashes: dict[str, str | None] = {}  # of the orders the trades name: filled at the first Trade
 
     def in_hand(order_id: str) -> Order | None:
         if order_id not in orders:
@@ -401,11 +402,16 @@ def apply_events(
                     if event.taker_side is Side.BUY
                     else (event.maker_order_id, event.taker_order_id)
                 )
+                if not order_hashes:
+                    order_hashes.update(_order_hashes(session, events, in_hand))
+                buy_hash, sell_hash = order_hashes.get(buy_id), order_hashes.get(sell_id)
+                # "" when an order was placed before hashes were kept: the settlement worker derives it
+                trade_id = chain_trade_id(buy_hash, sell_hash, event.trade_seq) if buy_hash and sell_hash else ""
                 record = TradeRecord(
                     id=f"{asset.symbol}-{event.trade_seq}",
                     symbol=asset.symbol,
                     trade_seq=event.trade_seq,
-                    chain_trade_id=chain_trade_id(asset.token_address, event.trade_seq),
+                    chain_trade_id=trade_id,
                     buy_order_id=buy_id,
                     sell_order_id=sell_id,
                     buyer_investor_id=owners[buy_id],
@@ -476,12 +482,38 @@ def _update_resting(session: Session, order_id: str, change: _RestingChange, now
     assert result.rowcount == 1, f"engine event for unknown order {order_id}"
 
 
-def chain_trade_id(token_address: str, trade_seq: int) -> str:
-    """keccak256(abi.encode(token, tradeSeq)), encoded by hand (eth-abi's encoder costs more
-    than the rest of recording a trade); tests/backend/test_trade_id.py checks it against eth-abi."""
+def chain_trade_id(buy_hash: str, sell_hash: str, trade_seq: int) -> str:
+    """The on-chain trade id, SettlementExchange.tradeIdOf: keccak256(abi.encode(buyHash, sellHash,
+    tradeSeq)) of the orders' EIP-712 digests (0x hex), so a reused sequence number with other
+    orders is another id. Encoded by hand (eth-abi's encoder costs more than the rest of recording
+    a trade); tests/backend/test_trade_id.py checks it against eth-abi and the contract."""
     if not 0 <= trade_seq < 2**256:
         raise ValueError("trade_seq out of uint256 range")
-    return "0x" + keccak(to_canonical_address(token_address).rjust(32, b"\0") + trade_seq.to_bytes(32, "big")).hex()
+    buy, sell = bytes.fromhex(buy_hash.removeprefix("0x")), bytes.fromhex(sell_hash.removeprefix("0x"))
+    if len(buy) != 32 or len(sell) != 32:
+        raise ValueError("order hashes are 32 bytes")
+    return "0x" + keccak(buy + sell + trade_seq.to_bytes(32, "big")).hex()
+
+
+def _order_hashes(session: Session, events: list[Any], in_hand: Any) -> dict[str, str | None]:
+    """order id -> order_hash of every order the command's trades name: from the orders in hand
+    (the taker), the others (makers) with one SELECT of their ids and hashes."""
+    hashes: dict[str, str | None] = {}
+    wanted: set[str] = set()
+    for event in events:
+        if isinstance(event, Trade):
+            for order_id in (event.taker_order_id, event.maker_order_id):
+                order = in_hand(order_id)
+                if order is not None:
+                    hashes[order_id] = order.order_hash
+                else:
+                    wanted.add(order_id)
+    if wanted:
+        rows = session.connection().execute(
+            select(_ORDERS.c.id, _ORDERS.c.order_hash).where(_ORDERS.c.id.in_(sorted(wanted)))
+        )
+        hashes.update({order_id: order_hash for order_id, order_hash in rows})
+    return hashes
 
 
 def _check_investor(investor: Investor) -> None:

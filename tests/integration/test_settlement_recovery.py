@@ -9,7 +9,6 @@ from sqlmodel import Session, select
 
 from backend.api.app import create_app
 from backend.demo.wallet import token_balance
-from backend.errors import ChainRejected
 from backend.settlement.models import TradeRecord
 from backend.settlement.worker import SettlementWorker
 from tests.integration.test_trade_flow import _fund_and_approve
@@ -139,15 +138,22 @@ def test_a_reverted_settlement_is_retried_and_settles_once(manual, node, new_wal
     symbol, asset, _seller, buyer = _market_with_a_trade(manual, new_wallet, quantity="2")
     app = manual.app
     worker = SettlementWorker(app.state.db, app.state.chain, app.state.settings)
-    worker.gas_for = lambda trades: 80_000  # enough to be accepted and mined, too little to settle
-    with pytest.raises(ChainRejected):
-        worker.run_once()
+    worker.gas_limit = lambda estimate: 80_000  # enough to be accepted and mined, too little to settle
+    start = node.w3.eth.block_number
+    assert worker.run_once() == 0  # nothing left the outbox
     trade = _trade(app, symbol)
-    assert trade.settlement_status == "submitted" and trade.attempts == 1
-    assert node.w3.eth.get_transaction_receipt(trade.tx_hash)["status"] == 0
+    assert trade.settlement_status == "pending" and trade.attempts == 1 and trade.tx_hash is None
+    exchange = app.state.chain.core("settlement_exchange").address
+    sent = [
+        tx["hash"]
+        for number in range(start + 1, node.w3.eth.block_number + 1)
+        for tx in node.w3.eth.get_block(number, full_transactions=True)["transactions"]
+        if tx["to"] == exchange and tx["gas"] == 80_000
+    ]
+    assert [node.w3.eth.get_transaction_receipt(h)["status"] for h in sent] == [0]
 
     worker = SettlementWorker(app.state.db, app.state.chain, app.state.settings)
-    worker.run_once()  # the reverted transaction is seen, the trade resubmitted with enough gas
+    worker.run_once()  # resubmitted with the estimate's gas
     trade = _trade(app, symbol)
     assert trade.settlement_status == "settled" and trade.attempts == 2, trade
     assert token_balance(node.rpc_url, asset["token_address"], buyer.wallet.address) == 2 * 10**18
