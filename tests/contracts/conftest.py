@@ -209,6 +209,14 @@ def sign(exchange, keys):
     return _sign
 
 
+@pytest.fixture(scope="module")
+def tid(exchange):
+    """tid(trade tuple) -> its derived on-chain trade id (0x hex), computed in Python."""
+    from helpers import trade_id_of
+
+    return lambda t: trade_id_of(exchange, t)
+
+
 # --- stateful testing -------------------------------------------------------------------------
 
 

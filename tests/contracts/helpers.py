@@ -8,6 +8,7 @@ import brownie
 from brownie.exceptions import decode_typed_error
 from eth_abi import encode
 from eth_account import Account
+from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 
 MNEMONIC = "myth like bonus scare over problem client lizard pioneer submit female collect"
@@ -20,6 +21,9 @@ COUNTRY_FR = 250
 EQUITY, OIL_WELL, FARM = 0, 1, 2
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+# Every order must expire (expiry 0 is "already expired"): orders of tests that are not about
+# expiry sign this one, 2100-01-01T00:00:00Z, far beyond any chain.sleep of the suite.
+FAR_FUTURE = 4_102_444_800
 
 ORDER_TYPES = {
     "Order": [
@@ -73,7 +77,7 @@ def missing_role(account, role) -> object:
     return reverts("AccessControlUnauthorizedAccount(address,bytes32)", str(account), role)
 
 
-def order(trader, asset, is_buy, price, quantity, nonce=1, expiry=0) -> dict:
+def order(trader, asset, is_buy, price, quantity, nonce=1, expiry=FAR_FUTURE) -> dict:
     return {
         "trader": str(trader),
         "asset": str(asset),
@@ -89,25 +93,47 @@ def order_tuple(o: dict) -> tuple:
     return (o["trader"], o["asset"], o["isBuy"], o["price"], o["quantity"], o["nonce"], o["expiry"])
 
 
-def sign_order(exchange, o: dict, private_key: str) -> bytes:
-    """EIP-712 signature of an order, produced with eth_account (independent of the contract)."""
-    domain = {
+def order_from_tuple(t) -> dict:
+    keys = ("trader", "asset", "isBuy", "price", "quantity", "nonce", "expiry")
+    return dict(zip(keys, (str(t[0]), str(t[1]), bool(t[2]), *(int(x) for x in t[3:])), strict=True))
+
+
+def _domain(exchange) -> dict:
+    return {
         "name": "RWA Settlement",
         "version": "1",
         "chainId": brownie.chain.id,
         "verifyingContract": str(exchange.address),
     }
-    signed = Account.from_key(private_key).sign_typed_data(domain, ORDER_TYPES, o)
+
+
+def sign_order(exchange, o: dict, private_key: str) -> bytes:
+    """EIP-712 signature of an order, produced with eth_account (independent of the contract)."""
+    signed = Account.from_key(private_key).sign_typed_data(_domain(exchange), ORDER_TYPES, o)
     return bytes(signed.signature)
 
 
-def trade(trade_id, buy: dict, buy_sig: bytes, sell: dict, sell_sig: bytes, price, quantity) -> tuple:
-    tid = trade_id if isinstance(trade_id, bytes) else keccak(text=str(trade_id))
-    return (tid, order_tuple(buy), buy_sig, order_tuple(sell), sell_sig, int(price), int(quantity))
+def order_hash(exchange, o: dict) -> bytes:
+    """EIP-712 digest of an order, computed with eth_account (independent of the contract)."""
+    message = encode_typed_data(domain_data=_domain(exchange), message_types=ORDER_TYPES, message_data=o)
+    return keccak(b"\x19" + message.version + message.header + message.body)
 
 
-def trade_id(label) -> bytes:
-    return keccak(text=str(label))
+def trade(seq: int, buy: dict, buy_sig: bytes, sell: dict, sell_sig: bytes, price, quantity) -> tuple:
+    """A SettlementExchange.Trade: the venue's sequence number `seq`, both signed orders, the fill."""
+    return (int(seq), order_tuple(buy), buy_sig, order_tuple(sell), sell_sig, int(price), int(quantity))
+
+
+def derived_trade_id(buy_hash: bytes, sell_hash: bytes, seq: int) -> bytes:
+    """keccak256(abi.encode(buyHash, sellHash, seq)), computed with eth_abi."""
+    return keccak(encode(["bytes32", "bytes32", "uint256"], [buy_hash, sell_hash, int(seq)]))
+
+
+def trade_id_of(exchange, t: tuple) -> str:
+    """The on-chain id (0x hex, as brownie reports bytes32) of trade tuple `t`, computed in Python."""
+    buy_hash = order_hash(exchange, order_from_tuple(t[1]))
+    sell_hash = order_hash(exchange, order_from_tuple(t[3]))
+    return "0x" + derived_trade_id(buy_hash, sell_hash, t[0]).hex()
 
 
 def role(name: str) -> str:

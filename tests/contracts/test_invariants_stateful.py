@@ -5,16 +5,17 @@ claims on one asset, each predicted by a reference evaluator that follows the ev
 documented in IComplianceRules. Invariants: supply is conserved, no non-whitelisted wallet ever
 holds the asset, the holder count matches the balances, claims never exceed deposits.
 
-Settlement machine: random batches over a small pool of trade ids and signed orders, plus
-on-chain cancels. Invariants: a trade id settles at most once, fills never exceed order
-quantities, assets and cash are conserved among the traders.
+Settlement machine: random batches over a small pool of sequence numbers and signed orders
+(so trade ids, derived from both orders and the sequence number, repeat), plus on-chain
+cancels, one by one and by nonce floor. Invariants: a trade id settles at most once, fills never
+exceed order quantities, assets and cash are conserved among the traders.
 """
 
 import os
 
 from brownie import StateReader
 from brownie.test import strategy
-from helpers import E18, ZERO_ADDRESS, order, order_tuple, restricted, reverts, trade, trade_id
+from helpers import E18, ZERO_ADDRESS, derived_trade_id, order, order_tuple, restricted, reverts, trade
 from hypothesis import HealthCheck
 from hypothesis import strategies as st
 
@@ -231,16 +232,19 @@ def test_token_invariants(
 # ---------------------------------------------------------------------------------------------
 
 PRICE = 25 * USD
-TRADE_IDS = [trade_id(f"stateful-{i}") for i in range(5)]
+SEQS = 3  # sequence numbers 0..2: the same orders and seq recur (code 1), or a seq with others
+FLOOR_NOT_RAISED = "SettlementExchangeNonceFloorNotRaised(uint256,uint256)"
 
 
 class SettlementMachine:
     st_batch = st.lists(
-        st.tuples(st.integers(0, len(TRADE_IDS) - 1), st.integers(0, 2), st.integers(0, 3), st.integers(0, 40)),
+        st.tuples(st.integers(0, SEQS - 1), st.integers(0, 2), st.integers(0, 3), st.integers(0, 40)),
         min_size=1,
         max_size=3,
     )
     st_order = st.integers(0, 6)
+    st_trader = st.integers(0, 3)
+    st_floor = st.integers(500, 605)  # buys have nonces 501-503, sells 601-604
 
     def __init__(cls, exchange, token, cash, admin, operator, sign, alice, bob, carol, dave):
         cls.exchange, cls.token, cls.cash, cls.operator = exchange, token, cash, operator
@@ -262,11 +266,21 @@ class SettlementMachine:
         cls.sells = [(o, sign(o)) for o in sells]
         cls.orders = [o for o, _ in cls.buys + cls.sells]
         cls.hashes = [str(exchange.hashOrder(order_tuple(o))) for o in cls.orders]
+        # every trade id the batches can produce: (seq, buy index, sell index) -> id
+        cls.ids = {
+            (seq, b, s): "0x"
+            + derived_trade_id(bytes.fromhex(cls.hashes[b][2:]), bytes.fromhex(cls.hashes[3 + s][2:]), seq).hex()
+            for seq in range(SEQS)
+            for b in range(3)
+            for s in range(4)
+        }
+        cls.id_list = list(cls.ids.values())
 
     def setup(self):
         self.settled = {}  # trade id -> times a TradeSettled was seen
         self.filled = {h: 0 for h in self.hashes}
         self.cancelled = set()
+        self.floors = dict.fromkeys(self.traders, 0)
         self.balances = {t: self.token.balanceOf(t) for t in self.traders}
         self.asset_total = sum(self.balances.values())
         self.cash_total = sum(self.cash.balanceOf(t) for t in self.traders)
@@ -274,7 +288,7 @@ class SettlementMachine:
 
     def _observe(self):
         if self._observed is None:
-            settled, filled = self.reader.exchangeState(self.exchange, TRADE_IDS, self.hashes)
+            settled, filled = self.reader.exchangeState(self.exchange, self.id_list, self.hashes)
             (assets, cash) = self.reader.balancesOf([self.token, self.cash], self.traders)
             self._observed = (list(settled), list(filled), list(assets), list(cash))
         return self._observed
@@ -282,11 +296,12 @@ class SettlementMachine:
     def _expected(self, tid, buy, sell, buy_hash, sell_hash, price, quantity, settled_now):
         """Reference verdict: TradeFailed code, 0 for settled (signatures are valid, nothing
         expires and cash always suffices here, so codes 3, 4, 5 and 10 cannot occur)."""
+        below_floor = buy["nonce"] < self.floors[buy["trader"]] or sell["nonce"] < self.floors[sell["trader"]]
         if self.settled.get(tid, 0) or tid in settled_now:
             return 1
         if buy["trader"] == sell["trader"]:
             return 2
-        if buy_hash in self.cancelled or sell_hash in self.cancelled:
+        if buy_hash in self.cancelled or sell_hash in self.cancelled or below_floor:
             return 6
         if price > buy["price"] or price < sell["price"]:
             return 7
@@ -303,9 +318,9 @@ class SettlementMachine:
     def rule_settle(self, st_batch):
         self._observed = None
         trades, expectations, settled_now = [], [], set()
-        for id_index, buy_index, sell_index, whole in st_batch:
+        for seq, buy_index, sell_index, whole in st_batch:
             (buy, buy_sig), (sell, sell_sig) = self.buys[buy_index], self.sells[sell_index]
-            tid = "0x" + TRADE_IDS[id_index].hex()
+            tid = self.ids[(seq, buy_index, sell_index)]
             buy_hash, sell_hash = self.hashes[buy_index], self.hashes[3 + sell_index]
             quantity, price = whole * E18, sell["price"]
             code = self._expected(tid, buy, sell, buy_hash, sell_hash, price, quantity, settled_now)
@@ -315,7 +330,7 @@ class SettlementMachine:
                 self.filled[sell_hash] += quantity
                 self.balances[sell["trader"]] -= quantity
                 self.balances[buy["trader"]] += quantity
-            trades.append(trade(TRADE_IDS[id_index], buy, buy_sig, sell, sell_sig, price, quantity))
+            trades.append(trade(seq, buy, buy_sig, sell, sell_sig, price, quantity))
             expectations.append((tid, code))
 
         tx = self.exchange.settle(trades, {"from": self.operator})
@@ -335,11 +350,27 @@ class SettlementMachine:
         self.exchange.cancelOrder(order_tuple(o), {"from": o["trader"]})
         self.cancelled.add(self.hashes[st_order])
 
+    def rule_cancel_up_to(self, st_trader, st_floor):
+        self._observed = None
+        trader = self.traders[st_trader]
+        current = self.floors[trader]
+        if st_floor <= current:
+            with reverts(FLOOR_NOT_RAISED, current, st_floor):
+                self.exchange.cancelUpTo(st_floor, {"from": trader})
+            return
+        tx = self.exchange.cancelUpTo(st_floor, {"from": trader})
+        assert dict(tx.events["NonceFloorRaised"][0]) == {"trader": trader, "nonce": st_floor}
+        self.floors[trader] = st_floor
+
+    def invariant_nonce_floors_match(self):
+        for trader in self.traders:
+            assert self.exchange.nonceFloor(trader) == self.floors[trader]
+
     def invariant_trade_id_settles_at_most_once(self):
         settled, _, _, _ = self._observe()
         assert all(count <= 1 for count in self.settled.values())
-        for tid, flag in zip(TRADE_IDS, settled):
-            assert flag == (self.settled.get("0x" + tid.hex(), 0) == 1)
+        for tid, flag in zip(self.id_list, settled, strict=True):
+            assert flag == (self.settled.get(tid, 0) == 1)
 
     def invariant_fills_never_exceed_order_quantity(self):
         _, filled, _, _ = self._observe()
