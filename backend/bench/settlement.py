@@ -323,8 +323,8 @@ def make_trades(c: Contracts, signers: list[OrderSigner], addresses: list[str], 
             orders.append(
                 ((addresses[who], asset, is_buy, PRICE, QUANTITY, nonce, expiry), HexBytes(signers[who].sign(**order)))
             )
-        trade_id = keccak(text=f"bench-trade-{s}")
-        trades.append((trade_id, orders[0][0], orders[0][1], orders[1][0], orders[1][1], PRICE, QUANTITY))
+        # Trade.seq: the contract derives the trade id from it and both orders' digests
+        trades.append((s, orders[0][0], orders[0][1], orders[1][0], orders[1][1], PRICE, QUANTITY))
     return trades
 
 
