@@ -33,7 +33,9 @@ from backend.compliance.worker import MirrorWorker
 from backend.config import Settings, get_settings
 from backend.db import create_tables, make_engine
 from backend.settlement.worker import SettlementWorker
+from backend.trading.chain_cancels import ChainCancelWatcher
 from backend.trading.dead_man import DeadManWorker
+from backend.trading.expiry import ExpiryWorker
 from backend.trading.sequencer import Venue
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -57,7 +59,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.compliance_mirror = mirror
         app.state.dead_man = DeadManWorker(app.state.db, app.state.venue)
         app.state.dead_man.start()
+        app.state.order_expiry = ExpiryWorker(app.state.db, app.state.venue)
+        app.state.order_expiry.start()
+        app.state.chain_cancels = ChainCancelWatcher(
+            app.state.db, app.state.chain, app.state.venue, interval_ms=settings.chain_watch_interval_ms
+        )
+        app.state.chain_cancels.start()
         yield
+        app.state.chain_cancels.stop()
+        app.state.order_expiry.stop()
         app.state.dead_man.stop()
         if mirror:
             mirror.stop()

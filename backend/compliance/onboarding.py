@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import date
+from typing import TYPE_CHECKING
 
 from eth_utils import is_address, is_checksum_address, to_checksum_address
 from sqlmodel import Session, select
@@ -18,7 +19,11 @@ from backend.chain.client import Chain
 from backend.compliance.countries import numeric_code
 from backend.compliance.models import Investor
 from backend.db import utcnow
+from backend.disclosures.policies import utc_today
 from backend.errors import ChainRejected, Conflict, InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from backend.trading.sequencer import Venue
 
 
 def checksum_wallet(wallet: str, *, field: str = "wallet") -> str:
@@ -83,12 +88,14 @@ def update_investor(
     accredited: bool | None = None,
     kyc_expires: date | None = None,
     frozen: bool | None = None,
+    venue: Venue | None = None,
 ) -> Investor:
     """Chain first, then the mirror: a refused transaction changes nothing in the database.
 
     The registry record is only rewritten when country, accreditation or expiry change;
     `frozen` freezes (or unfreezes) the wallet in every asset token (AssetToken.setWalletFrozen),
-    each followed by a sync of that asset's compliance mirror.
+    each followed by a sync of that asset's compliance mirror. With the `venue`, an investor
+    left without the right to trade (frozen, KYC expired) has its resting orders cancelled.
     """
     investor = get_investor(session, investor_id)
     if investor.status != "approved":
@@ -117,12 +124,18 @@ def update_investor(
         investor.updated_at = utcnow()
         session.add(investor)
         session.commit()
+    if venue is not None:
+        _cancel_orders_if_barred(session, venue, investor)
     return investor
 
 
-def revoke_investor(session: Session, chain: Chain, *, investor_id: int) -> Investor:
+def revoke_investor(session: Session, chain: Chain, *, investor_id: int, venue: Venue | None = None) -> Investor:
+    """Remove the wallet from the whitelist and revoke its keys; with the `venue`, its resting
+    orders are cancelled (cancel_reason "revoked"), again on a repeated call."""
     investor = get_investor(session, investor_id)
     if investor.status == "revoked":
+        if venue is not None:
+            _cancel_orders_if_barred(session, venue, investor)
         return investor
     receipt = chain.transact(chain.core("identity_registry").functions.removeInvestor(investor.wallet))
     investor.status = "revoked"
@@ -131,7 +144,18 @@ def revoke_investor(session: Session, chain: Chain, *, investor_id: int) -> Inve
     session.add(investor)
     revoke_keys_of_investor(session, investor_id=investor.id)  # type: ignore[arg-type]
     session.commit()
+    if venue is not None:
+        _cancel_orders_if_barred(session, venue, investor)
     return investor
+
+
+def _cancel_orders_if_barred(session: Session, venue: Venue, investor: Investor) -> None:
+    """Orders die with the right to trade (backend/trading/revocations.py)."""
+    from backend.trading import revocations
+
+    reason = revocations.reason_for(investor, utc_today())
+    if reason is not None:
+        revocations.cancel_investor_orders(session, venue, investor_id=investor.id, reason=reason)  # type: ignore[arg-type]
 
 
 def _apply_chain_change(

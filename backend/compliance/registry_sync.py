@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from eth_utils import to_checksum_address
 from hexbytes import HexBytes
@@ -22,6 +23,9 @@ from backend.compliance.models import Investor
 from backend.db import utcnow
 from backend.errors import InvalidInput
 
+if TYPE_CHECKING:
+    from backend.trading.sequencer import Venue
+
 REGISTRY_EVENTS = ("InvestorRegistered", "WalletRecovered")
 
 
@@ -30,6 +34,7 @@ class InvestorResync:
     checked: int = 0
     changed: list[str] = field(default_factory=list)
     imported: list[str] = field(default_factory=list)
+    delisted: list[Investor] = field(default_factory=list)
 
 
 def expiry_date(timestamp: int) -> date:
@@ -37,7 +42,10 @@ def expiry_date(timestamp: int) -> date:
     return datetime.fromtimestamp(timestamp, tz=UTC).date() - timedelta(days=1)
 
 
-def resync_investors(session: Session, chain: Chain) -> InvestorResync:
+def resync_investors(session: Session, chain: Chain, *, venue: Venue | None = None) -> InvestorResync:
+    """With the `venue` (in the service's process), investors found no longer registered have
+    their resting orders cancelled at once (cancel_reason "delisted"); elsewhere (`rwa resync`)
+    the service's right-to-trade sweep does it within a minute."""
     registry = chain.core("identity_registry")
     result = InvestorResync()
     known = {row.wallet: row for row in session.exec(select(Investor))}
@@ -60,6 +68,7 @@ def resync_investors(session: Session, chain: Chain) -> InvestorResync:
             _apply(row, country, accredited, kyc_expiry)
         elif row.status == "approved":
             row.status, row.status_reason = "revoked", "not registered in the IdentityRegistry"
+            result.delisted.append(row)
         elif row.status == "pending":
             row.status, row.status_reason = "failed", "the whitelist transaction never took effect"
         if (row.status, row.country, row.accredited, row.kyc_expires) != before:
@@ -67,6 +76,11 @@ def resync_investors(session: Session, chain: Chain) -> InvestorResync:
             session.add(row)
             result.changed.append(wallet)
     session.commit()
+    if venue is not None:
+        from backend.trading import revocations
+
+        for row in result.delisted:
+            revocations.cancel_investor_orders(session, venue, investor_id=row.id, reason=revocations.DELISTED)  # type: ignore[arg-type]
     return result
 
 

@@ -73,6 +73,22 @@ class Wallet:
             raise RuntimeError(f"{what} reverted")
         return tx_hash.to_0x_hex()
 
+    def cancel_up_to(self, exchange: str, nonce: int) -> str:
+        """SettlementExchange.cancelUpTo(nonce) from this wallet: every order it signed with a
+        nonce below `nonce` becomes unfillable on chain. Returns the tx hash."""
+        contract = self.w3.eth.contract(address=Web3.to_checksum_address(exchange), abi=_exchange_abi())
+        return self._send(self._sign(contract.functions.cancelUpTo(nonce), gas=100_000), what="cancelUpTo")
+
+    def cancel_order_onchain(self, exchange: str, message: dict[str, Any]) -> str:
+        """SettlementExchange.cancelOrder(order) for one signed order (its typed-data
+        `message`) from this wallet. Returns the tx hash."""
+        contract = self.w3.eth.contract(address=Web3.to_checksum_address(exchange), abi=_exchange_abi())
+        order = tuple(
+            int(message[k]) if k not in ("trader", "asset", "isBuy") else message[k]
+            for k in ("trader", "asset", "isBuy", "price", "quantity", "nonce", "expiry")
+        )
+        return self._send(self._sign(contract.functions.cancelOrder(order), gas=150_000), what="cancelOrder")
+
     def sign_order(self, typed: dict[str, Any]) -> str:
         return self.account.sign_typed_data(full_message=typed).signature.to_0x_hex()
 
@@ -87,6 +103,10 @@ class Wallet:
         if data["message"]["expiry"]:
             signed["expires_at"] = data["message"]["expiry"]
         return client.post("/v1/orders", json=signed, headers=headers)
+
+
+def _exchange_abi() -> list[dict[str, Any]]:
+    return load_abi(ROOT / "build" / "contracts", "SettlementExchange")
 
 
 def token_balance(rpc_url: str, token: str, wallet: str) -> int:

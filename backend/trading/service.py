@@ -252,7 +252,9 @@ def place_order(
     return order, True, fills  # current: apply_events updated this very object before the commit
 
 
-def cancel_order(session: Session, venue: Venue, investor: Investor, order_id: str) -> Order:
+def cancel_order(session: Session, venue: Venue, investor: Investor, order_id: str, *, reason: str = "user") -> Order:
+    """Cancel one open order of `investor` through its market's sequencer (off chain: the
+    signature stays valid until the wallet invalidates it, see onchain_cancel)."""
     order = get_own_order(session, investor, order_id)
     if order.status not in OPEN_STATUSES:
         raise Conflict("order.not_open", f"order {order_id} is {order.status}")
@@ -260,7 +262,12 @@ def cancel_order(session: Session, venue: Venue, investor: Investor, order_id: s
     market = venue.market(session, order.symbol)
     with market.lock:
         rejection = _run(
-            session, venue, market, asset, CancelOrder(order_id=order.id, owner=str(investor.id), ts=now_ns())
+            session,
+            venue,
+            market,
+            asset,
+            CancelOrder(order_id=order.id, owner=str(investor.id), ts=now_ns()),
+            cancel_reason=reason,
         )
     if rejection is not None:
         raise rejection
@@ -268,14 +275,35 @@ def cancel_order(session: Session, venue: Venue, investor: Investor, order_id: s
     return order
 
 
-def cancel_all_orders(session: Session, venue: Venue, *, investor_id: int, symbol: str) -> int:
+def cancel_orders(session: Session, venue: Venue, *, symbol: str, order_ids: list[str], reason: str) -> int:
+    """Cancel the named orders of one market that are still resting (others are skipped: an
+    order already gone is a no-op), each a journaled CancelOrder, all in one transaction;
+    returns how many were cancelled. For the service's own cancels (e.g. the chain said so)."""
+    asset = get_asset(session, symbol)
+    market = venue.market(session, symbol)
+    cancelled = 0
+    with market.lock:
+        if market.stale:
+            venue.rebuild(session, market)
+        for order_id in order_ids:
+            resting = market.engine.order(order_id)
+            if resting is None:  # filled, cancelled or expired already: nothing to do
+                continue
+            command = CancelOrder(order_id=order_id, owner=resting.owner, ts=now_ns())
+            cancelled += _run(session, venue, market, asset, command, cancel_reason=reason) is None
+    return cancelled
+
+
+def cancel_all_orders(
+    session: Session, venue: Venue, *, investor_id: int, symbol: str, reason: str | None = None
+) -> int:
     """CancelAll of one investor's orders in one market, through its sequencer (the dead-man's
-    switch); returns how many were cancelled."""
+    switch; revocation, freeze, KYC expiry with their `reason`); returns how many were cancelled."""
     asset = get_asset(session, symbol)
     market = venue.market(session, symbol)
     with market.lock:
         count = len(market.engine.open_orders(str(investor_id)))
-        _run(session, venue, market, asset, CancelAll(owner=str(investor_id), ts=now_ns()))
+        _run(session, venue, market, asset, CancelAll(owner=str(investor_id), ts=now_ns()), cancel_reason=reason)
     return count
 
 
@@ -294,17 +322,19 @@ def _run(
     command: Any,
     known: dict[str, Order] | None = None,
     trades_out: list[TradeRecord] | None = None,
+    cancel_reason: str | None = None,
 ) -> DomainError | None:
     """Journal + apply + record effects in one transaction. Returns the engine's rejection, if any.
     The caller holds the market's lock; `known` are orders of this session the events may name
     (the one being placed: not yet flushed, a lookup would flush and read it back); the trades
-    recorded are appended to `trades_out` once committed."""
+    recorded are appended to `trades_out` once committed; `cancel_reason` is recorded on the
+    orders a CancelOrder/CancelAll cancels (who asked: "user", "onchain", "revoked", ...)."""
     if market.stale:
         venue.rebuild(session, market)
     before = market.engine.depth(None)
     try:
         events = market.submit(session, command)
-        rejection, trades = apply_events(session, asset, events, known)
+        rejection, trades = apply_events(session, asset, events, known, cancel_reason=cancel_reason)
         session.commit()
     except Exception:
         session.rollback()
@@ -353,7 +383,12 @@ def publish(venue: Venue, market: Any, asset: Asset, before: Any, events: list[A
 
 
 def apply_events(
-    session: Session, asset: Asset, events: list[Any], known: dict[str, Order] | None = None
+    session: Session,
+    asset: Asset,
+    events: list[Any],
+    known: dict[str, Order] | None = None,
+    *,
+    cancel_reason: str | None = None,
 ) -> tuple[DomainError | None, list[TradeRecord]]:
     """Record the engine's events; returns its rejection (if any) and the new trades.
 
@@ -362,7 +397,11 @@ def apply_events(
     read back: one UPDATE applies its fills and final status in SQL (everything a trade
     record needs of a maker is in the Trade event). Nothing flushes while the events are
     applied: the order being placed is inserted once, with its final state, before the trade
-    rows that name it."""
+    rows that name it.
+
+    A cancelled order records why (`cancel_reason`): the engine's reason, except that the
+    cancels of a CancelOrder/CancelAll take the service's `cancel_reason` when one is given;
+    an order the engine expired gets the status "expired"."""
     rejection: DomainError | None = None
     orders: dict[str, Order] = dict(known or {})
     resting: dict[str, _RestingChange] = {}
@@ -377,12 +416,15 @@ def apply_events(
             orders[order_id] = found
         return orders[order_id]
 
-    def set_status(order_id: str, status: str) -> None:
+    def set_status(order_id: str, status: str, reason: str | None = None) -> None:
         order = in_hand(order_id)
         if order is not None:
             order.status = status
+            if reason is not None:
+                order.cancel_reason = reason
         else:
-            resting.setdefault(order_id, _RestingChange()).status = status
+            change = resting.setdefault(order_id, _RestingChange())
+            change.status, change.cancel_reason = status, reason
 
     with session.no_autoflush:
         for event in events:
@@ -422,7 +464,10 @@ def apply_events(
                 )
                 trades.append(record)
             elif isinstance(event, OrderCancelled):
-                set_status(event.order_id, "cancelled")
+                reason = str(event.reason)
+                if cancel_reason is not None and reason in _COMMAND_CANCELS:
+                    reason = cancel_reason
+                set_status(event.order_id, "expired" if reason == EXPIRED else "cancelled", reason[:24])
             elif isinstance(event, OrderDone):
                 set_status(event.order_id, "filled")
             elif isinstance(event, OrderRested):
@@ -453,6 +498,14 @@ def apply_events(
 class _RestingChange:
     filled_lots: int = 0
     status: str | None = None  # None: filled or partially_filled, from the row's fill
+    cancel_reason: str | None = None
+
+
+# The engine's reasons for cancels a command asked for by name (CancelOrder, CancelAll): the
+# service's own reason, when it gives one, says who asked. EXPIRED: the engine's reason for
+# an order whose signed expiry (less the margin) has passed; its status becomes "expired".
+_COMMAND_CANCELS = frozenset({"user", "cancel_all"})
+EXPIRED = "expired"
 
 
 _ORDERS = Order.__table__  # type: ignore[attr-defined]
@@ -462,7 +515,12 @@ _FILLED = _ORDERS.c.filled_lots + bindparam("added", type_=BigInteger)
 _UPDATE_RESTING = {  # built once; by whether the status is given or follows from the fill
     False: update(_ORDERS)
     .where(_ORDERS.c.id == bindparam("order_id"))
-    .values(filled_lots=_FILLED, status=bindparam("new_status"), updated_at=bindparam("now")),
+    .values(
+        filled_lots=_FILLED,
+        status=bindparam("new_status"),
+        cancel_reason=bindparam("reason"),
+        updated_at=bindparam("now"),
+    ),
     True: update(_ORDERS)
     .where(_ORDERS.c.id == bindparam("order_id"))
     .values(
@@ -477,7 +535,13 @@ def _update_resting(session: Session, order_id: str, change: _RestingChange, now
     """One UPDATE of an order the session never loaded (no read-back)."""
     result = session.connection().execute(
         _UPDATE_RESTING[change.status is None],
-        {"order_id": order_id, "added": change.filled_lots, "new_status": change.status, "now": now},
+        {
+            "order_id": order_id,
+            "added": change.filled_lots,
+            "new_status": change.status,
+            "reason": change.cancel_reason,
+            "now": now,
+        },
     )
     assert result.rowcount == 1, f"engine event for unknown order {order_id}"
 

@@ -74,7 +74,7 @@ export function renderOrders(container, { orders, error, assets, onCancel, cance
         h("td", { class: "num" }, price),
         h("td", { class: "num" }, grouped(qty)),
         h("td", { class: "num" }, grouped(fixed(order.filled_quantity, digitsFor(order.symbol, "lot_size")))),
-        h("td", {}, h("span", { class: `pill pill-${order.status}`, title: order.reject_code ?? null }, order.status.replace("_", " ")),
+        h("td", {}, h("span", { class: `pill pill-${order.status}`, title: order.reject_code ?? order.cancel_reason ?? null }, order.status.replace("_", " ")),
           order.reject_code ? h("code", { class: "error-code small" }, ` ${order.reject_code}`) : null),
         h("td", {}, OPEN.has(order.status)
           ? h("button", { type: "button", class: "button-small", disabled: cancelling.has(order.id),

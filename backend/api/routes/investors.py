@@ -5,7 +5,7 @@ from datetime import date, datetime
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from backend.api.deps import AdminDep, ChainDep, SessionDep
+from backend.api.deps import AdminDep, ChainDep, SessionDep, VenueDep
 from backend.api.schemas import ERRORS, Country, RowId, Strict, Wallet
 from backend.compliance import onboarding
 from backend.compliance.models import Investor
@@ -67,14 +67,19 @@ def read_investor(investor_id: RowId, session: SessionDep, _: AdminDep) -> Inves
 
 @router.patch("/{investor_id}")
 def update_investor(
-    investor_id: RowId, body: InvestorUpdate, session: SessionDep, chain: ChainDep, _: AdminDep
+    investor_id: RowId, body: InvestorUpdate, session: SessionDep, chain: ChainDep, venue: VenueDep, _: AdminDep
 ) -> InvestorPublic:
+    """Freezing the wallet (or a KYC expiry in the past) cancels its resting orders."""
     return _public(
-        onboarding.update_investor(session, chain, investor_id=investor_id, **body.model_dump(exclude_unset=True))
+        onboarding.update_investor(
+            session, chain, investor_id=investor_id, venue=venue, **body.model_dump(exclude_unset=True)
+        )
     )
 
 
 @router.delete("/{investor_id}")
-def revoke_investor(investor_id: RowId, session: SessionDep, chain: ChainDep, _: AdminDep) -> InvestorPublic:
-    """Remove the wallet from the whitelist and revoke the investor's keys."""
-    return _public(onboarding.revoke_investor(session, chain, investor_id=investor_id))
+def revoke_investor(
+    investor_id: RowId, session: SessionDep, chain: ChainDep, venue: VenueDep, _: AdminDep
+) -> InvestorPublic:
+    """Remove the wallet from the whitelist, revoke the investor's keys, cancel its resting orders."""
+    return _public(onboarding.revoke_investor(session, chain, investor_id=investor_id, venue=venue))

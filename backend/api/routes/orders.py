@@ -11,9 +11,11 @@ from backend.api.deps import ChainDep, CurrentInvestor, SessionDep, VenueDep
 from backend.api.schemas import ERRORS, PositiveDecimal, Strict
 from backend.assets.models import Asset
 from backend.assets.service import get_asset
+from backend.errors import DomainError
 from backend.money import fmt
 from backend.settlement.models import TradeRecord
 from backend.trading import service
+from backend.trading.chain_cancels import onchain_cancel_request
 from backend.trading.models import Order
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=ERRORS)
@@ -66,6 +68,7 @@ def order_public(
         "filled_quantity": fmt(lot * order.filled_lots),
         "status": order.status,
         "reject_code": order.reject_code,
+        "cancel_reason": order.cancel_reason,
         "time_in_force": order.time_in_force,
         "post_only": order.post_only,
         "nonce": order.nonce,
@@ -132,6 +135,19 @@ def read_order(order_id: str, session: SessionDep, investor: CurrentInvestor) ->
 
 
 @router.delete("/{order_id}")
-def cancel_order(order_id: str, session: SessionDep, venue: VenueDep, investor: CurrentInvestor) -> dict[str, Any]:
+def cancel_order(
+    order_id: str, session: SessionDep, chain: ChainDep, venue: VenueDep, investor: CurrentInvestor
+) -> dict[str, Any]:
+    """Cancel on this venue (at once, `cancel_reason: "user"`). The signature stays valid on
+    chain: `onchain_cancel` is the cancelUpTo transaction the wallet signs to invalidate it."""
     order = service.cancel_order(session, venue, investor, order_id)
-    return order_public(session, get_asset(session, order.symbol), order)
+    try:  # the cancel is done: a node that cannot be asked its chain id does not undo it
+        exchange, chain_id = chain.deployment.contracts["settlement_exchange"], chain.chain_id
+    except DomainError:
+        exchange, chain_id = None, None
+    return {
+        **order_public(session, get_asset(session, order.symbol), order),
+        "onchain_cancel": onchain_cancel_request(
+            exchange=exchange, wallet=order.wallet, chain_id=chain_id, order_nonce=int(order.nonce)
+        ),
+    }

@@ -1,0 +1,211 @@
+"""Cancels the chain obeys: the investor's on-chain cancellations take their orders off the book.
+
+An investor can invalidate signed orders on SettlementExchange at any time, without asking
+the venue: one by one (`cancelOrder(order)`, event `OrderCancelled(orderHash, trader)`) or
+every order below a nonce (`cancelUpTo(nonce)`, event `NonceFloorRaised(trader, nonce)`).
+Such an order can never settle, so it must stop matching. The watcher polls the exchange's
+logs from the block after its cursor (ChainCursor "settlement_exchange") to the head every
+`chain_watch_interval_ms`, cancels the affected resting orders through their market's
+sequencer with `cancel_reason: "onchain"`, then advances the cursor. A restart catches up
+from the cursor; cancelling an order that is no longer resting is a no-op, so a range seen
+twice (a crash between the cancels and the cursor) changes nothing. An unreachable node is
+logged and retried on the next tick.
+
+The same thread runs the right-to-trade sweep (backend/trading/revocations.py) at start and
+once a minute: KYC that ran out, freezes mirrored from the chain.
+
+DELETE /v1/orders/{id} cancels off chain only; `onchain_cancel_request` says what the wallet
+signs to make the cancellation final on chain (as the distribution claim does: the service
+holds no investor key).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_abi import encode as abi_encode
+from eth_utils import function_signature_to_4byte_selector, to_checksum_address
+from hexbytes import HexBytes
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from backend.chain.client import Chain
+from backend.errors import DomainError
+from backend.trading import revocations, service
+from backend.trading.models import OPEN_STATUSES, ChainCursor, Order
+from backend.trading.sequencer import Venue
+
+log = logging.getLogger(__name__)
+
+CURSOR = "settlement_exchange"
+ONCHAIN = "onchain"
+MAX_BLOCKS = 2_000  # logs asked per request: a long catch-up goes in steps
+RIGHTS_INTERVAL_SECONDS = 60.0
+CANCEL_UP_TO = "cancelUpTo(uint256)"
+CANCEL_UP_TO_SELECTOR = function_signature_to_4byte_selector(CANCEL_UP_TO)
+
+
+def cancel_up_to_calldata(nonce: int) -> bytes:
+    """ABI-encoded SettlementExchange.cancelUpTo(nonce)."""
+    return CANCEL_UP_TO_SELECTOR + abi_encode(["uint256"], [nonce])
+
+
+def onchain_cancel_request(
+    *, exchange: str | None, wallet: str, chain_id: int | None, order_nonce: int
+) -> dict[str, Any]:
+    """What a DELETE answers beside the cancelled order: the transaction the wallet signs to
+    invalidate the order's signature on chain (every order of the wallet below nonce + 1).
+    `exchange`/`chain_id` None: the node could not be asked (GET /v1/chain gives them)."""
+    floor = order_nonce + 1
+    return {
+        "note": (
+            "cancelled on this venue only: the signed order stays valid on chain until the wallet "
+            "invalidates it; sign and send this transaction (cancelUpTo invalidates every order of "
+            "the wallet with a nonce below `nonce`)"
+        ),
+        "from": wallet,
+        "to": exchange,
+        "data": "0x" + cancel_up_to_calldata(floor).hex(),
+        "value": "0",
+        "chain_id": chain_id,
+        "function": CANCEL_UP_TO,
+        "nonce": str(floor),
+    }
+
+
+@dataclass
+class Pass:
+    """What one poll saw and did."""
+
+    from_block: int = 0
+    to_block: int = -1
+    head: int = -1
+    events: int = 0
+    cancelled: int = 0
+    by_event: dict[str, int] = field(default_factory=dict)
+
+
+def _cursor(session: Session, chain: Chain) -> ChainCursor:
+    cursor = session.get(ChainCursor, CURSOR)
+    if cursor is None:  # first start: from the deployment's block
+        cursor = ChainCursor(name=CURSOR, block=max(chain.deployment.block - 1, 0))
+        session.add(cursor)
+        session.commit()
+    return cursor
+
+
+def poll(session: Session, chain: Chain, venue: Venue, *, max_blocks: int = MAX_BLOCKS) -> Pass:
+    """Read the exchange's cancellation events after the cursor (up to max_blocks of them),
+    cancel what they name, advance the cursor."""
+    exchange = chain.core("settlement_exchange")
+    cursor = _cursor(session, chain)
+    head = chain.block_number()
+    result = Pass(from_block=cursor.block + 1, to_block=min(head, cursor.block + max_blocks), head=head)
+    if result.from_block > result.to_block:
+        return result
+    logs = chain.logs(addresses=[exchange.address], from_block=result.from_block, to_block=result.to_block)
+    decoders = {
+        bytes(HexBytes(event.topic)): event
+        for event in (exchange.events.OrderCancelled(), exchange.events.NonceFloorRaised())
+    }
+    for entry in logs:
+        event = decoders.get(bytes(entry["topics"][0])) if entry["topics"] else None
+        if event is None:
+            continue
+        args = event.process_log(entry)["args"]
+        result.events += 1
+        if event.event_name == "OrderCancelled":
+            targets = _by_hash(session, "0x" + bytes(args["orderHash"]).hex())
+        else:
+            targets = _below_floor(session, to_checksum_address(args["trader"]), int(args["nonce"]))
+        n = _cancel(session, venue, targets)
+        result.cancelled += n
+        result.by_event[event.event_name] = result.by_event.get(event.event_name, 0) + n
+    cursor.block = result.to_block
+    session.add(cursor)
+    session.commit()
+    if result.cancelled:
+        log.warning("on-chain cancellations: %d resting orders cancelled (blocks %s)", result.cancelled, result)
+    return result
+
+
+def _by_hash(session: Session, order_hash: str) -> list[Order]:
+    query = select(Order).where(Order.order_hash == order_hash.lower(), Order.status.in_(OPEN_STATUSES))  # type: ignore[attr-defined]
+    return list(session.exec(query))
+
+
+def _below_floor(session: Session, wallet: str, floor: int) -> list[Order]:
+    query = select(Order).where(Order.wallet == wallet, Order.status.in_(OPEN_STATUSES))  # type: ignore[attr-defined]
+    return [o for o in session.exec(query) if int(o.nonce) < floor]
+
+
+def _cancel(session: Session, venue: Venue, orders: list[Order]) -> int:
+    by_symbol: dict[str, list[str]] = defaultdict(list)
+    for order in orders:
+        by_symbol[order.symbol].append(order.id)
+    return sum(
+        service.cancel_orders(session, venue, symbol=symbol, order_ids=ids, reason=ONCHAIN)
+        for symbol, ids in sorted(by_symbol.items())
+    )
+
+
+class ChainCancelWatcher:
+    """The background thread: `poll` every interval, the right-to-trade sweep every minute."""
+
+    def __init__(
+        self,
+        db: Engine,
+        chain: Chain,
+        venue: Venue,
+        *,
+        interval_ms: int = 1000,
+        rights_interval: float = RIGHTS_INTERVAL_SECONDS,
+    ):
+        self.db, self.chain, self.venue = db, chain, venue
+        self.interval, self.rights_interval = interval_ms / 1000, rights_interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._rights_due = 0.0  # monotonic time of the next sweep: at start
+        self.last_error: str | None = None
+        self.last_pass: Pass | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="chain-cancels", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def run_once(self) -> Pass:
+        with Session(self.db, expire_on_commit=False) as session:
+            if time.monotonic() >= self._rights_due:
+                revocations.sweep(session, self.venue)
+                self._rights_due = time.monotonic() + self.rights_interval
+            result = poll(session, self.chain, self.venue)
+            while result.to_block < result.head and not self._stop.is_set():  # catching up: step on
+                result = poll(session, self.chain, self.venue)
+            self.last_pass = result
+            return result
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+                self.last_error = None
+            except DomainError as exc:  # chain unreachable or not deployed yet: next tick
+                if exc.message != self.last_error:
+                    log.warning("chain-cancel watcher: %s (retrying)", exc.message)
+                self.last_error = exc.message
+            except Exception as exc:  # the watcher must outlive any one pass
+                log.exception("chain-cancel watcher pass failed")
+                self.last_error = str(exc)
+            self._stop.wait(self.interval)
