@@ -64,7 +64,11 @@ class ExchangeClient:
         client_order_id: str | None = None,
         expires_at: int | None = None,
     ) -> dict[str, Any]:
-        """Sign and place an order; a limit order when `price` is given, else a market order."""
+        """Sign and place an order; a limit order when `price` is given, else a market order.
+
+        The signed order is what /v1/orders/typed-data returns: the wallet's next nonce, the
+        expiry (`expires_at`, else the venue's default) and, for a market order, its limit
+        (the collar price, `limit_price`); all three are sent back with the signature."""
         if isinstance(quantity, float) or isinstance(price, float):
             raise TypeError("amounts must be decimal strings, int or Decimal, never float")
         body: dict[str, Any] = {
@@ -83,8 +87,12 @@ class ExchangeClient:
             body["expires_at"] = expires_at
         if self._account is not None:
             typed = self._request("POST", "/v1/orders/typed-data", json=body)
+            signable = {k: typed[k] for k in ("types", "primaryType", "domain", "message")}
             body["nonce"] = typed["message"]["nonce"]
-            body["signature"] = self._account.sign_typed_data(full_message=typed).signature.to_0x_hex()
+            body["expires_at"] = typed["message"]["expiry"]
+            if body["type"] == "market":
+                body["price"] = typed["limit_price"]
+            body["signature"] = self._account.sign_typed_data(full_message=signable).signature.to_0x_hex()
         return self._request("POST", "/v1/orders", json=body)
 
     def cancel(self, order_id: str) -> dict[str, Any]:

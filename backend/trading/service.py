@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -45,13 +43,13 @@ from backend.matching import (
 )
 from backend.money import ASSET_DECIMALS, CASH_DECIMALS, fmt, to_units
 from backend.settlement.models import TradeRecord
-from backend.trading import funds, reservations
+from backend.trading import funds, reservations, terms
 from backend.trading.feed import level_changes
 from backend.trading.markets import trade_public
 from backend.trading.models import OPEN_STATUSES, Order
 from backend.trading.pretrade import check_order_compliance
 from backend.trading.sequencer import Venue, now_ns
-from backend.trading.signing import MARKET_BUY_PRICE, recover_signer, typed_data
+from backend.trading.signing import canonical_problem, signature_bytes, typed_data, verify_order
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +90,15 @@ class PreparedOrder:
     quantity_lots: int
     signed_price: int
     typed: dict[str, Any]
+    limit_ticks: int  # the signed limit: a limit order's price, a market order's collar price
+    expires_ts: int  # ns: when the engine takes the order off the book
 
 
-def prepare(session: Session, chain: Chain, investor: Investor, req: OrderRequest) -> PreparedOrder:
-    """Validate an order request and build the EIP-712 order its wallet must sign."""
+def prepare(session: Session, chain: Chain, venue: Venue, investor: Investor, req: OrderRequest) -> PreparedOrder:
+    """Validate an order request and build the EIP-712 order its wallet must sign: a real
+    limit price, an expiry and a nonce from the wallet's sequence (backend/trading/terms.py).
+    Hands out (and commits) the wallet's next nonce when the request has none."""
+    terms.require_signed_fields(signature=req.signature, nonce=req.nonce, expires_at=req.expires_at)
     asset = get_asset(session, req.symbol)
     side, order_type, tif = (
         _enum(Side, req.side, "side"),
@@ -108,27 +111,27 @@ def prepare(session: Session, chain: Chain, investor: Investor, req: OrderReques
         f"quantity must be a multiple of the lot size {asset.lot_size}",
         "quantity",
     )
-    price_ticks: int | None = None
-    if order_type is OrderType.LIMIT:
-        if req.price is None:
-            raise InvalidInput("validation.invalid", "a limit order needs a price", details=[{"field": "price"}])
-        price_ticks = _whole(
+    if order_type is OrderType.LIMIT and req.price is None:
+        raise InvalidInput("validation.invalid", "a limit order needs a price", details=[{"field": "price"}])
+    if order_type is OrderType.MARKET and req.post_only:
+        raise InvalidInput("validation.invalid", "a market order cannot be post-only", details=[{"field": "post_only"}])
+    settings = chain.settings
+    expiry = terms.signed_expiry(
+        settings, requested=req.expires_at, order_type=order_type, tif=tif, now=terms.now_seconds()
+    )
+    if req.price is not None:  # a limit order's price; a market order's signed limit (typed-data's limit_price)
+        limit_ticks = _whole(
             req.price / Decimal(asset.tick_size),
             "order.invalid_tick",
             f"price must be a multiple of the tick size {asset.tick_size}",
             "price",
         )
-        signed_price = to_units(req.price, CASH_DECIMALS)
-    else:
-        if req.post_only:
-            raise InvalidInput(
-                "validation.invalid", "a market order cannot be post-only", details=[{"field": "post_only"}]
-            )
-        signed_price = MARKET_BUY_PRICE if side is Side.BUY else 1
-    nonce = req.nonce if req.nonce is not None else secrets.randbits(128)
-    expiry = req.expires_at or 0
-    if expiry and expiry <= time.time() + 5:  # it would be refused by the contract at settlement
-        raise InvalidInput("order.expired", "expires_at is in the past", details=[{"field": "expires_at"}])
+    else:  # a market order: its collar price now
+        market = venue.market(session, asset.symbol)
+        limit_ticks = terms.market_limit_ticks(market, asset, side, settings.market_collar_bps, now_ns())
+    price_ticks = limit_ticks if order_type is OrderType.LIMIT else None
+    signed_price = to_units(terms.limit_price(asset, limit_ticks), CASH_DECIMALS)
+    nonce = req.nonce if req.nonce is not None else terms.take_nonce(session, chain, investor.wallet)
     typed = typed_data(
         chain_id=chain.chain_id,
         exchange=chain.deployment.contracts["settlement_exchange"],
@@ -140,7 +143,18 @@ def prepare(session: Session, chain: Chain, investor: Investor, req: OrderReques
         nonce=nonce,
         expiry=expiry,
     )
-    return PreparedOrder(asset, side, order_type, tif, price_ticks, lots, signed_price, typed)
+    return PreparedOrder(
+        asset,
+        side,
+        order_type,
+        tif,
+        price_ticks,
+        lots,
+        signed_price,
+        typed,
+        limit_ticks,
+        terms.engine_expiry_ns(settings, expiry),
+    )
 
 
 def place_order(
@@ -153,7 +167,13 @@ def place_order(
         existing = _by_client_id(session, investor, req.client_order_id)
         if existing is not None:
             return existing, False, None
-    prep = prepare(session, chain, investor, req)
+    prep = prepare(session, chain, venue, investor, req)
+    if req.signature is None and not terms.node_signing_allowed(chain):
+        raise InvalidInput(
+            "order.signature_required",
+            "sign the typed data from POST /v1/orders/typed-data with the order's wallet and send the signature",
+            details=[{"field": "signature"}],
+        )
     # Flow 2: a market whose required disclosures are missing or stale does not trade.
     # Checked before the engine sees the order; cancels stay allowed (see cancel_order).
     check_tradeable(session, prep.asset, today=utc_today(), enforced=chain.settings.disclosure_policy_enforced)
@@ -166,9 +186,19 @@ def place_order(
         side=prep.side,
         quantity_units=reservations.lots_units(prep.asset, prep.quantity_lots),
     )
-    signature = req.signature or _node_signature(chain, investor, prep.typed)
-    if recover_signer(prep.typed, signature) != investor.wallet:
-        raise DomainError("order.bad_signature", "the signature does not belong to this order and wallet", status=422)
+    signature = req.signature if req.signature is not None else _node_signature(chain, investor, prep.typed)
+    valid, digest = verify_order(prep.typed, signature)
+    if not valid or digest is None:
+        raw = signature_bytes(signature)
+        problem = "it is not hex" if raw is None else canonical_problem(raw)
+        raise DomainError(
+            "order.bad_signature",
+            f"the signature is not one the exchange contract accepts: {problem}"
+            if problem
+            else "the signature does not belong to this order and wallet",
+            status=422,
+        )
+    signature = "0x" + (signature_bytes(signature) or b"").hex()  # one spelling: the bytes the chain checks
     market = venue.market(session, prep.asset.symbol)
     # Funds are checked and reserved under the investor's lock (its orders on every
     # market share one cash balance), then sequenced under the market's lock. The funds
@@ -225,21 +255,25 @@ def place_order(
             nonce=str(prep.typed["message"]["nonce"]),
             expiry=prep.typed["message"]["expiry"],
             signature=signature,
+            order_hash="0x" + digest.hex(),
         )
         session.add(order)
         fills: list[TradeRecord] = []
         try:
-            with market.lock:
+            with market.lock:  # writes only under the market's lock, as _run's
+                if req.nonce is not None:
+                    terms.pass_nonce(session, investor.wallet, req.nonce)
                 command = PlaceOrder(
                     order_id=order.id,
                     owner=str(investor.id),
                     side=prep.side,
                     type=prep.type,
-                    price=prep.price_ticks,
+                    price=prep.limit_ticks,  # a market order's: the protection limit it signed
                     quantity=prep.quantity_lots,
                     tif=prep.tif,
                     post_only=req.post_only,
                     ts=now_ns(),
+                    expires_ts=prep.expires_ts,
                 )
                 rejection = _run(session, venue, market, prep.asset, command, known={order.id: order}, trades_out=fills)
         except IntegrityError:  # another process took this client_order_id first
@@ -590,7 +624,8 @@ def _check_investor(investor: Investor) -> None:
 
 
 def _node_signature(chain: Chain, investor: Investor, typed: dict[str, Any]) -> str:
-    """Local demos: unlocked node accounts can sign through the node itself."""
+    """Local demos: unlocked node accounts can sign through the node itself (only in
+    development on a local chain: see terms.node_signing_allowed)."""
     # uint256 values as decimal strings: ganache parses JSON numbers as doubles and
     # fails above 2**53, which every 18-decimal quantity exceeds.
     message = {k: str(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in typed["message"].items()}
@@ -602,10 +637,11 @@ def _node_signature(chain: Chain, investor: Investor, typed: dict[str, Any]) -> 
         response = {}
     result = response.get("result") if isinstance(response, dict) else None
     if not result:
-        raise DomainError(
-            "order.bad_signature",
-            "a signature is required: sign the typed data from POST /v1/orders/typed-data with the order's wallet",
-            status=422,
+        raise InvalidInput(
+            "order.signature_required",
+            "the node holds no key for this wallet: sign the typed data from POST /v1/orders/typed-data "
+            "with the order's wallet",
+            details=[{"field": "signature"}],
         )
     return str(result)
 

@@ -77,7 +77,7 @@ export class Ticket {
     if (!market && isDecimal(v.price) && isDecimal(v.quantity) && v.price && v.quantity) {
       this.total.textContent = `${grouped(fixed(mul(v.price, v.quantity), 2))} cash`;
     } else {
-      this.total.textContent = market ? "at market (collared)" : "—";
+      this.total.textContent = market ? "at market (signs the collar price as its limit)" : "—";
     }
   }
 
@@ -100,7 +100,8 @@ export class Ticket {
     try {
       const body = v.sign && hasBrowserWallet() ? await signOrder(order, this.hooks.wallet()) : order;
       const placed = await api.placeOrder(body);
-      const price = placed.price === null ? "market" : placed.price;
+      // A market order signs a real limit: the collar price typed-data showed (body.price).
+      const price = placed.price !== null ? placed.price : body.price ? `market (signed limit ${body.price})` : "market";
       const fills = placed.fills?.length ? `, ${placed.fills.length} fill${placed.fills.length > 1 ? "s" : ""}` : "";
       this.show("ok", h("strong", {}, placed.status.replace("_", " ")),
         `: ${placed.side} ${placed.quantity} ${placed.symbol} @ ${price} (filled ${placed.filled_quantity}${fills})`);

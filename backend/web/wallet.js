@@ -1,7 +1,8 @@
 // Signing with a browser wallet (EIP-1193 `window.ethereum`), when one is present:
-// POST /v1/orders/typed-data -> eth_signTypedData_v4 -> the order with nonce + signature.
-// Without a wallet the ticket sends the order unsigned; a local demo node signs for its
-// unlocked accounts (API.md, "Signed orders").
+// POST /v1/orders/typed-data -> eth_signTypedData_v4 -> the order with the signed nonce,
+// expiry, a market order's limit (limit_price) and the signature. Without a wallet the ticket
+// sends the order unsigned; only a local development node signs for its unlocked accounts
+// (API.md, "Signed orders"); elsewhere that is order.signature_required.
 
 import { api } from "./api.js";
 
@@ -20,11 +21,15 @@ export async function signOrder(order, expectedWallet) {
     throw Object.assign(new Error(`the browser wallet ${account} is not this investor's wallet ${expectedWallet}`),
       { code: "wallet.mismatch" });
   }
-  const typed = parseKeepingBigInts(await api.typedData(order));
+  const answer = parseKeepingBigInts(await api.typedData(order));
+  const { types, primaryType, domain, message } = answer;
   const signature = await window.ethereum.request({
-    method: "eth_signTypedData_v4", params: [account ?? expectedWallet, JSON.stringify(typed)],
+    method: "eth_signTypedData_v4",
+    params: [account ?? expectedWallet, JSON.stringify({ types, primaryType, domain, message })],
   });
-  const signed = { ...order, nonce: String(typed.message.nonce), signature };
-  if (typed.message.expiry && String(typed.message.expiry) !== "0") signed.expires_at = String(typed.message.expiry);
+  // uint256 values as decimal strings (the API reads them exactly); a market order sends back
+  // the limit it signed as its price.
+  const signed = { ...order, nonce: String(message.nonce), expires_at: String(message.expiry), signature };
+  if (order.type === "market") signed.price = answer.limit_price;
   return signed;
 }

@@ -7,12 +7,12 @@ import secrets
 from eth_account import Account
 
 from backend.bench.signer import OrderSigner
-from backend.trading.signing import MARKET_BUY_PRICE, recover_signer, sign, typed_data
+from backend.trading.signing import recover_signer, sign, typed_data
 
 
 def test_fast_signatures_equal_eth_accounts_and_recover_to_the_trader():
     exchange, asset = Account.create().address, Account.create().address
-    for is_buy, price, expiry in ((True, 12_500_000, 0), (False, 1, 2**40), (True, MARKET_BUY_PRICE, 17)):
+    for is_buy, price, expiry in ((True, 12_500_000, 0), (False, 1, 2**40), (True, 2**256 - 1, 17)):
         account = Account.create()
         order = {
             "asset": asset,

@@ -7,6 +7,10 @@ order, hostile path and query values). Before and after each case the test takes
 snapshot - row counts, the market's book, the investor's account - and asserts it is unchanged.
 The table is written to docs/generated/bad-input-matrix.md.
 
+Signed orders (issue 13): a signed order without its nonce or expires_at, expires_at 0 or
+beyond the longest lifetime, the high-s twin and v 0/1 forms of a valid signature, a market
+order with no price to sign as its limit.
+
 Elsewhere: 20 concurrent retries of one client_order_id make exactly one order
 (test_order_entry.py::test_twenty_concurrent_retries_create_exactly_one_order); an order that
 already expired is refused at typed-data (test_order_entry.py::test_an_order_that_already_expired_is_refused).
@@ -30,6 +34,7 @@ from backend.compliance.models import Investor
 from backend.config import ROOT
 from backend.disclosures.models import Document
 from backend.trading.models import Order
+from backend.trading.signing import SECP256K1_N
 from tests.integration.test_trade_flow import _fund_and_approve
 
 MATRIX_DOC = ROOT / "docs" / "generated" / "bad-input-matrix.md"
@@ -50,10 +55,22 @@ def _signed(client, investor, order: dict, *, signer=None) -> dict:
     typed = client.post("/v1/orders/typed-data", json=order, headers=investor.headers)
     assert typed.status_code == 200, typed.text
     data = typed.json()
-    signed = {**order, "nonce": data["message"]["nonce"], "signature": (signer or investor.wallet).sign_order(data)}
-    if data["message"]["expiry"]:
-        signed["expires_at"] = data["message"]["expiry"]
-    return signed
+    return {
+        **order,
+        "nonce": data["message"]["nonce"],
+        "expires_at": data["message"]["expiry"],
+        "signature": (signer or investor.wallet).sign_order(data),
+    }
+
+
+def _twin(signed: dict, *, high_s: bool = False, v_offset: int = 0) -> dict:
+    """The same signature in a form eth-account would still recover but the contract refuses:
+    the high-s twin (s -> N - s, v flipped) or v as 0/1."""
+    raw = bytes.fromhex(signed["signature"][2:])
+    r, s, v = raw[:32], int.from_bytes(raw[32:64], "big"), raw[64]
+    if high_s:
+        s, v = SECP256K1_N - s, 55 - v
+    return {**signed, "signature": "0x" + (r + s.to_bytes(32, "big") + bytes([v + v_offset])).hex()}
 
 
 def _bad_checksum(wallet: str) -> str:
@@ -88,6 +105,9 @@ def _cases(client, admin, asset, buyer, other, new_wallet) -> list[Case]:
     by_other_wallet = _signed(client, buyer, order, signer=other.wallet)
     past = int(time.time()) - 60
     expired = {**_signed(client, buyer, order), "expires_at": past}
+    fresh = _signed(client, buyer, order)
+    unsigned_fields = {"nonce": 1, "expires_at": int(time.time()) + 3600}
+    too_far = int(time.time()) + client.app.state.settings.order_max_ttl_seconds + 3600
     wallet = new_wallet().address
     investor = {"wallet": wallet, "name": "Mallory", "country": "US", "accredited": True, "kyc_expires": "2099-01-01"}
     pdf = ("offering.pdf", b"%PDF-1.4 hostile", "application/pdf")
@@ -183,7 +203,7 @@ def _cases(client, admin, asset, buyer, other, new_wallet) -> list[Case]:
             "/v1/orders",
             422,
             "order.bad_signature",
-            kwargs=body(signature="not-a-signature"),
+            kwargs=body(signature="not-a-signature", **unsigned_fields),
         ),
         Case(
             "signature of the right length, wrong bytes",
@@ -191,7 +211,7 @@ def _cases(client, admin, asset, buyer, other, new_wallet) -> list[Case]:
             "/v1/orders",
             422,
             "order.bad_signature",
-            kwargs=body(signature="0x" + "11" * 65),
+            kwargs=body(signature="0x" + "11" * 65, **unsigned_fields),
         ),
         Case(
             "signature by another wallet",
@@ -210,6 +230,62 @@ def _cases(client, admin, asset, buyer, other, new_wallet) -> list[Case]:
             kwargs={"json": placed},
         ),
         Case("signed order whose expiry passed", "POST", "/v1/orders", 422, "order.expired", kwargs={"json": expired}),
+        Case(
+            "signed order without its nonce",
+            "POST",
+            "/v1/orders",
+            422,
+            "validation.invalid",
+            kwargs={"json": {k: v for k, v in fresh.items() if k != "nonce"}},
+        ),
+        Case(
+            "signed order without its expires_at",
+            "POST",
+            "/v1/orders",
+            422,
+            "validation.invalid",
+            kwargs={"json": {k: v for k, v in fresh.items() if k != "expires_at"}},
+        ),
+        Case(
+            "high-s twin of a valid signature",
+            "POST",
+            "/v1/orders",
+            422,
+            "order.bad_signature",
+            kwargs={"json": _twin(fresh, high_s=True)},
+        ),
+        Case(
+            "signature with v 0/1 instead of 27/28",
+            "POST",
+            "/v1/orders",
+            422,
+            "order.bad_signature",
+            kwargs={"json": _twin(fresh, v_offset=-27)},
+        ),
+        Case(
+            "expires_at 0 (no longer 'never')",
+            "POST",
+            "/v1/orders/typed-data",
+            422,
+            "validation.invalid",
+            kwargs=body(expires_at=0),
+        ),
+        Case(
+            "expires_at beyond the longest lifetime",
+            "POST",
+            "/v1/orders/typed-data",
+            422,
+            "order.expiry_too_far",
+            kwargs=body(expires_at=too_far),
+        ),
+        Case(
+            "market order with no reference price and no asks",
+            "POST",
+            "/v1/orders/typed-data",
+            409,
+            "order.no_market_price",
+            kwargs={"json": {"symbol": symbol, "side": "buy", "type": "market", "quantity": "1"}},
+        ),
         # Onboarding and wallets.
         Case(
             "wallet too short",

@@ -71,7 +71,14 @@ def test_order_signed_by_another_wallet_is_refused(client, admin, chain_info, ma
     typed = client.post("/v1/orders/typed-data", json=order, headers=seller.headers).json()
     forged = new_wallet().sign_order(typed)
     response = client.post(
-        "/v1/orders", headers=seller.headers, json={**order, "nonce": typed["message"]["nonce"], "signature": forged}
+        "/v1/orders",
+        headers=seller.headers,
+        json={
+            **order,
+            "nonce": typed["message"]["nonce"],
+            "expires_at": typed["message"]["expiry"],
+            "signature": forged,
+        },
     )
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "order.bad_signature"

@@ -25,16 +25,30 @@ class OrderCreate(Strict):
     symbol: str = Field(min_length=1, max_length=12)
     side: Literal["buy", "sell"]
     type: Literal["limit", "market"] = "limit"
-    price: PositiveDecimal | None = None
+    price: PositiveDecimal | None = Field(
+        default=None,
+        description="a limit order's price; a market order's signed limit (typed-data's limit_price), "
+        "absent: the collar price at entry",
+    )
     quantity: PositiveDecimal
     time_in_force: Literal["GTC", "IOC", "FOK"] = "GTC"
     post_only: bool = False
     client_order_id: str | None = Field(default=None, min_length=1, max_length=64)
     signature: str | None = Field(default=None, max_length=200)
     nonce: int | None = Field(
-        default=None, ge=0, lt=2**256, description="the nonce of the signed order (from typed-data)"
+        default=None,
+        ge=0,
+        lt=2**256,
+        description="the nonce of the signed order (from typed-data); required with a signature",
     )
-    expires_at: int | None = Field(default=None, ge=0, lt=2**64, description="unix seconds; 0 or absent: never")
+    expires_at: int | None = Field(
+        default=None,
+        ge=0,
+        lt=2**64,
+        description="unix seconds, the signed expiry (from typed-data); required with a signature. "
+        "Absent without a signature: GTC now + RWA_ORDER_MAX_TTL_SECONDS, IOC/FOK/market "
+        "now + RWA_ORDER_SHORT_TTL_SECONDS. 0 is refused: every order expires",
+    )
 
     def request(self) -> service.OrderRequest:
         return service.OrderRequest(**self.model_dump())
@@ -87,11 +101,15 @@ def order_public(
 
 
 @router.post("/typed-data")
-def typed_data(body: OrderCreate, session: SessionDep, chain: ChainDep, investor: CurrentInvestor) -> dict[str, Any]:
-    """The EIP-712 structure the investor's wallet signs; send the order back with the same
-    `nonce` (and `expires_at`) and the `signature`."""
-    prepared = service.prepare(session, chain, investor, body.request())
-    return prepared.typed
+def typed_data(
+    body: OrderCreate, session: SessionDep, chain: ChainDep, venue: VenueDep, investor: CurrentInvestor
+) -> dict[str, Any]:
+    """The EIP-712 structure the investor's wallet signs, with the wallet's next nonce, the
+    expiry and (a market order's collar) limit price in `message`; `limit_price` is that limit
+    as a decimal. Send the order back with the same `nonce`, `expires_at` (= message.expiry),
+    a market order's `price` = limit_price, and the `signature`."""
+    prepared = service.prepare(session, chain, venue, investor, body.request())
+    return {**prepared.typed, "limit_price": fmt(Decimal(prepared.asset.tick_size) * prepared.limit_ticks)}
 
 
 @router.post("", status_code=201)
