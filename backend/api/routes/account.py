@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from backend.api.deps import ChainDep, CurrentInvestor, SessionDep
+from backend.api.public import AccountPublic
 from backend.api.schemas import ERRORS
 from backend.assets.service import list_assets, token_contract
 from backend.money import ASSET_DECIMALS, CASH_DECIMALS, fmt_units
@@ -21,7 +22,7 @@ def _position(onchain: int, reserved: int, decimals: int) -> dict[str, str]:
     }
 
 
-@router.get("")
+@router.get("", response_model=AccountPublic)
 def account(session: SessionDep, chain: ChainDep, investor: CurrentInvestor) -> dict[str, Any]:
     """The investor's wallet with, per asset and for cash, on-chain, reserved and available amounts."""
     assets = {a.symbol: a for a in list_assets(session)}

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from pydantic import Field
 
 from backend.api.deps import AdminDep, ChainDep, IssuerDep, SessionDep, SettingsDep, VenueDep
+from backend.api.public import AssetPublic
 from backend.api.routes.documents import current_documents_public
 from backend.api.schemas import ERRORS, PositiveDecimal, Strict, TxResult, Wallet
 from backend.assets import service
@@ -57,7 +58,7 @@ def asset_public(session: Any, venue: Any, asset: Asset, *, enforce_disclosures:
     }
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=AssetPublic)
 def create_asset(
     body: AssetCreate, session: SessionDep, chain: ChainDep, venue: VenueDep, settings: SettingsDep, _: AdminDep
 ) -> dict[str, Any]:
@@ -66,7 +67,7 @@ def create_asset(
     return asset_public(session, venue, asset, enforce_disclosures=settings.disclosure_policy_enforced)
 
 
-@router.get("")
+@router.get("", response_model=list[AssetPublic])
 def list_assets(session: SessionDep, venue: VenueDep, settings: SettingsDep) -> list[dict[str, Any]]:
     return [
         asset_public(session, venue, a, enforce_disclosures=settings.disclosure_policy_enforced)
@@ -74,7 +75,7 @@ def list_assets(session: SessionDep, venue: VenueDep, settings: SettingsDep) -> 
     ]
 
 
-@router.get("/{symbol}")
+@router.get("/{symbol}", response_model=AssetPublic)
 def read_asset(symbol: str, session: SessionDep, venue: VenueDep, settings: SettingsDep) -> dict[str, Any]:
     return asset_public(
         session, venue, service.get_asset(session, symbol), enforce_disclosures=settings.disclosure_policy_enforced

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from pydantic import Field
 
 from backend.api.deps import ChainDep, IssuerDep, PrincipalDep, SessionDep
+from backend.api.public import AssetRulesChanged, AssetRulesPublic, CheckPublic
 from backend.api.schemas import COUNTRY_CODES, ERRORS, MAX_JSON_INT, Country, NonNegativeDecimal, Strict, Wallet
 from backend.assets.service import get_asset
 from backend.auth.service import require_asset_authority
@@ -36,7 +37,7 @@ class CheckBody(Strict):
     quantity: NonNegativeDecimal
 
 
-@router.get("/assets/{symbol}/rules")
+@router.get("/assets/{symbol}/rules", response_model=AssetRulesPublic)
 def read_rules(symbol: str, session: SessionDep, chain: ChainDep) -> dict[str, Any]:
     """The asset's rule set as its ComplianceRules contract holds it now."""
     asset = get_asset(session, symbol)
@@ -47,7 +48,7 @@ def read_rules(symbol: str, session: SessionDep, chain: ChainDep) -> dict[str, A
     }
 
 
-@router.put("/assets/{symbol}/rules")
+@router.put("/assets/{symbol}/rules", response_model=AssetRulesChanged)
 def replace_rules(
     symbol: str, body: RulesBody, session: SessionDep, chain: ChainDep, principal: IssuerDep
 ) -> dict[str, Any]:
@@ -66,7 +67,7 @@ def replace_rules(
 
 
 @router.post("/compliance/check")
-def check(body: CheckBody, session: SessionDep, _: PrincipalDep) -> dict[str, Any]:
+def check(body: CheckBody, session: SessionDep, _: PrincipalDep) -> CheckPublic:
     """Would this transfer pass the asset's rules? The chain's verdict, from the mirror."""
     asset = get_asset(session, body.symbol)
     verdict = mirror.check_transfer(
@@ -76,10 +77,10 @@ def check(body: CheckBody, session: SessionDep, _: PrincipalDep) -> dict[str, An
         to_wallet=checksum_wallet(body.to_wallet, field="to_wallet"),
         amount=to_units(body.quantity, ASSET_DECIMALS),
     )
-    return {
-        "allowed": verdict.allowed,
-        "code": verdict.code,
-        "reason": verdict.reason,
-        "message": verdict.message,
-        "as_of_block": verdict.as_of_block,
-    }
+    return CheckPublic(
+        allowed=verdict.allowed,
+        code=verdict.code,
+        reason=verdict.reason,
+        message=verdict.message,
+        as_of_block=verdict.as_of_block,
+    )

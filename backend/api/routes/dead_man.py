@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from pydantic import Field
 
 from backend.api.deps import CurrentInvestor, SessionDep
+from backend.api.public import DeadManPublic
 from backend.api.schemas import ERRORS, Strict
 from backend.trading import dead_man
 
@@ -26,13 +27,13 @@ class DeadManArm(Strict):
     )
 
 
-@router.post("/dead-man")
+@router.post("/dead-man", response_model=DeadManPublic)
 def arm_dead_man(body: DeadManArm, session: SessionDep, investor: CurrentInvestor) -> dict[str, Any]:
     """Arm, refresh (the heartbeat) or, with timeout 0, disarm the switch."""
     return dead_man.arm(session, investor=investor, timeout_seconds=body.timeout_seconds)
 
 
-@router.get("/dead-man")
+@router.get("/dead-man", response_model=DeadManPublic)
 def read_dead_man(session: SessionDep, investor: CurrentInvestor) -> dict[str, Any]:
     """`armed`, `deadline`, and when it last fired with how many orders cancelled."""
     return dead_man.status(session, investor=investor)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from pydantic import Field
 
 from backend.api.deps import ChainDep, CurrentInvestor, IssuerDep, SessionDep, SettingsDep
+from backend.api.public import ClaimPublic, DistributionPublic, DistributionsPublic
 from backend.api.schemas import ERRORS, PositiveDecimal, Strict
 from backend.assets.service import get_asset
 from backend.auth.service import Principal, resolve_key
@@ -42,7 +43,8 @@ def optional_principal(
 @router.post(
     "/{symbol}/distributions",
     status_code=201,
-    responses={202: {"description": "sent; the deposit transaction is not yet confirmed"}},
+    response_model=DistributionPublic,
+    responses={202: {"model": DistributionPublic, "description": "sent; the deposit transaction is not yet confirmed"}},
 )
 def create_distribution(
     symbol: str,
@@ -65,7 +67,7 @@ def create_distribution(
     return service.distribution_public(row)
 
 
-@router.get("/{symbol}/distributions")
+@router.get("/{symbol}/distributions", response_model=DistributionsPublic, response_model_exclude_unset=True)
 def list_distributions(
     symbol: str,
     session: SessionDep,
@@ -91,7 +93,7 @@ def list_distributions(
     return body
 
 
-@router.post("/{symbol}/distributions/claim")
+@router.post("/{symbol}/distributions/claim", response_model=ClaimPublic)
 def claim(
     symbol: str, session: SessionDep, chain: ChainDep, investor: CurrentInvestor, body: ClaimRequest | None = None
 ) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Response, UploadFile
 
 from backend.api.deps import ChainDep, IssuerDep, SessionDep, SettingsDep
+from backend.api.public import DocumentPublic, DocumentVerification
 from backend.api.schemas import ERRORS, RowId
 from backend.assets.service import get_asset
 from backend.disclosures import policies, service, validation
@@ -75,7 +76,8 @@ def current_documents_public(session: Any, asset: Any, today: date) -> list[dict
 @router.post(
     "/assets/{symbol}/documents",
     status_code=201,
-    responses={202: {"description": "filed; the anchoring transaction is not yet confirmed"}},
+    response_model=DocumentPublic,
+    responses={202: {"model": DocumentPublic, "description": "filed; the anchoring transaction is not yet confirmed"}},
 )
 def upload_document(
     symbol: str,
@@ -118,7 +120,7 @@ def upload_document(
     return document_public(doc, status=status, kind=asset.kind, today=today)
 
 
-@router.get("/assets/{symbol}/documents")
+@router.get("/assets/{symbol}/documents", response_model=list[DocumentPublic])
 def list_documents(
     symbol: str,
     session: SessionDep,
@@ -134,7 +136,7 @@ def list_documents(
     ]
 
 
-@router.get("/documents/{document_id}")
+@router.get("/documents/{document_id}", response_model=DocumentPublic)
 def read_document(document_id: RowId, session: SessionDep) -> dict[str, Any]:
     doc = service.get_document(session, document_id)
     asset = get_asset(session, doc.symbol)
@@ -179,7 +181,7 @@ def document_content(
     return Response(content=data, media_type=doc.content_type, headers=headers)
 
 
-@router.get("/documents/{document_id}/verify")
+@router.get("/documents/{document_id}/verify", response_model=DocumentVerification)
 def verify_document(document_id: RowId, session: SessionDep, chain: ChainDep, store: StoreDep) -> dict[str, Any]:
     """Recompute the stored bytes' SHA-256 and compare it with the token's ERC-1643 entry."""
     return service.verify(session, chain, store, doc=service.get_document(session, document_id))

@@ -4,16 +4,17 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from sqlalchemy import func, text
-from sqlmodel import select
+from sqlmodel import col, select
 
 from backend.api.deps import ChainDep, SessionDep
+from backend.api.public import HealthPublic
 from backend.errors import DomainError
 from backend.settlement.models import TradeRecord
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health")
+@router.get("/health", response_model=HealthPublic, response_model_exclude_unset=True)
 def health(request: Request, session: SessionDep, chain: ChainDep) -> dict[str, Any]:
     """`ok`, or `degraded` with the reasons; never an error status. Matching runs on while the
     chain is down; `settlement` shows the outbox that drains when it is back."""
@@ -24,7 +25,7 @@ def health(request: Request, session: SessionDep, chain: ChainDep) -> dict[str, 
         counts = dict(
             session.exec(
                 select(TradeRecord.settlement_status, func.count())
-                .where(TradeRecord.settlement_status.in_(("pending", "submitted")))  # type: ignore[attr-defined]
+                .where(col(TradeRecord.settlement_status).in_(("pending", "submitted")))
                 .group_by(TradeRecord.settlement_status)
             ).all()
         )

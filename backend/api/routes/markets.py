@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
 from backend.api.deps import AdminDep, SessionDep, SettingsDep, VenueDep
+from backend.api.public import BookPublic, CandlePublic, MarketStatusPublic, TradePublic
 from backend.api.schemas import ERRORS
 from backend.assets.service import get_asset
 from backend.errors import DomainError
@@ -18,7 +19,7 @@ router = APIRouter(prefix="/v1/markets", tags=["markets"], responses=ERRORS)
 ws_router = APIRouter(prefix="/v1/ws", tags=["markets"])
 
 
-@router.get("/{symbol}/book")
+@router.get("/{symbol}/book", response_model=BookPublic)
 def book(
     symbol: str, session: SessionDep, venue: VenueDep, depth: int = Query(default=20, ge=1, le=500)
 ) -> dict[str, Any]:
@@ -26,13 +27,13 @@ def book(
     return markets.book(session, venue, get_asset(session, symbol), depth)
 
 
-@router.get("/{symbol}/trades")
+@router.get("/{symbol}/trades", response_model=list[TradePublic])
 def trades(symbol: str, session: SessionDep, limit: int = Query(default=100, ge=1, le=1000)) -> list[dict[str, Any]]:
     """Recent trades, newest first."""
     return markets.recent_trades(session, get_asset(session, symbol), limit)
 
 
-@router.get("/{symbol}/candles")
+@router.get("/{symbol}/candles", response_model=list[CandlePublic])
 def candles(
     symbol: str,
     session: SessionDep,
@@ -44,28 +45,28 @@ def candles(
 
 
 @router.post("/{symbol}/halt")
-def halt(symbol: str, session: SessionDep, venue: VenueDep, settings: SettingsDep, _: AdminDep) -> dict[str, Any]:
+def halt(symbol: str, session: SessionDep, venue: VenueDep, settings: SettingsDep, _: AdminDep) -> MarketStatusPublic:
     """Kill switch: stop matching in this market. Cancels keep working."""
     asset = get_asset(session, symbol)
     service.halt_market(session, venue, asset)
-    return {
-        "symbol": asset.symbol,
-        "market_status": markets.market_status(
+    return MarketStatusPublic(
+        symbol=asset.symbol,
+        market_status=markets.market_status(
             session, venue, asset, enforce_disclosures=settings.disclosure_policy_enforced
         ),
-    }
+    )
 
 
 @router.post("/{symbol}/resume")
-def resume(symbol: str, session: SessionDep, venue: VenueDep, settings: SettingsDep, _: AdminDep) -> dict[str, Any]:
+def resume(symbol: str, session: SessionDep, venue: VenueDep, settings: SettingsDep, _: AdminDep) -> MarketStatusPublic:
     asset = get_asset(session, symbol)
     service.resume_market(session, venue, asset)
-    return {
-        "symbol": asset.symbol,
-        "market_status": markets.market_status(
+    return MarketStatusPublic(
+        symbol=asset.symbol,
+        market_status=markets.market_status(
             session, venue, asset, enforce_disclosures=settings.disclosure_policy_enforced
         ),
-    }
+    )
 
 
 # How often a websocket re-reads its market's status: disclosures go stale by the calendar and

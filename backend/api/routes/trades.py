@@ -3,9 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query
-from sqlmodel import select
+from sqlmodel import col, select
 
 from backend.api.deps import PrincipalDep, SessionDep
+from backend.api.public import TradePrivate
 from backend.api.schemas import ERRORS
 from backend.assets.models import Asset
 from backend.errors import Forbidden
@@ -15,7 +16,7 @@ from backend.trading.markets import trade_public
 router = APIRouter(prefix="/v1/trades", tags=["trades"], responses=ERRORS)
 
 
-@router.get("")
+@router.get("", response_model=list[TradePrivate], response_model_exclude_unset=True)
 def list_trades(
     session: SessionDep,
     principal: PrincipalDep,
@@ -36,7 +37,7 @@ def list_trades(
         query = query.where(TradeRecord.symbol == symbol.upper())
     if settlement_status:
         query = query.where(TradeRecord.settlement_status == settlement_status)
-    rows = session.exec(query.order_by(TradeRecord.created_at.desc()).limit(limit))  # type: ignore[attr-defined]
+    rows = session.exec(query.order_by(col(TradeRecord.created_at).desc()).limit(limit))
     assets = {a.symbol: a for a in session.exec(select(Asset))}
     result = []
     for trade in rows:

@@ -1,0 +1,263 @@
+"""Response bodies: the public REST contract (docs/API.md) as pydantic models.
+
+Routes declare them as `response_model`, so /openapi.json describes every JSON answer.
+The builders (`asset_public`, `trade_public`, ...) still return plain dicts of JSON
+values; FastAPI validates those against these models. Money and quantities are decimal
+strings, timestamps ISO 8601 UTC strings: the models check and describe the values, they
+do not reformat them.
+
+`extra="forbid"`: a key that a builder adds without declaring it here fails the route
+(a 500 in the tests that reach it) instead of silently vanishing from the answer. A key
+that only some answers carry has a default and its route sets
+`response_model_exclude_unset=True`, so it is absent, not null, where the builder leaves it out.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, WithJsonSchema
+
+DecimalStr = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^[0-9]+(\.[0-9]+)?$",
+            "examples": ["12.5"],
+            "description": "a decimal string (no exponent, no trailing zeros); never a JSON number",
+        }
+    ),
+]
+Timestamp = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time", "description": "UTC"})]
+Day = Annotated[str, WithJsonSchema({"type": "string", "format": "date", "description": "YYYY-MM-DD"})]
+
+
+def _open_to_additions(schema: dict[str, Any]) -> None:
+    """The document promises no closed objects: the API adds fields freely (docs/API.md)."""
+    schema.pop("additionalProperties", None)
+
+
+class Public(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_open_to_additions)
+
+
+# --- health and chain ------------------------------------------------------------------
+class SettlementBacklog(Public):
+    pending: int
+    submitted: int
+    last_error: str | None
+
+
+class HealthPublic(Public):
+    """`settlement` is absent when the database is unreachable, `reasons` unless degraded."""
+
+    status: str
+    chain_id: int | None
+    block: int | None
+    db: str
+    settlement: SettlementBacklog | None = None
+    reasons: list[str] | None = None
+
+
+class ChainPublic(Public):
+    chain_id: int
+    contracts: dict[str, str]
+
+
+# --- compliance -------------------------------------------------------------------------
+class RulesPublic(Public):
+    allowed_countries: list[str]
+    accredited_only: bool
+    max_holders: int
+    max_balance: DecimalStr
+    lockup_seconds: int
+
+
+class AssetRulesPublic(Public):
+    symbol: str
+    rules_address: str
+    allowed_countries: list[str]
+    accredited_only: bool
+    max_holders: int
+    max_balance: DecimalStr
+    lockup_seconds: int
+
+
+class AssetRulesChanged(AssetRulesPublic):
+    tx_hash: str
+
+
+class CheckPublic(Public):
+    allowed: bool
+    code: int
+    reason: str
+    message: str
+    as_of_block: int
+
+
+# --- documents ------------------------------------------------------------------------
+class DocumentPublic(Public):
+    id: int
+    symbol: str
+    doc_type: str
+    title: str
+    version: int
+    status: str
+    sha256: str
+    size: int
+    content_type: str
+    filename: str
+    uri: str
+    content_url: str
+    verify_url: str
+    effective_date: Day
+    effective_until: Day | None
+    stale: bool | None
+    stale_from: Day | None
+    anchor_status: str
+    tx_hash: str | None
+    anchored_at: Timestamp | None
+    created_at: Timestamp
+
+
+class DocumentVerification(Public):
+    id: int
+    symbol: str
+    doc_type: str
+    version: int
+    sha256: str | None
+    recorded_sha256: str
+    onchain_hash: str | None
+    onchain_uri: str | None
+    onchain_last_modified: Timestamp | None
+    status: str
+    superseded_by: int | None
+    token_address: str
+    matches: bool
+    reason: str
+
+
+# --- assets -------------------------------------------------------------------------------
+class AssetPublic(Public):
+    symbol: str
+    name: str
+    kind: str
+    token_address: str
+    rules_address: str
+    tick_size: DecimalStr
+    lot_size: DecimalStr
+    total_supply: DecimalStr
+    issuer_wallet: str
+    details: dict[str, Any]
+    rules: RulesPublic
+    documents: list[DocumentPublic]
+    required_disclosures: list[str]
+    missing_disclosures: list[str]
+    market_status: str
+    tx_hash: str | None
+
+
+# --- markets and trades -------------------------------------------------------------------
+class BookPublic(Public):
+    symbol: str
+    bids: list[tuple[DecimalStr, DecimalStr]]
+    asks: list[tuple[DecimalStr, DecimalStr]]
+    sequence: int
+
+
+class TradePublic(Public):
+    id: str
+    symbol: str
+    price: DecimalStr
+    quantity: DecimalStr
+    taker_side: str
+    executed_at: Timestamp
+    settlement_status: str
+    tx_hash: str | None
+
+
+class TradePrivate(TradePublic):
+    """A trade as its parties and the operator see it; `side` (the caller's) for an investor."""
+
+    buy_order_id: str
+    sell_order_id: str
+    chain_trade_id: str
+    failure_code: int | None
+    failure_reason: str | None
+    side: str | None = None
+
+
+class CandlePublic(Public):
+    start: Timestamp
+    open: DecimalStr
+    high: DecimalStr
+    low: DecimalStr
+    close: DecimalStr
+    volume: DecimalStr
+    trades: int
+
+
+class MarketStatusPublic(Public):
+    symbol: str
+    market_status: str
+
+
+# --- account --------------------------------------------------------------------------------
+class PositionPublic(Public):
+    onchain: DecimalStr
+    reserved: DecimalStr
+    available: DecimalStr
+
+
+class AccountPublic(Public):
+    investor_id: int
+    wallet: str
+    status: str
+    cash: PositionPublic
+    assets: dict[str, PositionPublic]
+
+
+# --- dead-man's switch --------------------------------------------------------------------
+class DeadManPublic(Public):
+    armed: bool
+    timeout_seconds: int
+    deadline: Timestamp | None
+    now: Timestamp
+    fired_at: Timestamp | None
+    cancelled_orders: int
+
+
+# --- distributions --------------------------------------------------------------------------
+class DistributionPublic(Public):
+    id: int
+    symbol: str
+    kind: str
+    amount: DecimalStr
+    memo: str
+    status: str
+    distribution_id: int | None
+    holder_count: int | None
+    tx_hash: str | None
+    block_number: int | None
+    created_at: Timestamp
+
+
+class DistributionsPublic(Public):
+    """`wallet`, `claimable` and `claimed` only when a holder is named (or the key's investor)."""
+
+    symbol: str
+    kind: str
+    total_distributed: DecimalStr
+    total_claimed: DecimalStr
+    distributions: list[DistributionPublic]
+    wallet: str | None = None
+    claimable: DecimalStr | None = None
+    claimed: DecimalStr | None = None
+
+
+class ClaimPublic(Public):
+    symbol: str
+    wallet: str
+    amount: DecimalStr
+    tx_hash: str
