@@ -114,7 +114,8 @@ browser:
 # tools/postgres.sh) instead of SQLite.
 test-postgres: compile
 	url=$$(bash tools/postgres.sh) && RWA_TEST_DATABASE_URL=$$url RWA_TEST_CHAIN_PORT=8564 \
-		$(PY) -m pytest tests/backend/test_migrations.py tests/integration --deselect tests/integration/test_demo.py $(PYTEST_ARGS)
+		$(PY) -m pytest tests/backend/test_migrations.py tests/integration --deselect tests/integration/test_demo.py \
+		--deselect tests/integration/test_readme_examples.py --deselect tests/integration/test_process_cleanup.py $(PYTEST_ARGS)
 
 # A new Alembic revision from the difference between the models and the migrations:
 # make migration MESSAGE="add x"

@@ -119,9 +119,10 @@ def demo(
     countries; orders match and settle on chain, others are refused with their compliance
     code; the well's royalty is distributed and claimed; a price collapse trips the
     volatility halt and the market reopens. The summary reconciles on-chain balances with
-    the database. API keys go to .rwa/demo-keys.json. Ports in use: a clear message, exit 1.
+    the database. API keys go to .rwa/demo-keys.json, the investors' wallet keys (local test
+    keys of the demo chain) to .rwa/demo-wallets.json. Ports in use: a clear message, exit 1.
     """
-    from backend.demo import scenario
+    from backend.demo import scenario, write_wallet_keys
 
     _check_node(node)
     for p, what in ((chain_port, "the chain"), (port, "the service")):
@@ -154,7 +155,9 @@ def demo(
             _start_server(settings, port, cleanups)
             base = f"http://127.0.0.1:{port}"
             console.print(f"[green]✓[/] service on {base}")
+            wallets_file = write_wallet_keys(STATE / "demo-wallets.json")
             result = scenario.run(base, settings, STATE / "demo-keys.json", console)
+            console.print(f"  wallets:   {wallets_file} (the investors' wallet keys: local test keys only)")
             if result.positions is not None and not result.positions.ok:
                 _fail("the chain and the database disagree (see the positions table)")
             if not exit_after:

@@ -1,6 +1,8 @@
-"""`make demo DEMO_EXIT=1`: the whole scenario on a fresh chain, exiting 0, with a summary
-whose key facts a user would check: positions agree, refusals carry their codes, the
-halt tripped and the market reopened."""
+"""`rwa demo`: the whole scenario on a fresh chain, in a fresh clone under a path with dots
+(where `brownie run` cannot import a script), then serving; a summary whose key facts a user
+would check: positions agree, refusals carry their codes, the halt tripped and the market
+reopened. The demo is the session's `served_demo` (tests/integration/conftest.py), shared
+with the README examples; it is stopped with SIGTERM at the end and must leave nothing."""
 
 from __future__ import annotations
 
@@ -13,9 +15,8 @@ import sys
 from decimal import Decimal
 
 from backend.config import ROOT
+from tests.integration.demo_stack import CHAIN_PORT, DEMO_PORT
 
-DEMO_PORT = os.environ.get("RWA_TEST_DEMO_PORT", "8075")
-CHAIN_PORT = os.environ.get("RWA_TEST_DEMO_CHAIN_PORT", "8575")
 REFUSED = (
     "compliance.country_not_allowed",
     "compliance.kyc_expired",
@@ -26,25 +27,10 @@ REFUSED = (
 )
 
 
-def run_demo(tmp_path, *extra: str, timeout: float = 900) -> subprocess.CompletedProcess:
-    env = {**os.environ, "RWA_STATE_DIR": str(tmp_path), "DEMO_EXIT": "1", "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "backend.cli", "demo", "--port", DEMO_PORT, "--chain-port", CHAIN_PORT, *extra],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def test_demo_runs_the_scenario_and_exits_zero(tmp_path):
-    # A stale database from an earlier run must not matter: every run is a clean restart.
-    (tmp_path / "demo").mkdir()
-    (tmp_path / "demo" / "rwa.db").write_bytes(b"not a database")
-    result = run_demo(tmp_path, "--halt-seconds", "3")
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
+def test_demo_runs_the_scenario_in_a_clone_under_a_dotted_path(served_demo):
+    assert "." in served_demo.root.parent.parent.name and served_demo.root.parent.parent.name == "github.com"
+    output = served_demo.output
+    assert "✓ contracts deployed" in output
     assert "✓ disclosures anchored for ACME" in output
     assert "✓ disclosures anchored for PERMIAN1" in output
     assert "✓ disclosures anchored for IOWACORN" in output
@@ -79,15 +65,33 @@ def test_demo_runs_the_scenario_and_exits_zero(tmp_path):
     assert re.search(r"tx 0x[0-9a-f]{64}", output)
     assert f"http://127.0.0.1:{DEMO_PORT}/docs" in output
 
-    keys = json.loads((tmp_path / "demo-keys.json").read_text())
-    assert {"admin", "alice", "bertie", "chiara", "kenji", "mateus", "hannah"} <= set(keys)
+
+def test_demo_writes_api_keys_and_marked_local_wallet_keys(served_demo):
+    from eth_account import Account
+
+    keys = json.loads((served_demo.state_dir / "demo-keys.json").read_text())
+    investors = {"alice", "bertie", "chiara", "kenji", "mateus", "hannah"}
+    assert {"admin", *investors} <= set(keys)
+    wallets = json.loads((served_demo.state_dir / "demo-wallets.json").read_text())
+    assert "LOCAL TEST KEYS" in wallets["WARNING"]
+    assert set(wallets) == {"WARNING", *investors}
+    for wallet in investors:
+        assert Account.from_key(wallets[wallet]["private_key"]).address == wallets[wallet]["address"]
 
 
 def test_demo_refuses_a_port_in_use(tmp_path):
+    port = int(os.environ.get("RWA_TEST_DEMO_BUSY_PORT", str(DEMO_PORT + 1)))
     with socket.socket() as busy:
-        busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the previous test's server may be in TIME_WAIT
-        busy.bind(("127.0.0.1", int(DEMO_PORT)))
+        busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        busy.bind(("127.0.0.1", port))
         busy.listen()
-        result = run_demo(tmp_path, timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-m", "backend.cli", "demo", "--port", str(port), "--chain-port", str(CHAIN_PORT + 1)],
+            cwd=ROOT,
+            env={**os.environ, "RWA_STATE_DIR": str(tmp_path), "DEMO_EXIT": "1", "COLUMNS": "200"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     assert result.returncode == 1
-    assert f"port {DEMO_PORT} (for the service) is already in use" in result.stdout + result.stderr
+    assert f"port {port} (for the service) is already in use" in result.stdout + result.stderr

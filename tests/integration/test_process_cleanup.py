@@ -15,36 +15,11 @@ import pytest
 
 from backend.chain import local_node
 from backend.config import ROOT
+from tests.integration.demo_stack import alive, descendants
 
 CHAIN_PORT = int(os.environ.get("RWA_TEST_CLEANUP_CHAIN_PORT", "8591"))
 DEMO_CHAIN_PORT = int(os.environ.get("RWA_TEST_CLEANUP_DEMO_CHAIN_PORT", "8592"))
 DEMO_PORT = int(os.environ.get("RWA_TEST_CLEANUP_DEMO_PORT", "8691"))
-
-
-def descendants(pid: int) -> set[int]:
-    """Every live process below `pid` (from /proc), whatever process group it moved to."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found: set[int] = set()
-    stack = [pid]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            found.add(child)
-            stack.append(child)
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def start(args: list[str], state_dir: Path) -> subprocess.Popen:
