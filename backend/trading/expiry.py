@@ -1,0 +1,106 @@
+"""Order expiry: resting orders leave the book at their expiry even when nothing trades.
+
+The engine cancels an order whose ``expires_ts`` has come at the start of any command
+(order entry passes ``expires_ts = (signed expiry - RWA_ORDER_EXPIRY_MARGIN_SECONDS)`` in
+ns, so an order leaves the book before the chain would refuse it as expired). In a quiet
+market no command may come for a long time, so this sweeper, about once a second, looks at
+each loaded market's ``engine.next_expiry()`` and, when it is due, submits ``Expire(ts=now)``
+through the market's sequencer like any order entry command (``service._run``): the expiry
+is journaled (a replay expires the same orders at the same point), the orders' rows become
+``expired`` and the book change is published on the feed.
+
+Markets are loaded (replayed from their journal) on first use; the sweeper loads every
+market with open orders when it starts, so orders that expired while the service was down
+leave the book at once after a restart, not on the market's next order.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from backend.assets.service import get_asset
+from backend.matching import Expire
+from backend.trading import service
+from backend.trading.models import OPEN_STATUSES, Order
+from backend.trading.sequencer import Market, Venue, now_ns
+
+log = logging.getLogger(__name__)
+
+SWEEP_INTERVAL_SECONDS = 1.0
+
+
+def load_open_markets(session: Session, venue: Venue) -> list[str]:
+    """Load (replay) every market that has open orders; returns their symbols."""
+    symbols = sorted(
+        session.exec(select(Order.symbol).where(Order.status.in_(OPEN_STATUSES)).distinct()).all()  # type: ignore[attr-defined]
+    )
+    for symbol in symbols:
+        venue.market(session, symbol)
+    return symbols
+
+
+def expire_market(session: Session, venue: Venue, market: Market, *, now: int | None = None) -> bool:
+    """Submit ``Expire`` to ``market`` if one of its resting orders is due at ``now``
+    (default: the clock, read under the market's lock); returns whether it did."""
+    with market.lock:
+        if market.stale:  # its engine ran ahead of a failed commit: ask the rebuilt one
+            venue.rebuild(session, market)
+        ts = now_ns() if now is None else now
+        due = market.engine.next_expiry()
+        if due is None or due > ts:
+            return False
+        asset = get_asset(session, market.symbol)
+        service._run(session, venue, market, asset, Expire(ts=ts))
+        return True
+
+
+def sweep(session: Session, venue: Venue, *, now: int | None = None) -> int:
+    """Expire what is due in every loaded market; returns how many markets had some.
+    A market that fails is logged and skipped (the others still expire)."""
+    swept = 0
+    for market in venue.loaded():
+        try:
+            swept += expire_market(session, venue, market, now=now)
+        except Exception:
+            log.exception("expiry sweep of market %s failed", market.symbol)
+            session.rollback()
+    return swept
+
+
+class ExpiryWorker:
+    """The background sweeper (start/stop like the other workers)."""
+
+    def __init__(self, db: Engine, venue: Venue, *, interval: float = SWEEP_INTERVAL_SECONDS):
+        self.db, self.venue, self.interval = db, venue, interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_error: str | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="order-expiry", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        loaded = False
+        while not self._stop.is_set():
+            try:
+                with Session(self.db, expire_on_commit=False) as session:
+                    if not loaded:
+                        load_open_markets(session, self.venue)
+                        loaded = True
+                    sweep(session, self.venue)
+                self.last_error = None
+            except Exception as exc:  # the sweeper must outlive any one pass
+                log.exception("order expiry sweep failed")
+                self.last_error = str(exc)
+            self._stop.wait(self.interval)
