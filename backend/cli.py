@@ -16,6 +16,7 @@ from rich.console import Console
 from backend.chain import local_node
 from backend.commands import documents as documents_commands
 from backend.commands import investors as investors_commands
+from backend.commands import orders as orders_commands
 from backend.commands import reconcile as reconcile_commands
 from backend.commands import resync as resync_commands
 from backend.commands import rules as rules_commands
@@ -209,6 +210,9 @@ app.add_typer(
     short_help="apply per-asset compliance rule sets from YAML (before/after diff, --dry-run), show them",
 )
 app.add_typer(investors_commands.app, name="investors", short_help="onboard investors from a CSV file")
+app.add_typer(
+    orders_commands.app, name="orders", short_help="invalidate a wallet's signed orders on chain (cancel-onchain)"
+)
 app.add_typer(
     documents_commands.app, name="documents", short_help="verify filed disclosures against the hashes anchored on chain"
 )

@@ -239,3 +239,48 @@ def test_kyc_expiry_cancels_its_orders_at_the_watchers_sweep(client, admin, chai
     _assert_cancelled(client, admin, buyer, orders, "kyc_expired")
     with Session(app.state.db, expire_on_commit=False) as session:
         assert revocations.sweep(session, app.state.venue) == {}  # nothing left: a repeat is a no-op
+
+
+def test_rwa_orders_cancel_onchain_signs_cancel_up_to_with_the_wallet_key(
+    client, admin, chain_info, settings, make_asset, make_investor, tmp_path, monkeypatch
+):
+    from typer.testing import CliRunner
+
+    from backend.cli import app as cli
+    from backend.commands import common
+
+    monkeypatch.setattr(common.console, "width", 220)
+    monkeypatch.setattr(common.err_console, "width", 220)
+
+    asset, seller, _ = _seller(client, admin, chain_info, make_asset, make_investor)
+    placed = [_place(client, seller, asset["symbol"], "sell", price) for price in ("60", "61")]
+    env = {
+        "DATABASE_URL": settings.database_url,
+        "RPC_URL": settings.rpc_url,
+        "RWA_DEPLOYMENT_FILE": str(settings.deployment_file),
+        "RWA_STORAGE_DIR": str(settings.storage_dir),
+        "RWA_ADMIN_KEY": "test-admin-key",
+    }
+
+    def rwa(*args: str):
+        return CliRunner().invoke(cli, ["orders", "cancel-onchain", *args], env=env)
+
+    bad = tmp_path / "bad.key"
+    bad.write_text("not a key\n")
+    refused = rwa("--wallet-key-file", str(bad))
+    assert refused.exit_code == 2 and "does not hold a private key" in refused.output
+    assert "Traceback" not in refused.output
+    missing = rwa("--wallet-key-file", str(tmp_path / "absent.key"))
+    assert missing.exit_code == 2 and "cannot read the wallet key file" in missing.output
+
+    key_file = tmp_path / "wallet.key"
+    key_file.write_text(seller.wallet.account.key.to_0x_hex() + "\n")
+    done = rwa("--wallet-key-file", str(key_file))
+    assert done.exit_code == 0, done.output
+    floor = max(int(message["nonce"]) for _, message in placed) + 1
+    assert f"cancelUpTo({floor})" in done.output and "tx 0x" in done.output and f"-> {floor}" in done.output
+    for order, _ in placed:
+        cancelled, _took = _wait_status(client, seller, order["id"], "cancelled")
+        assert cancelled["cancel_reason"] == "onchain"
+    again = rwa("--wallet-key-file", str(key_file), "--up-to", str(floor))
+    assert again.exit_code == 2 and f"already {floor}" in again.output

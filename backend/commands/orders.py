@@ -1,0 +1,107 @@
+"""`rwa orders cancel-onchain`: invalidate a wallet's signed orders on chain (cancelUpTo).
+
+DELETE /v1/orders/{id} takes an order off the venue's book, but its signature stays valid
+on SettlementExchange until the wallet says otherwise. This command is the wallet saying
+so: it signs SettlementExchange.cancelUpTo(N) with the wallet's own key and sends it, so
+every order of the wallet with a nonce below N can never settle. The service's watcher sees
+the NonceFloorRaised event and cancels any of those orders still resting (cancel_reason
+"onchain") within seconds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from eth_account import Account
+from hexbytes import HexBytes
+from sqlmodel import select
+
+from backend.chain.client import TRANSIENT
+from backend.commands.common import (
+    BAD_INPUT,
+    EXIT_CODES_HELP,
+    FAILED,
+    SETTINGS_HELP,
+    UNAVAILABLE,
+    console,
+    fail,
+    service_context,
+)
+from backend.trading.models import Order
+
+app = typer.Typer(help="Orders, from the wallet's side. " + SETTINGS_HELP, no_args_is_help=True)
+
+CANCEL_GAS = 100_000
+
+HELP = (
+    "Invalidate the wallet's signed orders on chain: sign SettlementExchange.cancelUpTo(N) with the "
+    "wallet's key and send it (the wallet pays the gas). Every order of the wallet with a nonce below N "
+    "can never settle; the service takes any still resting off the book within seconds. N defaults to the "
+    "wallet's highest order nonce in the database + 1 (all its orders). Prints the transaction hash and "
+    "the new nonce floor. " + SETTINGS_HELP + " " + EXIT_CODES_HELP
+)
+
+
+def read_key(path: Path) -> str:
+    """A 32-byte private key, 0x-hex (or bare hex) on the file's first line."""
+    try:
+        text = path.read_text().strip()
+    except OSError as exc:
+        fail(f"cannot read the wallet key file {path}: {exc.strerror or exc}", BAD_INPUT)
+    key = text.splitlines()[0].strip() if text else ""
+    digits = key.removeprefix("0x")
+    if len(digits) != 64 or any(c not in "0123456789abcdefABCDEF" for c in digits):
+        fail(f"{path} does not hold a private key (64 hex digits, optionally 0x-prefixed)", BAD_INPUT)
+    return "0x" + digits
+
+
+@app.command("cancel-onchain", help=HELP)
+def cancel_onchain(
+    wallet_key_file: Path = typer.Option(
+        ..., "--wallet-key-file", help="file holding the wallet's private key (hex); it never leaves this machine"
+    ),
+    up_to: int | None = typer.Option(
+        None, "--up-to", min=1, help="the new nonce floor N: orders with a nonce below N become unfillable"
+    ),
+) -> None:
+    account = Account.from_key(read_key(wallet_key_file))
+    wallet = account.address
+    with service_context() as ctx:
+        chain = ctx.chain
+        if up_to is None:
+            nonces = ctx.session.exec(select(Order.nonce).where(Order.wallet == wallet)).all()
+            if not nonces:
+                fail(f"the database knows no order of {wallet}: pass --up-to N", BAD_INPUT)
+            up_to = max(int(n) for n in nonces) + 1
+        if up_to >= 2**256:
+            fail("--up-to must be below 2^256", BAD_INPUT)
+        exchange = chain.core("settlement_exchange")
+        floor = int(chain.call(exchange.functions.nonceFloor(wallet)))
+        if up_to <= floor:
+            fail(f"the nonce floor of {wallet} is already {floor}: --up-to must be above it", BAD_INPUT)
+        w3 = chain.w3
+        try:
+            tx = exchange.functions.cancelUpTo(up_to).build_transaction(
+                {
+                    "from": wallet,
+                    "nonce": w3.eth.get_transaction_count(wallet),
+                    "gas": CANCEL_GAS,
+                    "gasPrice": w3.eth.gas_price,
+                    "chainId": chain.chain_id,
+                }
+            )
+            tx_hash = w3.eth.send_raw_transaction(HexBytes(account.sign_transaction(tx).raw_transaction))
+        except TRANSIENT as exc:
+            fail(f"the chain node at {ctx.settings.rpc_url} is unreachable: {exc}", UNAVAILABLE)
+        except ValueError as exc:  # e.g. the wallet has no ether for gas
+            fail(f"the node refused the transaction from {wallet}: {exc}", FAILED)
+        receipt = chain.wait(tx_hash)
+        if receipt["status"] != 1:
+            fail(f"cancelUpTo({up_to}) reverted (tx {tx_hash.to_0x_hex()})", FAILED)
+        new_floor = int(chain.call(exchange.functions.nonceFloor(wallet)))
+        console.print(f"[green]✓[/] cancelUpTo({up_to}) from {wallet}: tx {tx_hash.to_0x_hex()}", soft_wrap=True)
+        console.print(
+            f"  nonce floor {floor} -> {new_floor}: orders with a nonce below {new_floor} can no longer settle",
+            soft_wrap=True,
+        )
