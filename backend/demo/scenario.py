@@ -25,7 +25,7 @@ from backend.chain.local_node import dev_private_key
 from backend.compliance.rulefiles import RULES_DIR, load_rule_files
 from backend.config import Settings
 from backend.db import make_engine
-from backend.demo import market, summary
+from backend.demo import cancels, market, summary
 from backend.demo.api import Api, ScenarioError
 from backend.demo.cast import ASSETS, CASH, INVESTORS, ISSUANCE
 from backend.demo.filings import filing
@@ -46,6 +46,7 @@ STEPS = (
     "approve the settlement contract",
     "trade and settle on chain",
     "orders refused by compliance",
+    "on-chain cancel (cancelUpTo)",
     "royalty distribution and claims",
     "price collapse: volatility halt",
     "reconcile chain and database",
@@ -109,10 +110,12 @@ def run(base_url: str, settings: Settings, keys_file: Path, console: Console) ->
             step(8)
             market.refusals(api, wallets, result, say)
             step(9)
-            market.distribute(api, wallets, contracts["revenue_distributor"], tokens["PERMIAN1"], result, say)
+            cancels.cancel_onchain(api, wallets, contracts["settlement_exchange"], say)
             step(10)
-            market.collapse(api, wallets, result, say, progress)
+            market.distribute(api, wallets, contracts["revenue_distributor"], tokens["PERMIAN1"], result, say)
             step(11)
+            market.collapse(api, wallets, result, say, progress)
+            step(12)
             result.positions = _reconcile(settings)
             progress.update(task, completed=len(STEPS), description="scenario complete")
         result.trade_parties = market.trade_parties(api)

@@ -130,7 +130,13 @@ def poll(session: Session, chain: Chain, venue: Venue, *, max_blocks: int = MAX_
     session.add(cursor)
     session.commit()
     if result.cancelled:
-        log.warning("on-chain cancellations: %d resting orders cancelled (blocks %s)", result.cancelled, result)
+        log.info(
+            "blocks %d-%d: %d on-chain cancellations, %d resting orders cancelled",
+            result.from_block,
+            result.to_block,
+            result.events,
+            result.cancelled,
+        )
     return result
 
 

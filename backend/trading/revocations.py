@@ -50,7 +50,7 @@ def cancel_investor_orders(
         for symbol in targets
     )
     if cancelled:
-        log.warning("investor %s: %d resting orders cancelled (%s)", investor_id, cancelled, reason)
+        log.info("investor %s: %d resting orders cancelled (%s)", investor_id, cancelled, reason)
     return cancelled
 
 

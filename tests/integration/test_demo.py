@@ -49,6 +49,8 @@ def test_demo_runs_the_scenario_in_a_clone_under_a_dotted_path(served_demo):
     for code in REFUSED:
         assert code in output, f"{code} missing from the summary"
     assert "halted: volatility" in output
+    # A wallet's own cancelUpTo on chain takes its resting bids off the book.
+    assert "SettlementExchange.cancelUpTo(" in output and "cancelled both bids" in output
     assert "market reopened" in output and "Market reopened at" in output
     # The royalty is claimed pro rata: each holder's claim is its share of the deposit.
     amount = Decimal(re.search(r"Revenue distribution: ([0-9.]+) cash to PERMIAN1", output).group(1))
