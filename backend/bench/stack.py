@@ -287,15 +287,17 @@ def order_body(
     client_order_id: str,
     tif: str = "GTC",
 ) -> dict[str, Any]:
-    """A signed limit order (tick 0.01, lot 1), ready for POST /v1/orders."""
+    """A signed limit order (tick 0.01, lot 1), ready for POST /v1/orders. Every order
+    expires (a day ahead) and names its nonce and expiry (API.md, "Signed orders")."""
     nonce = secrets.randbits(128)
+    expiry = int(time.time()) + 86_400
     signature = trader.signer.sign(
         asset=setup.token,
         is_buy=side == "buy",
         price=price_ticks * setup.tick,
         quantity=lots * 10**18,
         nonce=nonce,
-        expiry=0,
+        expiry=expiry,
     )
     price = f"{price_ticks // 100}.{price_ticks % 100:02d}"
     return {
@@ -307,5 +309,6 @@ def order_body(
         "time_in_force": tif,
         "client_order_id": client_order_id,
         "nonce": nonce,
+        "expires_at": expiry,
         "signature": signature,
     }
