@@ -8,12 +8,15 @@ import threading
 import time
 from typing import Any
 
+from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from backend.api.app import create_app
 from backend.trading.models import JournalEntry
 from backend.trading.sequencer import Venue
 from backend.trading.terms import MIN_LIFETIME_SECONDS
 from tests.integration.test_trade_flow import _fund_and_approve
+from tests.live_stack import ADMIN_KEY
 
 
 def _receive(ws: Any, timeout: float = 10) -> dict:
@@ -86,3 +89,49 @@ def test_a_resting_order_expires_by_itself(client, admin, chain_info, make_asset
     live = app.state.venue.market(None, symbol).engine
     assert replayed.state_hash() == live.state_hash()
     assert live.next_expiry() is not None and live.next_expiry() > time.time_ns()  # the kept order's
+
+
+def test_an_order_that_expired_while_the_service_was_down_leaves_the_book_after_a_restart(
+    settings, tmp_path, new_wallet
+):
+    own = settings.model_copy(
+        update={
+            "database_url": f"sqlite:///{tmp_path / 'expiry.db'}",
+            "settlement_enabled": False,
+            "disclosure_policy_enforced": False,
+            "order_expiry_margin_seconds": 0,
+        }
+    )
+    admin = {"X-API-Key": ADMIN_KEY}
+    with TestClient(create_app(own), raise_server_exceptions=False) as client:
+        chain_info = client.get("/v1/chain").json()
+        symbol = "E" + new_wallet().address[2:7].upper()
+        asset = {
+            "symbol": symbol,
+            "name": "Expiry",
+            "kind": "equity",
+            "total_supply": "1000",
+            "tick_size": "0.01",
+            "lot_size": "1",
+            "issuer_wallet": new_wallet().address,
+        }
+        assert client.post("/v1/assets", headers=admin, json=asset).status_code == 201
+        wallet = new_wallet()
+        investor = {"wallet": wallet.address, "name": "E", "country": "US", "accredited": True}
+        body = client.post("/v1/investors", headers=admin, json={**investor, "kyc_expires": "2099-01-01"}).json()
+        faucet = {"wallet": wallet.address, "amount": "100"}
+        assert client.post("/v1/cash/faucet", headers=admin, json=faucet).status_code == 200
+        wallet.approve(chain_info["contracts"]["cash_token"], chain_info["contracts"]["settlement_exchange"])
+        expires_at = int(time.time()) + MIN_LIFETIME_SECONDS + 2
+        order = {"symbol": symbol, "side": "buy", "price": "1", "quantity": "1", "expires_at": expires_at}
+        placed = wallet.place_order(client, body["api_key"], order)
+        assert placed.status_code == 201, placed.text
+        client.app.state.order_expiry.stop()  # the service goes down before the order expires
+        headers = {"X-API-Key": body["api_key"]}
+        assert client.get(f"/v1/orders/{placed.json()['id']}", headers=headers).json()["status"] == "open"
+    time.sleep(max(0.0, expires_at - time.time()) + 0.5)
+    with TestClient(create_app(own), raise_server_exceptions=False) as client:  # the restart
+        # No command reaches this market: the sweeper loads it and expires the order by itself.
+        after = _wait_status(client, headers, placed.json()["id"], not_in=("open",), timeout=15)
+        assert after["status"] == "expired", after
+        assert client.get(f"/v1/markets/{symbol}/book").json()["bids"] == []
