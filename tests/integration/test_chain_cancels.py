@@ -284,3 +284,56 @@ def test_rwa_orders_cancel_onchain_signs_cancel_up_to_with_the_wallet_key(
         assert cancelled["cancel_reason"] == "onchain"
     again = rwa("--wallet-key-file", str(key_file), "--up-to", str(floor))
     assert again.exit_code == 2 and f"already {floor}" in again.output
+
+
+def test_a_wallet_frozen_in_one_token_loses_its_orders_in_that_market_only(
+    client, admin, chain_info, make_asset, make_investor
+):
+    from backend.assets.service import get_asset
+    from backend.compliance.sync import sync, token_contract
+
+    buyer, orders = _two_markets(client, admin, chain_info, make_asset, make_investor)
+    app = client.app
+    chain = app.state.chain
+    with Session(app.state.db, expire_on_commit=False) as session:
+        asset = get_asset(session, orders[0]["symbol"])
+        # An agent freezes the wallet in one token, outside the service (a script): the mirror sees it.
+        receipt = chain.transact(token_contract(chain, asset).functions.setWalletFrozen(buyer.wallet.address, True))
+        sync(session, chain, asset, min_block=int(receipt["blockNumber"]))
+        counts = revocations.sweep(session, app.state.venue)
+    assert counts.get("frozen") == 1, counts
+    first, second = (_order(client, buyer, o["id"]) for o in orders)
+    assert (first["status"], first["cancel_reason"]) == ("cancelled", "frozen")
+    assert second["status"] == "open"  # the other token did not freeze the wallet
+
+
+def test_the_watcher_survives_the_node_being_down_and_catches_up(
+    client, admin, chain_info, settings, make_asset, make_investor
+):
+    from backend.chain.client import Chain
+
+    asset, seller, _ = _seller(client, admin, chain_info, make_asset, make_investor)
+    exchange = chain_info["contracts"]["settlement_exchange"]
+    app = client.app
+    app.state.chain_cancels.stop()
+    down = Chain(
+        settings.model_copy(update={"rpc_url": "http://127.0.0.1:9", "deployment_file": settings.deployment_file})
+    )
+    watcher = ChainCancelWatcher(app.state.db, down, app.state.venue, interval_ms=100)
+    app.state.chain_cancels = watcher
+    watcher.start()
+    gone, message = _place(client, seller, asset["symbol"], "sell", "70")
+    seller.wallet.cancel_order_onchain(exchange, message)
+    deadline = time.monotonic() + OBEYED_WITHIN
+    while watcher.last_error is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert watcher.last_error and "unreachable" in watcher.last_error, watcher.last_error
+    assert watcher._thread is not None and watcher._thread.is_alive()  # it retries, it does not die
+    assert _order(client, seller, gone["id"])["status"] == "open"
+    watcher.chain = app.state.chain  # the node is back
+    order, _ = _wait_status(client, seller, gone["id"], "cancelled")
+    assert order["cancel_reason"] == "onchain"
+    deadline = time.monotonic() + OBEYED_WITHIN
+    while watcher.last_error is not None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert watcher.last_error is None
