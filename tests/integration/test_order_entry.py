@@ -265,27 +265,35 @@ def test_the_order_row_keeps_the_contracts_order_hash_and_a_signature_it_accepts
     assert valid is True and row.order_hash == "0x" + order_hash.hex()
 
 
+def _node_held_investor(client, admin, node) -> Investor:
+    """An investor whose wallet is one of ganache's unlocked accounts 4-8 (the first not yet
+    onboarded: the browser tests take them the same way)."""
+    for index in range(4, 9):
+        wallet = Wallet(dev_private_key(index), node.rpc_url)
+        created = client.post(
+            "/v1/investors",
+            headers=admin,
+            json={
+                "wallet": wallet.address,
+                "name": f"Node account {index}",
+                "country": "US",
+                "accredited": True,
+                "kyc_expires": (date.today() + timedelta(days=365)).isoformat(),
+            },
+        )
+        if created.status_code == 201:
+            return Investor(id=created.json()["id"], wallet=wallet, api_key=created.json()["api_key"])
+    raise AssertionError(f"every node account 4-8 is already onboarded: {created.text}")
+
+
 def test_the_node_signs_only_in_development_on_a_local_chain(
     client, admin, chain_info, node, monkeypatch, make_asset, make_investor
 ):
-    """Unsigned orders: the node signs for an account it has unlocked (ganache's account 8,
+    """Unsigned orders: the node signs for an account it has unlocked (a ganache account,
     onboarded here) in development on a local chain; elsewhere order.signature_required."""
     asset = make_asset()
     seller, stranger = make_investor(), make_investor()
-    wallet = Wallet(dev_private_key(8), node.rpc_url)
-    created = client.post(
-        "/v1/investors",
-        headers=admin,
-        json={
-            "wallet": wallet.address,
-            "name": "Node-held account",
-            "country": "US",
-            "accredited": True,
-            "kyc_expires": (date.today() + timedelta(days=365)).isoformat(),
-        },
-    )
-    assert created.status_code == 201, created.text
-    buyer = Investor(id=created.json()["id"], wallet=wallet, api_key=created.json()["api_key"])
+    buyer = _node_held_investor(client, admin, node)
     _fund_and_approve(client, admin, chain_info, asset, seller, buyer)
     order = {"symbol": asset["symbol"], "side": "buy", "price": "1", "quantity": "1"}
     chain = client.app.state.chain
