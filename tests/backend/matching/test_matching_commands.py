@@ -10,6 +10,7 @@ import pytest
 from backend.matching import (
     CancelAll,
     CancelOrder,
+    Expire,
     Halt,
     OrderAccepted,
     OrderCancelled,
@@ -130,7 +131,11 @@ def test_enum_fields_may_be_given_as_their_string_values(ex):
     assert events[0].side is Side.BUY and events[0].tif is TimeInForce.IOC
 
 
-@pytest.mark.parametrize("bad", [object(), "cancel", Halt("x", ts=1.5), Halt("x", until_ts=2.5), Halt(None)], ids=repr)
+@pytest.mark.parametrize(
+    "bad",
+    [object(), "cancel", Halt("x", ts=1.5), Halt("x", until_ts=2.5), Halt(None), Expire(ts=1.5), Expire(ts=None)],
+    ids=repr,
+)
 def test_a_non_command_is_a_programming_error_and_changes_nothing(ex, bad):
     before = ex.state_hash()
     with pytest.raises(TypeError):
