@@ -50,8 +50,11 @@ $(BUILD_STAMP): $(CONTRACTS) brownie-config.yaml | toolchain
 	$(BROWNIE) compile
 	@touch $@
 
+# make passes no SIGKILL, and not always a SIGTERM, on to its recipe: the recipe execs the command
+# (make is its parent) with RWA_STOP_WITH_PARENT=1, so the chain and the demo stop, with their
+# nodes and service, when make is killed.
 chain: install
-	$(PY) -m backend.cli chain
+	RWA_STOP_WITH_PARENT=1 exec $(PY) -m backend.cli chain
 
 deploy: compile
 	$(PY) -m backend.cli deploy
@@ -61,7 +64,7 @@ serve: compile matching-native
 
 # DEMO_EXIT=1 runs the scenario and exits (CI does); otherwise it serves until Ctrl-C.
 demo: compile matching-native
-	DEMO_EXIT=$(DEMO_EXIT) $(PY) -m backend.cli demo
+	DEMO_EXIT=$(DEMO_EXIT) RWA_STOP_WITH_PARENT=1 exec $(PY) -m backend.cli demo
 
 test: compile
 	$(MAKE) --no-print-directory lint

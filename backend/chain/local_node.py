@@ -28,6 +28,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -238,6 +239,20 @@ class Stopped(BaseException):
         self.signum = signum
 
 
+def _stop_when_orphaned(interval: float = 0.5) -> None:
+    """SIGTERM ourselves when our parent goes away. GNU make, killed with SIGTERM, does not pass
+    the signal on to the recipe it runs, so `make demo` and `make chain` set
+    RWA_STOP_WITH_PARENT=1: when make dies, the demo stops (and stops its nodes) with it."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="stop-with-parent", daemon=True).start()
+
+
 @contextlib.contextmanager
 def stop_on_signals() -> Iterator[list[Callable[[], object]]]:
     """Turn SIGINT and SIGTERM into `Stopped` in the main thread for the duration. On the
@@ -250,6 +265,8 @@ def stop_on_signals() -> Iterator[list[Callable[[], object]]]:
 
     cleanups: list[Callable[[], object]] = []
     previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    if os.environ.get("RWA_STOP_WITH_PARENT") == "1":
+        _stop_when_orphaned()
     try:
         yield cleanups
     finally:

@@ -90,3 +90,33 @@ def test_demo_interrupted_while_running_stops_the_chain_and_the_service(tmp_path
     code, output = stop_and_check(process, signum, [DEMO_PORT, DEMO_CHAIN_PORT])
     assert code == 128 + signum, output
     assert "stopping the service and the chain" in output
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL])
+def test_chain_run_by_make_stops_when_make_is_killed(tmp_path, signum):
+    # GNU make does not pass a SIGTERM on to its recipe: `make chain` / `make demo` run the
+    # command with RWA_STOP_WITH_PARENT=1, as this makefile does, so it stops when make dies.
+    makefile = tmp_path / "Makefile"
+    makefile.write_text(
+        f"chain:\n\tRWA_STOP_WITH_PARENT=1 exec {sys.executable} -m backend.cli chain --port {CHAIN_PORT}\n"
+    )
+    make = subprocess.Popen(
+        ["make", "--no-print-directory", "-f", str(makefile), "chain"],
+        cwd=ROOT,
+        env={**os.environ, "RWA_STATE_DIR": str(tmp_path)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    wait_until(lambda: local_node.rpc_ready(f"http://127.0.0.1:{CHAIN_PORT}"), 60, make)
+    started = descendants(make.pid)
+    make.send_signal(signum)
+    make.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while {pid for pid in started if alive(pid)} and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = {pid for pid in started if alive(pid)}
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"left running after make got {signal.Signals(signum).name}: {left}"
+    assert not local_node.port_in_use(CHAIN_PORT)
