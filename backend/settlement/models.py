@@ -18,7 +18,9 @@ class TradeRecord(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=40)
     symbol: str = Field(index=True, max_length=12)
     trade_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
-    # bytes32 id on chain: keccak(token address, trade_seq), unique across deployments.
+    # bytes32 id on chain: keccak256(abi.encode(buyHash, sellHash, trade_seq)) of both orders' EIP-712
+    # digests (SettlementExchange.tradeIdOf): a reused trade_seq with other orders is another id.
+    # "" until the settlement worker derives it, for a trade whose order had no stored hash.
     chain_trade_id: str = Field(max_length=66, index=True)
     buy_order_id: str = Field(foreign_key="order.id", index=True, max_length=32)
     sell_order_id: str = Field(foreign_key="order.id", index=True, max_length=32)

@@ -36,7 +36,7 @@ from hexbytes import HexBytes
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
-from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
+from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound, Web3RPCError
 from web3.logs import DISCARD
 
 from backend.chain.client import Chain, calldata
@@ -238,7 +238,11 @@ class SettlementWorker:
         return len(submitted)
 
     def _sent_gas(self, tx_hash: str) -> int | None:
-        tx = self.chain._rpc(lambda: self.chain.w3.eth.get_transaction(tx_hash))  # type: ignore[arg-type]
+        """The gas limit the transaction was sent with (None: the node no longer has it)."""
+        try:
+            tx = self.chain._rpc(lambda: self.chain.w3.eth.get_transaction(tx_hash))  # type: ignore[arg-type]
+        except TransactionNotFound:
+            return None
         return int(tx["gas"]) if tx is not None else None
 
     def _give_up(self, trade: TradeRecord, tx_hash: str | None, reason: str) -> None:

@@ -334,3 +334,36 @@ def test_ids_are_derived_for_trades_recorded_without_order_hashes(stack):
     assert [trades[i].chain_trade_id for i in ids] == [chain.ids[1], chain.ids[2], chain.ids[3]]
     with Session(db) as session:
         assert all(o.order_hash for o in session.exec(select(Order)))
+
+
+def test_after_a_crash_a_reverted_batch_found_on_restart_is_not_charged_and_settles(stack):
+    db, chain, settings = stack
+    _trades(db, chain, [100_000] * 4)
+    worker = SettlementWorker(db, chain, settings)
+    worker.gas_limit = lambda estimate: estimate - 1  # type: ignore[method-assign]  # out of gas on chain
+
+    def crash(*_args: Any, **_kwargs: Any) -> dict:
+        raise RuntimeError("killed while waiting for the receipt")
+
+    chain.wait = crash  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        worker.run_once()
+    assert {(t.settlement_status, t.attempts) for t in _status(db).values()} == {("submitted", 1)}
+    del chain.wait
+    assert SettlementWorker(db, chain, settings).run_once() == 8  # four confirmed (reverted), four settled
+    trades = _status(db)
+    assert {(t.settlement_status, t.attempts) for t in trades.values()} == {("settled", 1)}
+    assert [seqs for seqs, _gas in chain.sent] == [[1, 2, 3, 4], [1, 2, 3, 4]]
+
+
+def test_a_lone_trade_whose_transaction_reverts_fails_after_max_attempts(stack):
+    db, chain, settings = stack
+    [trade_id] = _trades(db, chain, [100_000])
+    worker = SettlementWorker(db, chain, settings)
+    worker.gas_limit = lambda estimate: estimate - 1  # type: ignore[method-assign]
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        worker.run_once()
+        trade = _status(db)[trade_id]
+        assert trade.attempts == attempt
+        assert trade.settlement_status == ("failed" if attempt == MAX_ATTEMPTS else "pending")
+    assert "reverted 5 times" in (trade.failure_reason or "") and trade.failure_code is None
