@@ -62,6 +62,7 @@ REJECT_CODES = {
     "INVALID_QUANTITY": ("order.invalid_lot", 422),
     "INVALID_PRICE": ("order.invalid_tick", 422),
     "ORDER_NOT_FOUND": ("order.not_found", 404),
+    "EXPIRED": ("order.expired", 422),  # its expiry (less the margin) passed before it was sequenced
 }
 
 
