@@ -36,7 +36,7 @@ from sqlmodel import Session, select
 
 from backend.chain.client import Chain
 from backend.errors import DomainError
-from backend.trading import revocations, service
+from backend.trading import revocations, service, terms
 from backend.trading.models import OPEN_STATUSES, ChainCursor, Order
 from backend.trading.sequencer import Venue
 
@@ -123,6 +123,7 @@ def poll(session: Session, chain: Chain, venue: Venue, *, max_blocks: int = MAX_
             targets = _by_hash(session, "0x" + bytes(args["orderHash"]).hex())
         else:
             targets = _below_floor(session, to_checksum_address(args["trader"]), int(args["nonce"]))
+            terms.raise_nonce_floor(session, to_checksum_address(args["trader"]), int(args["nonce"]))
         n = _cancel(session, venue, targets)
         result.cancelled += n
         result.by_event[event.event_name] = result.by_event.get(event.event_name, 0) + n

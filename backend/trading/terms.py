@@ -139,6 +139,15 @@ def take_nonce(session: Session, chain: Chain, wallet: str) -> int:
     raise AssertionError("unreachable: the row exists after an IntegrityError")
 
 
+def raise_nonce_floor(session: Session, wallet: str, floor: int) -> None:
+    """The wallet called cancelUpTo(floor) (seen by backend/trading/chain_cancels.py): hand out
+    no nonce below it from now on. Committed at once (a short write, never held while a
+    market's lock is awaited). A floor beyond the sequence's 64-bit column is left alone."""
+    if floor <= MAX_SEQUENCE_NONCE:
+        session.connection().execute(_PASS_NONCE, {"w": wallet, "n": floor - 1})
+        session.commit()
+
+
 def pass_nonce(session: Session, wallet: str, nonce: int) -> None:
     """Keep the sequence ahead of a nonce the client chose (in the caller's transaction), so
     that a handed-out nonce never clashes with it."""

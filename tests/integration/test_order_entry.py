@@ -15,7 +15,7 @@ from web3 import Web3
 from backend.chain.artifacts import load_abi
 from backend.chain.local_node import dev_private_key
 from backend.demo.wallet import Wallet
-from backend.trading.models import Order
+from backend.trading.models import Order, WalletNonce
 from backend.trading.sequencer import Venue
 from tests.integration.test_trade_flow import _fund_and_approve
 from tests.live_stack import Investor
@@ -238,6 +238,15 @@ def test_nonces_are_a_per_wallet_sequence_from_the_chains_floor(
     again = client.post("/v1/orders", headers=buyer.headers, json=chosen)
     assert again.status_code == 409 and again.json()["error"]["code"] == "order.duplicate_nonce"
     assert _typed(client, buyer, order)["message"]["nonce"] == 41
+    # The seller raises its floor again: the watcher sees NonceFloorRaised, the sequence follows.
+    seller.wallet._send(seller.wallet._sign(exchange.functions.cancelUpTo(80), gas=100_000), what="cancelUpTo")
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        with Session(client.app.state.db) as session:
+            if session.get(WalletNonce, seller.wallet.address).next_nonce >= 80:
+                break
+        time.sleep(0.2)
+    assert _typed(client, seller, sell)["message"]["nonce"] == 80
 
 
 def test_the_order_row_keeps_the_contracts_order_hash_and_a_signature_it_accepts(
