@@ -75,7 +75,9 @@ export function renderOrders(container, { orders, error, assets, onCancel, cance
         h("td", { class: "num" }, grouped(qty)),
         h("td", { class: "num" }, grouped(fixed(order.filled_quantity, digitsFor(order.symbol, "lot_size")))),
         h("td", {}, h("span", { class: `pill pill-${order.status}`, title: order.reject_code ?? order.cancel_reason ?? null }, order.status.replace("_", " ")),
-          order.reject_code ? h("code", { class: "error-code small" }, ` ${order.reject_code}`) : null),
+          order.reject_code ? h("code", { class: "error-code small" }, ` ${order.reject_code}`)
+            : order.cancel_reason && ![order.status, "user"].includes(order.cancel_reason)
+              ? h("span", { class: "muted small cancel-reason" }, ` ${order.cancel_reason.replace("_", " ")}`) : null),
         h("td", {}, OPEN.has(order.status)
           ? h("button", { type: "button", class: "button-small", disabled: cancelling.has(order.id),
             "aria-label": `Cancel ${description}`, onClick: () => onCancel(order) }, cancelling.has(order.id) ? "Cancelling…" : "Cancel")
