@@ -76,12 +76,14 @@ test: compile
 
 # The unit tests and the demo again on every other supported Python this machine has (3.11-3.13,
 # tools/pythons.sh; each in its own .venv-py3.X); `make test` runs it when there is one. The
-# full run stays on .venv's interpreter.
+# full run stays on .venv's interpreter. PYTHONS="/path/python3.12 ..." names them instead (e.g.
+# pyenv's installed but unselected versions, whose shims on PATH do not run).
+PYTHONS ?=
 TEST_PYTHONS_PORT ?= 8096
 TEST_PYTHONS_CHAIN_PORT ?= 8596
 
 test-pythons: compile
-	@others=$$(bash tools/pythons.sh others $$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')); \
+	@others="$(PYTHONS)"; test -n "$$others" || others=$$(bash tools/pythons.sh others $$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')); \
 	if [ -z "$$others" ]; then echo "test-pythons: no other supported Python (3.11-3.13) on PATH"; exit 0; fi; \
 	for python in $$others; do \
 		v=$$($$python -c 'import sys; print("%d.%d" % sys.version_info[:2])'); venv=.venv-py$$v; \
