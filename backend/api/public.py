@@ -6,8 +6,9 @@ values; FastAPI validates those against these models. Money and quantities are d
 strings, timestamps ISO 8601 UTC strings: the models check and describe the values, they
 do not reformat them.
 
-`extra="forbid"`: a key that a builder adds without declaring it here fails the route
-(a 500 in the tests that reach it) instead of silently vanishing from the answer. A key
+`extra="forbid"` and `strict=True`: a key that a builder adds without declaring it here, or
+a value of another type, fails the route (a 500 in the tests that reach it) instead of
+silently vanishing from the answer or being coerced ("5" into 5). A key
 that only some answers carry has a default and its route sets
 `response_model_exclude_unset=True`, so it is absent, not null, where the builder leaves it out.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 DecimalStr = Annotated[
     str,
@@ -39,7 +40,7 @@ def _open_to_additions(schema: dict[str, Any]) -> None:
 
 
 class Public(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_open_to_additions)
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_open_to_additions)
 
 
 # --- health and chain ------------------------------------------------------------------
@@ -159,10 +160,16 @@ class AssetPublic(Public):
 
 
 # --- markets and trades -------------------------------------------------------------------
+# [price, quantity]
+Level = Annotated[list[DecimalStr], Field(min_length=2, max_length=2)]
+
+
 class BookPublic(Public):
+    """Price levels best first: `[price, quantity]` pairs."""
+
     symbol: str
-    bids: list[tuple[DecimalStr, DecimalStr]]
-    asks: list[tuple[DecimalStr, DecimalStr]]
+    bids: list[Level]
+    asks: list[Level]
     sequence: int
 
 
@@ -261,3 +268,85 @@ class ClaimPublic(Public):
     wallet: str
     amount: DecimalStr
     tx_hash: str
+
+
+# --- orders -------------------------------------------------------------------------------
+class FillPublic(Public):
+    trade_id: str
+    price: DecimalStr
+    quantity: DecimalStr
+    settlement_status: str
+
+
+class OrderPublic(Public):
+    """`nonce` is a decimal string (a uint256); `expires_at` unix seconds, as signed."""
+
+    id: str
+    client_order_id: str | None
+    symbol: str
+    side: str
+    type: str
+    price: DecimalStr | None
+    quantity: DecimalStr
+    filled_quantity: DecimalStr
+    status: str
+    reject_code: str | None
+    cancel_reason: str | None
+    time_in_force: str
+    post_only: bool
+    nonce: str
+    expires_at: int
+    created_at: Timestamp
+    fills: list[FillPublic]
+
+
+class OnchainCancel(Public):
+    """The cancelUpTo transaction a wallet signs to invalidate its cancelled order on chain.
+    `to` and `chain_id` are null when the node could not be asked (GET /v1/chain has them)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    note: str
+    from_: str = Field(alias="from")
+    to: str | None
+    data: str
+    value: str
+    chain_id: int | None
+    function: str
+    nonce: str
+
+
+class OrderCancelled(OrderPublic):
+    onchain_cancel: OnchainCancel
+
+
+class TypedDataField(Public):
+    name: str
+    type: str
+
+
+class OrderDomain(Public):
+    name: str
+    version: str
+    chainId: int
+    verifyingContract: str
+
+
+class OrderMessage(Public):
+    trader: str
+    asset: str
+    isBuy: bool
+    price: int
+    quantity: int
+    nonce: int
+    expiry: int
+
+
+class OrderTypedData(Public):
+    """EIP-712 typed data for the wallet to sign (e.g. eth-account's sign_typed_data)."""
+
+    types: dict[str, list[TypedDataField]]
+    primaryType: str
+    domain: OrderDomain
+    message: OrderMessage
+    limit_price: DecimalStr
