@@ -56,7 +56,8 @@ def parse_decimal(value: Any, *, zero: bool = False) -> Decimal:
         raise ValueError("must be a decimal string")
     if number < 0 or (number == 0 and not zero):
         raise ValueError("must be zero or more" if zero else "must be greater than zero")
-    if number.as_tuple().exponent < -MAX_PLACES or number >= Decimal(10) ** MAX_DIGITS:  # type: ignore[operator]
+    exponent = number.as_tuple().exponent  # an int: DECIMAL_TEXT admits no NaN or Infinity
+    if (isinstance(exponent, int) and exponent < -MAX_PLACES) or number >= Decimal(10) ** MAX_DIGITS:
         raise ValueError("is out of range (at most 18 decimal places, below 10^30)")
     return number
 
