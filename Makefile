@@ -51,8 +51,8 @@ $(BUILD_STAMP): $(CONTRACTS) brownie-config.yaml | toolchain
 	@touch $@
 
 # make passes no SIGKILL, and not always a SIGTERM, on to its recipe: the recipe execs the command
-# (make is its parent) with RWA_STOP_WITH_PARENT=1, so the chain and the demo stop, with their
-# nodes and service, when make is killed.
+# (make is its parent) with RWA_STOP_WITH_PARENT=1, so the chain, the service and the demo stop,
+# with their nodes, when make is killed.
 chain: install
 	RWA_STOP_WITH_PARENT=1 exec $(PY) -m backend.cli chain
 
@@ -60,7 +60,7 @@ deploy: compile
 	$(PY) -m backend.cli deploy
 
 serve: compile matching-native
-	$(PY) -m backend.cli serve
+	RWA_STOP_WITH_PARENT=1 exec $(PY) -m backend.cli serve
 
 # DEMO_EXIT=1 runs the scenario and exits (CI does); otherwise it serves until Ctrl-C.
 demo: compile matching-native

@@ -97,6 +97,8 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000))
         _fail(f"port {port} is already in use: stop the other server or pass --port")
     from backend.api.app import create_app
 
+    if os.environ.get("RWA_STOP_WITH_PARENT") == "1":
+        local_node.stop_when_orphaned()  # uvicorn stops gracefully on the SIGTERM this sends
     uvicorn.run(create_app(), host=host, port=port, log_level="info")
 
 

@@ -239,10 +239,10 @@ class Stopped(BaseException):
         self.signum = signum
 
 
-def _stop_when_orphaned(interval: float = 0.5) -> None:
+def stop_when_orphaned(interval: float = 0.5) -> None:
     """SIGTERM ourselves when our parent goes away. GNU make, killed with SIGTERM, does not pass
-    the signal on to the recipe it runs, so `make demo` and `make chain` set
-    RWA_STOP_WITH_PARENT=1: when make dies, the demo stops (and stops its nodes) with it."""
+    the signal on to the recipe it runs, so `make demo`, `make chain` and `make serve` set
+    RWA_STOP_WITH_PARENT=1: when make dies, the command stops (and stops its nodes) with it."""
     parent = os.getppid()
 
     def watch() -> None:
@@ -266,7 +266,7 @@ def stop_on_signals() -> Iterator[list[Callable[[], object]]]:
     cleanups: list[Callable[[], object]] = []
     previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     if os.environ.get("RWA_STOP_WITH_PARENT") == "1":
-        _stop_when_orphaned()
+        stop_when_orphaned()
     try:
         yield cleanups
     finally:
