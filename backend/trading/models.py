@@ -51,6 +51,9 @@ class WalletNonce(SQLModel, table=True):
 
     wallet: str = Field(primary_key=True, max_length=42)
     next_nonce: int = Field(default=1, sa_column=Column(BigInteger, nullable=False))
+    # The wallet's on-chain nonce floor as last seen (decimal string: a uint256): order entry
+    # refuses a nonce below it, since the chain would refuse its trades (code 6).
+    floor: str = Field(default="0", max_length=80)
 
 
 class ChainCursor(SQLModel, table=True):

@@ -132,7 +132,11 @@ def prepare(session: Session, chain: Chain, venue: Venue, investor: Investor, re
         limit_ticks = terms.market_limit_ticks(market, asset, side, settings.market_collar_bps, now_ns())
     price_ticks = limit_ticks if order_type is OrderType.LIMIT else None
     signed_price = to_units(terms.limit_price(asset, limit_ticks), CASH_DECIMALS)
-    nonce = req.nonce if req.nonce is not None else terms.take_nonce(session, chain, investor.wallet)
+    if req.nonce is not None:
+        terms.check_nonce_floor(session, chain, investor.wallet, req.nonce)
+        nonce = req.nonce
+    else:
+        nonce = terms.take_nonce(session, chain, investor.wallet)
     typed = typed_data(
         chain_id=chain.chain_id,
         exchange=chain.deployment.contracts["settlement_exchange"],

@@ -130,7 +130,7 @@ def take_nonce(session: Session, chain: Chain, wallet: str) -> int:
         if floor >= MAX_SEQUENCE_NONCE:
             raise Conflict("order.nonce_exhausted", "this wallet's nonce floor is beyond the venue's nonce sequence")
         start = max(1, floor)
-        session.add(WalletNonce(wallet=wallet, next_nonce=start + 1))
+        session.add(WalletNonce(wallet=wallet, next_nonce=start + 1, floor=str(floor)))
         try:
             session.commit()
             return start
@@ -141,11 +141,44 @@ def take_nonce(session: Session, chain: Chain, wallet: str) -> int:
 
 def raise_nonce_floor(session: Session, wallet: str, floor: int) -> None:
     """The wallet called cancelUpTo(floor) (seen by backend/trading/chain_cancels.py): hand out
-    no nonce below it from now on. Committed at once (a short write, never held while a
-    market's lock is awaited). A floor beyond the sequence's 64-bit column is left alone."""
+    no nonce below it, and accept none, from now on. Committed at once (a short write, never
+    held while a market's lock is awaited). A floor beyond the sequence's 64-bit column moves
+    only the known floor."""
     if floor <= MAX_SEQUENCE_NONCE:
         session.connection().execute(_PASS_NONCE, {"w": wallet, "n": floor - 1})
+    row = session.get(WalletNonce, wallet)
+    if row is None:
+        session.add(WalletNonce(wallet=wallet, next_nonce=min(max(1, floor), MAX_SEQUENCE_NONCE), floor=str(floor)))
+    elif int(row.floor) < floor:
+        row.floor = str(floor)
+        session.add(row)
+    try:
         session.commit()
+    except IntegrityError:  # order entry created the row meanwhile, from the chain's floor
+        session.rollback()
+
+
+def check_nonce_floor(session: Session, chain: Chain, wallet: str, nonce: int) -> None:
+    """Refuse a client-chosen nonce below the wallet's on-chain floor (cancelUpTo): its trades
+    would fail at settlement with code 6. The floor is the one last seen by the watcher, or
+    read from the chain once for a wallet the service has not seen yet."""
+    row = session.get(WalletNonce, wallet)
+    if row is not None:
+        floor = int(row.floor)
+    else:  # first sight of this wallet: read its floor once and keep it (and the sequence) from now on
+        floor = int(chain.call(chain.core("settlement_exchange").functions.nonceFloor(wallet)))
+        session.add(WalletNonce(wallet=wallet, next_nonce=min(max(1, floor), MAX_SEQUENCE_NONCE), floor=str(floor)))
+        try:
+            session.commit()
+        except IntegrityError:  # a concurrent request created it first
+            session.rollback()
+    if nonce < floor:
+        raise Conflict(
+            "order.nonce_cancelled",
+            f"nonce {nonce} is below this wallet's on-chain nonce floor {floor} (cancelUpTo): "
+            "ask POST /v1/orders/typed-data for a new nonce and sign again",
+            details=[{"field": "nonce", "floor": str(floor)}],
+        )
 
 
 def pass_nonce(session: Session, wallet: str, nonce: int) -> None:

@@ -337,3 +337,43 @@ def test_the_watcher_survives_the_node_being_down_and_catches_up(
     while watcher.last_error is not None and time.monotonic() < deadline:
         time.sleep(0.1)
     assert watcher.last_error is None
+
+
+def _signed_with_nonce(client, investor, symbol: str, nonce: int) -> dict:
+    """A limit sell the wallet signs with a nonce it chose itself (typed-data refuses a nonce
+    below a known floor too, so the typed data is asked for with a valid one, then re-signed)."""
+    order = {"symbol": symbol, "side": "sell", "price": "40", "quantity": "1", "expires_at": int(time.time()) + 3600}
+    typed = client.post("/v1/orders/typed-data", json=order, headers=investor.headers)
+    assert typed.status_code == 200, typed.text
+    data = typed.json()
+    data["message"]["nonce"] = nonce
+    return {**order, "nonce": nonce, "signature": investor.wallet.sign_order(data)}
+
+
+def test_an_order_signed_below_the_wallets_nonce_floor_is_refused(client, admin, chain_info, make_asset, make_investor):
+    """A signature the chain already invalidated (cancelUpTo) never enters the book: both for a
+    floor the watcher has seen and for a wallet whose floor the service reads for the first time."""
+    asset, seller, _ = _seller(client, admin, chain_info, make_asset, make_investor)
+    symbol, exchange = asset["symbol"], chain_info["contracts"]["settlement_exchange"]
+    # First sight of the wallet: the floor is read from the chain.
+    seller.wallet.cancel_up_to(exchange, 1_000)
+    stale = _signed_with_nonce(client, seller, symbol, 999)
+    refused = client.post("/v1/orders", json=stale, headers=seller.headers)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"]["code"] == "order.nonce_cancelled"
+    fresh = client.post("/v1/orders", json=_signed_with_nonce(client, seller, symbol, 1_000), headers=seller.headers)
+    assert fresh.status_code == 201, fresh.text
+    # A floor raised later is seen by the watcher, then enforced.
+    seller.wallet.cancel_up_to(exchange, 2_000)
+    deadline, nonce = time.monotonic() + OBEYED_WITHIN, 1_500
+    while True:
+        nonce += 1  # each try its own nonce: a reused one would be a duplicate
+        answer = client.post(
+            "/v1/orders", json=_signed_with_nonce(client, seller, symbol, nonce), headers=seller.headers
+        )
+        if answer.status_code == 409:
+            assert answer.json()["error"]["code"] == "order.nonce_cancelled", answer.text
+            break
+        assert answer.status_code == 201, answer.text  # not seen yet: accepted, then cancelled on chain
+        assert time.monotonic() < deadline, "the raised floor was not enforced within 10 s"
+        time.sleep(0.2)

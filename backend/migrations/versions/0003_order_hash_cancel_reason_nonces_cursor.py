@@ -25,6 +25,7 @@ def upgrade() -> None:
     op.create_table('walletnonce',
     sa.Column('wallet', sqlmodel.sql.sqltypes.AutoString(length=42), nullable=False),
     sa.Column('next_nonce', sa.BigInteger(), nullable=False),
+    sa.Column('floor', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
     sa.PrimaryKeyConstraint('wallet')
     )
     with op.batch_alter_table('order', schema=None) as batch_op:
