@@ -63,6 +63,28 @@ class Api:
             signed["expires_at"] = data["message"]["expiry"]
         return self.send("POST", "/v1/orders", key=key, json=signed)
 
+    def place_market(
+        self, wallet: Wallet, investor: str, order: dict[str, Any], what: str
+    ) -> tuple[dict[str, Any], str]:
+        """A market order: its typed data carries the limit it signs (`limit_price`), sent back as
+        its `price`. Returns (the order, that limit)."""
+        key = self.keys[investor]
+        typed = self.send("POST", "/v1/orders/typed-data", key=key, json=order)
+        if typed.status_code != 200:
+            raise ScenarioError(f"{what} failed: HTTP {typed.status_code} {typed.text}")
+        data = typed.json()
+        signed = {
+            **order,
+            "price": data["limit_price"],
+            "nonce": data["message"]["nonce"],
+            "expires_at": data["message"]["expiry"],
+            "signature": wallet.sign_order(data),
+        }
+        response = self.send("POST", "/v1/orders", key=key, json=signed)
+        if response.status_code != 201:
+            raise ScenarioError(f"{what} failed: HTTP {response.status_code} {response.text}")
+        return response.json(), data["limit_price"]
+
     def place(self, wallet: Wallet, investor: str, order: dict[str, Any], what: str) -> dict[str, Any]:
         response = self.order(wallet, investor, order)
         if response.status_code not in (200, 201):

@@ -55,6 +55,22 @@ def trade(api: Api, wallets: dict[str, Wallet], result: DemoResult, say: Say) ->
             f"tx {t['tx_hash']}"
         )
     result.trades = trades
+    market_order(api, wallets, result, say)
+
+
+def market_order(api: Api, wallets: dict[str, Wallet], result: DemoResult, say: Say) -> None:
+    """A market order signs a real limit: the collar around the reference price. The venue
+    (or anyone holding its settlement key) can never fill it beyond that price."""
+    api.place(wallets["alice"], "alice", _limit("ACME", "sell", "12.60", "10", "alice-acme-2"), "Alice's ask")
+    order = {"symbol": "ACME", "side": "buy", "type": "market", "quantity": "10", "client_order_id": "chiara-mkt-1"}
+    placed, limit = api.place_market(wallets["chiara"], "chiara", order, "Chiara's market buy")
+    fills = ", ".join(f"{f['quantity']} @ {Decimal(f['price']):.2f}" for f in placed.get("fills", []))
+    say(
+        f"[green]✓[/] Chiara's market buy of 10 ACME signed a limit of {limit} (the collar above the 12.50 "
+        f"reference): filled {fills or 'nothing'}; no trade can ever settle her order above {limit}"
+    )
+    result.market_order = {"limit": limit, "fills": fills}
+    result.trades = api.settle_all()
 
 
 def refusals(api: Api, wallets: dict[str, Wallet], result: DemoResult, say: Say) -> None:

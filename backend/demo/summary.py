@@ -43,6 +43,7 @@ class DemoResult:
     distribution: dict[str, Any] = field(default_factory=dict)
     claims: list[Claim] = field(default_factory=list)
     halt: dict[str, str] = field(default_factory=dict)
+    market_order: dict[str, str] = field(default_factory=dict)
     positions: Report | None = None
     elapsed: float = 0.0
 
@@ -103,6 +104,14 @@ def render(console: Console, result: DemoResult) -> None:
             claims.add_row(c.investor, c.held, c.amount, c.tx_hash)
         console.print(claims)
         console.print(f"  memo: {d['memo']}", highlight=False)
+
+    if result.market_order:
+        m = result.market_order
+        console.print(
+            f"[bold]Market order[/]: Chiara's market buy signed a limit of {m['limit']} (the collar around the "
+            f"reference price) and filled {m['fills']}: the venue can never settle it above its signed limit.",
+            highlight=False,
+        )
 
     if result.halt:
         h = result.halt

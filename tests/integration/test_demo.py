@@ -49,6 +49,9 @@ def test_demo_runs_the_scenario_in_a_clone_under_a_dotted_path(served_demo):
     for code in REFUSED:
         assert code in output, f"{code} missing from the summary"
     assert "halted: volatility" in output
+    # A market order signs a real limit (the collar), shown in the steps and the summary.
+    assert re.search(r"market buy of 10 ACME signed a limit of 13\.12 .*filled 10 @ 12\.60", output), output
+    assert "Market order" in output
     # A wallet's own cancelUpTo on chain takes its resting bids off the book.
     assert "SettlementExchange.cancelUpTo(" in output and "cancelled both bids" in output
     assert "market reopened" in output and "Market reopened at" in output
