@@ -127,11 +127,11 @@ test-postgres: compile
 migration: install
 	$(PY) -m backend.db_migration "$(MESSAGE)"
 
-# ruff's rules and formatting, and mypy on backend/ (.pre-commit-config.yaml runs the same);
+# ruff's rules and formatting, and mypy on backend/ and bench/ (.pre-commit-config.yaml runs the same);
 # solhint on contracts/ (.solhint.json: why some rules are off is in docs/toolchain.md).
 lint: install
-	$(VENV)/bin/ruff check backend tests scripts tools
-	$(VENV)/bin/ruff format --check backend tests scripts tools
+	$(VENV)/bin/ruff check backend bench tests scripts tools
+	$(VENV)/bin/ruff format --check backend bench tests scripts tools
 	$(VENV)/bin/mypy
 	node_modules/.bin/solhint --max-warnings 0 --disc 'contracts/**/*.sol'
 
@@ -152,16 +152,16 @@ $(BENCH_STAMP): requirements-bench.lock $(PY_STAMP)
 	@touch $@
 
 bench-matching: $(BENCH_STAMP) matching-native
-	$(PY) -m backend.bench.matching_peers
+	$(PY) -m bench.matching_peers
 
 # REST order entry: signed limit orders/s and latency, beside a bare FastAPI endpoint.
 bench-orders: compile
-	$(PY) -m backend.bench.order_entry
+	$(PY) -m bench.order_entry
 
 # Settlement trades/s and gas per trade, batch sizes 1/10/50, on ganache and anvil (each
-# started on ports 8580-8581; RWA_BENCH_NODES=anvil for one node, see backend/bench/settlement.py).
+# started on ports 8580-8581; RWA_BENCH_NODES=anvil for one node, see bench/settlement.py).
 bench-settlement: compile
-	$(PY) -m backend.bench.settlement
+	$(PY) -m bench.settlement
 
 # Gas of a compliant transfer, settle() of 1/10/50 trades and a revenue claim (docs/gas.md).
 gas: compile
@@ -186,10 +186,10 @@ slither: $(SLITHER_STAMP) toolchain
 # soak: SOAK_RATE=1000 orders/s for SOAK_MINUTES=10, open loop; CI runs the bounded versions
 # (tests/integration/test_chaos.py, test_soak_smoke.py).
 chaos: compile
-	$(PY) -m backend.bench.chaos
+	$(PY) -m bench.chaos
 
 soak: compile
-	$(PY) -m backend.bench.soak
+	$(PY) -m bench.soak
 
 clean:
 	rm -rf build .rwa reports .mypyc backend/matching/*.so

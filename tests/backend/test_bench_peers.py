@@ -1,4 +1,4 @@
-"""The matching benchmark's streams and peer adapters (backend/bench/peers/).
+"""The matching benchmark's streams and peer adapters (bench/peers/).
 
 No timing here: only that every installed peer, fed a small seeded stream through its
 adapter, reports the same fills and filled quantity as our engine. A peer whose package
@@ -11,11 +11,11 @@ import importlib
 
 import pytest
 
-from backend.bench.matching_streams import CANCEL, IOC, LIMIT, MARKET, Stream, stream_a, stream_b
-from backend.bench.peers import PEERS, PeerSpec
-from backend.bench.peers.ours import Peer as Ours
-from backend.bench.peers.ours import commands
 from backend.matching import MarketConfig, MatchingEngine, OrderRejected, ReferenceEngine
+from bench.matching_streams import CANCEL, IOC, LIMIT, MARKET, Stream, stream_a, stream_b
+from bench.peers import PEERS, PeerSpec
+from bench.peers.ours import Peer as Ours
+from bench.peers.ours import commands
 
 N = 2_000
 
@@ -61,6 +61,6 @@ def test_our_engines_agree(streams: list[Stream], expected: list[tuple[int, int]
 @pytest.mark.parametrize("spec", PEERS, ids=[p.package for p in PEERS])
 def test_peer_agrees_with_ours(spec: PeerSpec, streams: list[Stream], expected: list[tuple[int, int]]) -> None:
     pytest.importorskip(spec.package)
-    peer = importlib.import_module(f"backend.bench.peers.{spec.module}").Peer()
+    peer = importlib.import_module(f"bench.peers.{spec.module}").Peer()
     for stream, want in zip(streams, expected, strict=True):
         assert peer.run(peer.prepare(stream)) == want, f"{spec.package} on stream {stream.name}"

@@ -6,8 +6,8 @@ import secrets
 
 from eth_account import Account
 
-from backend.bench.signer import OrderSigner
 from backend.trading.signing import recover_signer, sign, typed_data
+from bench.signer import OrderSigner
 
 
 def test_fast_signatures_equal_eth_accounts_and_recover_to_the_trader():

@@ -10,8 +10,8 @@ import urllib.request
 import pytest
 from eth_account import Account
 
-from backend.bench import settlement
 from backend.chain import local_node
+from bench import settlement
 
 PORT = int(os.environ.get("RWA_TEST_ANVIL_PORT", "8589"))
 

@@ -1,6 +1,6 @@
 """Faults against a real service process: SIGKILL under a steady order flow, and a chain outage.
 
-Bounded versions of `make chaos` (backend/bench/chaos.py). Run with -s to see the figures.
+Bounded versions of `make chaos` (bench/chaos.py). Run with -s to see the figures.
 Only invariants are asserted, never timings: the machine is shared and noisy.
 """
 
@@ -12,13 +12,13 @@ import pytest
 from sqlmodel import Session, select
 from web3 import Web3
 
-from backend.bench.chaos import run_chaos, wait_settled
-from backend.bench.stack import ADMIN_KEY, MarketSetup, Stack, Trader, order_body, set_up_market
 from backend.chain.artifacts import load_abi
 from backend.chain.client import Chain
 from backend.config import ROOT
 from backend.db import make_engine
 from backend.settlement.models import TradeRecord
+from bench.chaos import run_chaos, wait_settled
+from bench.stack import ADMIN_KEY, MarketSetup, Stack, Trader, order_body, set_up_market
 from tests.integration import stacks
 from tests.live_stack import TEST_PORT
 

@@ -2,15 +2,15 @@
 
 Prints the figures (run with -s); asserts only what must hold whatever the machine's speed:
 no server error (a saturated service answers 503 service.busy, never 500), and after the
-outbox drains every invariant of backend/bench/invariants.py.
+outbox drains every invariant of bench/invariants.py.
 """
 
 from __future__ import annotations
 
 import os
 
-from backend.bench.soak import run_soak
-from backend.bench.stack import Stack
+from bench.soak import run_soak
+from bench.stack import Stack
 from tests.integration import stacks
 from tests.live_stack import TEST_PORT
 

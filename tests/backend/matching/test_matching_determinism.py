@@ -20,15 +20,15 @@ from backend.matching import (
     ReferenceEngine,
     Resume,
 )
-from backend.matching.bench import random_commands
 from backend.trading.sequencer import decode_command, encode_command
+from bench.matching_core import random_commands
 from tests.backend.matching.harness import SECOND, buy, sell
 from tests.backend.matching.streams import seeded_stream
 
 ROOT = Path(__file__).resolve().parents[3]
 HASH_SCRIPT = (
     "from backend.matching import MatchingEngine\n"
-    "from backend.matching.bench import random_commands\n"
+    "from bench.matching_core import random_commands\n"
     "e = MatchingEngine()\n"
     "for c in random_commands(3000, seed=11): e.apply(c)\n"
     "print(e.state_hash())\n"

@@ -1,9 +1,9 @@
-"""Benchmark: ``python -m backend.matching.bench [--n 200000] [--seed 1] [--reference]``.
+"""Benchmark: ``python -m bench.matching_core [--n 200000] [--seed 1] [--reference]``.
 
 Feeds a mixed random command stream (GTC/IOC/FOK limits, market orders, cancels,
 cancel-alls) to a fresh engine twice: once timing every ``apply`` (latency
-percentiles), once untimed (throughput). The only module of the package that reads a
-clock or prints; the engine never imports it. Integer arithmetic even here.
+percentiles), once untimed (throughput). The engine never imports it. Integer
+arithmetic even here.
 """
 
 from __future__ import annotations
