@@ -27,7 +27,7 @@ def test_upgrading_to_head_leaves_no_difference_from_the_models(tmp_path, which)
     if which == "postgres":
         if len(urls) < 2:
             pytest.skip("RWA_TEST_DATABASE_URL not set (make test-postgres sets it)")
-        from tests.live_stack import reset_database
+        from tests.support.live_stack import reset_database
 
         reset_database(urls[1])
     engine = make_engine(urls[0] if which == "sqlite" else urls[1])

@@ -1,4 +1,4 @@
-"""Browser tests: the live stack of tests/live_stack.py (a real ganache, deployed contracts,
+"""Browser tests: the live stack of tests/support/live_stack.py (a real ganache, deployed contracts,
 the app: the same session fixtures tests/integration uses, from tests/conftest.py) served
 over HTTP by uvicorn and driven by Playwright with Debian's chromium.
 
@@ -8,7 +8,6 @@ chromium (`make browser` installs it) and skip, saying so, only when none is fou
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import socket
@@ -25,7 +24,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_play
 
 from backend.chain.local_node import dev_private_key
 from backend.demo.wallet import Wallet
-from tests.live_stack import Investor, Node
+from tests.support.live_stack import Investor, Node
 
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -132,32 +131,6 @@ def ui(browser: Browser, base_url: str) -> Iterator[UI]:
 # ---- seeding through the REST API ------------------------------------------------------------------
 
 
-def fund_and_approve(
-    client,
-    admin: dict,
-    chain_info: dict,
-    asset: dict,
-    *,
-    seller: Investor | None = None,
-    buyer: Investor | None = None,
-    units: str = "100",
-    cash: str = "10000",
-) -> None:
-    exchange = chain_info["contracts"]["settlement_exchange"]
-    if buyer is not None:
-        response = client.post("/v1/cash/faucet", headers=admin, json={"wallet": buyer.wallet.address, "amount": cash})
-        assert response.status_code == 200, response.text
-        buyer.wallet.approve(chain_info["contracts"]["cash_token"], exchange)
-    if seller is not None:
-        response = client.post(
-            f"/v1/assets/{asset['symbol']}/issue",
-            headers=admin,
-            json={"to_wallet": seller.wallet.address, "quantity": units},
-        )
-        assert response.status_code == 200, response.text
-        seller.wallet.approve(asset["token_address"], exchange)
-
-
 @pytest.fixture
 def node_signed_investor(client, admin: dict, node: Node) -> Callable[[], Investor]:
     """An investor whose wallet is an unlocked ganache account: the node signs its orders,
@@ -184,30 +157,3 @@ def node_signed_investor(client, admin: dict, node: Node) -> Callable[[], Invest
         raise AssertionError(f"every node account {list(NODE_SIGNED_ACCOUNTS)} is already onboarded: {response.text}")
 
     return make
-
-
-EIP1193_WALLET = """window.ethereum = { request: async ({ method, params }) => {
-    if (method === "eth_requestAccounts") return [window.__testWalletAddress];
-    if (method === "eth_signTypedData_v4") return await window.pyWalletSign(params[1]);
-    throw new Error("unsupported " + method);
-} };"""
-
-
-def inject_wallet(page: Page, wallet: Wallet) -> list[dict]:
-    """Give the page an EIP-1193 wallet (`window.ethereum`) that signs with `wallet`'s key in
-    Python, as MetaMask would. Returns the list of order messages it signed."""
-    signed: list[dict] = []
-
-    def sign(typed_json: str) -> str:
-        typed = json.loads(typed_json)  # the page sends uint256 values as decimal strings
-        message = {
-            name: int(value) if isinstance(value, str) and value.isdigit() else value
-            for name, value in typed["message"].items()
-        }
-        signed.append(message)
-        return wallet.sign_order({**typed, "message": message})
-
-    page.expose_function("pyWalletSign", sign)
-    page.add_init_script(f"window.__testWalletAddress = {json.dumps(wallet.address)};")
-    page.add_init_script(EIP1193_WALLET)
-    return signed

@@ -8,8 +8,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import fund_and_approve, inject_wallet
-from tests.live_stack import wait_for_settlement
+from tests.support.browser import inject_wallet
+from tests.support.live_stack import wait_for_settlement
+from tests.support.trading import fund_and_approve
 
 pytestmark = [pytest.mark.browser, pytest.mark.chain]
 

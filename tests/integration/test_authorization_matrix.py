@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from fastapi.routing import APIRoute
 
 from backend.config import ROOT
-from tests.integration.test_trade_flow import _fund_and_approve
+from tests.support.trading import fund_and_approve
 
 MATRIX_DOC = ROOT / "docs" / "generated" / "authorization-matrix.md"
 RELIABILITY_DOC = ROOT / "docs" / "reliability.md"  # holds a copy between these markers
@@ -114,7 +114,7 @@ def test_every_endpoint_refuses_callers_without_the_right_key(
 ):
     asset = make_asset()  # its issuer wallet is nobody's key here
     owner, intruder, revoked = make_investor(), make_investor(), make_investor()
-    _fund_and_approve(client, admin, chain_info, asset, intruder, owner)
+    fund_and_approve(client, admin, chain_info, asset, intruder, owner)
     order = owner.wallet.place_order(
         client, owner.api_key, {"symbol": asset["symbol"], "side": "buy", "price": "1", "quantity": "1"}
     )

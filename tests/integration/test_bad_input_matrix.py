@@ -35,7 +35,7 @@ from backend.config import ROOT
 from backend.disclosures.models import Document
 from backend.trading.models import Order
 from backend.trading.signing import SECP256K1_N
-from tests.integration.test_trade_flow import _fund_and_approve
+from tests.support.trading import fund_and_approve
 
 MATRIX_DOC = ROOT / "docs" / "generated" / "bad-input-matrix.md"
 
@@ -481,7 +481,7 @@ def test_every_hostile_input_gets_a_precise_4xx_and_changes_nothing(
     asset = make_asset()
     seller, buyer = make_investor(), make_investor()
     other = make_investor()
-    _fund_and_approve(client, admin, chain_info, asset, seller, buyer)
+    fund_and_approve(client, admin, chain_info, asset, seller, buyer)
     cases = _cases(client, admin, asset, buyer, other, new_wallet)
     keys = {"buyer": buyer.headers, "admin": admin, "none": {}}
     rows, wrong = [], []

@@ -22,7 +22,7 @@ from backend.disclosures.policies import utc_today
 from backend.trading import revocations
 from backend.trading.chain_cancels import ChainCancelWatcher
 from backend.trading.models import ChainCursor
-from tests.integration.test_trade_flow import _fund_and_approve
+from tests.support.trading import fund_and_approve
 
 OBEYED_WITHIN = 10.0  # seconds: the issue's bound for an on-chain cancel to take effect
 
@@ -75,7 +75,7 @@ def _book_prices(client, symbol: str, side: str) -> list[str]:
 def _seller(client, admin, chain_info, make_asset, make_investor) -> tuple[dict, Any, Any]:
     asset = make_asset()
     seller, buyer = make_investor(), make_investor()
-    _fund_and_approve(client, admin, chain_info, asset, seller, buyer)
+    fund_and_approve(client, admin, chain_info, asset, seller, buyer)
     return asset, seller, buyer
 
 
@@ -176,7 +176,7 @@ def _two_markets(client, admin, chain_info, make_asset, make_investor) -> tuple[
     """A buyer with resting bids in two markets."""
     first, second = make_asset(), make_asset()
     seller, buyer = make_investor(), make_investor()
-    _fund_and_approve(client, admin, chain_info, first, seller, buyer)
+    fund_and_approve(client, admin, chain_info, first, seller, buyer)
     orders = [_place(client, buyer, asset["symbol"], "buy", "1")[0] for asset in (first, second)]
     return buyer, orders
 

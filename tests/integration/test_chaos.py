@@ -19,12 +19,10 @@ from backend.db import make_engine
 from backend.settlement.models import TradeRecord
 from bench.chaos import run_chaos, wait_settled
 from bench.stack import ADMIN_KEY, MarketSetup, Stack, Trader, order_body, set_up_market
-from tests.integration import stacks
-from tests.live_stack import TEST_PORT
+from tests.support.live_stack import TEST_PORT
 
 KILLS = int(os.environ.get("RWA_CHAOS_KILLS", "3"))
 SERVICE_PORT = int(os.environ.get("RWA_CHAOS_SERVICE_PORT", "8178"))
-stack_database_url = stacks.stack_database_url  # the fixture
 OUTAGE_CHAIN_PORT = int(os.environ.get("RWA_OUTAGE_CHAIN_PORT", "8579"))
 OUTAGE_SERVICE_PORT = int(os.environ.get("RWA_OUTAGE_SERVICE_PORT", "8179"))
 

@@ -19,7 +19,7 @@ from backend.commands import common
 from backend.compliance import sync
 from backend.compliance.models import HolderState
 from backend.disclosures.store import ContentStore
-from tests.live_stack import ADMIN_KEY
+from tests.support.live_stack import ADMIN_KEY
 
 
 @pytest.fixture

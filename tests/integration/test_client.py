@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from backend.client import ApiError, ExchangeClient
-from tests.integration.test_trade_flow import _fund_and_approve
+from tests.support.trading import fund_and_approve
 
 
 def test_client_places_signed_orders_reads_the_book_and_cancels(client, admin, chain_info, make_asset, make_investor):
     asset = make_asset()
     seller, buyer = make_investor(), make_investor()
-    _fund_and_approve(client, admin, chain_info, asset, seller, buyer)
+    fund_and_approve(client, admin, chain_info, asset, seller, buyer)
     symbol = asset["symbol"]
 
     def connect(who):

@@ -28,7 +28,7 @@ from backend.compliance.mirror import ZERO_ADDRESS as ZERO
 from backend.compliance.models import HolderState
 from backend.compliance.sync import sync, token_contract
 from backend.errors import ChainRejected
-from tests.integration.compliance_helpers import UNIT, asset_row, db_session, put_rules, service_chain
+from tests.support.compliance import UNIT, asset_row, db_session, put_rules, service_chain
 
 SEED = int(os.environ.get("RWA_DIFF_SEED", "20261125"))
 STEPS = int(os.environ.get("RWA_DIFF_STEPS", "48"))

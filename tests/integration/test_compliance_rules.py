@@ -14,7 +14,7 @@ from backend.auth.service import issue_key
 from backend.compliance.models import ComplianceState, HolderState
 from backend.compliance.registry_sync import resync_investors
 from backend.compliance.sync import resync, rules_contract, token_contract
-from tests.integration.compliance_helpers import (
+from tests.support.compliance import (
     UNIT,
     ZERO,
     agent,

@@ -14,8 +14,8 @@ from backend.db import utcnow
 from backend.trading import dead_man
 from backend.trading.models import DeadManSwitch, Order
 from backend.trading.sequencer import Venue
-from tests.integration.test_trade_flow import _fund_and_approve
-from tests.live_stack import ADMIN_KEY
+from tests.support.live_stack import ADMIN_KEY
+from tests.support.trading import fund_and_approve
 
 
 def _wait_fired(client, headers, *, before: str | None = None, timeout=60) -> dict:
@@ -48,7 +48,7 @@ def test_a_lapsed_switch_cancels_all_orders_in_every_market_and_only_then(
 ):
     first, second = make_asset(), make_asset()
     seller, buyer = make_investor(), make_investor()
-    _fund_and_approve(client, admin, chain_info, first, seller, buyer)
+    fund_and_approve(client, admin, chain_info, first, seller, buyer)
     for symbol, price in ((first["symbol"], "1"), (first["symbol"], "2"), (second["symbol"], "1")):
         placed = buyer.wallet.place_order(
             client, buyer.api_key, {"symbol": symbol, "side": "buy", "price": price, "quantity": "1"}

@@ -10,7 +10,7 @@ from web3 import Web3
 from backend.chain.artifacts import load_abi
 from backend.config import ROOT
 from backend.disclosures.service import doc_name
-from tests.live_stack import upload_document, upload_required_documents
+from tests.support.live_stack import upload_document, upload_required_documents
 
 
 def _onchain(node, token: str, doc_type: str) -> tuple[str, str]:

@@ -9,7 +9,7 @@ from backend.assets.service import get_asset
 from backend.demo.wallet import token_balance
 from backend.distributions.service import send_deposit
 from backend.errors import Conflict
-from tests.live_stack import wait_for_settlement
+from tests.support.live_stack import wait_for_settlement
 
 CASH = 10**6
 

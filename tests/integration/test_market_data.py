@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from tests.integration.test_trade_flow import _fund_and_approve
-from tests.live_stack import upload_required_documents
+from tests.support.live_stack import upload_required_documents
+from tests.support.trading import fund_and_approve
 
 
 def test_websocket_sends_snapshot_then_sequenced_increments(client, admin, chain_info, make_asset, make_investor):
     asset = make_asset()
     seller, buyer = make_investor(), make_investor()
-    _fund_and_approve(client, admin, chain_info, asset, seller, buyer)
+    fund_and_approve(client, admin, chain_info, asset, seller, buyer)
     symbol = asset["symbol"]
     seller.wallet.place_order(client, seller.api_key, {"symbol": symbol, "side": "sell", "price": "5", "quantity": "3"})
     with client.websocket_connect(f"/v1/ws/markets/{symbol}") as ws:
@@ -43,7 +43,7 @@ def test_unknown_market_websocket_gets_an_error_message(client):
 def test_kill_switch_halts_new_orders_but_not_cancels(client, admin, chain_info, make_asset, make_investor):
     asset = make_asset()
     seller, buyer = make_investor(), make_investor()
-    _fund_and_approve(client, admin, chain_info, asset, seller, buyer)
+    fund_and_approve(client, admin, chain_info, asset, seller, buyer)
     symbol = asset["symbol"]
     resting = buyer.wallet.place_order(
         client, buyer.api_key, {"symbol": symbol, "side": "buy", "price": "1", "quantity": "1"}

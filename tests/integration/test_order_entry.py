@@ -17,8 +17,8 @@ from backend.chain.local_node import dev_private_key
 from backend.demo.wallet import Wallet
 from backend.trading.models import Order, WalletNonce
 from backend.trading.sequencer import Venue
-from tests.integration.test_trade_flow import _fund_and_approve
-from tests.live_stack import Investor
+from tests.support.live_stack import Investor
+from tests.support.trading import fund_and_approve
 
 
 def _signed(wallet, client, key, order):
@@ -34,7 +34,7 @@ def _signed(wallet, client, key, order):
 def test_twenty_concurrent_retries_create_exactly_one_order(client, admin, chain_info, make_asset, make_investor):
     asset = make_asset()
     seller, buyer = make_investor(), make_investor()
-    _fund_and_approve(client, admin, chain_info, asset, seller, buyer)
+    fund_and_approve(client, admin, chain_info, asset, seller, buyer)
     body = _signed(
         buyer.wallet,
         client,
@@ -51,7 +51,7 @@ def test_twenty_concurrent_retries_create_exactly_one_order(client, admin, chain
 def test_replaying_the_journal_rebuilds_the_same_book(client, admin, chain_info, settings, make_asset, make_investor):
     asset = make_asset()
     seller, buyer = make_investor(), make_investor()
-    _fund_and_approve(client, admin, chain_info, asset, seller, buyer)
+    fund_and_approve(client, admin, chain_info, asset, seller, buyer)
     symbol = asset["symbol"]
     for side, price, qty, who in (
         ("sell", "3", "5", seller),
@@ -77,7 +77,7 @@ def test_replaying_the_journal_rebuilds_the_same_book(client, admin, chain_info,
 def test_market_buy_needs_cash_for_the_sweep(client, admin, chain_info, make_asset, make_investor):
     asset = make_asset()
     seller, buyer = make_investor(), make_investor()
-    _fund_and_approve(client, admin, chain_info, asset, seller, buyer, cash="100")
+    fund_and_approve(client, admin, chain_info, asset, seller, buyer, cash="100")
     symbol = asset["symbol"]
     sell = {"symbol": symbol, "side": "sell", "price": "30", "quantity": "5"}
     seller.wallet.place_order(client, seller.api_key, sell)
@@ -94,7 +94,7 @@ def test_market_buy_needs_cash_for_the_sweep(client, admin, chain_info, make_ass
 def test_an_order_that_already_expired_is_refused(client, admin, chain_info, make_asset, make_investor):
     asset = make_asset()
     seller, buyer = make_investor(), make_investor()
-    _fund_and_approve(client, admin, chain_info, asset, seller, buyer)
+    fund_and_approve(client, admin, chain_info, asset, seller, buyer)
     response = client.post(
         "/v1/orders/typed-data",
         headers=buyer.headers,
@@ -126,7 +126,7 @@ def _exchange(client, node):
 def test_a_signed_order_must_name_its_nonce_and_expiry(client, admin, chain_info, make_asset, make_investor):
     asset = make_asset()
     seller, buyer = make_investor(), make_investor()
-    _fund_and_approve(client, admin, chain_info, asset, seller, buyer)
+    fund_and_approve(client, admin, chain_info, asset, seller, buyer)
     order = {"symbol": asset["symbol"], "side": "buy", "price": "1", "quantity": "1"}
     signed = _signed(buyer.wallet, client, buyer.api_key, order)
     for missing in (("nonce",), ("expires_at",), ("nonce", "expires_at")):
@@ -142,7 +142,7 @@ def test_a_signed_order_must_name_its_nonce_and_expiry(client, admin, chain_info
 def test_every_order_gets_an_expiry_within_the_limits(client, admin, chain_info, settings, make_asset, make_investor):
     asset = make_asset()
     seller, buyer = make_investor(), make_investor()
-    _fund_and_approve(client, admin, chain_info, asset, seller, buyer)
+    fund_and_approve(client, admin, chain_info, asset, seller, buyer)
     symbol = asset["symbol"]
     assert (
         seller.wallet.place_order(
@@ -176,7 +176,7 @@ def test_a_market_order_signs_the_collar_price_and_never_fills_beyond_it(
 ):
     asset = make_asset()
     seller, buyer = make_investor(), make_investor()
-    _fund_and_approve(client, admin, chain_info, asset, seller, buyer)
+    fund_and_approve(client, admin, chain_info, asset, seller, buyer)
     symbol = asset["symbol"]
     market_buy = {"symbol": symbol, "side": "buy", "type": "market", "quantity": "3"}
     # No reference and no asks: no limit to sign.
@@ -220,7 +220,7 @@ def test_nonces_are_a_per_wallet_sequence_from_the_chains_floor(
 ):
     asset = make_asset()
     seller, buyer = make_investor(), make_investor()
-    _fund_and_approve(client, admin, chain_info, asset, seller, buyer)
+    fund_and_approve(client, admin, chain_info, asset, seller, buyer)
     exchange = _exchange(client, node)
     # The seller raised its floor on chain before its first order: the sequence starts there.
     seller.wallet._send(seller.wallet._sign(exchange.functions.cancelUpTo(50), gas=100_000), what="cancelUpTo")
@@ -254,7 +254,7 @@ def test_the_order_row_keeps_the_contracts_order_hash_and_a_signature_it_accepts
 ):
     asset = make_asset()
     seller, buyer = make_investor(), make_investor()
-    _fund_and_approve(client, admin, chain_info, asset, seller, buyer)
+    fund_and_approve(client, admin, chain_info, asset, seller, buyer)
     order = {"symbol": asset["symbol"], "side": "buy", "price": "1.5", "quantity": "2"}
     signed = _signed(buyer.wallet, client, buyer.api_key, order)
     placed = client.post("/v1/orders", headers=buyer.headers, json=signed)
@@ -303,7 +303,7 @@ def test_the_node_signs_only_in_development_on_a_local_chain(
     asset = make_asset()
     seller, stranger = make_investor(), make_investor()
     buyer = _node_held_investor(client, admin, node)
-    _fund_and_approve(client, admin, chain_info, asset, seller, buyer)
+    fund_and_approve(client, admin, chain_info, asset, seller, buyer)
     order = {"symbol": asset["symbol"], "side": "buy", "price": "1", "quantity": "1"}
     chain = client.app.state.chain
     own = chain.settings

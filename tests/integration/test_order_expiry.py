@@ -15,8 +15,8 @@ from backend.api.app import create_app
 from backend.trading.models import JournalEntry
 from backend.trading.sequencer import Venue
 from backend.trading.terms import MIN_LIFETIME_SECONDS
-from tests.integration.test_trade_flow import _fund_and_approve
-from tests.live_stack import ADMIN_KEY
+from tests.support.live_stack import ADMIN_KEY
+from tests.support.trading import fund_and_approve
 
 
 def _receive(ws: Any, timeout: float = 10) -> dict:
@@ -41,7 +41,7 @@ def _wait_status(client, headers, order_id: str, *, not_in: tuple[str, ...], tim
 def test_a_resting_order_expires_by_itself(client, admin, chain_info, make_asset, make_investor):
     asset = make_asset()
     seller, buyer = make_investor(), make_investor()
-    _fund_and_approve(client, admin, chain_info, asset, seller, buyer)
+    fund_and_approve(client, admin, chain_info, asset, seller, buyer)
     symbol = asset["symbol"]
     margin = client.app.state.settings.order_expiry_margin_seconds
     lifetime = 4  # seconds on the book

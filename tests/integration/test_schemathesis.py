@@ -26,7 +26,7 @@ import uvicorn
 
 from backend.api.app import create_app
 from backend.config import ROOT
-from tests.live_stack import ADMIN_KEY, upload_required_documents
+from tests.support.live_stack import ADMIN_KEY, upload_required_documents
 
 ST = ROOT / ".venv-fuzz" / "bin" / "st"
 MAX_EXAMPLES = int(os.environ.get("RWA_FUZZ_MAX_EXAMPLES", "10"))

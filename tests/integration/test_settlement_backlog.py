@@ -8,7 +8,7 @@ import time
 from fastapi.testclient import TestClient
 
 from backend.api.app import create_app
-from tests.integration.test_trade_flow import _fund_and_approve
+from tests.support.trading import fund_and_approve
 
 
 def test_orders_wait_while_the_settlement_backlog_is_full(
@@ -16,7 +16,7 @@ def test_orders_wait_while_the_settlement_backlog_is_full(
 ):
     asset = make_asset()
     seller, buyer = make_investor(), make_investor()
-    _fund_and_approve(client, admin, chain_info, asset, seller, buyer)
+    fund_and_approve(client, admin, chain_info, asset, seller, buyer)
     symbol = asset["symbol"]
     # A second app on the same database and chain whose worker passes once at start, then
     # sleeps (an hour) unless nudged.

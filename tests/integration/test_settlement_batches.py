@@ -22,9 +22,9 @@ from backend.settlement.models import TradeRecord
 from backend.settlement.worker import SettlementWorker
 from backend.trading.models import Order
 from backend.trading.service import chain_trade_id
-from tests.integration.compliance_helpers import put_rules
-from tests.integration.test_settlement_recovery import Who, _market_with_a_trade
-from tests.live_stack import ADMIN_KEY, upload_required_documents
+from tests.support.compliance import put_rules
+from tests.support.live_stack import ADMIN_KEY, upload_required_documents
+from tests.support.trading import Who, market_with_a_trade
 
 ADMIN = {"X-API-Key": ADMIN_KEY}
 UNIT = 10**18
@@ -52,8 +52,7 @@ def _investor(client, new_wallet, *, cash: str | None = None) -> Who:
         json={"wallet": wallet.address, "name": "B", "country": "US", "accredited": True, "kyc_expires": "2099-01-01"},
     )
     assert body.status_code == 201, body.text
-    who = Who()
-    who.wallet, who.api_key = wallet, body.json()["api_key"]
+    who = Who(wallet=wallet, api_key=body.json()["api_key"])
     if cash is not None:
         faucet = client.post("/v1/cash/faucet", headers=ADMIN, json={"wallet": wallet.address, "amount": cash})
         assert faucet.status_code == 200, faucet.text
@@ -191,7 +190,7 @@ def test_a_reused_trade_seq_with_other_orders_settles_for_real(manual, node, new
     trade of other orders: its id differs, so it settles (assets move) instead of being recorded
     as settled with nothing moved."""
     client = manual
-    symbol, asset, seller, buyer = _market_with_a_trade(client, new_wallet, quantity="3")
+    symbol, asset, seller, buyer = market_with_a_trade(client, new_wallet, quantity="3")
     app = client.app
     chain = app.state.chain
     SettlementWorker(app.state.db, chain, app.state.settings).run_once()

@@ -11,8 +11,7 @@ from backend.api.app import create_app
 from backend.demo.wallet import token_balance
 from backend.settlement.models import TradeRecord
 from backend.settlement.worker import SettlementWorker
-from tests.integration.test_trade_flow import _fund_and_approve
-from tests.live_stack import ADMIN_KEY
+from tests.support.trading import market_with_a_trade
 
 
 class Crash(Exception):
@@ -29,59 +28,6 @@ def manual(settings, tmp_path):
         yield client
 
 
-class Who:
-    pass
-
-
-def _market_with_a_trade(client, new_wallet, *, quantity="3"):
-    """A fresh asset, a seller holding 100 and a funded buyer, and one matched trade."""
-    from tests.live_stack import upload_required_documents
-
-    admin = {"X-API-Key": ADMIN_KEY}
-    chain_info = client.get("/v1/chain").json()
-    symbol = "R" + new_wallet().address[2:7].upper()
-    asset = client.post(
-        "/v1/assets",
-        headers=admin,
-        json={
-            "symbol": symbol,
-            "name": "Recovery test",
-            "kind": "equity",
-            "total_supply": "1000",
-            "tick_size": "0.01",
-            "lot_size": "1",
-            "issuer_wallet": new_wallet().address,
-        },
-    ).json()
-    upload_required_documents(client, admin, symbol, "equity")
-    investors = []
-    for _ in range(2):
-        wallet = new_wallet()
-        body = client.post(
-            "/v1/investors",
-            headers=admin,
-            json={
-                "wallet": wallet.address,
-                "name": "R",
-                "country": "US",
-                "accredited": True,
-                "kyc_expires": "2099-01-01",
-            },
-        ).json()
-        who = Who()
-        who.wallet, who.api_key, who.headers = wallet, body["api_key"], {"X-API-Key": body["api_key"]}
-        investors.append(who)
-    seller, buyer = investors
-    _fund_and_approve(client, admin, chain_info, asset, seller, buyer)
-    seller.wallet.place_order(
-        client, seller.api_key, {"symbol": symbol, "side": "sell", "price": "2", "quantity": quantity}
-    )
-    buyer.wallet.place_order(
-        client, buyer.api_key, {"symbol": symbol, "side": "buy", "price": "2", "quantity": quantity}
-    )
-    return symbol, asset, seller, buyer
-
-
 def _trade(app, symbol):
     with Session(app.state.db, expire_on_commit=False) as session:
         [trade] = session.exec(select(TradeRecord).where(TradeRecord.symbol == symbol)).all()
@@ -90,7 +36,7 @@ def _trade(app, symbol):
 
 def test_crash_after_submit_is_confirmed_not_resent_and_a_lost_tx_never_doubles(manual, node, new_wallet):
     client = manual
-    symbol, asset, seller, buyer = _market_with_a_trade(client, new_wallet)
+    symbol, asset, seller, buyer = market_with_a_trade(client, new_wallet)
 
     app = client.app
     worker = SettlementWorker(app.state.db, app.state.chain, app.state.settings)
@@ -135,7 +81,7 @@ def test_crash_after_submit_is_confirmed_not_resent_and_a_lost_tx_never_doubles(
 def test_a_reverted_settlement_is_retried_and_settles_once(manual, node, new_wallet):
     """A settle() transaction that runs out of gas is mined as reverted: detected, its trade
     goes back to the outbox and the next transaction settles it - once, with no nonce left behind."""
-    symbol, asset, _seller, buyer = _market_with_a_trade(manual, new_wallet, quantity="2")
+    symbol, asset, _seller, buyer = market_with_a_trade(manual, new_wallet, quantity="2")
     app = manual.app
     worker = SettlementWorker(app.state.db, app.state.chain, app.state.settings)
     worker.gas_limit = lambda estimate: 80_000  # enough to be accepted and mined, too little to settle
@@ -166,7 +112,7 @@ def test_a_transaction_the_node_lost_is_sent_again_with_the_nodes_nonce(manual, 
     it, e.g. across a restart). The trade goes back to the outbox and is sent again with the
     node's pending nonce: settled once, with one transaction, and nothing waits behind a nonce
     gap in the node's queue (a one-request-at-a-time ganache would stop answering anyone)."""
-    symbol, asset, _seller, buyer = _market_with_a_trade(manual, new_wallet, quantity="4")
+    symbol, asset, _seller, buyer = market_with_a_trade(manual, new_wallet, quantity="4")
     app = manual.app
     chain = app.state.chain
     _latest, pending = chain.operator_nonces()

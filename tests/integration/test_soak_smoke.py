@@ -11,13 +11,11 @@ import os
 
 from bench.soak import run_soak
 from bench.stack import Stack
-from tests.integration import stacks
-from tests.live_stack import TEST_PORT
+from tests.support.live_stack import TEST_PORT
 
 RATE = float(os.environ.get("RWA_SOAK_SMOKE_RATE", "20"))
 SECONDS = float(os.environ.get("RWA_SOAK_SMOKE_SECONDS", "20"))
 SERVICE_PORT = int(os.environ.get("RWA_CHAOS_SERVICE_PORT", "8178"))
-stack_database_url = stacks.stack_database_url  # the fixture
 
 
 def test_open_loop_soak_keeps_every_invariant(node, tmp_path, stack_database_url):

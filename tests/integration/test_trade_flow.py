@@ -3,23 +3,8 @@
 from __future__ import annotations
 
 from backend.demo.wallet import token_balance
-from tests.live_stack import wait_for_settlement
-
-
-def _fund_and_approve(client, admin, chain_info, asset, seller, buyer, *, units="100", cash="10000"):
-    exchange = chain_info["contracts"]["settlement_exchange"]
-    assert (
-        client.post("/v1/cash/faucet", headers=admin, json={"wallet": buyer.wallet.address, "amount": cash}).status_code
-        == 200
-    )
-    issued = client.post(
-        f"/v1/assets/{asset['symbol']}/issue",
-        headers=admin,
-        json={"to_wallet": seller.wallet.address, "quantity": units},
-    )
-    assert issued.status_code == 200, issued.text
-    seller.wallet.approve(asset["token_address"], exchange)
-    buyer.wallet.approve(chain_info["contracts"]["cash_token"], exchange)
+from tests.support.live_stack import wait_for_settlement
+from tests.support.trading import fund_and_approve
 
 
 def test_matched_orders_settle_delivery_versus_payment_on_chain(
@@ -27,7 +12,7 @@ def test_matched_orders_settle_delivery_versus_payment_on_chain(
 ):
     asset = make_asset()
     seller, buyer = make_investor(country="US"), make_investor(country="GB")
-    _fund_and_approve(client, admin, chain_info, asset, seller, buyer)
+    fund_and_approve(client, admin, chain_info, asset, seller, buyer)
 
     sell = seller.wallet.place_order(
         client,
@@ -66,7 +51,7 @@ def test_matched_orders_settle_delivery_versus_payment_on_chain(
 def test_order_signed_by_another_wallet_is_refused(client, admin, chain_info, make_asset, make_investor, new_wallet):
     asset = make_asset()
     seller, buyer = make_investor(), make_investor()
-    _fund_and_approve(client, admin, chain_info, asset, seller, buyer)
+    fund_and_approve(client, admin, chain_info, asset, seller, buyer)
     order = {"symbol": asset["symbol"], "side": "sell", "type": "limit", "price": "1", "quantity": "1"}
     typed = client.post("/v1/orders/typed-data", json=order, headers=seller.headers).json()
     forged = new_wallet().sign_order(typed)
@@ -87,7 +72,7 @@ def test_order_signed_by_another_wallet_is_refused(client, admin, chain_info, ma
 def test_cancel_removes_the_order_from_the_book(client, admin, chain_info, make_asset, make_investor):
     asset = make_asset()
     seller, buyer = make_investor(), make_investor()
-    _fund_and_approve(client, admin, chain_info, asset, seller, buyer)
+    fund_and_approve(client, admin, chain_info, asset, seller, buyer)
     placed = buyer.wallet.place_order(
         client,
         buyer.api_key,
@@ -104,7 +89,7 @@ def test_cancel_removes_the_order_from_the_book(client, admin, chain_info, make_
 def test_repeated_client_order_id_returns_the_original_order(client, admin, chain_info, make_asset, make_investor):
     asset = make_asset()
     seller, buyer = make_investor(), make_investor()
-    _fund_and_approve(client, admin, chain_info, asset, seller, buyer)
+    fund_and_approve(client, admin, chain_info, asset, seller, buyer)
     order = {
         "symbol": asset["symbol"],
         "side": "buy",
@@ -123,7 +108,7 @@ def test_repeated_client_order_id_returns_the_original_order(client, admin, chai
 def test_selling_more_than_held_is_refused(client, admin, chain_info, make_asset, make_investor):
     asset = make_asset()
     seller, buyer = make_investor(), make_investor()
-    _fund_and_approve(client, admin, chain_info, asset, seller, buyer, units="5")
+    fund_and_approve(client, admin, chain_info, asset, seller, buyer, units="5")
     response = seller.wallet.place_order(
         client,
         seller.api_key,

@@ -1,4 +1,5 @@
-"""A database of its own for each service process the chaos and soak tests start.
+"""A database of its own for each service process the chaos and soak tests start (fixture
+`stack_database_url`, loaded for every directory by tests/conftest.py).
 
 SQLite files by default; under `make test-postgres` (RWA_TEST_DATABASE_URL) a fresh
 PostgreSQL database on the same server, dropped afterwards, so SIGKILL recovery and the
@@ -12,7 +13,6 @@ import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
 
@@ -22,6 +22,8 @@ def stack_database_url(tmp_path: Path) -> Iterator[str]:
     if not base:
         yield f"sqlite:///{tmp_path / 'stack.db'}"
         return
+    import psycopg  # only under make test-postgres
+
     admin_url = base.replace("postgresql+psycopg://", "postgresql://", 1)
     name = "rwa_stack_" + secrets.token_hex(4)
     with psycopg.connect(admin_url, autocommit=True) as connection:

@@ -1,7 +1,7 @@
 """A real ganache node with the contracts deployed, and the service wired to it.
 
 Session-scoped: one chain and one deployment for the whole run, shared by
-tests/integration and tests/browser (tests/conftest.py brings these fixtures in, so
+tests/integration and tests/browser (tests/conftest.py loads this module as a pytest plugin, so
 both directories get the same session fixtures the ordinary pytest way); tests isolate
 themselves with fresh wallets and asset symbols instead of chain snapshots.
 """
