@@ -100,6 +100,37 @@ def _domain_prefix(name: str, version: str, chain_id: int, exchange: str) -> byt
     )
 
 
+def _order_struct(trader: str, asset: str, is_buy: bool, price: int, quantity: int, nonce: int, expiry: int) -> bytes:
+    return keccak(
+        ORDER_TYPEHASH
+        + _address_word(trader)
+        + _address_word(asset)
+        + _word(int(is_buy))
+        + _word(price)
+        + _word(quantity)
+        + _word(nonce)
+        + _word(expiry)
+    )
+
+
+def order_fields_digest(
+    *,
+    chain_id: int,
+    exchange: str,
+    trader: str,
+    asset: str,
+    is_buy: bool,
+    price: int,
+    quantity: int,
+    nonce: int,
+    expiry: int,
+) -> bytes:
+    """The digest of `typed_data(...)` with these fields, without building the typed data
+    (bench/signer.py signs with it; the same hashing as `order_digest`'s fast path)."""
+    struct = _order_struct(trader, asset, is_buy, price, quantity, nonce, expiry)
+    return keccak(_domain_prefix(DOMAIN_NAME, DOMAIN_VERSION, chain_id, exchange) + struct)
+
+
 def order_digest(data: dict[str, Any]) -> bytes:
     """The EIP-712 digest an order's wallet signs. By hand for typed data made by `typed_data`
     (same types object), else eth-account's general encoder."""
@@ -111,15 +142,8 @@ def order_digest(data: dict[str, Any]) -> bytes:
             and 0 <= min(m["price"], m["quantity"], m["nonce"], m["expiry"])
             and max(m["price"], m["quantity"], m["nonce"], m["expiry"]) < 2**256
         ):
-            struct = keccak(
-                ORDER_TYPEHASH
-                + _address_word(m["trader"])
-                + _address_word(m["asset"])
-                + _word(int(m["isBuy"]))
-                + _word(m["price"])
-                + _word(m["quantity"])
-                + _word(m["nonce"])
-                + _word(m["expiry"])
+            struct = _order_struct(
+                m["trader"], m["asset"], m["isBuy"], m["price"], m["quantity"], m["nonce"], m["expiry"]
             )
             return keccak(_domain_prefix(d["name"], d["version"], d["chainId"], d["verifyingContract"]) + struct)
     signable = encode_typed_data(full_message=data)
