@@ -159,7 +159,7 @@ bench-orders: compile
 	$(PY) -m bench.order_entry
 
 # Settlement trades/s and gas per trade, batch sizes 1/10/50, on ganache and anvil (each
-# started on ports 8580-8581; RWA_BENCH_NODES=anvil for one node, see bench/settlement.py).
+# started on ports 8580-8581; RWA_BENCH_NODES=anvil for one node, see bench/settlement/).
 bench-settlement: compile
 	$(PY) -m bench.settlement
 
