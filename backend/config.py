@@ -18,6 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # outside development (see Settings.check).
 DEV_OPERATOR_KEY = "0x4f3edf983ac636a65a842ce7c78d9aa706d3b113bce9c46f30d7d21715b23b1d"
 DEV_ADMIN_KEY = "dev-admin-key"
+# Account 10 of the same mnemonic (outside the ten the node funds; the deployment pays its
+# gas): the local governance key (DESIGN "Keys and governance", docs/security.md).
+DEV_GOVERNANCE_KEY = "0x77c5495fbb039eed474fc940f29955ed0531693cc9212911efd35dff0373153f"
 GANACHE_MNEMONIC = "myth like bonus scare over problem client lizard pioneer submit female collect"
 TEST_CHAIN_IDS = frozenset({1337, 31337})
 
@@ -28,6 +31,12 @@ class Settings(BaseModel):
     rpc_url: str = "http://127.0.0.1:8545"
     admin_key: str = DEV_ADMIN_KEY
     operator_private_key: str = DEV_OPERATOR_KEY
+    # The governance key (contract admin, asset agent, rules admin): privileged actions are
+    # signed with it. Empty: DEV_GOVERNANCE_KEY in development, else none and the service
+    # refuses them (governance.not_configured); the `rwa` CLI signs with its own RWA_GOVERNANCE_KEY.
+    governance_private_key: str = ""
+    # How often the audit log's head is anchored on chain (backend/governance/anchoring.py); 0: on demand only.
+    audit_anchor_interval_s: int = Field(default=600, ge=0)
     deployment_file: Path = ROOT / ".rwa" / "deployment.json"
     build_dir: Path = ROOT / "build" / "contracts"
     storage_dir: Path = ROOT / ".rwa" / "documents"
@@ -81,13 +90,23 @@ class Settings(BaseModel):
     rate_limit_per_second: float = Field(default=20, ge=0, description="0 disables the limit")
     rate_limit_burst: int = Field(default=40, ge=1)
 
+    @property
+    def governance_key(self) -> str | None:
+        """The governance key this process signs with, if any (see governance_private_key)."""
+        if self.governance_private_key:
+            return self.governance_private_key
+        return DEV_GOVERNANCE_KEY if self.environment == "development" else None
+
     def check(self) -> None:
-        """Refuse well-known development secrets outside development."""
+        """Refuse well-known development secrets outside development (backend/dev_secrets.py)."""
         if self.environment != "development":
-            if self.admin_key == DEV_ADMIN_KEY:
-                raise RuntimeError("RWA_ADMIN_KEY must be set outside development")
-            if self.operator_private_key == DEV_OPERATOR_KEY:
-                raise RuntimeError("RWA_OPERATOR_KEY must be set outside development")
+            from backend.dev_secrets import refuse_development_secrets
+
+            refuse_development_secrets(
+                admin_key=self.admin_key,
+                operator_key=self.operator_private_key,
+                governance_key=self.governance_key,
+            )
 
 
 _ENV = {
@@ -96,6 +115,8 @@ _ENV = {
     "rpc_url": "RPC_URL",
     "admin_key": "RWA_ADMIN_KEY",
     "operator_private_key": "RWA_OPERATOR_KEY",
+    "governance_private_key": "RWA_GOVERNANCE_KEY",
+    "audit_anchor_interval_s": "RWA_AUDIT_ANCHOR_INTERVAL_S",
     "deployment_file": "RWA_DEPLOYMENT_FILE",
     "build_dir": "RWA_BUILD_DIR",
     "storage_dir": "RWA_STORAGE_DIR",
