@@ -8,8 +8,13 @@ replays them on restart; ``state_hash`` proves the replay rebuilt the same state
     events = engine.apply(PlaceOrder("o1", "alice", Side.BUY, OrderType.LIMIT, 100, 5, ts=now_ns))
 
 Commands: PlaceOrder (optionally with ``expires_ts``), CancelOrder, CancelAll, Halt,
-Resume and Expire (advances the clock only, expiring due orders; ``next_expiry()`` says
-when one is due).
+Resume, OpenAuction (a new listing opens through a call auction) and Expire (advances
+the clock only: expires due orders, ends a limit state, halt or call whose time came;
+``next_expiry()`` and ``next_deadline()`` say when).
+
+Phases (``phase``): continuous, limit_state, halted, auction; every halt ends in a call
+auction that uncrosses at one price (``auction_state()``: the indicative figures).
+docs/market-structure.md has the rules and why.
 
 ``make matching-native`` compiles the core with mypyc (about 3x as fast); ``COMPILED``
 says whether this process runs that build or pure Python (see ``native``: a stale or
@@ -20,10 +25,15 @@ import sys
 
 from backend.matching import native  # first: picks the compiled or the pure modules
 from backend.matching.base import EngineBase
-from backend.matching.commands import CancelAll, CancelOrder, Command, Expire, Halt, PlaceOrder, Resume
+from backend.matching.commands import CancelAll, CancelOrder, Command, Expire, Halt, OpenAuction, PlaceOrder, Resume
 from backend.matching.engine import MatchingEngine
 from backend.matching.events import (
+    AuctionExtended,
+    AuctionStarted,
+    AuctionUncrossed,
     Event,
+    LimitStateEnded,
+    LimitStateStarted,
     MarketHalted,
     MarketResumed,
     OrderAccepted,
@@ -36,7 +46,11 @@ from backend.matching.events import (
 from backend.matching.reference_book import ReferenceEngine
 from backend.matching.types import (
     BPS,
+    NO_AUCTION,
+    OPENING,
+    REOPENING,
     VOLATILITY,
+    AuctionState,
     CancelReason,
     MarketConfig,
     OrderType,
@@ -52,7 +66,14 @@ COMPILED: bool = native.is_compiled(sys.modules["backend.matching.engine"])
 __all__ = [
     "BPS",
     "COMPILED",
+    "NO_AUCTION",
+    "OPENING",
+    "REOPENING",
     "VOLATILITY",
+    "AuctionExtended",
+    "AuctionStarted",
+    "AuctionState",
+    "AuctionUncrossed",
     "CancelAll",
     "CancelOrder",
     "CancelReason",
@@ -61,10 +82,13 @@ __all__ = [
     "Event",
     "Expire",
     "Halt",
+    "LimitStateEnded",
+    "LimitStateStarted",
     "MarketConfig",
     "MarketHalted",
     "MarketResumed",
     "MatchingEngine",
+    "OpenAuction",
     "OrderAccepted",
     "OrderCancelled",
     "OrderDone",

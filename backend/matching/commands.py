@@ -57,13 +57,23 @@ class Resume:
 
 @dataclass(frozen=True, slots=True)
 class Expire:
-    """Advance the engine clock to ``ts`` and nothing else: the resting orders whose
-    expires_ts has come are cancelled, as at the start of every command."""
+    """Advance the engine clock to ``ts`` and nothing else: what is due by then happens,
+    as at the start of every command (resting orders whose expires_ts has come are
+    cancelled; a limit state, halt or call whose end has come ends: a call uncrosses)."""
 
     ts: int = 0
 
 
-Command = PlaceOrder | CancelOrder | CancelAll | Halt | Resume | Expire
+@dataclass(frozen=True, slots=True)
+class OpenAuction:
+    """Open the market through a call auction (a new listing, or one whose required
+    disclosures are first filed): a call of ``auction_ns`` starts now, ending any halt or
+    limit state. Its collars are around the last trade price, if the market has one."""
+
+    ts: int = 0
+
+
+Command = PlaceOrder | CancelOrder | CancelAll | Halt | Resume | Expire | OpenAuction
 
 
 class ValidOrder(NamedTuple):

@@ -18,18 +18,22 @@ Matching rules (ReferenceEngine implements the same rules naively):
 * Self-trade prevention, "cancel resting": when the next order the taker would trade
   with belongs to the taker's owner, that resting order is cancelled ("self_trade")
   and matching continues.
-* Volatility halt: the band is fixed for the whole command (reference at its arrival).
-  Before a trade outside the band the engine halts the market (MarketHalted
-  "volatility", until ts + halt_ns) and cancels the taker's remainder ("halted"),
-  whatever its type or tif; the taker's earlier trades stand and the book keeps its
-  resting orders. No trade ever prints outside the band. (A GTC remainder could only
-  rest if it did not cross, and at that moment it always crosses: hence "cancel".)
+* Price band: the band is fixed for the whole command (reference at its arrival).
+  Before a trade outside the band the taker stops: its remainder is cancelled
+  ("limit_state", or "halted"), whatever its type or tif; its earlier trades stand and
+  the book keeps its resting orders. No trade ever prints outside the band. (A GTC
+  remainder could only rest if it did not cross, and at that moment it always crosses:
+  hence "cancel".) The market enters a limit state (LimitStateStarted, until ts +
+  limit_state_ns) that ends as soon as the book can trade inside the band again on the
+  side the move came from, and halts (MarketHalted "volatility", halt_ns) if it has not
+  by then; with limit_state_ns 0 it halts at once.
+* Halts end in a call auction (auction_ns; EngineBase has the rules): orders rest
+  without matching, then the book uncrosses at one price and trading goes on.
 * Reference price: floor average of the trade prices whose ts is within the last
   reference_window_ns (ts > now - window); with none in the window, the last trade
-  price; before the first trade, none (no band). When a volatility halt ends the
-  reference is cleared, like a LULD reopening: the first trade after the pause (still
-  bounded by limit prices and the market collar) sets the new reference. An operator
-  halt keeps the reference.
+  price; before the first trade, none (no band). An uncross with trades restarts it
+  from the auction price. (With auction_ns 0, no call: when a volatility halt ends the
+  reference is cleared and the first trade after the pause sets it.)
 * Time: ``now = max(previous now, command.ts)``; events carry ``now``. A halt with an
   end ends at the first command with ts >= until_ts (MarketResumed comes first in
   that command's events).
@@ -47,7 +51,7 @@ from __future__ import annotations
 from heapq import heapify, heappop, heappush
 from typing import Any, Final
 
-from backend.matching.base import Depth, EngineBase
+from backend.matching.base import Clearing, Depth, EngineBase
 from backend.matching.book import BookOrder, BookSide, OrderBook
 from backend.matching.commands import CancelOrder, Command, PlaceOrder, ValidOrder
 from backend.matching.events import (
@@ -59,7 +63,7 @@ from backend.matching.events import (
     OrderRested,
     Trade,
 )
-from backend.matching.halts import band_bounds, collar_bound
+from backend.matching.halts import band_bounds, choose_clearing, collar_bound
 from backend.matching.types import (
     CancelReason,
     MarketConfig,
@@ -78,6 +82,7 @@ _GTC: Final = TimeInForce.GTC
 _IOC: Final = TimeInForce.IOC
 _CANCEL_IOC: Final = CancelReason.IOC
 _CANCEL_HALTED: Final = CancelReason.HALTED
+_CANCEL_LIMIT: Final = CancelReason.LIMIT_STATE
 _CANCEL_EXPIRED: Final = CancelReason.EXPIRED
 _SELF_TRADE: Final = CancelReason.SELF_TRADE
 _PLACE_ORDER: Final = PlaceOrder
@@ -120,7 +125,7 @@ class MatchingEngine(EngineBase):
         cmd: Any = command  # not validated yet: read untyped (see EngineBase.apply)
         if kind is _PLACE_ORDER:
             ts = cmd.ts
-            if type(ts) is int and self._halt is None:
+            if type(ts) is int and self._halt is None and self._limit is None and self._call is None:
                 t: int = ts
                 last = self._now
                 if last is None or t > last:
@@ -164,13 +169,17 @@ class MatchingEngine(EngineBase):
                     accepted.setdefault(order_id, None)
                     if len(accepted) != seq:
                         self._place_limit(order_id, owner, side, price, quantity, tif, cmd, now, seq, events)
+                        if self._limit is not None:
+                            self._check_limit(now, events)
                         return events
                 self._on_place(cmd, now, events)
+                if self._limit is not None:
+                    self._check_limit(now, events)
                 return events
         elif kind is _CANCEL_ORDER:
             ts = cmd.ts
             halt = self._halt
-            if type(ts) is int and (halt is None or halt[1] is None):
+            if type(ts) is int and (halt is None or halt[1] is None) and self._limit is None and self._call is None:
                 t = ts
                 last = self._now
                 if last is None or t > last:
@@ -233,7 +242,9 @@ class MatchingEngine(EngineBase):
                 events.append(OrderDone(order_id))
                 return
             if halted:
-                events.append(OrderCancelled(order_id, remaining, _CANCEL_HALTED))
+                events.append(
+                    OrderCancelled(order_id, remaining, _CANCEL_HALTED if self._halt is not None else _CANCEL_LIMIT)
+                )
                 return
         else:
             remaining = quantity
@@ -295,7 +306,9 @@ class MatchingEngine(EngineBase):
         if remaining == 0:
             events.append(OrderDone(order_id))
         elif halted:
-            events.append(OrderCancelled(order_id, remaining, _CANCEL_HALTED))
+            events.append(
+                OrderCancelled(order_id, remaining, _CANCEL_HALTED if self._halt is not None else _CANCEL_LIMIT)
+            )
         elif otype is OrderType.MARKET:
             beyond = collar is not None and stop_key is not None and stop_key > collar
             reason = CancelReason.COLLAR if beyond else CancelReason.MARKET_REMAINDER
@@ -386,7 +399,8 @@ class MatchingEngine(EngineBase):
                         continue
                     if not in_band:
                         level.head = head
-                        self._trip_volatility_halt(now, events)
+                        assert band is not None
+                        self._band_breach(now, price < band[0], events)
                         return remaining, True, None
                     fill = available if available < remaining else remaining
                     trade_seq += 1
@@ -425,6 +439,87 @@ class MatchingEngine(EngineBase):
                 self._window_sum += traded
                 self._last_price = last
                 self._trade_seq = trade_seq
+
+    # ------------------------------------------------------------------ auction
+    def _clearing(self, low: int | None, high: int | None, reference: int | None) -> Clearing | None:
+        """Demand and supply are step functions of the price that change only at an ask's
+        price (supply steps up) and just above a bid's (demand steps down): one interval
+        per step, swept from the levels in O(levels), then ``choose_clearing``."""
+        bids = self._book.bids.depth(None)  # best (highest) first
+        asks = self._book.asks.depth(None)  # best (lowest) first
+        if low is None or high is None:
+            if not bids or not asks or asks[0][0] > bids[0][0]:
+                return None
+            low, high = asks[0][0], bids[0][0]
+        starts = {low}
+        for price, _total in asks:
+            if low < price <= high:
+                starts.add(price)
+        for price, _total in bids:
+            if low < price + 1 <= high:
+                starts.add(price + 1)
+        ordered = sorted(starts)
+        bids.reverse()  # lowest first
+        demand = sum(total for _price, total in bids)
+        supply = 0
+        bi = ai = 0
+        intervals: list[tuple[int, int, int, int]] = []
+        for k, start in enumerate(ordered):
+            while bi < len(bids) and bids[bi][0] < start:
+                demand -= bids[bi][1]
+                bi += 1
+            while ai < len(asks) and asks[ai][0] <= start:
+                supply += asks[ai][1]
+                ai += 1
+            end = ordered[k + 1] - 1 if k + 1 < len(ordered) else high
+            intervals.append((start, end, demand, supply))
+        return choose_clearing(intervals, reference)
+
+    def _auction_queue(self, side: Side, price: int) -> list[Any]:
+        book_side = self._book.bids if side is _BUY else self._book.asks
+        sign = book_side.sign
+        limit = price * sign  # a level trades at price when its key <= limit
+        out: list[Any] = []
+        for key, level in book_side.items():
+            if key > limit:
+                break
+            out.extend(o for o in level.orders[level.head :] if o.remaining)
+        return out
+
+    def _auction_fill(self, order: Any, quantity: int) -> bool:
+        if quantity == order.remaining:
+            self._book.remove(order)
+            return True
+        order.remaining -= quantity
+        book_side = self._book.side(order.side)
+        book_side.levels[order.price * book_side.sign].total -= quantity
+        return False
+
+    def _record_uncross(self, now: int, price: int, volume: int) -> None:
+        self._reset_reference()
+        self._window_ts.append(now)
+        self._window_px.append(price)
+        self._window_sum = price
+        self._last_price = price
+
+    def _cancel_through(self, price: int) -> list[tuple[str, int]]:
+        book = self._book
+        through = [o for o in book.bids.orders() if o.price > price]
+        through += [o for o in book.asks.orders() if o.price < price]
+        return [(o.order_id, book.remove(o)) for o in through]
+
+    def _cancel_self_crossing(self, owner: str, side: Side, price: int) -> list[tuple[str, int]]:
+        mine = [o for o in self._auction_queue(side.opposite, price) if o.owner == owner]
+        return [(o.order_id, self._book.remove(o)) for o in mine]
+
+    def _rest_in_call(self, cmd: PlaceOrder, side: Side, seq: int, now: int) -> None:
+        assert cmd.price is not None
+        expires = cmd.expires_ts
+        self._book.rest(
+            BookOrder(cmd.order_id, cmd.owner, side, cmd.price, cmd.quantity, cmd.quantity, seq, now, expires)
+        )
+        if expires is not None:
+            self._add_expiry(expires, seq, cmd.order_id)
 
     # ------------------------------------------------------------------ expiry
     def _add_expiry(self, expires_ts: int, seq: int, order_id: str) -> None:

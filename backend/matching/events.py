@@ -157,7 +157,116 @@ class MarketResumed:
         self.ts = ts  # type: ignore[misc]
 
 
-Event = OrderAccepted | OrderRejected | OrderRested | Trade | OrderCancelled | OrderDone | MarketHalted | MarketResumed
+@dataclass(frozen=True, slots=True, init=False)
+class LimitStateStarted:
+    """A trade would have printed outside the band: nothing prints outside it, and the
+    market halts at ``until_ts`` unless the book has recovered (direction "down": a bid
+    inside the band again; "up": an ask inside the band again)."""
+
+    direction: str
+    until_ts: int
+    ts: int
+
+    def __init__(self, direction: str, until_ts: int, ts: int) -> None:
+        self.direction = direction  # type: ignore[misc]
+        self.until_ts = until_ts  # type: ignore[misc]
+        self.ts = ts  # type: ignore[misc]
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class LimitStateEnded:
+    """The book recovered inside the band: continuous trading as usual."""
+
+    ts: int
+
+    def __init__(self, ts: int) -> None:
+        self.ts = ts  # type: ignore[misc]
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class AuctionStarted:
+    """A call period: orders and cancels accepted, nothing matches until ``ends_at``.
+    kind: "reopening" or "opening"; collars None when there is no reference."""
+
+    kind: str
+    ends_at: int
+    reference_price: int | None
+    collar_low: int | None
+    collar_high: int | None
+    ts: int
+
+    def __init__(
+        self,
+        kind: str,
+        ends_at: int,
+        reference_price: int | None,
+        collar_low: int | None,
+        collar_high: int | None,
+        ts: int,
+    ) -> None:
+        self.kind = kind  # type: ignore[misc]
+        self.ends_at = ends_at  # type: ignore[misc]
+        self.reference_price = reference_price  # type: ignore[misc]
+        self.collar_low = collar_low  # type: ignore[misc]
+        self.collar_high = collar_high  # type: ignore[misc]
+        self.ts = ts  # type: ignore[misc]
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class AuctionExtended:
+    """The call's price (``indicative_price``) lay outside the collars: the call goes on
+    until ``ends_at`` with the collars widened by one band."""
+
+    ends_at: int
+    extensions: int
+    indicative_price: int
+    collar_low: int
+    collar_high: int
+    ts: int
+
+    def __init__(
+        self, ends_at: int, extensions: int, indicative_price: int, collar_low: int, collar_high: int, ts: int
+    ) -> None:
+        self.ends_at = ends_at  # type: ignore[misc]
+        self.extensions = extensions  # type: ignore[misc]
+        self.indicative_price = indicative_price  # type: ignore[misc]
+        self.collar_low = collar_low  # type: ignore[misc]
+        self.collar_high = collar_high  # type: ignore[misc]
+        self.ts = ts  # type: ignore[misc]
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class AuctionUncrossed:
+    """The call ended: ``quantity`` lots trade at the one ``price`` (the Trades follow;
+    price None when nothing crossed). Continuous trading resumes."""
+
+    kind: str
+    price: int | None
+    quantity: int
+    ts: int
+
+    def __init__(self, kind: str, price: int | None, quantity: int, ts: int) -> None:
+        self.kind = kind  # type: ignore[misc]
+        self.price = price  # type: ignore[misc]
+        self.quantity = quantity  # type: ignore[misc]
+        self.ts = ts  # type: ignore[misc]
+
+
+Event = (
+    OrderAccepted
+    | OrderRejected
+    | OrderRested
+    | Trade
+    | OrderCancelled
+    | OrderDone
+    | MarketHalted
+    | MarketResumed
+    | LimitStateStarted
+    | LimitStateEnded
+    | AuctionStarted
+    | AuctionExtended
+    | AuctionUncrossed
+)
 
 
 def _fast_init(cls: type) -> None:
@@ -202,5 +311,10 @@ if not _COMPILED:
         OrderDone,
         MarketHalted,
         MarketResumed,
+        LimitStateStarted,
+        LimitStateEnded,
+        AuctionStarted,
+        AuctionExtended,
+        AuctionUncrossed,
     ):
         _fast_init(_cls)

@@ -53,3 +53,38 @@ def collar_bound(side: Side, base: int, collar_bps: int) -> int:
     if side is Side.BUY:
         return base * (BPS + collar_bps) // BPS
     return _ceil_div(base * (BPS - collar_bps), BPS)
+
+
+def choose_clearing(
+    intervals: list[tuple[int, int, int, int]], reference: int | None
+) -> tuple[int, int, int, int] | None:
+    """The uncross price by the rule, from the book's demand and supply curves given as
+    ``intervals`` (low, high, demand, supply): consecutive price ranges over which both
+    are constant. Most executed quantity (min(demand, supply)), then least imbalance
+    (|demand - supply|), then nearest the reference (with none: the floored midpoint of
+    the lowest and highest price still tied), then the lower price. Returns (price,
+    executed quantity, demand, supply), or None for no intervals."""
+    best: tuple[int, int] | None = None
+    tied: list[tuple[int, int, int, int]] = []
+    for interval in intervals:
+        demand, supply = interval[2], interval[3]
+        key = (min(demand, supply), -abs(demand - supply))
+        if best is None or key > best:
+            best, tied = key, [interval]
+        elif key == best:
+            tied.append(interval)
+    if not tied:
+        return None
+    target = reference if reference is not None else (tied[0][0] + tied[-1][1]) // 2
+    chosen: tuple[int, int] | None = None  # (distance, price)
+    for low, high, _demand, _supply in tied:
+        price = low if target < low else high if target > high else target
+        candidate = (abs(price - target), price)
+        if chosen is None or candidate < chosen:
+            chosen = candidate
+    assert chosen is not None
+    price = chosen[1]
+    for low, high, demand, supply in tied:
+        if low <= price <= high:
+            return price, min(demand, supply), demand, supply
+    raise AssertionError("the chosen price lies in a tied interval")

@@ -8,8 +8,9 @@ Used by the tests as the oracle of a differential test against MatchingEngine.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from backend.matching.base import Depth, EngineBase
+from backend.matching.base import Clearing, Depth, EngineBase
 from backend.matching.commands import PlaceOrder, ValidOrder
 from backend.matching.events import Event, OrderCancelled, OrderDone, OrderRejected, OrderRested, Trade
 from backend.matching.halts import floor_average, in_band, within_collar
@@ -120,7 +121,8 @@ class ReferenceEngine(EngineBase):
                 events.append(OrderCancelled(maker.order_id, maker.remaining, CancelReason.SELF_TRADE))
                 continue
             if not band_ok(maker.price):
-                self._trip_volatility_halt(now, events)
+                assert reference is not None
+                self._band_breach(now, maker.price < reference, events)
                 halted = True
                 break
             fill = min(remaining, maker.remaining)
@@ -139,7 +141,8 @@ class ReferenceEngine(EngineBase):
         if remaining == 0:
             events.append(OrderDone(cmd.order_id))
         elif halted:
-            events.append(OrderCancelled(cmd.order_id, remaining, CancelReason.HALTED))
+            reason = CancelReason.HALTED if self._halt is not None else CancelReason.LIMIT_STATE
+            events.append(OrderCancelled(cmd.order_id, remaining, reason))
         elif otype is OrderType.MARKET:
             beyond = stopped_at is not None and not in_collar(stopped_at)
             reason = CancelReason.COLLAR if beyond else CancelReason.MARKET_REMAINDER
@@ -152,6 +155,60 @@ class ReferenceEngine(EngineBase):
                 _Order(cmd.order_id, cmd.owner, side, cmd.price, cmd.quantity, remaining, seq, now, cmd.expires_ts)
             )
             events.append(OrderRested(cmd.order_id, remaining))
+
+    # ------------------------------------------------------------------ auction
+    def _clearing(self, low: int | None, high: int | None, reference: int | None) -> Clearing | None:
+        """By brute force: every integer price in the range, scored one by one."""
+        buys = [o for o in self._orders if o.side is Side.BUY]
+        sells = [o for o in self._orders if o.side is Side.SELL]
+        if low is None or high is None:
+            if not buys or not sells:
+                return None
+            low, high = min(o.price for o in sells), max(o.price for o in buys)
+            if low > high:
+                return None
+        scored = []
+        for price in range(low, high + 1):
+            demand = sum(o.remaining for o in buys if o.price >= price)
+            supply = sum(o.remaining for o in sells if o.price <= price)
+            scored.append((price, min(demand, supply), demand, supply))
+        top = max((volume, -abs(demand - supply)) for _, volume, demand, supply in scored)
+        tied = [c for c in scored if (c[1], -abs(c[2] - c[3])) == top]
+        target = reference if reference is not None else (tied[0][0] + tied[-1][0]) // 2
+        return min(tied, key=lambda c: (abs(c[0] - target), c[0]))
+
+    def _auction_queue(self, side: Side, price: int) -> list[Any]:
+        trades = (lambda o: o.price >= price) if side is Side.BUY else (lambda o: o.price <= price)
+        return [o for o in self._side(side) if trades(o)]
+
+    def _auction_fill(self, order: Any, quantity: int) -> bool:
+        order.remaining -= quantity
+        if order.remaining == 0:
+            self._orders.remove(order)
+            return True
+        return False
+
+    def _record_uncross(self, now: int, price: int, volume: int) -> None:
+        self._trades = [(now, price)]
+
+    def _cancel_through(self, price: int) -> list[tuple[str, int]]:
+        through = [o for o in self._side(Side.BUY) if o.price > price]
+        through += [o for o in self._side(Side.SELL) if o.price < price]
+        for o in through:
+            self._orders.remove(o)
+        return [(o.order_id, o.remaining) for o in through]
+
+    def _cancel_self_crossing(self, owner: str, side: Side, price: int) -> list[tuple[str, int]]:
+        mine = [o for o in self._auction_queue(side.opposite, price) if o.owner == owner]
+        for o in mine:
+            self._orders.remove(o)
+        return [(o.order_id, o.remaining) for o in mine]
+
+    def _rest_in_call(self, cmd: PlaceOrder, side: Side, seq: int, now: int) -> None:
+        assert cmd.price is not None
+        self._orders.append(
+            _Order(cmd.order_id, cmd.owner, side, cmd.price, cmd.quantity, cmd.quantity, seq, now, cmd.expires_ts)
+        )
 
     # ------------------------------------------------------------------ expiry
     def _expire(self, now: int, events: list[Event]) -> None:

@@ -25,6 +25,7 @@ from backend.matching import (
     Halt,
     MarketConfig,
     MatchingEngine,
+    OpenAuction,
     OrderType,
     PlaceOrder,
     Resume,
@@ -34,7 +35,9 @@ from backend.matching import (
 from backend.trading.feed import Feed
 from backend.trading.models import JournalEntry
 
-COMMANDS: dict[str, type] = {c.__name__: c for c in (PlaceOrder, CancelOrder, CancelAll, Halt, Resume, Expire)}
+COMMANDS: dict[str, type] = {
+    c.__name__: c for c in (PlaceOrder, CancelOrder, CancelAll, Halt, Resume, Expire, OpenAuction)
+}
 ENUM_FIELDS: dict[str, type[Enum]] = {"side": Side, "type": OrderType, "tif": TimeInForce}
 _JOURNAL_INSERT = insert(JournalEntry.__table__)  # type: ignore[attr-defined]  # built once
 
@@ -59,13 +62,29 @@ def now_ns() -> int:
     return time.time_ns()
 
 
+LEGACY_PHASES: dict[str, Any] = {"auction_ns": 0, "limit_state_ns": 0}
+"""MarketConfig fields for Settings that do not name the call auction and limit state
+yet: halts end straight into continuous trading, a band breach halts at once."""
+
+
 def market_config(settings: Any) -> MarketConfig:
-    """Every market's circuit breakers from the Settings (`market_*`, seconds -> ns)."""
+    """Every market's circuit breakers from the Settings (`market_*`, seconds -> ns).
+    The call auction and limit state (`market_auction_seconds`,
+    `market_auction_collar_bps`, `market_limit_state_seconds`) when the Settings have them."""
+    phases = dict(LEGACY_PHASES)
+    auction = getattr(settings, "market_auction_seconds", None)
+    if auction is not None:
+        phases["auction_ns"] = auction * 1_000_000_000
+        phases["auction_collar_bps"] = getattr(settings, "market_auction_collar_bps", None)
+    limit_state = getattr(settings, "market_limit_state_seconds", None)
+    if limit_state is not None:
+        phases["limit_state_ns"] = limit_state * 1_000_000_000
     return MarketConfig(
         band_bps=settings.market_band_bps,
         reference_window_ns=settings.market_reference_window_seconds * 1_000_000_000,
         halt_ns=settings.market_halt_seconds * 1_000_000_000,
         collar_bps=settings.market_collar_bps,
+        **phases,
     )
 
 
@@ -98,7 +117,7 @@ class Venue:
         self._markets: dict[str, Market] = {}
         self._investor_locks: dict[int, threading.Lock] = {}
         self._lock = threading.Lock()
-        self._engine_factory = engine_factory or (lambda: MatchingEngine(MarketConfig()))
+        self._engine_factory = engine_factory or (lambda: MatchingEngine(MarketConfig(**LEGACY_PHASES)))
 
     @classmethod
     def for_settings(cls, settings: Any, feed: Feed | None = None) -> Venue:

@@ -2,8 +2,9 @@
 
 ``Harness`` wraps an engine, feeds every event batch to a ``Ledger`` that rebuilds
 each order's life from the events alone, and after every command checks the engine's
-book against it: never crossed, and for every order
-``resting remaining == accepted - filled - cancelled``.
+book against it: never crossed (but during a call auction, or a halt that interrupted one), and for every order
+``resting remaining == accepted - filled - cancelled``. Continuous trades print at the
+maker's price; the trades of an uncross at its one price, inside both orders' limits.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections import Counter
 from typing import Any
 
 from backend.matching import (
+    AuctionUncrossed,
     EngineBase,
     Event,
     MarketConfig,
@@ -85,12 +87,23 @@ class Ledger:
         self.cancelled: Counter[str] = Counter()
         self.closed: set[str] = set()
         self.trade_seq = 0
+        self.uncrosses: list[AuctionUncrossed] = []
 
     def outstanding(self, order_id: str) -> int:
         return self.accepted[order_id].quantity - self.filled[order_id] - self.cancelled[order_id]
 
     def record(self, events: list[Event]) -> None:
+        auction: AuctionUncrossed | None = None  # the uncross whose trades these are
+        left = 0
         for e in events:
+            if isinstance(e, AuctionUncrossed):
+                assert left == 0, "an uncross traded less than it announced"
+                auction, left = e, e.quantity
+                assert (e.price is None) == (e.quantity == 0), e
+                self.uncrosses.append(e)
+            elif not isinstance(e, Trade | OrderDone):
+                assert left == 0, "an uncross traded less than it announced"
+                auction = None
             if isinstance(e, OrderAccepted):
                 assert e.order_id not in self.accepted, f"{e.order_id} accepted twice"
                 self.accepted[e.order_id] = e
@@ -99,7 +112,15 @@ class Ledger:
                 self.trade_seq = e.trade_seq
                 assert e.quantity > 0 and e.maker_owner != e.taker_owner, e
                 maker, taker = self.accepted[e.maker_order_id], self.accepted[e.taker_order_id]
-                assert e.price == maker.price, "trades print at the maker's price"
+                if auction is not None and left > 0:
+                    assert e.price == auction.price, "an uncross trades at its one price"
+                    left -= e.quantity
+                    assert left >= 0, "an uncross traded more than it announced"
+                    buy, sell = (maker, taker) if maker.side is Side.BUY else (taker, maker)
+                    assert sell.price <= e.price <= buy.price, "an auction trade through a limit"
+                    assert maker.ts <= taker.ts, "the older order is the maker"
+                else:
+                    assert e.price == maker.price, "trades print at the maker's price"
                 assert maker.side is not taker.side and e.taker_side is taker.side
                 assert (maker.owner, taker.owner) == (e.maker_owner, e.taker_owner)
                 for order_id in (e.maker_order_id, e.taker_order_id):
@@ -115,10 +136,12 @@ class Ledger:
                 self.closed.add(e.order_id)
             elif isinstance(e, OrderRested):
                 assert e.remaining == self.outstanding(e.order_id) > 0, e
+        assert left == 0, "an uncross traded less than it announced"
 
     def check(self, engine: EngineBase) -> None:
         bid, ask = engine.best_bid(), engine.best_ask()
-        assert bid is None or ask is None or bid < ask, f"crossed book: bid {bid} >= ask {ask}"
+        if engine.phase not in ("auction", "halted"):  # a halt may interrupt a call
+            assert bid is None or ask is None or bid < ask, f"crossed book: bid {bid} >= ask {ask}"
         resting = {o.order_id: o for o in engine.resting_orders()}
         for order_id, acc in self.accepted.items():
             left = self.outstanding(order_id)

@@ -4,7 +4,9 @@ Small id, owner and price spaces on purpose: ids collide (duplicates, cancels of
 filled orders), owners collide (self-trade prevention), prices straddle the band
 (volatility halts), and time jumps past windows, halts and expiries, sometimes
 backwards. Orders carry an expires_ts now and then (some already past: rejected), and
-``Expire`` commands advance the clock alone.
+``Expire`` commands advance the clock alone. Configs switch the limit state and the call
+auction on and off (short calls, few extensions, narrow collars: calls extend and end
+restricted), and ``OpenAuction`` starts calls of its own.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from backend.matching import (
     Expire,
     Halt,
     MarketConfig,
+    OpenAuction,
     OrderType,
     PlaceOrder,
     Resume,
@@ -30,7 +33,7 @@ from tests.backend.matching.harness import SECOND
 
 OWNERS = ("alice", "bob", "carol")
 TS_STEPS = (0, 0, 1, SECOND, 20 * SECOND, 60 * SECOND, 100 * SECOND, 400 * SECOND, -30 * SECOND)
-KINDS = ("place",) * 16 + ("cancel",) * 3 + ("cancel_all", "halt", "resume")
+KINDS = ("place",) * 16 + ("cancel",) * 3 + ("cancel_all", "halt", "resume", "open_auction")
 # An order's expires_ts relative to its command's ts (None: never expires); 0 and less: rejected.
 EXPIRY_OFFSETS = (None, None, None, -SECOND, 0, 1, 10 * SECOND, 30 * SECOND, 100 * SECOND, 1000 * SECOND)
 
@@ -40,6 +43,10 @@ configs = st.builds(
     reference_window_ns=st.sampled_from([0, 60 * SECOND, 300 * SECOND]),
     halt_ns=st.sampled_from([0, 50 * SECOND, 300 * SECOND]),
     collar_bps=st.sampled_from([0, 100, 500, 2000, 15_000]),
+    auction_ns=st.sampled_from([0, 20 * SECOND, 300 * SECOND]),
+    auction_collar_bps=st.sampled_from([None, 0, 300]),
+    max_extensions=st.sampled_from([0, 1, 3]),
+    limit_state_ns=st.sampled_from([0, 15 * SECOND, 100 * SECOND]),
 )
 
 
@@ -60,6 +67,8 @@ def _command(draw: st.DrawFn, i: int, ts: int, placed: list[tuple[str, str]]) ->
         return Halt("operator", ts, until)
     if kind == "resume":
         return Resume(ts)
+    if kind == "open_auction":
+        return OpenAuction(ts)
     if kind == "expire":
         return Expire(ts)
     otype = draw(st.sampled_from([OrderType.LIMIT] * 4 + [OrderType.MARKET]))
@@ -92,11 +101,16 @@ def seeded_stream(seed: int, n: int) -> tuple[MarketConfig, list[Command]]:
     """A long reproducible stream (plain ``random``) with a config drawn from the same seed."""
     rng = random.Random(seed)
     xrng = random.Random(-1 - seed)  # expiries: their own draws, so the rest is the stream it always was
+    prng = random.Random(1000 + seed)  # the limit state and the call auction: their own draws too
     config = MarketConfig(
         band_bps=rng.choice([200, 1000, 3000]),
         reference_window_ns=rng.choice([60 * SECOND, 300 * SECOND]),
         halt_ns=rng.choice([0, 50 * SECOND, 300 * SECOND]),
         collar_bps=rng.choice([100, 500, 2000]),
+        auction_ns=prng.choice([0, 20 * SECOND, 300 * SECOND]),
+        auction_collar_bps=prng.choice([None, 0, 300]),
+        max_extensions=prng.choice([0, 1, 3]),
+        limit_state_ns=prng.choice([0, 15 * SECOND, 100 * SECOND]),
     )
     used = [("o0", "alice")]  # (order_id, owner) of every order placed
     commands: list[Command] = []
@@ -113,7 +127,9 @@ def seeded_stream(seed: int, n: int) -> tuple[MarketConfig, list[Command]]:
             commands.append(CancelAll(owner, ts))
         elif kind == "halt" and rng.randrange(4) == 0:
             commands.append(Halt("operator", ts, rng.choice([None, ts + 10 * SECOND, ts + 500 * SECOND])))
-        elif kind in ("halt", "resume"):
+        elif kind == "open_auction" and rng.randrange(3) == 0:
+            commands.append(OpenAuction(ts))
+        elif kind in ("halt", "resume", "open_auction"):
             commands.append(Resume(ts))
         else:
             otype = OrderType.MARKET if rng.randrange(6) == 0 else OrderType.LIMIT

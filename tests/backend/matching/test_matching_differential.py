@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from backend.matching import (
     BPS,
+    AuctionUncrossed,
     CancelReason,
     Command,
     MarketConfig,
@@ -39,10 +40,14 @@ def assert_same_behaviour(config: MarketConfig, commands: list[Command]) -> Coun
                 seen[f"cancel:{e.reason}"] += 1
             elif isinstance(e, OrderRejected):
                 seen[f"reject:{e.code}"] += 1
+            elif isinstance(e, AuctionUncrossed) and e.quantity:
+                seen["uncross:traded"] += 1
         assert fast.depth() == slow.depth()
         assert fast.resting_orders() == slow.resting_orders()
-        for query in ("halted", "trade_seq", "sequence", "now"):
+        for query in ("halted", "trade_seq", "sequence", "now", "phase", "limit_state"):
             assert getattr(fast, query) == getattr(slow, query), query
+        assert fast.auction_state() == slow.auction_state()
+        assert fast.next_deadline() == slow.next_deadline()
         assert fast.reference_price() == slow.reference_price()
         later = (fast.now or 0) + config.reference_window_ns // 2 + 1
         assert fast.reference_price(later) == slow.reference_price(later)
@@ -56,15 +61,32 @@ def test_engines_agree_on_random_streams(config, commands):
     assert_same_behaviour(config, commands)
 
 
+# Outcomes a stream sees only with some configs (limit state on or off, call auction on).
+PHASE_OUTCOMES = {"cancel:halted", "cancel:limit_state", "cancel:auction_collar"}
+SEEN_BY_SEED: dict[int, Counter[str]] = {}
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_engines_agree_on_long_streams_that_exercise_every_outcome(seed):
     config, commands = seeded_stream(seed, 1500)
-    seen = assert_same_behaviour(config, commands)
-    assert min(seen["Trade"], seen["cancel:user"]) > 10, seen
+    seen = SEEN_BY_SEED[seed] = assert_same_behaviour(config, commands)
+    assert min(seen["Trade"], seen["cancel:user"]) >= 10, seen
     assert min(seen["MarketHalted"], seen["MarketResumed"]) > 5, seen
     outcomes = {f"cancel:{r}" for r in CancelReason} | {f"reject:{c}" for c in RejectCode}
-    missing = outcomes - set(seen) - {"reject:order.invalid", "reject:order.invalid_price"}
+    missing = outcomes - set(seen) - {"reject:order.invalid", "reject:order.invalid_price"} - PHASE_OUTCOMES
     assert not missing, missing
+
+
+def test_the_long_streams_together_exercise_every_phase():
+    if len(SEEN_BY_SEED) < 6:
+        for seed in range(6):
+            config, commands = seeded_stream(seed, 1500)
+            SEEN_BY_SEED[seed] = assert_same_behaviour(config, commands)
+    total: Counter[str] = sum(SEEN_BY_SEED.values(), Counter())
+    assert PHASE_OUTCOMES <= set(total), total
+    for kind in ("LimitStateStarted", "LimitStateEnded", "AuctionStarted", "AuctionExtended", "AuctionUncrossed"):
+        assert total[kind] > 5, (kind, total)
+    assert total["uncross:traded"] > 10, total
 
 
 @given(

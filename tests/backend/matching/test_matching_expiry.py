@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from backend.matching import (
+    AuctionStarted,
     CancelAll,
     CancelOrder,
     CancelReason,
@@ -87,8 +88,9 @@ def test_a_timed_halt_reopens_before_the_orders_due_at_that_command_expire(ex):
     ex.apply(sell("s1", 100, 5, expires_ts=10 * SECOND))
     ex.apply(Halt("operator", ts=SECOND, until_ts=10 * SECOND))
     events = ex.apply(CancelOrder("nothing", "bob", ts=10 * SECOND))
-    assert events[:2] == [MarketResumed(10 * SECOND), expired("s1", 5)]
-    assert rejected(events[2:]).code is RejectCode.ORDER_NOT_FOUND
+    call = AuctionStarted("reopening", 310 * SECOND, None, None, None, 10 * SECOND)  # the halt ends in a call
+    assert events[:3] == [MarketResumed(10 * SECOND), call, expired("s1", 5)]
+    assert rejected(events[3:]).code is RejectCode.ORDER_NOT_FOUND
 
 
 def test_halt_and_resume_commands_expire_due_orders_first(ex):
@@ -98,7 +100,11 @@ def test_halt_and_resume_commands_expire_due_orders_first(ex):
         expired("s1", 5),
         MarketHalted("operator", None, 10 * SECOND),
     ]
-    assert ex.apply(Resume(ts=20 * SECOND)) == [expired("s2", 5), MarketResumed(20 * SECOND)]
+    assert ex.apply(Resume(ts=20 * SECOND)) == [
+        expired("s2", 5),
+        MarketResumed(20 * SECOND),
+        AuctionStarted("reopening", 320 * SECOND, None, None, None, 20 * SECOND),
+    ]
 
 
 def test_a_partially_filled_order_expires_with_its_remainder(ex):

@@ -1,9 +1,15 @@
 """Circuit breakers, run against both engines: the rolling reference price, volatility
-halts by band, expiry by command ts, the operator kill switch."""
+halts by band, expiry by command ts, the operator kill switch.
+
+Here with the limit state and the call auction off (limit_state_ns 0, auction_ns 0): a
+band breach halts at once and a halt ends straight into continuous trading.
+test_matching_auction.py and test_matching_limit_state.py cover the phases."""
 
 from __future__ import annotations
 
 import itertools
+
+import pytest
 
 from backend.matching import (
     CancelAll,
@@ -22,6 +28,12 @@ from backend.matching import (
 from tests.backend.matching.harness import SECOND, buy, fills, market, of, rejected, sell
 
 HALT = 300 * SECOND  # default halt_ns and reference_window_ns
+LEGACY = {"limit_state_ns": 0, "auction_ns": 0}
+
+
+@pytest.fixture
+def ex(make):
+    return make(**LEGACY)
 
 
 _ids = itertools.count()
@@ -122,7 +134,7 @@ def test_sell_taker_hitting_a_bid_above_the_band_halts(ex):
 
 
 def test_market_order_breaching_the_band_halts(make):
-    ex = make(collar_bps=3000)  # a collar wider than the band
+    ex = make(collar_bps=3000, **LEGACY)  # a collar wider than the band
     trade_at(ex, 100)
     ex.apply(sell("s1", 108, 1, owner="carol"))
     ex.apply(sell("s2", 112, 1, owner="carol"))
@@ -178,7 +190,7 @@ def test_halt_expires_with_the_first_command_at_or_after_until(ex):
 
 
 def test_zero_length_halt_lifts_on_the_next_command(make):
-    ex = make(halt_ns=0)
+    ex = make(halt_ns=0, **LEGACY)
     trade_at(ex, 100)
     ex.apply(sell("s1", 200, 1, owner="carol"))
     assert of(ex.apply(buy("b1", 200, 1)), MarketHalted)
