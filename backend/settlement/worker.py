@@ -7,10 +7,14 @@ code 1 means exactly "this trade settled already" (in a transaction we lost trac
 recorded as settled. A sequence number reused with other orders (a database restored from an
 old backup) is another id and settles for real.
 
-Gas. A batch's gas is eth_estimateGas of the exact settle() call plus headroom (x1.25 + 50k),
-capped at the block gas limit. When the estimate fails (the call reverts as a whole, e.g. it
-needs more than a block) or the transaction reverts as a whole (out of gas), the batch is split
-in halves and each half settled in turn, recursively, down to single trades. A trade is marked
+Gas. A batch is sent with its measured worst case (GAS_PER_TRADE a trade, above the most
+expensive trade measured: fresh wallets after a revenue deposit under a lock-up, about 281k, plus
+GAS_BASE), capped at the block gas limit; only the gas used is paid. Not eth_estimateGas: ganache
+answers one request at a time and its estimate re-runs the whole batch several times, which held
+every other caller (order entry's funds reads, the watchers) for seconds per batch. When the
+transaction reverts as a whole (out of gas: a batch over a block, or a trade dearer than the
+budget), the batch is split in halves and each half settled in turn, recursively, down to single
+trades. A trade is marked
 `failed` only for its own TradeFailed code, or when settle() of that trade alone reverts as a
 whole MAX_ATTEMPTS times (a reverted batch of several does not count against its trades). A
 transfer failure (code 9 or 10) in a transaction that burnt almost all of its gas may be the
@@ -63,6 +67,10 @@ FAILURE_REASONS = {
 ALREADY_SETTLED = 1
 TRANSFER_CODES = (9, 10)
 MAX_ATTEMPTS = 5
+# A settle() batch's gas budget (docs/gas.md): the dearest trade measured costs about 281k
+# (fresh wallets after a revenue deposit, under a lock-up); a batch of 50 fits a 30M block.
+GAS_PER_TRADE = 350_000
+GAS_BASE = 100_000
 # A transaction that used this share of its gas limit or more may have starved a token call.
 STARVED_SHARE = 0.95
 # What a settle() call that reverts as a whole raises: web3's decoded reverts, or the node's
@@ -138,9 +146,9 @@ class SettlementWorker:
             session.commit()
             return confirmed + self._settle(session, items)
 
-    def gas_limit(self, estimate: int) -> int:
-        """The gas to send a settle() with, from its estimate: headroom, at most a block."""
-        return min(int(estimate * 1.25) + 50_000, self.block_gas_limit())
+    def gas_limit(self, trades: int) -> int:
+        """The gas to send a settle() of `trades` trades with: the worst case, at most a block."""
+        return min(GAS_BASE + GAS_PER_TRADE * trades, self.block_gas_limit())
 
     def block_gas_limit(self) -> int:
         if self._block_gas_limit is None:
@@ -151,17 +159,16 @@ class SettlementWorker:
         """Settle `items` in one settle(), or in halves when that reverts as a whole. Returns
         how many left the outbox (settled or failed)."""
         fn = self.chain.core("settlement_exchange").functions.settle([item.struct for item in items])
+        gas = self.gas_limit(len(items))
+        trades = [item.trade for item in items]
         try:
-            estimate = int(self.chain._rpc(lambda: self.chain.w3.eth.estimate_gas(self._call(fn))))
-        except WHOLE_REVERT as exc:
+            sent = self.chain.transact(fn, gas=gas, wait=False)
+        except WHOLE_REVERT as exc:  # a node that simulates before accepting refused it
             reason = self._reason(exc)
             if len(items) > 1:
-                log.info("settle() of %d trades reverts as a whole (%s): splitting", len(items), reason)
+                log.info("settle() of %d trades refused as a whole (%s): splitting", len(items), reason)
                 return self._split(session, items)
             return self._refused_alone(session, items[0].trade, reason)
-        gas = self.gas_limit(estimate)
-        trades = [item.trade for item in items]
-        sent = self.chain.transact(fn, gas=gas, wait=False)
         tx_hash = HexBytes(sent["transactionHash"]).to_0x_hex()
         for trade in trades:
             trade.settlement_status, trade.tx_hash = "submitted", tx_hash

@@ -1,4 +1,4 @@
-"""The settlement worker's gas sizing and batch splitting, against a fake chain with a gas model.
+"""The settlement worker's gas budget and batch splitting, against a fake chain with a gas model.
 
 The fake mines settle() at once: each trade costs its gas, a call over the gas it was given
 (or a block's) reverts as a whole, and a "poisoned" trade reverts any settle() that carries it.
@@ -17,7 +17,6 @@ import pytest
 from hexbytes import HexBytes
 from sqlmodel import Session, SQLModel, create_engine, select
 from web3 import Web3
-from web3.exceptions import ContractLogicError, Web3RPCError
 
 import backend.models  # noqa: F401 - every table on the metadata
 from backend.assets.models import Asset
@@ -27,7 +26,7 @@ from backend.config import Settings
 from backend.errors import ChainRejected
 from backend.settlement.encoding import order_hash
 from backend.settlement.models import TradeRecord
-from backend.settlement.worker import MAX_ATTEMPTS, SettlementWorker
+from backend.settlement.worker import GAS_BASE, GAS_PER_TRADE, MAX_ATTEMPTS, SettlementWorker
 from backend.trading.models import Order
 from backend.trading.service import chain_trade_id
 
@@ -56,7 +55,6 @@ class FakeChain:
         self.settled: set[str] = set()
         self.receipts: dict[str, dict] = {}
         self.sent: list[tuple[list[int], int]] = []  # (seqs, gas) of every transaction
-        self.estimates: list[list[int]] = []
         self.operator = type("Operator", (), {"address": "0x" + "33" * 20})()
         self.w3 = type("W3", (), {"eth": self})()
         self._contract = Web3().eth.contract(
@@ -101,16 +99,6 @@ class FakeChain:
 
     def _gas_needed(self, seqs: list[int]) -> int:
         return BASE_GAS + sum(self.cost[s] for s in seqs)
-
-    def estimate_gas(self, tx: dict) -> int:
-        seqs = self._seqs(bytes(tx["data"]))
-        self.estimates.append(seqs)
-        if set(seqs) & self.poisoned:
-            raise ContractLogicError("execution reverted")
-        needed = self._gas_needed(seqs)
-        if needed > self.block_gas_limit:
-            raise Web3RPCError("gas required exceeds allowance")
-        return needed
 
     def get_transaction(self, tx_hash: str) -> dict:
         return {"gas": self.receipts[tx_hash]["gas"]}
@@ -238,14 +226,14 @@ def _status(db) -> dict[str, TradeRecord]:
         return {t.id: t for t in session.exec(select(TradeRecord))}
 
 
-def test_gas_is_the_estimate_with_headroom_capped_at_a_block(stack):
+def test_gas_is_the_worst_case_budget_capped_at_a_block(stack):
     db, chain, settings = stack
     _trades(db, chain, [100_000] * 4)
     SettlementWorker(db, chain, settings).run_once()
     [(seqs, gas)] = chain.sent
-    assert seqs == [1, 2, 3, 4] and gas == int((BASE_GAS + 400_000) * 1.25) + 50_000
+    assert seqs == [1, 2, 3, 4] and gas == GAS_BASE + 4 * GAS_PER_TRADE
     assert all(t.settlement_status == "settled" and t.attempts == 1 for t in _status(db).values())
-    chain.block_gas_limit = 500_000  # an estimate whose headroom would pass a block: a block's gas
+    chain.block_gas_limit = 500_000  # a budget over a block: a block's gas
     _trades(db, chain, [110_000] * 4, first_seq=5)
     SettlementWorker(db, chain, settings).run_once()
     assert chain.sent[-1] == ([5, 6, 7, 8], 500_000)
@@ -259,11 +247,11 @@ def test_a_batch_over_a_block_is_split_until_every_part_fits_and_all_settle(stac
     trades = _status(db)
     assert done == 37
     assert {t.settlement_status for t in trades.values()} == {"settled"}
-    assert all(t.attempts == 1 for t in trades.values())  # each sent once: the splits were estimates
-    sent = [seq for seqs, _gas in chain.sent for seq in seqs]
-    assert sorted(sent) == list(range(1, 38))
+    assert all(t.attempts == 1 for t in trades.values())  # the reverted batches count against none
+    assert {seq for seqs, _gas in chain.sent for seq in seqs} == set(range(1, 38))
     assert all(gas <= chain.block_gas_limit for _seqs, gas in chain.sent)
-    assert len(chain.settled) == 37
+    assert chain.sent[0][0] == list(range(1, 38))  # the whole batch first: it reverted, then halves
+    assert len(chain.settled) == 37  # each settled once
 
 
 def test_a_transaction_out_of_gas_is_split_and_its_trades_not_charged(stack):
@@ -271,7 +259,7 @@ def test_a_transaction_out_of_gas_is_split_and_its_trades_not_charged(stack):
     _trades(db, chain, [200_000] * 6)
     worker = SettlementWorker(db, chain, settings)
     real = worker.gas_limit
-    worker.gas_limit = lambda estimate: estimate - 1 if estimate > 700_000 else real(estimate)  # type: ignore[method-assign]
+    worker.gas_limit = lambda n: BASE_GAS + 200_000 * n - 1 if n > 3 else real(n)  # type: ignore[method-assign]
     assert worker.run_once() == 6
     assert [seqs for seqs, _gas in chain.sent] == [[1, 2, 3, 4, 5, 6], [1, 2, 3], [4, 5, 6]]
     assert chain.receipts["0x" + (1).to_bytes(32, "big").hex()]["status"] == 0
@@ -290,11 +278,11 @@ def test_a_trade_that_reverts_every_batch_fails_alone_and_only_it(stack):
         worker.run_once()
     trades = _status(db)
     assert trades[ids[5]].settlement_status == "failed"
-    assert trades[ids[5]].attempts == MAX_ATTEMPTS and "alone reverted" in (trades[ids[5]].failure_reason or "")
+    assert trades[ids[5]].attempts == MAX_ATTEMPTS and "reverted 5 times" in (trades[ids[5]].failure_reason or "")
     assert trades[ids[2]].settlement_status == "failed" and trades[ids[2]].failure_code == 9
     others = [t for i, t in trades.items() if i not in (ids[2], ids[5])]
     assert {t.settlement_status for t in others} == {"settled"}
-    assert 6 not in [s for seqs, _gas in chain.sent for s in seqs]  # never sent: its estimate reverts
+    assert sum(seqs == [6] for seqs, _gas in chain.sent) == MAX_ATTEMPTS  # its own tries, alone
 
 
 def test_a_poisoned_trade_is_retried_before_it_fails(stack):
@@ -315,7 +303,7 @@ def test_a_transfer_failure_in_a_transaction_that_burnt_its_gas_is_sent_again(st
     ids = _trades(db, chain, [100_000] * 2)
     chain.codes[2] = 10
     worker = SettlementWorker(db, chain, settings)
-    worker.gas_limit = lambda estimate: estimate  # type: ignore[method-assign]  # all of it used
+    worker.gas_limit = lambda n: BASE_GAS + 100_000 * n  # type: ignore[method-assign]  # all of it used
     worker.run_once()
     trades = _status(db)
     assert trades[ids[0]].settlement_status == "settled"
@@ -340,7 +328,7 @@ def test_after_a_crash_a_reverted_batch_found_on_restart_is_not_charged_and_sett
     db, chain, settings = stack
     _trades(db, chain, [100_000] * 4)
     worker = SettlementWorker(db, chain, settings)
-    worker.gas_limit = lambda estimate: estimate - 1  # type: ignore[method-assign]  # out of gas on chain
+    worker.gas_limit = lambda n: BASE_GAS + 100_000 * n - 1  # type: ignore[method-assign]  # out of gas on chain
 
     def crash(*_args: Any, **_kwargs: Any) -> dict:
         raise RuntimeError("killed while waiting for the receipt")
@@ -360,7 +348,7 @@ def test_a_lone_trade_whose_transaction_reverts_fails_after_max_attempts(stack):
     db, chain, settings = stack
     [trade_id] = _trades(db, chain, [100_000])
     worker = SettlementWorker(db, chain, settings)
-    worker.gas_limit = lambda estimate: estimate - 1  # type: ignore[method-assign]
+    worker.gas_limit = lambda n: BASE_GAS + 100_000 * n - 1  # type: ignore[method-assign]
     for attempt in range(1, MAX_ATTEMPTS + 1):
         worker.run_once()
         trade = _status(db)[trade_id]

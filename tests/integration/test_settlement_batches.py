@@ -2,7 +2,7 @@
 
 - One large batch of deliberately expensive trades (buyers that hold the asset for the first
   time, after a revenue deposit, under a lock-up rule: every trade writes new storage) settles
-  every trade in one pass: the gas comes from eth_estimateGas of that very call.
+  every trade in one pass: the gas budget (GAS_PER_TRADE a trade) covers them.
 - A batch given too little gas reverts as a whole on chain: it is split and every trade settles,
   none charged an attempt for the batch.
 - A trade sequence number reused with other orders (a database restored from a backup) is
