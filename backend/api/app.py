@@ -18,6 +18,7 @@ from backend.api.routes import (
     cash,
     chain,
     compliance,
+    console,
     dead_man,
     distributions,
     documents,
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         trades,
         account,
         distributions,
+        console,
     ):
         app.include_router(module.router)
     app.include_router(markets.ws_router)
