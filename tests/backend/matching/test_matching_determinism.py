@@ -17,6 +17,7 @@ from backend.matching import (
     Halt,
     MarketConfig,
     MatchingEngine,
+    OpenAuction,
     ReferenceEngine,
     Resume,
 )
@@ -58,6 +59,20 @@ def test_replaying_a_json_journal_with_expiries_rebuilds_the_same_state(seed):
     assert replica.next_expiry() == live.next_expiry()
     assert any(row["kind"] == "Expire" for row in rows)
     assert sum(1 for events in live_events for e in events if getattr(e, "reason", None) == "expired") > 10
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_replay_across_call_auctions_has_the_same_state_hash_at_every_phase_change(seed):
+    config, journal = seeded_stream(seed, 1500)
+    live, replica = MatchingEngine(config), ReferenceEngine(config)
+    checked = 0
+    for command in journal:
+        events = live.apply(command)
+        assert replica.apply(decode_command(json.loads(json.dumps(encode_command(command))))) == events
+        if any(type(e).__name__.startswith(("Auction", "LimitState")) for e in events):
+            assert replica.state_hash() == live.state_hash()
+            checked += 1
+    assert checked > 20
 
 
 def test_a_journal_row_written_before_expiry_existed_replays_as_an_order_that_never_expires():
@@ -117,12 +132,13 @@ def test_state_hash_is_the_same_in_another_process_with_another_hash_seed():
         [sell("x", 101, 1)],  # the book
         [sell("x", 101, 1), CancelOrder("x", "alice")],  # the used order ids
         [Halt("operator")],  # the halt state
-        [Halt("operator"), Resume()],  # the command count
+        [Halt("operator"), Resume()],  # the command count, the call that ends the halt
         [CancelAll("nobody", ts=SECOND)],  # the clock
         [Expire(ts=SECOND)],  # the clock, by Expire alone
+        [OpenAuction(ts=0)],  # the call
         [sell("x", 100, 1, ts=0), buy("y", 100, 1, owner="bob", ts=0)],  # trade_seq, reference window
     ],
-    ids=["book", "ids", "halt", "sequence", "clock", "expire", "trades"],
+    ids=["book", "ids", "halt", "sequence", "clock", "expire", "call", "trades"],
 )
 def test_state_hash_changes_with_anything_that_decides_future_behaviour(extra):
     base = MatchingEngine()
