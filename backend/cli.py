@@ -15,6 +15,7 @@ from rich.console import Console
 
 from backend.chain import local_node
 from backend.commands import documents as documents_commands
+from backend.commands import governance as governance_commands
 from backend.commands import investors as investors_commands
 from backend.commands import orders as orders_commands
 from backend.commands import reconcile as reconcile_commands
@@ -99,7 +100,15 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000))
 
     if os.environ.get("RWA_STOP_WITH_PARENT") == "1":
         local_node.stop_when_orphaned()  # uvicorn stops gracefully on the SIGTERM this sends
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    try:
+        settings = settings_from_env()
+    except RuntimeError as exc:  # a development secret outside development (backend/dev_secrets.py)
+        _fail(str(exc))
+    if settings.environment == "development":
+        from backend.dev_secrets import DEVELOPMENT_BANNER
+
+        console.print(DEVELOPMENT_BANNER, style="bold yellow", highlight=False, markup=False)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
 @app.command()
@@ -217,6 +226,12 @@ app.add_typer(
 )
 app.add_typer(
     documents_commands.app, name="documents", short_help="verify filed disclosures against the hashes anchored on chain"
+)
+app.add_typer(
+    governance_commands.audit_app, name="audit", short_help="verify the audit log against its on-chain anchors; anchor"
+)
+app.add_typer(
+    governance_commands.admin_app, name="admin", short_help="privileged actions with a reason (governance key)"
 )
 app.command(
     "reconcile",

@@ -14,7 +14,9 @@ from backend import memory
 from backend.api import admission, errors, limits
 from backend.api.routes import (
     account,
+    admin,
     assets,
+    audit,
     cash,
     chain,
     compliance,
@@ -33,6 +35,7 @@ from backend.chain.client import Chain
 from backend.compliance.worker import MirrorWorker
 from backend.config import Settings, get_settings
 from backend.db import create_tables, make_engine
+from backend.governance.anchoring import AnchorWorker
 from backend.settlement.worker import SettlementWorker
 from backend.trading.chain_cancels import ChainCancelWatcher
 from backend.trading.dead_man import DeadManWorker
@@ -66,7 +69,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.db, app.state.chain, app.state.venue, interval_ms=settings.chain_watch_interval_ms
         )
         app.state.chain_cancels.start()
+        anchors = None
+        if settings.audit_anchor_interval_s:
+            anchors = AnchorWorker(app.state.db, app.state.chain, interval_s=settings.audit_anchor_interval_s)
+            anchors.start()
         yield
+        if anchors:
+            anchors.stop()
         app.state.chain_cancels.stop()
         app.state.order_expiry.stop()
         app.state.dead_man.stop()
@@ -105,6 +114,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         account,
         distributions,
         console,
+        admin,
+        audit,
     ):
         app.include_router(module.router)
     app.include_router(markets.ws_router)

@@ -80,7 +80,12 @@ def create_asset(
         raise Conflict("asset.duplicate_symbol", f"asset {symbol} exists")
     factory = chain.core("asset_factory")
     terms_uri = f"rwa://assets/{symbol}/terms"
-    receipt = chain.transact(factory.functions.createAsset(name, symbol, KIND_TO_CLASS[kind], terms_uri, issuer_wallet))
+    # The governance key creates assets: it becomes each one's admin, agent and rules admin.
+    # The supply cap is enforced on chain too where the factory takes one (issue 15).
+    args: list[Any] = [name, symbol, KIND_TO_CLASS[kind], terms_uri, issuer_wallet]
+    if any(f.get("name") == "createAsset" and len(f["inputs"]) == 6 for f in factory.abi):
+        args.append(to_units(total_supply, ASSET_DECIMALS))
+    receipt = chain.transact(factory.functions.createAsset(*args), governance=True)
     created = factory.events.AssetCreated().process_receipt(receipt, errors=DISCARD)[0]["args"]
     asset = Asset(
         symbol=symbol,
@@ -118,7 +123,7 @@ def issue(session: Session, chain: Chain, *, asset: Asset, to_wallet: str, quant
             "asset.supply_exceeded", f"issuing {fmt(quantity)} would exceed the total supply of {asset.total_supply}"
         )
     try:
-        receipt = chain.transact(token_contract(chain, asset).functions.mint(to_wallet, units))
+        receipt = chain.transact(token_contract(chain, asset).functions.mint(to_wallet, units), governance=True)
     except ChainRejected as exc:
         raise translate_chain_error(exc) from None
     compliance_sync(session, chain, asset, min_block=int(receipt["blockNumber"]))
@@ -135,7 +140,8 @@ def faucet(chain: Chain, *, wallet: str, amount: Decimal) -> str:
 
 def set_wallet_frozen_everywhere(session: Session, chain: Chain, *, wallet: str, frozen: bool) -> None:
     for asset in list_assets(session):
-        receipt = chain.transact(token_contract(chain, asset).functions.setWalletFrozen(wallet, frozen))
+        fn = token_contract(chain, asset).functions.setWalletFrozen(wallet, frozen)
+        receipt = chain.transact(fn, governance=True)  # the asset agent is the governance key
         compliance_sync(session, chain, asset, min_block=int(receipt["blockNumber"]))
 
 

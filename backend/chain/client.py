@@ -31,7 +31,7 @@ from web3.types import RPCEndpoint
 
 from backend.chain.artifacts import Deployment, error_selectors, load_abi, load_deployment
 from backend.config import Settings
-from backend.errors import ChainRejected, Unavailable
+from backend.errors import ChainRejected, Forbidden, Unavailable
 
 GAS_LIMIT_DEFAULT = 6_000_000
 GAS_PRICE_TTL = 15.0
@@ -87,8 +87,13 @@ class Chain:
             )
         )
         self.operator = Account.from_key(settings.operator_private_key)
-        # one operator transaction signed and sent at a time: each takes the node's pending nonce
+        # The governance key (asset agent, rules admin, contract admin), when this process holds
+        # one: transact(..., governance=True) signs with it (docs/security.md "Keys and roles").
+        governance_key = settings.governance_key
+        self.governance = Account.from_key(governance_key) if governance_key else None
+        # one transaction per key signed and sent at a time: each takes the node's pending nonce
         self._nonce_lock = threading.Lock()
+        self._governance_lock = threading.Lock()
         # the node's gas price, asked at most every GAS_PRICE_TTL seconds (and again after a refusal)
         self._gas_price: int | None = None
         self._gas_price_at = 0.0
@@ -132,6 +137,7 @@ class Chain:
             "settlement_exchange": "SettlementExchange",
             "cash_token": "CashToken",
             "revenue_distributor": "RevenueDistributor",
+            "audit_anchor": "AuditAnchor",
         }
         return self.contract(names[key], self.deployment.contracts[key])
 
@@ -161,23 +167,32 @@ class Chain:
         )
 
     # --- transactions -------------------------------------------------------------
-    def transact(self, fn: Any, *, gas: int | None = None, wait: bool = True) -> dict:
-        """Sign and send a contract call as the operator; return the receipt (or tx hash)."""
-        with self._nonce_lock:
+    def transact(self, fn: Any, *, gas: int | None = None, wait: bool = True, governance: bool = False) -> dict:
+        """Sign and send a contract call as the operator (or, with `governance`, as the
+        governance key); return the receipt (or tx hash)."""
+        account = self.governance_account() if governance else self.operator
+        with self._governance_lock if governance else self._nonce_lock:
             try:
-                gas_limit = gas or int(self._rpc(lambda: fn.estimate_gas({"from": self.operator.address})) * 1.2)
+                gas_limit = gas or int(self._rpc(lambda: fn.estimate_gas({"from": account.address})) * 1.2)
             except (ContractCustomError, ContractLogicError) as exc:
                 raise self._rejected(exc) from None
-            tx_hash = self._send_locked(fn, gas_limit)
+            tx_hash = self._send_locked(fn, gas_limit, account)
         if not wait:
             return {"transactionHash": tx_hash}
         return self.wait(tx_hash)
 
-    def _send_locked(self, fn: Any, gas_limit: int) -> HexBytes:
+    def governance_account(self) -> Any:
+        """The governance key's account; Forbidden when this process holds none."""
+        if self.governance is None:
+            raise Forbidden("governance.not_configured", "this service holds no governance key (RWA_GOVERNANCE_KEY)")
+        return self.governance
+
+    def _send_locked(self, fn: Any, gas_limit: int, account: Any = None) -> HexBytes:
+        account = account or self.operator
         for attempt in range(SEND_ATTEMPTS):
             # the node's count, never one kept here: a send into a nonce gap (a transaction the
             # node lost) would wait behind it, and a one-request-at-a-time ganache with it
-            nonce = self._rpc(lambda: self.w3.eth.get_transaction_count(self.operator.address, "pending"))
+            nonce = self._rpc(lambda: self.w3.eth.get_transaction_count(account.address, "pending"))
             tx = {
                 "to": fn.address,
                 "data": calldata(fn),
@@ -187,7 +202,7 @@ class Chain:
                 "gasPrice": self._current_gas_price(),
                 "chainId": self.chain_id,
             }
-            signed = self.operator.sign_transaction(tx)
+            signed = account.sign_transaction(tx)
             try:
                 raw = signed.raw_transaction
                 tx_hash = self._rpc(lambda raw=raw: self.w3.eth.send_raw_transaction(raw))

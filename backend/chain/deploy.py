@@ -6,17 +6,23 @@ imports a script under a module name made of its absolute path and so fails in a
 whose path has a dot in a folder name (eth-brownie/brownie#1081).
 
 From the deployer (the service's operator account): IdentityRegistry, CashToken,
-RevenueDistributor, the two creation-code deployers, AssetFactory and SettlementExchange.
-The deployer keeps DEFAULT_ADMIN_ROLE everywhere and receives the operating roles the
-service uses: REGISTRAR_ROLE (registry), MINTER_ROLE (cash, from its constructor),
-DEPOSITOR_ROLE (distributor), DEPLOYER_ROLE (factory) and OPERATOR_ROLE (exchange). The
-factory receives ASSET_REGISTRAR_ROLE on the distributor so every asset it creates can
-report balance changes.
+RevenueDistributor, the two creation-code deployers, AssetFactory, SettlementExchange and
+AuditAnchor. The factory receives ASSET_REGISTRAR_ROLE on the distributor so every asset it
+creates can report balance changes.
+
+Roles, least privilege (docs/security.md "Keys and roles"), with a `governance` address:
+the governance key gets DEFAULT_ADMIN_ROLE everywhere and DEPLOYER_ROLE on the factory (so
+it creates assets and is therefore admin, agent and rules admin of each); the deployer (the
+hot operator key) keeps only OPERATOR_ROLE (exchange), REGISTRAR_ROLE (registry, while
+onboarding stays online), DEPOSITOR_ROLE (distributor), ANCHORER_ROLE (audit anchor) and, on
+a test chain only, the cash MINTER_ROLE (the faucet), then renounces DEFAULT_ADMIN_ROLE. On
+a test chain the governance account is paid gas money from the deployer. Without a
+`governance` address (brownie's scripts/deploy.py) the deployer keeps every role as before.
 
 The record (written by `write_record`, read by backend.chain.artifacts.load_deployment):
-    {"chain_id": int, "deployer": "0x..", "block": int,
+    {"chain_id": int, "deployer": "0x..", "governance": "0x.." | null, "block": int,
      "contracts": {"identity_registry", "asset_factory", "settlement_exchange",
-                   "cash_token", "revenue_distributor"}}
+                   "cash_token", "revenue_distributor", "audit_anchor"}}
 `block` is the block of the first deployment transaction: scan events from there.
 """
 
@@ -35,13 +41,17 @@ from web3 import Web3
 CREATE_GAS = 8_000_000
 CALL_GAS = 200_000
 RECEIPT_TIMEOUT = 120
+TEST_CHAIN_IDS = frozenset({1337, 31337})  # as backend.config.TEST_CHAIN_IDS
+GOVERNANCE_GAS_MONEY = 100 * 10**18  # test chains: the governance account's gas
 
 
 class DeployError(RuntimeError):
     """A deployment transaction failed, or the compiled artifacts are missing."""
 
 
-def deploy_contracts(w3: Web3, deployer: LocalAccount | str, *, build_dir: Path) -> dict[str, Any]:
+def deploy_contracts(
+    w3: Web3, deployer: LocalAccount | str, *, build_dir: Path, governance: str | None = None
+) -> dict[str, Any]:
     """Deploy and wire every contract from `deployer`; return the deployment record.
 
     `deployer` is a local account (its transactions are signed here) or the address of an
@@ -63,22 +73,44 @@ def deploy_contracts(w3: Web3, deployer: LocalAccount | str, *, build_dir: Path)
     rules_deployer, _ = create("ComplianceRulesDeployer")
     factory, _ = create("AssetFactory", registry, distributor, token_deployer, rules_deployer, op)
     exchange, _ = create("SettlementExchange", cash, op)
+    anchor, _ = create("AuditAnchor", op)
 
-    grants = (
+    gov = Web3.to_checksum_address(governance) if governance else None
+    grants: list[tuple[str, str, str, str]] = [
         ("IdentityRegistry", registry, "REGISTRAR_ROLE", op),
-        ("AssetFactory", factory, "DEPLOYER_ROLE", op),
+        ("AssetFactory", factory, "DEPLOYER_ROLE", gov or op),
         ("SettlementExchange", exchange, "OPERATOR_ROLE", op),
         ("RevenueDistributor", distributor, "DEPOSITOR_ROLE", op),
         ("RevenueDistributor", distributor, "ASSET_REGISTRAR_ROLE", factory),
+        ("AuditAnchor", anchor, "ANCHORER_ROLE", op),
+    ]
+    administered = (
+        ("IdentityRegistry", registry),
+        ("CashToken", cash),
+        ("RevenueDistributor", distributor),
+        ("AssetFactory", factory),
+        ("SettlementExchange", exchange),
+        ("AuditAnchor", anchor),
     )
+    if gov:
+        grants += [(name, address, "DEFAULT_ADMIN_ROLE", gov) for name, address in administered]
     for name, address, role, account in grants:
-        contract = w3.eth.contract(address=address, abi=_artifact(build_dir, name)["abi"])
-        data = contract.functions.grantRole(keccak(text=role), account)._encode_transaction_data()
-        sender.send(address, data, CALL_GAS, f"grant {role} on {name}")
+        data = _contract(w3, build_dir, name, address).functions.grantRole(_role(role), account)
+        sender.send(address, data._encode_transaction_data(), CALL_GAS, f"grant {role} on {name}")
+    if gov:
+        test_chain = int(w3.eth.chain_id) in TEST_CHAIN_IDS
+        renounce = [] if test_chain else [("CashToken", cash, "MINTER_ROLE")]
+        renounce += [(name, address, "DEFAULT_ADMIN_ROLE") for name, address in administered]
+        for name, address, role in renounce:
+            data = _contract(w3, build_dir, name, address).functions.renounceRole(_role(role), op)
+            sender.send(address, data._encode_transaction_data(), CALL_GAS, f"renounce {role} on {name}")
+        if test_chain and w3.eth.get_balance(gov) < GOVERNANCE_GAS_MONEY // 10:
+            sender.send(gov, b"", 21_000, "gas money for the governance account", value=GOVERNANCE_GAS_MONEY)
 
     return {
         "chain_id": int(w3.eth.chain_id),
         "deployer": op,
+        "governance": gov,
         "block": first_block,
         "contracts": {
             "identity_registry": registry,
@@ -86,6 +118,7 @@ def deploy_contracts(w3: Web3, deployer: LocalAccount | str, *, build_dir: Path)
             "settlement_exchange": exchange,
             "cash_token": cash,
             "revenue_distributor": distributor,
+            "audit_anchor": anchor,
         },
     }
 
@@ -97,6 +130,14 @@ def write_record(record: dict[str, Any], path: Path) -> Path:
     temporary.write_text(json.dumps(record, indent=2) + "\n")
     temporary.replace(path)
     return path
+
+
+def _contract(w3: Web3, build_dir: Path, name: str, address: str) -> Any:
+    return w3.eth.contract(address=Web3.to_checksum_address(address), abi=_artifact(build_dir, name)["abi"])
+
+
+def _role(name: str) -> bytes:
+    return b"\x00" * 32 if name == "DEFAULT_ADMIN_ROLE" else keccak(text=name)
 
 
 def _artifact(build_dir: Path, name: str) -> dict[str, Any]:
@@ -115,8 +156,14 @@ class _Sender:
         self.account = None if isinstance(deployer, str) else deployer
         self.address = Web3.to_checksum_address(deployer if isinstance(deployer, str) else deployer.address)
 
-    def send(self, to: str | None, data: Any, gas: int, what: str) -> Any:
-        tx: dict[str, Any] = {"from": self.address, "data": data, "gas": gas, "gasPrice": self.w3.eth.gas_price}
+    def send(self, to: str | None, data: Any, gas: int, what: str, value: int = 0) -> Any:
+        tx: dict[str, Any] = {
+            "from": self.address,
+            "data": data,
+            "gas": gas,
+            "gasPrice": self.w3.eth.gas_price,
+            "value": value,
+        }
         if to is not None:
             tx["to"] = to
         if self.account is None:

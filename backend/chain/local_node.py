@@ -34,7 +34,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from backend.config import GANACHE_MNEMONIC, ROOT
+from backend.config import DEV_GOVERNANCE_KEY, GANACHE_MNEMONIC, ROOT
 
 
 def network_for_port(port: int) -> str:
@@ -293,7 +293,10 @@ def deploy(port: int, deployment_file: Path, *, log_path: Path | None = None, bu
     w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 120}))
     try:
         record = deploy_contracts(
-            w3, Account.from_key(dev_private_key(0)), build_dir=build_dir or ROOT / "build" / "contracts"
+            w3,
+            Account.from_key(dev_private_key(0)),
+            build_dir=build_dir or ROOT / "build" / "contracts",
+            governance=Account.from_key(DEV_GOVERNANCE_KEY).address,  # docs/security.md "Keys and roles"
         )
     except (DeployError, OSError, ValueError) as exc:
         if log_path:

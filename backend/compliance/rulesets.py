@@ -88,7 +88,8 @@ def write_rules(chain: Chain, asset: Asset, rule_set: RuleSet) -> dict:
                 rule_set.max_holders,
                 rule_set.max_balance,
                 rule_set.lockup_seconds,
-            )
+            ),
+            governance=True,  # the rules admin is the governance key (docs/security.md)
         )
     except ChainRejected as exc:
         raise ChainRejected(

@@ -137,7 +137,7 @@ def _insert_version(session: Session, doc: Document) -> Document:
 def _send_anchor(session: Session, chain: Chain, asset: Asset, doc: Document) -> Any:
     fn = token_contract(chain, asset).functions.setDocument(doc_name(doc.doc_type), doc.uri, bytes.fromhex(doc.sha256))
     try:
-        sent = chain.transact(fn, wait=False)
+        sent = chain.transact(fn, wait=False, governance=True)  # the asset agent anchors
     except DomainError:
         _forget(session, doc)  # nothing reached the chain: free the version number again
         raise
