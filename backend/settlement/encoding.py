@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from decimal import Decimal
 
 from hexbytes import HexBytes
 from sqlmodel import Session, select
 
 from backend.assets.models import Asset
+from backend.assets.units import lots_units, price_units
 from backend.chain.client import Chain
-from backend.money import ASSET_DECIMALS, CASH_DECIMALS, to_units
 from backend.settlement.models import TradeRecord
 from backend.trading.models import Order
 from backend.trading.service import chain_trade_id
@@ -43,7 +42,7 @@ def order_struct(order: Order, asset: Asset) -> tuple:
         asset.token_address,
         order.side == "buy",
         int(order.signed_price),
-        to_units(Decimal(asset.lot_size) * order.quantity_lots, ASSET_DECIMALS),
+        lots_units(asset, order.quantity_lots),
         int(order.nonce),
         order.expiry,
     )
@@ -72,8 +71,8 @@ def order_hash(chain: Chain, order: Order, asset: Asset) -> str:
 
 def trade_struct(trade: TradeRecord, buy: Order, sell: Order, asset: Asset) -> tuple:
     """settle()'s `Trade`: (seq, buy, buySignature, sell, sellSignature, price, quantity)."""
-    price = to_units(Decimal(asset.tick_size) * trade.price_ticks, CASH_DECIMALS)
-    quantity = to_units(Decimal(asset.lot_size) * trade.quantity_lots, ASSET_DECIMALS)
+    price = price_units(asset, trade.price_ticks)
+    quantity = lots_units(asset, trade.quantity_lots)
     return (
         trade.trade_seq,
         order_struct(buy, asset),

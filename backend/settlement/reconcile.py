@@ -15,17 +15,16 @@ demo's summary shows the same rows.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from sqlmodel import Session, select
 
 from backend.assets.models import Asset
 from backend.assets.service import list_assets, token_contract
+from backend.assets.units import lots_units
 from backend.chain.client import Chain
 from backend.compliance import sync
 from backend.compliance.mirror import ZERO_ADDRESS
 from backend.compliance.models import ComplianceState, HolderState, Investor
-from backend.money import ASSET_DECIMALS, to_units
 from backend.settlement.models import TradeRecord
 
 UNSETTLED = ("pending", "submitted")
@@ -69,11 +68,10 @@ class Report:
 def settling_units(session: Session, asset: Asset, wallets_by_investor: dict[int, str]) -> dict[str, int]:
     """Net asset units per wallet of the asset's trades not yet settled on chain."""
     net: dict[str, int] = {}
-    lot = Decimal(asset.lot_size)
     for trade in session.exec(
         select(TradeRecord).where(TradeRecord.symbol == asset.symbol, TradeRecord.settlement_status.in_(UNSETTLED))  # type: ignore[attr-defined]
     ):
-        units = to_units(lot * trade.quantity_lots, ASSET_DECIMALS)
+        units = lots_units(asset, trade.quantity_lots)
         buyer = wallets_by_investor.get(trade.buyer_investor_id)
         seller = wallets_by_investor.get(trade.seller_investor_id)
         if buyer:

@@ -7,26 +7,17 @@ twice (conservative), never not at all.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, func, union_all
 from sqlmodel import Session, select
 
 from backend.assets.models import Asset
-from backend.money import ASSET_DECIMALS, CASH_DECIMALS, to_units
+from backend.assets.units import cost_units, lots_units
 from backend.settlement.models import TradeRecord
 from backend.trading.models import OPEN_STATUSES, Order
 
 UNSETTLED = ("pending", "submitted")
-
-
-def cost_units(asset: Asset, price_ticks: int, lots: int) -> int:
-    return to_units(Decimal(asset.tick_size) * price_ticks * Decimal(asset.lot_size) * lots, CASH_DECIMALS)
-
-
-def lots_units(asset: Asset, lots: int) -> int:
-    return to_units(Decimal(asset.lot_size) * lots, ASSET_DECIMALS)
 
 
 def reserved_asset_units(session: Session, *, investor_id: int, asset: Asset) -> int:

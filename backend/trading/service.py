@@ -18,6 +18,7 @@ from web3.types import RPCEndpoint
 
 from backend.assets.models import Asset
 from backend.assets.service import get_asset
+from backend.assets.units import price_units
 from backend.chain.client import Chain
 from backend.compliance.codes import restriction_error
 from backend.compliance.models import Investor
@@ -41,7 +42,7 @@ from backend.matching import (
     TimeInForce,
     Trade,
 )
-from backend.money import ASSET_DECIMALS, CASH_DECIMALS, fmt, to_units
+from backend.money import ASSET_DECIMALS, fmt, to_units
 from backend.settlement.models import TradeRecord
 from backend.trading import funds, reservations, terms
 from backend.trading.feed import level_changes
@@ -131,7 +132,7 @@ def prepare(session: Session, chain: Chain, venue: Venue, investor: Investor, re
         market = venue.market(session, asset.symbol)
         limit_ticks = terms.market_limit_ticks(market, asset, side, settings.market_collar_bps, now_ns())
     price_ticks = limit_ticks if order_type is OrderType.LIMIT else None
-    signed_price = to_units(terms.limit_price(asset, limit_ticks), CASH_DECIMALS)
+    signed_price = price_units(asset, limit_ticks)
     if req.nonce is not None:
         terms.check_nonce_floor(session, chain, investor.wallet, req.nonce)
         nonce = req.nonce
