@@ -12,6 +12,7 @@ decimal strings or `Decimal`, never floats. Errors raise `ApiError` with the API
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +20,36 @@ import httpx
 from eth_account import Account
 
 Amount = str | int | Decimal
+
+
+Send = Callable[..., httpx.Response]  # send(method, path, json=...) -> the response
+
+
+def signed_order_body(order: dict[str, Any], typed: dict[str, Any], signature: str) -> dict[str, Any]:
+    """The POST /v1/orders body of `order` signed as `typed` (its /v1/orders/typed-data answer):
+    the nonce and expiry the wallet signed and, for a market order, the limit it signed
+    (`limit_price`) as its price."""
+    body = {**order, "nonce": typed["message"]["nonce"], "signature": signature}
+    if typed["message"]["expiry"]:
+        body["expires_at"] = typed["message"]["expiry"]
+    if order.get("type") == "market" and typed.get("limit_price") is not None:
+        body["price"] = typed["limit_price"]
+    return body
+
+
+def place_signed_order(
+    send: Send, order: dict[str, Any], sign: Callable[[dict[str, Any]], str]
+) -> tuple[httpx.Response, dict[str, Any] | None]:
+    """typed-data -> sign -> POST /v1/orders, the flow API.md documents for clients; every
+    order-placing client (ExchangeClient, the demo, the tests' wallets) goes through here.
+    `sign(typed)` returns the wallet's EIP-712 signature of the typed data. Returns the last
+    response (the typed-data one when that was refused) and the typed data (None then)."""
+    typed_response = send("POST", "/v1/orders/typed-data", json=order)
+    if typed_response.status_code != 200:
+        return typed_response, None
+    typed = typed_response.json()
+    signable = {k: typed[k] for k in ("types", "primaryType", "domain", "message")}
+    return send("POST", "/v1/orders", json=signed_order_body(order, typed, sign(signable))), typed
 
 
 class ApiError(Exception):
@@ -85,15 +116,13 @@ class ExchangeClient:
             body["client_order_id"] = client_order_id
         if expires_at:
             body["expires_at"] = expires_at
-        if self._account is not None:
-            typed = self._request("POST", "/v1/orders/typed-data", json=body)
-            signable = {k: typed[k] for k in ("types", "primaryType", "domain", "message")}
-            body["nonce"] = typed["message"]["nonce"]
-            body["expires_at"] = typed["message"]["expiry"]
-            if body["type"] == "market":
-                body["price"] = typed["limit_price"]
-            body["signature"] = self._account.sign_typed_data(full_message=signable).signature.to_0x_hex()
-        return self._request("POST", "/v1/orders", json=body)
+        if self._account is None:
+            return self._request("POST", "/v1/orders", json=body)
+        account = self._account
+        response, _typed = place_signed_order(
+            self._http.request, body, lambda typed: account.sign_typed_data(full_message=typed).signature.to_0x_hex()
+        )
+        return self._answer(response)
 
     def cancel(self, order_id: str) -> dict[str, Any]:
         return self._request("DELETE", f"/v1/orders/{order_id}")
@@ -125,7 +154,10 @@ class ExchangeClient:
         return self._request("GET", "/v1/chain")
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self._http.request(method, path, **kwargs)
+        return self._answer(self._http.request(method, path, **kwargs))
+
+    @staticmethod
+    def _answer(response: httpx.Response) -> Any:
         if response.status_code >= 400:
             try:
                 error = response.json()["error"]

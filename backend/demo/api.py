@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from backend.client import place_signed_order
 from backend.demo.wallet import Wallet
 
 
@@ -53,37 +54,25 @@ class Api:
 
     def order(self, wallet: Wallet, investor: str, order: dict[str, Any]) -> httpx.Response:
         """typed-data -> sign with the investor's wallet -> POST /v1/orders (API.md's client flow)."""
-        key = self.keys[investor]
-        typed = self.send("POST", "/v1/orders/typed-data", key=key, json=order)
-        if typed.status_code != 200:
-            return typed
-        data = typed.json()
-        signed = {**order, "nonce": data["message"]["nonce"], "signature": wallet.sign_order(data)}
-        if data["message"]["expiry"]:
-            signed["expires_at"] = data["message"]["expiry"]
-        return self.send("POST", "/v1/orders", key=key, json=signed)
+        return self._place(wallet, investor, order)[0]
 
     def place_market(
         self, wallet: Wallet, investor: str, order: dict[str, Any], what: str
     ) -> tuple[dict[str, Any], str]:
         """A market order: its typed data carries the limit it signs (`limit_price`), sent back as
         its `price`. Returns (the order, that limit)."""
-        key = self.keys[investor]
-        typed = self.send("POST", "/v1/orders/typed-data", key=key, json=order)
-        if typed.status_code != 200:
-            raise ScenarioError(f"{what} failed: HTTP {typed.status_code} {typed.text}")
-        data = typed.json()
-        signed = {
-            **order,
-            "price": data["limit_price"],
-            "nonce": data["message"]["nonce"],
-            "expires_at": data["message"]["expiry"],
-            "signature": wallet.sign_order(data),
-        }
-        response = self.send("POST", "/v1/orders", key=key, json=signed)
-        if response.status_code != 201:
+        response, typed = self._place(wallet, investor, order)
+        if typed is None or response.status_code != 201:
             raise ScenarioError(f"{what} failed: HTTP {response.status_code} {response.text}")
-        return response.json(), data["limit_price"]
+        return response.json(), typed["limit_price"]
+
+    def _place(self, wallet: Wallet, investor: str, order: dict[str, Any]) -> tuple[httpx.Response, Any]:
+        key = self.keys[investor]
+
+        def send(method: str, path: str, **kwargs: Any) -> httpx.Response:
+            return self.send(method, path, key=key, **kwargs)
+
+        return place_signed_order(send, order, wallet.sign_order)
 
     def place(self, wallet: Wallet, investor: str, order: dict[str, Any], what: str) -> dict[str, Any]:
         response = self.order(wallet, investor, order)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import httpx
@@ -10,6 +11,7 @@ from hexbytes import HexBytes
 from web3 import Web3
 
 from backend.chain.artifacts import load_abi
+from backend.client import place_signed_order
 from backend.config import ROOT
 
 ERC20_APPROVE_ABI = [
@@ -93,16 +95,10 @@ class Wallet:
         return self.account.sign_typed_data(full_message=typed).signature.to_0x_hex()
 
     def place_order(self, client: httpx.Client, api_key: str, order: dict[str, Any]) -> httpx.Response:
-        """typed-data -> sign -> POST /v1/orders, the flow API.md documents for clients."""
+        """typed-data -> sign -> POST /v1/orders (backend.client.place_signed_order)."""
         headers = {"X-API-Key": api_key}
-        typed = client.post("/v1/orders/typed-data", json=order, headers=headers)
-        if typed.status_code != 200:
-            return typed
-        data = typed.json()
-        signed = {**order, "nonce": data["message"]["nonce"], "signature": self.sign_order(data)}
-        if data["message"]["expiry"]:
-            signed["expires_at"] = data["message"]["expiry"]
-        return client.post("/v1/orders", json=signed, headers=headers)
+        response, _typed = place_signed_order(partial(client.request, headers=headers), order, self.sign_order)
+        return response
 
 
 def _exchange_abi() -> list[dict[str, Any]]:
