@@ -183,12 +183,13 @@ def _balances(
     baseline: Balances,
     verdict: Verdict,
 ) -> None:
-    """Starting balances + settled trades (asset lot 1 = 10^18 units, tick 0.01 = 10^4 cash units)."""
+    """Starting balances + settled trades (asset lot 1 = 10^18 units, tick 0.01 = 10^4 cash units).
+    Worked out here from the market's sizes, not with backend.assets.units: an oracle of its own."""
     expected = {wallet: list(values) for wallet, values in baseline.items()}
     for trade in trades:
         if trade.settlement_status != "settled":
             continue
-        units, cash = trade.quantity_lots * 10**18, trade.price_ticks * setup.tick * trade.quantity_lots
+        units, cash = trade.quantity_lots * 10**18, trade.price_ticks * 10**4 * trade.quantity_lots
         buyer, seller = orders[trade.buy_order_id].wallet, orders[trade.sell_order_id].wallet
         expected[buyer][0] += units
         expected[buyer][1] -= cash

@@ -23,6 +23,7 @@ import httpx
 from eth_account import Account
 from web3 import Web3
 
+from backend.assets.units import lots_units, price_units
 from backend.chain import local_node
 from backend.config import ROOT, Settings
 from backend.demo.wallet import Wallet
@@ -188,7 +189,8 @@ class MarketSetup:
     exchange: str
     chain_id: int
     traders: list[Trader]
-    tick: int = 10_000  # cash units per tick (0.01 with 6 decimals)
+    tick_size: str = "0.01"  # as set_up_market lists the asset
+    lot_size: str = "1"
 
 
 def _ok(response: httpx.Response, what: str) -> dict[str, Any]:
@@ -294,8 +296,8 @@ def order_body(
     signature = trader.signer.sign(
         asset=setup.token,
         is_buy=side == "buy",
-        price=price_ticks * setup.tick,
-        quantity=lots * 10**18,
+        price=price_units(setup, price_ticks),
+        quantity=lots_units(setup, lots),
         nonce=nonce,
         expiry=expiry,
     )

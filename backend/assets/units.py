@@ -10,23 +10,33 @@ would round past 28 digits); an amount finer than the token's unit is refused, n
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Protocol
 
-from backend.assets.models import Asset
 from backend.errors import InvalidInput
 from backend.money import ASSET_DECIMALS, CASH_DECIMALS
 
 
-def lots_units(asset: Asset, lots: int) -> int:
+class Sizes(Protocol):
+    """An asset's tick and lot sizes (decimal strings): an `Asset` row, or a harness's market."""
+
+    @property
+    def tick_size(self) -> str: ...
+
+    @property
+    def lot_size(self) -> str: ...
+
+
+def lots_units(asset: Sizes, lots: int) -> int:
     """Asset base units of `lots` lots."""
     return _units((asset.lot_size,), lots, ASSET_DECIMALS)
 
 
-def price_units(asset: Asset, ticks: int) -> int:
+def price_units(asset: Sizes, ticks: int) -> int:
     """Cash base units per whole asset unit of a price of `ticks` ticks (the signed price)."""
     return _units((asset.tick_size,), ticks, CASH_DECIMALS)
 
 
-def cost_units(asset: Asset, price_ticks: int, lots: int) -> int:
+def cost_units(asset: Sizes, price_ticks: int, lots: int) -> int:
     """Cash base units of `lots` lots at `price_ticks` ticks."""
     return _units((asset.tick_size, asset.lot_size), price_ticks * lots, CASH_DECIMALS)
 
