@@ -44,8 +44,10 @@ export function mountConsole({ toggle, container, trading }) {
     toggle.textContent = state.open ? "Back to the markets" : "Operator console";
     container.hidden = !state.open;
     trading.hidden = state.open;
-    parts.keyState.textContent = adminKey.get() ? `Using admin key …${adminKey.get().slice(-4)}` : "No admin key in this tab.";
+    parts.keyState.textContent = `Admin key …${adminKey.get().slice(-4)}${state.authorized ? "" : " (checking…)"}`;
     parts.body.hidden = !state.authorized;
+    parts.keyForm.hidden = state.authorized;
+    parts.session.hidden = !adminKey.get();
     when("investors", [state.investors, state.errors.investors], () => renderInvestors(parts.investors, act));
     when("assets", [state.assets, state.selected, state.errors.assets], () => renderAssets(parts.assets, act, select));
     when("holders", [state.holders, state.selected, state.errors.holders], () => renderHolders(parts.holders, act));
@@ -58,6 +60,7 @@ export function mountConsole({ toggle, container, trading }) {
     const [[investors, e1], [assets, e2]] = await Promise.all([
       settle(adminRequest("GET", "/v1/admin/investors")), settle(adminRequest("GET", "/v1/admin/assets"))]);
     if ([e1, e2].some((e) => e && [401, 403].includes(e.status))) {
+      adminKey.clear(); // not an admin key: ask again rather than retry it every few seconds
       Object.assign(state, { authorized: false });
       parts.keyError.replaceChildren(h("p", { class: "notice notice-error" }, errorView(e1 ?? e2)));
       return render();
@@ -161,9 +164,10 @@ function build(container) {
   const keyState = h("p", { class: "hint", role: "status" });
   const keyForm = h("form", { class: "key-form", autocomplete: "off" },
     h("label", { for: "admin-key" }, "Admin API key"),
-    h("div", { class: "key-row" }, keyInput, h("button", { type: "submit", class: "button-secondary" }, "Open console"), forget),
+    h("div", { class: "key-row" }, keyInput, h("button", { type: "submit", class: "button-secondary" }, "Open console")),
     h("p", { class: "hint" }, "Only for this tab (sessionStorage). Every action asks for a reason and is published in the audit log."),
-    keyState, keyError);
+    keyError);
+  const session = h("div", { class: "console-session" }, keyState, forget);
   const panel = (id, title, ...children) => h("section", { class: "panel", "aria-labelledby": id }, h("h2", { id }, title), ...children);
   const investors = h("div", { class: "scroll-box tall" });
   const assets = h("div");
@@ -186,9 +190,10 @@ function build(container) {
     h("div", { class: "console-col" }, panel("console-audit-title", "Audit log", filters, audit)));
   container.replaceChildren(
     h("div", { class: "panel console-head" }, h("div", {}, heading,
-      h("p", { class: "muted" }, "Privileged actions, each with a reason, each in the public hash-chained audit log.")), keyForm),
+      h("p", { class: "muted" }, "Privileged actions, each with a reason, each in the public hash-chained audit log.")),
+    h("div", { class: "console-key" }, keyForm, session)),
     notice, body);
-  return { keyForm, keyInput, keyError, keyState, forget, investors, assets, holders, audit, filters, recover, heading, notice, body };
+  return { keyForm, session, keyInput, keyError, keyState, forget, investors, assets, holders, audit, filters, recover, heading, notice, body };
 }
 
 // ---- views -----------------------------------------------------------------------------
@@ -283,6 +288,12 @@ function renderHolders(box, act) {
     })))));
 }
 
+/** "admin-key:3@0xAbc…" -> "admin-key:3 @ 0xAbc1…9f2e" */
+function actorLabel(actor) {
+  const [who, address] = String(actor ?? "").split("@");
+  return address ? `${who} @ ${shortHex(address, 6, 4)}` : who;
+}
+
 function renderAudit(box) {
   if (state.errors.audit) return box.replaceChildren(problem(state.errors.audit));
   if (!state.audit) return box.replaceChildren(h("p", { class: "empty" }, "Loading…"));
@@ -291,7 +302,7 @@ function renderAudit(box) {
   if (!state.audit.length) return box.replaceChildren(caption, h("p", { class: "empty" }, "No entries match."));
   box.replaceChildren(caption, h("table", { class: "console-table audit-table" },
     h("caption", { class: "visually-hidden" }, "Audit log entries"),
-    h("thead", {}, h("tr", {}, ["#", "Time", "Action", "Subject", "Reason", "Actor", "Tx"].map((n) => h("th", { scope: "col" }, n)))),
+    h("thead", {}, h("tr", {}, ["#", "Time", "Action", "Subject", "Reason · actor", "Tx"].map((n) => h("th", { scope: "col" }, n)))),
     h("tbody", {}, state.audit.map((e) => h("tr", { dataset: { seq: e.seq } },
       h("td", { class: "muted", title: `hash ${e.hash}\nprev ${e.prev_hash}` }, e.seq),
       h("td", { class: "muted", title: dateTimeOf(e.at) }, timeOf(e.at)),
@@ -299,7 +310,7 @@ function renderAudit(box) {
       h("td", {}, e.asset ?? "", e.asset && e.wallet ? " · " : "",
         e.wallet ? h("span", { class: "mono", title: e.wallet }, shortHex(e.wallet, 8, 4)) : ""),
       h("td", { class: "reason" }, h("code", { class: "reason-code" }, e.reason_code), " ", e.reason,
-        e.document_hash ? h("span", { class: "muted mono small", title: e.document_hash }, ` doc ${shortHex(e.document_hash, 8, 4)}`) : ""),
-      h("td", { class: "muted small" }, e.actor),
+        e.document_hash ? h("span", { class: "muted mono small", title: e.document_hash }, ` doc ${shortHex(e.document_hash, 8, 4)}`) : "",
+        h("span", { class: "actor muted small", title: e.actor }, actorLabel(e.actor))),
       h("td", { class: "mono muted", title: e.tx_hash ?? null }, e.tx_hash ? shortHex(e.tx_hash, 8, 4) : "—"))))));
 }
