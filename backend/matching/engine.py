@@ -169,11 +169,11 @@ class MatchingEngine(EngineBase):
                     accepted.setdefault(order_id, None)
                     if len(accepted) != seq:
                         self._place_limit(order_id, owner, side, price, quantity, tif, cmd, now, seq, events)
-                        if self._limit is not None:
+                        if self.limit_state is not None:  # (a property: _limit is narrowed to None here)
                             self._check_limit(now, events)
                         return events
                 self._on_place(cmd, now, events)
-                if self._limit is not None:
+                if self.limit_state is not None:
                     self._check_limit(now, events)
                 return events
         elif kind is _CANCEL_ORDER:
