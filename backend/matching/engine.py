@@ -509,7 +509,14 @@ class MatchingEngine(EngineBase):
         return [(o.order_id, book.remove(o)) for o in through]
 
     def _cancel_self_crossing(self, owner: str, side: Side, price: int) -> list[tuple[str, int]]:
-        mine = [o for o in self._auction_queue(side.opposite, price) if o.owner == owner]
+        # Through the owner's own orders (not the opposite side's crossed part, which in a
+        # call can be most of the book), put in priority order.
+        if side is _BUY:
+            mine = [o for o in self._book.owned(owner) if o.side is _SELL and o.price <= price]
+            mine.sort(key=lambda o: (o.price, o.seq))
+        else:
+            mine = [o for o in self._book.owned(owner) if o.side is _BUY and o.price >= price]
+            mine.sort(key=lambda o: (-o.price, o.seq))
         return [(o.order_id, self._book.remove(o)) for o in mine]
 
     def _rest_in_call(self, cmd: PlaceOrder, side: Side, seq: int, now: int) -> None:
