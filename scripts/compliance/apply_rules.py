@@ -1,4 +1,5 @@
-"""Apply per-asset compliance rule sets from YAML on chain, as the operator (accounts[0]).
+"""Apply per-asset compliance rule sets from YAML on chain, as the governance key (the rules
+admin: $RWA_GOVERNANCE_KEY, locally the development governance key; docs/security.md).
 
     brownie run scripts/compliance/apply_rules.py --network rwa-ganache
     RULES=scripts/compliance/rules/ACME.yaml DRY_RUN=1 \
@@ -23,6 +24,7 @@ from brownie import AssetFactory, AssetToken, ComplianceRules, accounts
 from backend.chain.artifacts import load_deployment
 from backend.compliance.rulefiles import RULES_DIR, RuleFileError, changed, diff, diff_lines, load_rule_files
 from backend.compliance.rules import RuleSet
+from backend.config import DEV_GOVERNANCE_KEY
 
 ZERO = "0x0000000000000000000000000000000000000000"
 
@@ -56,6 +58,7 @@ def main() -> None:
     if unknown:
         print(f"no asset with symbol {', '.join(unknown)} in the AssetFactory {factory.address}", file=sys.stderr)
         sys.exit(2)
+    governance = accounts.add(os.environ.get("RWA_GOVERNANCE_KEY") or DEV_GOVERNANCE_KEY)
     for rule_file in rule_files:
         rules = ComplianceRules.at(AssetToken.at(tokens[rule_file.symbol]).complianceRules())
         before, target = onchain_rules(rules), rule_file.rule_set()
@@ -70,7 +73,7 @@ def main() -> None:
             target.max_holders,
             target.max_balance,
             target.lockup_seconds,
-            {"from": accounts[0]},
+            {"from": governance},
         )
         print(f"{rule_file.symbol} ({rule_file.path}) rules {rules.address} - applied, tx {tx.txid}")
         print("\n".join(diff_lines(diff(before, onchain_rules(rules)))))

@@ -298,7 +298,9 @@ def test_a_wallet_frozen_in_one_token_loses_its_orders_in_that_market_only(
     with Session(app.state.db, expire_on_commit=False) as session:
         asset = get_asset(session, orders[0]["symbol"])
         # An agent freezes the wallet in one token, outside the service (a script): the mirror sees it.
-        receipt = chain.transact(token_contract(chain, asset).functions.setWalletFrozen(buyer.wallet.address, True))
+        receipt = chain.transact(
+            token_contract(chain, asset).functions.setWalletFrozen(buyer.wallet.address, True), governance=True
+        )
         sync(session, chain, asset, min_block=int(receipt["blockNumber"]))
         counts = revocations.sweep(session, app.state.venue)
     assert counts.get("frozen") == 1, counts

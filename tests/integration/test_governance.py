@@ -352,3 +352,27 @@ def test_cli_action_then_verify_catches_edits_deletions_and_rewritten_anchors(cl
         session.commit()
     assert rewritten.exit_code == 1 and "the anchor was rewritten" in rewritten.output
     assert rwa("audit", "verify").exit_code == 0
+
+
+def test_older_routes_still_append_to_the_log(client, admin, listed):
+    """Halt/resume, PUT rules, issue and PATCH frozen keep their bodies, and are logged as `unspecified`."""
+    asset, alice, _ = listed
+    symbol = asset["symbol"]
+    assert client.post(f"/v1/markets/{symbol}/halt", headers=admin).status_code == 200
+    assert client.post(f"/v1/markets/{symbol}/resume", headers=admin).status_code == 200
+    issued = client.post(
+        f"/v1/assets/{symbol}/issue", headers=admin, json={"to_wallet": alice.wallet.address, "quantity": "1"}
+    )
+    assert issued.status_code == 200, issued.text
+    assert client.patch(f"/v1/investors/{alice.id}", headers=admin, json={"frozen": True}).status_code == 200
+    assert client.patch(f"/v1/investors/{alice.id}", headers=admin, json={"frozen": False}).status_code == 200
+    mine = audit(client, asset=symbol)[1:] + [e for e in audit(client, wallet=alice.wallet.address) if not e["asset"]]
+    assert [(e["action"], e["reason_code"]) for e in mine] == [
+        ("market.halt", "unspecified"),
+        ("market.resume", "unspecified"),
+        ("asset.mint", "unspecified"),
+        ("wallet.freeze", "unspecified"),
+        ("wallet.unfreeze", "unspecified"),
+    ]
+    assert mine[2]["tx_hash"] == issued.json()["tx_hash"]
+    assert log.find_breaks(audit(client)) == []

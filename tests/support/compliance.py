@@ -62,7 +62,7 @@ def agent(client: TestClient, symbol: str, function: str, *args: Any) -> dict:
     """An AssetToken agent action sent by the operator, then the mirror synced past it."""
     chain = service_chain(client)
     asset = asset_row(client, symbol)
-    receipt = chain.transact(getattr(token_contract(chain, asset).functions, function)(*args))
+    receipt = chain.transact(getattr(token_contract(chain, asset).functions, function)(*args), governance=True)
     with db_session(client) as session:
         sync(session, chain, asset, min_block=int(receipt["blockNumber"]))
     return receipt

@@ -13,7 +13,9 @@ from backend.assets import service
 from backend.assets.models import Asset
 from backend.auth.service import require_asset_authority
 from backend.compliance import rulesets
+from backend.compliance.onboarding import checksum_wallet
 from backend.disclosures.policies import missing_disclosures, required_types, utc_today
+from backend.governance.legacy import audit_legacy
 from backend.trading.markets import market_status
 
 router = APIRouter(prefix="/v1/assets", tags=["assets"], responses=ERRORS)
@@ -87,6 +89,8 @@ def issue(symbol: str, body: IssueRequest, session: SessionDep, chain: ChainDep,
     """Primary issuance: mint to a whitelisted wallet (the asset's compliance rules apply)."""
     asset = service.get_asset(session, symbol)
     require_asset_authority(principal, issuer_wallet=asset.issuer_wallet, symbol=asset.symbol, action="issue")
-    return TxResult(
-        tx_hash=service.issue(session, chain, asset=asset, to_wallet=body.to_wallet, quantity=body.quantity)
-    )
+    tx_hash = service.issue(session, chain, asset=asset, to_wallet=body.to_wallet, quantity=body.quantity)
+    wallet = checksum_wallet(body.to_wallet, field="to_wallet")
+    route = "POST /v1/assets/{symbol}/issue"
+    audit_legacy(session, principal, "asset.mint", route, asset=asset.symbol, wallet=wallet, tx_hash=tx_hash)
+    return TxResult(tx_hash=tx_hash)

@@ -15,6 +15,7 @@ from backend.assets.service import get_asset
 from backend.auth.service import require_asset_authority
 from backend.compliance import mirror, rulesets
 from backend.compliance.onboarding import checksum_wallet
+from backend.governance.legacy import audit_legacy
 from backend.money import ASSET_DECIMALS, to_units
 
 router = APIRouter(prefix="/v1", tags=["compliance"], responses=ERRORS)
@@ -58,6 +59,8 @@ def replace_rules(
         principal, issuer_wallet=asset.issuer_wallet, symbol=asset.symbol, action="change the compliance rules"
     )
     tx_hash = rulesets.set_rules(session, chain, asset, **body.model_dump())
+    route = "PUT /v1/assets/{symbol}/rules"
+    audit_legacy(session, principal, "asset.rules", route, asset=asset.symbol, tx_hash=tx_hash)
     return {
         "symbol": asset.symbol,
         "rules_address": asset.rules_address,

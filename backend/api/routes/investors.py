@@ -9,6 +9,7 @@ from backend.api.deps import AdminDep, ChainDep, SessionDep, VenueDep
 from backend.api.schemas import ERRORS, Country, RowId, Strict, Wallet
 from backend.compliance import onboarding
 from backend.compliance.models import Investor
+from backend.governance.legacy import audit_legacy
 
 EPOCH = date(1970, 1, 1)
 
@@ -67,19 +68,27 @@ def read_investor(investor_id: RowId, session: SessionDep, _: AdminDep) -> Inves
 
 @router.patch("/{investor_id}")
 def update_investor(
-    investor_id: RowId, body: InvestorUpdate, session: SessionDep, chain: ChainDep, venue: VenueDep, _: AdminDep
+    investor_id: RowId, body: InvestorUpdate, session: SessionDep, chain: ChainDep, venue: VenueDep, p: AdminDep
 ) -> InvestorPublic:
     """Freezing the wallet (or a KYC expiry in the past) cancels its resting orders."""
-    return _public(
-        onboarding.update_investor(
-            session, chain, investor_id=investor_id, venue=venue, **body.model_dump(exclude_unset=True)
-        )
+    investor = onboarding.update_investor(
+        session, chain, investor_id=investor_id, venue=venue, **body.model_dump(exclude_unset=True)
     )
+    if body.frozen is not None:  # a freeze in every asset: in the audit log (backend/governance/legacy.py)
+        action = "wallet.freeze" if body.frozen else "wallet.unfreeze"
+        audit_legacy(session, p, action, "PATCH /v1/investors/{id}", wallet=investor.wallet)
+    return _public(investor)
 
 
 @router.delete("/{investor_id}")
 def revoke_investor(
-    investor_id: RowId, session: SessionDep, chain: ChainDep, venue: VenueDep, _: AdminDep
+    investor_id: RowId, session: SessionDep, chain: ChainDep, venue: VenueDep, p: AdminDep
 ) -> InvestorPublic:
     """Remove the wallet from the whitelist, revoke the investor's keys, cancel its resting orders."""
-    return _public(onboarding.revoke_investor(session, chain, investor_id=investor_id, venue=venue))
+    was = onboarding.get_investor(session, investor_id).status
+    investor = onboarding.revoke_investor(session, chain, investor_id=investor_id, venue=venue)
+    if was != "revoked":
+        audit_legacy(
+            session, p, "investor.revoke", "DELETE /v1/investors/{id}", wallet=investor.wallet, tx_hash=investor.tx_hash
+        )
+    return _public(investor)

@@ -13,6 +13,7 @@ from backend.api.public import BookPublic, CandlePublic, MarketStatusPublic, Tra
 from backend.api.schemas import ERRORS
 from backend.assets.service import get_asset
 from backend.errors import DomainError
+from backend.governance.legacy import audit_legacy
 from backend.trading import markets, service
 
 router = APIRouter(prefix="/v1/markets", tags=["markets"], responses=ERRORS)
@@ -45,10 +46,11 @@ def candles(
 
 
 @router.post("/{symbol}/halt")
-def halt(symbol: str, session: SessionDep, venue: VenueDep, settings: SettingsDep, _: AdminDep) -> MarketStatusPublic:
+def halt(symbol: str, session: SessionDep, venue: VenueDep, settings: SettingsDep, p: AdminDep) -> MarketStatusPublic:
     """Kill switch: stop matching in this market. Cancels keep working."""
     asset = get_asset(session, symbol)
     service.halt_market(session, venue, asset)
+    audit_legacy(session, p, "market.halt", "POST /v1/markets/{symbol}/halt", asset=asset.symbol)
     return MarketStatusPublic(
         symbol=asset.symbol,
         market_status=markets.market_status(
@@ -58,9 +60,10 @@ def halt(symbol: str, session: SessionDep, venue: VenueDep, settings: SettingsDe
 
 
 @router.post("/{symbol}/resume")
-def resume(symbol: str, session: SessionDep, venue: VenueDep, settings: SettingsDep, _: AdminDep) -> MarketStatusPublic:
+def resume(symbol: str, session: SessionDep, venue: VenueDep, settings: SettingsDep, p: AdminDep) -> MarketStatusPublic:
     asset = get_asset(session, symbol)
     service.resume_market(session, venue, asset)
+    audit_legacy(session, p, "market.resume", "POST /v1/markets/{symbol}/resume", asset=asset.symbol)
     return MarketStatusPublic(
         symbol=asset.symbol,
         market_status=markets.market_status(
