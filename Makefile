@@ -103,11 +103,13 @@ CONTRACTS_NETWORK ?= rwa-ganache-test
 test-contracts: compile
 	$(BROWNIE) test tests/contracts --network $(CONTRACTS_NETWORK)
 
-test-backend: compile browser fuzz-env matching-native
-	$(PY) -m pytest $(PYTEST_ARGS)
+# The peer engines of requirements-bench.lock (the bench stamp) are required here: their
+# agreement test (tests/backend/test_bench_peers.py) fails, not skips, when one is missing.
+test-backend: compile browser fuzz-env matching-native $(VENV)/.bench-installed
+	RWA_REQUIRE_PEERS=1 $(PY) -m pytest $(PYTEST_ARGS)
 	@if $(PY) -c 'import sys, backend.matching as m; sys.exit(not m.COMPILED)'; then \
 		echo "matching suite again on the pure-Python core (RWA_MATCHING_PURE=1)"; \
-		RWA_MATCHING_PURE=1 $(PY) -m pytest tests/backend/matching tests/backend/test_bench_peers.py -q $(PYTEST_ARGS); fi
+		RWA_REQUIRE_PEERS=1 RWA_MATCHING_PURE=1 $(PY) -m pytest tests/backend/matching tests/backend/test_bench_peers.py -q $(PYTEST_ARGS); fi
 
 # Debian's chromium for the browser tests (Playwright's own browser download needs the
 # internet); installed with apt-get, through sudo when not root.
