@@ -59,6 +59,7 @@ class Holding:
     frozen_tokens: int = 0
     wallet_frozen: bool = False
     locked_until: int = 0
+    locked_amount: int = 0  # locked while now < locked_until (ComplianceRules.lockOf)
 
 
 NO_HOLDING = Holding()
@@ -109,6 +110,7 @@ def _holding(row: HolderState | None) -> Holding:
         frozen_tokens=int(row.frozen_tokens),
         wallet_frozen=row.wallet_frozen,
         locked_until=int(row.locked_until),
+        locked_amount=int(row.locked_amount),
     )
 
 
@@ -186,6 +188,7 @@ def check_transfer(
         sender_frozen_tokens=sender.frozen_tokens,
         holder_count=state.holder_count,
         sender_locked_until=sender.locked_until,
+        sender_locked_amount=sender.locked_amount,
         paused=state.paused,
         now=chain_now(state) if now is None else now,
         mint=from_wallet == ZERO_ADDRESS,

@@ -68,3 +68,4 @@ class HolderState(SQLModel, table=True):
     frozen_tokens: str = Field(default="0", max_length=80)
     wallet_frozen: bool = False
     locked_until: str = Field(default="0", max_length=24)
+    locked_amount: str = Field(default="0", max_length=80)  # tokens locked until locked_until

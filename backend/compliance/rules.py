@@ -10,10 +10,14 @@ contracts/interfaces/IComplianceRules.sol):
     2 to not registered | 3 from (not on mint) or to KYC expired (expiry <= now)
     4 to's country not allowed (empty list: all) | 5 accredited-only, to not accredited
     11 amount > balance(from) - frozenTokens(from), floored at 0 (not on mint)
-    8 now < lockedUntil(from) (not on mint) | from == to: 0
+    8 amount > that - lockedBalance(from) (not on mint) | from == to: 0
     7 maxBalance != 0 and balance(to) + amount > maxBalance
     6 maxHolders != 0, to holds nothing, amount > 0, from keeps a balance or mints,
       holderCount >= maxHolders
+
+A lock (docs/compliance.md) is an amount with a release time; it counts while now < until
+(`locked_balance`). Only mints create one; the mirror takes each wallet's lock from the
+contract's LockUpdated events.
 
 `sender_side` and `receiver_side` evaluate one party alone, in the same order, for the
 pre-trade checks of orders whose counterparty is not known yet.
@@ -79,6 +83,7 @@ def detect_restriction(
     sender_frozen_tokens: int,
     holder_count: int,
     sender_locked_until: int,
+    sender_locked_amount: int,
     paused: bool,
     now: int,
     mint: bool = False,
@@ -107,7 +112,7 @@ def detect_restriction(
         unfrozen = max(sender_balance - sender_frozen_tokens, 0)
         if amount > unfrozen:
             return INSUFFICIENT_UNFROZEN
-        if now < sender_locked_until:
+        if locked_balance(amount=sender_locked_amount, until=sender_locked_until, now=now) > unfrozen - amount:
             return LOCKED_UP
     if same_wallet:
         return OK
@@ -125,7 +130,15 @@ def detect_restriction(
 
 
 def sender_side(
-    *, sender: InvestorRecord, amount: int, balance: int, frozen_tokens: int, locked_until: int, paused: bool, now: int
+    *,
+    sender: InvestorRecord,
+    amount: int,
+    balance: int,
+    frozen_tokens: int,
+    locked_until: int,
+    locked_amount: int,
+    paused: bool,
+    now: int,
 ) -> int:
     """The checks a sell order can make before its buyer is known (codes 10, 9, 1, 3, 11, 8)."""
     if paused:
@@ -136,9 +149,10 @@ def sender_side(
         return SENDER_NOT_WHITELISTED
     if sender.kyc_expiry <= now:
         return KYC_EXPIRED
-    if amount > max(balance - frozen_tokens, 0):
+    unfrozen = max(balance - frozen_tokens, 0)
+    if amount > unfrozen:
         return INSUFFICIENT_UNFROZEN
-    if now < locked_until:
+    if locked_balance(amount=locked_amount, until=locked_until, now=now) > unfrozen - amount:
         return LOCKED_UP
     return OK
 
@@ -171,8 +185,6 @@ def receiver_side(
     return OK
 
 
-def next_locked_until(*, current: int, lockup_seconds: int, block_timestamp: int) -> int:
-    """ComplianceRules.transferred: lockedUntil(to) after a nonzero acquisition from another wallet."""
-    if lockup_seconds == 0:
-        return current
-    return max(current, min(block_timestamp + lockup_seconds, UINT64_MAX))
+def locked_balance(*, amount: int, until: int, now: int) -> int:
+    """ComplianceRules.lockedBalance: the locked amount while now < until, else 0."""
+    return amount if now < until else 0

@@ -20,12 +20,11 @@ from backend.chain.artifacts import load_abi
 from backend.chain.client import Chain
 from backend.compliance.mirror import ZERO_ADDRESS
 from backend.compliance.models import AssetRules, ComplianceState, HolderState
-from backend.compliance.rules import next_locked_until
 from backend.db import utcnow
 from backend.errors import Unavailable
 
 TOKEN_EVENTS = ("Transfer", "WalletFrozen", "Frozen", "Paused", "Unpaused")
-RULES_EVENTS = ("RulesUpdated",)
+RULES_EVENTS = ("RulesUpdated", "LockUpdated")
 MAX_LOG_RANGE = 5_000  # blocks per eth_getLogs request
 
 
@@ -100,7 +99,6 @@ def _sync_once(session: Session, chain: Chain, asset: Asset, synced: int, head: 
     if head["number"] <= synced:
         return synced
     events = fetch_events(chain, asset, synced + 1, head["number"])
-    _stamp(chain, events)
     session.commit()
     # The compare-and-set opens the write transaction: only one sync applies this range.
     won = session.exec(
@@ -167,16 +165,6 @@ def _decoders(chain: Chain, asset: Asset, names: tuple[str, ...]) -> dict[tuple[
     return table
 
 
-def _stamp(chain: Chain, events: list[Event]) -> None:
-    """Block timestamps of acquisitions (needed for lock-ups), one header per block."""
-    stamps: dict[int, int] = {}
-    for event in events:
-        if event.name == "Transfer" and event.args["value"] and event.args["to"] != ZERO_ADDRESS:
-            if event.block not in stamps:
-                stamps[event.block] = int(chain.block(event.block)["timestamp"])
-            event.timestamp = stamps[event.block]
-
-
 def apply(p: _Projection, event: Event) -> None:
     """One event, with the contracts' semantics (AssetToken + ComplianceRules.transferred)."""
     args = event.args
@@ -195,13 +183,9 @@ def apply(p: _Projection, event: Event) -> None:
             row.balance = str(int(row.balance) + value)
             if int(row.balance) == value:
                 p.state.holder_count += 1
-            row.locked_until = str(
-                next_locked_until(
-                    current=int(row.locked_until),
-                    lockup_seconds=int(p.rules.lockup_seconds),
-                    block_timestamp=event.timestamp,
-                )
-            )
+    elif event.name == "LockUpdated":  # locks: the rule set says what they became
+        row = p.holder(to_checksum_address(args["wallet"]))
+        row.locked_amount, row.locked_until = str(args["amount"]), str(args["until"])
     elif event.name == "WalletFrozen":
         p.holder(to_checksum_address(args["wallet"])).wallet_frozen = bool(args["frozen"])
     elif event.name == "Frozen":
@@ -269,8 +253,9 @@ def resync(session: Session, chain: Chain, asset: Asset) -> int:
             wallet=wallet,
             wallet_frozen=bool(chain.call(token.functions.isFrozen(wallet), block=block)),
             frozen_tokens=str(chain.call(token.functions.frozenTokens(wallet), block=block)),
-            locked_until=str(chain.call(rules.functions.lockedUntil(wallet), block=block)),
         )
+        locked_amount, locked_until = chain.call(rules.functions.lockOf(wallet), block=block)
+        row.locked_amount, row.locked_until = str(locked_amount), str(locked_until)
         if wallet != ZERO_ADDRESS:
             row.balance = str(chain.call(token.functions.balanceOf(wallet), block=block))
         holders.append(row)

@@ -7,8 +7,8 @@ contract's order, one side at a time because the counterparty is not known yet:
   country allowed, accredited when required; balance + open buys + unsettled buys + this
   order within max_balance; a buyer who holds nothing and has nothing coming is a new
   holder, refused when the holder cap is reached (assuming the seller keeps a balance).
-* sell — the seller as sender: not paused, not frozen, whitelisted, KYC current, past its
-  lock-up. Enough unreserved unfrozen balance stays with the funds check
+* sell — the seller as sender: not paused, not frozen, whitelisted, KYC current, selling no
+  more than its tokens outside a running lock-up. Enough unreserved unfrozen balance stays with the funds check
   (`order.insufficient_balance`).
 
 Refusals are `compliance.<reason>` errors (HTTP 422). Settlement on chain remains the
@@ -56,10 +56,13 @@ def check_order_compliance(
     else:
         code = ev.sender_side(
             sender=record,
-            amount=0,
+            # the sale as far as the free balance goes (more is the funds check's refusal):
+            # a lock-up holds back the locked amount only (docs/compliance.md)
+            amount=min(quantity_units, max(held.balance - held.frozen_tokens, 0)),
             balance=held.balance,
             frozen_tokens=held.frozen_tokens,
             locked_until=held.locked_until,
+            locked_amount=held.locked_amount,
             paused=state.paused,
             now=now,
         )

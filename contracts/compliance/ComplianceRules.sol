@@ -6,16 +6,18 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IComplianceRules} from "../interfaces/IComplianceRules.sol";
 import {IIdentityRegistry} from "../interfaces/IIdentityRegistry.sol";
 import {IAssetToken} from "../interfaces/IAssetToken.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 /// @title ComplianceRules
 /// @notice The rule set of one asset token: allowed countries, accredited-only, max holders,
-///         max balance per investor and lock-up after acquisition. ERC-1404 restriction codes,
+///         max balance per investor and a lock-up of newly issued tokens. ERC-1404 restriction codes,
 ///         evaluated in the order documented in IComplianceRules.
 /// @dev Evaluates against the token's state (paused, frozen wallets and amounts, balances),
 ///      which the bound token passes in on its own transfers (detectTransferRestrictionWith)
 ///      and detectTransferRestriction reads from it, and the shared IdentityRegistry. Holder
 ///      count and lock-ups are kept current by `transferred`, which the bound token calls after
-///      every balance change with the balances after it.
+///      every balance change with the balances after it. A lock is an amount with a release
+///      time, created only by mints (see IComplianceRules and docs/compliance.md).
 contract ComplianceRules is AccessControl, IComplianceRules {
     bytes32 public constant RULES_ADMIN_ROLE = keccak256("RULES_ADMIN_ROLE");
 
@@ -45,8 +47,14 @@ contract ComplianceRules is AccessControl, IComplianceRules {
     uint16[] private _allowedCountries;
     mapping(uint16 country => bool) private _countryAllowed;
 
+    /// @dev One slot: locked amount (tokens issued under a lock-up, still held) and release time.
+    struct Lock {
+        uint192 amount;
+        uint64 until;
+    }
+
     uint256 private _holderCount;
-    mapping(address wallet => uint64) private _lockedUntil;
+    mapping(address wallet => Lock) private _locks;
 
     modifier onlyToken() {
         if (msg.sender != _token) revert ComplianceRulesOnlyToken(msg.sender);
@@ -105,33 +113,51 @@ contract ComplianceRules is AccessControl, IComplianceRules {
     /// @inheritdoc IComplianceRules
     /// @dev Holder count changes only for nonzero amounts between different wallets: `to` becomes
     ///      a holder when its balance went 0 -> amount, `from` stops when its balance reached 0.
-    ///      A nonzero acquisition by another wallet extends `to`'s lock-up.
+    ///      Locks: a mint locks the minted amount (when lockupSeconds != 0); a debit that leaves
+    ///      `from` holding less than its active lock (only agent moves can: holder transfers are
+    ///      checked against the free balance) caps the lock, and the part that left stays locked
+    ///      at `to` with its release time. A holder transfer touches no lock (one warm read).
     ///      The token passes both balances after the change (no call back into it).
     function transferred(address from, address to, uint256 amount, uint256 fromBalance, uint256 toBalance)
         external
         onlyToken
     {
         if (amount == 0 || from == to) return;
-        if (from != address(0) && fromBalance == 0) {
-            // a nonzero amount left `from`, so it was counted as a holder
-            unchecked {
-                --_holderCount;
-            }
-        }
-        if (to != address(0)) {
-            if (toBalance == amount) {
-                // cannot overflow: bounded by the number of addresses
+        uint256 movedLocked;
+        uint64 movedUntil;
+        if (from != address(0)) {
+            if (fromBalance == 0) {
+                // a nonzero amount left `from`, so it was counted as a holder
                 unchecked {
-                    ++_holderCount;
+                    --_holderCount;
                 }
             }
-            uint64 lockup = _lockupSeconds;
-            if (lockup != 0) {
-                // computed in 256 bits and clamped, so a huge lock-up cannot make transfers revert
-                uint256 until = block.timestamp + lockup;
-                if (until > type(uint64).max) until = type(uint64).max;
-                if (until > _lockedUntil[to]) _lockedUntil[to] = uint64(until);
+            Lock memory lock = _locks[from];
+            if (lock.amount > fromBalance && lock.until > block.timestamp) {
+                // cannot underflow: checked just above
+                unchecked {
+                    movedLocked = lock.amount - fromBalance;
+                }
+                movedUntil = lock.until;
+                _setLock(from, fromBalance, lock.until);
             }
+        }
+        if (to == address(0)) return;
+        if (toBalance == amount) {
+            // cannot overflow: bounded by the number of addresses
+            unchecked {
+                ++_holderCount;
+            }
+        }
+        if (from == address(0)) {
+            uint64 lockup = _lockupSeconds;
+            if (lockup == 0) return;
+            // computed in 256 bits and clamped, so a huge lock-up cannot make mints revert
+            uint256 until = block.timestamp + lockup;
+            if (until > type(uint64).max) until = type(uint64).max;
+            _mergeLock(to, amount, uint64(until));
+        } else if (movedLocked != 0) {
+            _mergeLock(to, movedLocked, movedUntil);
         }
     }
 
@@ -163,14 +189,28 @@ contract ComplianceRules is AccessControl, IComplianceRules {
 
     /// @inheritdoc IComplianceRules
     function lockedUntil(address wallet) external view returns (uint64) {
-        return _lockedUntil[wallet];
+        return _locks[wallet].until;
+    }
+
+    /// @inheritdoc IComplianceRules
+    function lockedBalance(address wallet) external view returns (uint256) {
+        return _activeLocked(_locks[wallet]);
+    }
+
+    /// @inheritdoc IComplianceRules
+    function lockOf(address wallet) external view returns (uint256 amount, uint64 until) {
+        Lock memory lock = _locks[wallet];
+        return (lock.amount, lock.until);
     }
 
     /// @inheritdoc IComplianceRules
     function isEligibleReceiver(address wallet) external view returns (bool) {
-        IIdentityRegistry.Investor memory investor = _registry.investorOf(wallet);
-        return investor.registered && investor.kycExpiry > block.timestamp && _countryOk(investor.country)
-            && (!_accreditedOnly || investor.accredited);
+        return _receiverCode(_registry.investorOf(wallet)) == _OK;
+    }
+
+    /// @inheritdoc IComplianceRules
+    function receiverRestriction(address wallet) external view returns (uint8) {
+        return _receiverCode(_registry.investorOf(wallet));
     }
 
     /// @inheritdoc IComplianceRules
@@ -226,7 +266,8 @@ contract ComplianceRules is AccessControl, IComplianceRules {
             uint256 frozen = state.fromFrozenTokens;
             uint256 unfrozen = fromBalance > frozen ? fromBalance - frozen : 0;
             if (amount > unfrozen) return _INSUFFICIENT_UNFROZEN;
-            if (block.timestamp < _lockedUntil[from]) return _LOCKED_UP;
+            // written as a subtraction (amount <= unfrozen here) so it cannot overflow
+            if (_activeLocked(_locks[from]) > unfrozen - amount) return _LOCKED_UP;
         }
         if (from == to) return _OK;
 
@@ -258,6 +299,36 @@ contract ComplianceRules is AccessControl, IComplianceRules {
         if (code == _PAUSED) return "transfers paused";
         if (code == _INSUFFICIENT_UNFROZEN) return "insufficient unfrozen balance";
         return "unknown restriction";
+    }
+
+    /// @dev Codes 2, 3, 4, 5 for a receiver alone, in the evaluation order.
+    function _receiverCode(IIdentityRegistry.Investor memory investor) private view returns (uint8) {
+        if (!investor.registered) return _RECEIVER_NOT_WHITELISTED;
+        if (investor.kycExpiry <= block.timestamp) return _KYC_EXPIRED;
+        if (!_countryOk(investor.country)) return _COUNTRY_NOT_ALLOWED;
+        if (_accreditedOnly && !investor.accredited) return _NOT_ACCREDITED;
+        return _OK;
+    }
+
+    /// @dev Add `amount` locked until `until` to `wallet`'s lock, conservatively: an active lock
+    ///      keeps its tokens and the later release time applies to the sum; an expired one is
+    ///      replaced (its tokens are free and stay free).
+    function _mergeLock(address wallet, uint256 amount, uint64 until) private {
+        Lock memory lock = _locks[wallet];
+        if (lock.until > block.timestamp) {
+            amount += lock.amount;
+            if (lock.until > until) until = lock.until;
+        }
+        _setLock(wallet, amount, until);
+    }
+
+    function _setLock(address wallet, uint256 amount, uint64 until) private {
+        _locks[wallet] = Lock({amount: SafeCast.toUint192(amount), until: until});
+        emit LockUpdated(wallet, amount, until);
+    }
+
+    function _activeLocked(Lock memory lock) private view returns (uint256) {
+        return lock.until > block.timestamp ? lock.amount : 0;
     }
 
     function _countryOk(uint16 country) private view returns (bool) {

@@ -7,6 +7,8 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IRevenueDistributor} from "../interfaces/IRevenueDistributor.sol";
+import {IAssetToken} from "../interfaces/IAssetToken.sol";
+import {IIdentityRegistry} from "../interfaces/IIdentityRegistry.sol";
 
 /// @title RevenueDistributor
 /// @notice Pays asset holders their pro-rata share of deposited revenue (oil royalties, harvest
@@ -82,9 +84,19 @@ contract RevenueDistributor is AccessControl, ReentrancyGuard, IRevenueDistribut
     }
 
     /// @inheritdoc IRevenueDistributor
+    /// @dev A registered asset is an AssetToken (only the factory registers): a holder whose
+    ///      wallet it freezes, or whom the identity registry no longer lists, cannot claim; the
+    ///      accrual stays (a recovery moves it to the new wallet, an unfreeze releases it).
     function claim(address asset) external nonReentrant returns (uint256 amount) {
         AssetState storage state = _assets[asset];
-        if (state.registered) _settle(asset, state.revenuePerToken, msg.sender);
+        if (state.registered) {
+            IAssetToken token = IAssetToken(asset);
+            if (token.isFrozen(msg.sender)) revert RevenueDistributorHolderFrozen(asset, msg.sender);
+            if (!IIdentityRegistry(token.identityRegistry()).investorOf(msg.sender).registered) {
+                revert RevenueDistributorHolderNotRegistered(msg.sender);
+            }
+            _settle(asset, state.revenuePerToken, msg.sender);
+        }
         HolderState storage holder = _holders[asset][msg.sender];
         amount = holder.accrued;
         if (amount == 0) revert RevenueDistributorNothingToClaim(msg.sender);
@@ -102,6 +114,21 @@ contract RevenueDistributor is AccessControl, ReentrancyGuard, IRevenueDistribut
         if (revenuePerToken == 0) return; // nothing deposited yet: nothing to settle
         if (from != address(0)) _settle(msg.sender, revenuePerToken, from);
         if (to != address(0) && to != from) _settle(msg.sender, revenuePerToken, to);
+    }
+
+    /// @inheritdoc IRevenueDistributor
+    function walletRecovered(address lostWallet, address newWallet) external {
+        AssetState storage state = _assets[msg.sender];
+        if (!state.registered) revert RevenueDistributorOnlyAsset(msg.sender);
+        uint256 revenuePerToken = state.revenuePerToken;
+        _settle(msg.sender, revenuePerToken, lostWallet);
+        _settle(msg.sender, revenuePerToken, newWallet);
+        HolderState storage lost = _holders[msg.sender][lostWallet];
+        uint256 amount = lost.accrued;
+        if (amount == 0) return;
+        lost.accrued = 0;
+        _holders[msg.sender][newWallet].accrued += amount;
+        emit AccruedRevenueMoved(msg.sender, lostWallet, newWallet, amount);
     }
 
     /// @inheritdoc IRevenueDistributor

@@ -20,13 +20,15 @@ interface IAssetFactory {
     error AssetFactoryZeroAddress();
 
     /// @notice Deploy a token and its rule set, bind them, register the token with the
-    ///         distributor and index it by symbol (DEPLOYER_ROLE).
+    ///         distributor and index it by symbol (DEPLOYER_ROLE). `supplyCap` (nonzero, token
+    ///         units) bounds every mint of the token for ever.
     function createAsset(
         string calldata name,
         string calldata symbol,
         IAssetToken.AssetClass assetClass,
         string calldata termsURI,
-        address issuer
+        address issuer,
+        uint256 supplyCap
     ) external returns (address token, address rules);
 
     /// @notice The token created under `symbol` (zero when none).

@@ -16,16 +16,20 @@ pragma solidity 0.8.28;
 ///         4 to's country not allowed (empty allow-list = every country allowed)
 ///         5 accreditedOnly and to not accredited
 ///        11 amount > balanceOf(from) - frozenTokens(from)     (skipped on mint)
-///         8 block.timestamp < lockedUntil(from)                (skipped on mint)
+///         8 amount > balanceOf(from) - frozenTokens(from) - lockedBalance(from)   (skipped on mint)
 ///         7 maxBalance != 0 and balanceOf(to) + amount > maxBalance  (skipped when from == to)
 ///         6 maxHolders != 0 and to holds nothing, amount > 0, from would keep a nonzero
 ///           balance or is the zero address, and holderCount >= maxHolders
 ///      A zero-amount transfer passes the same checks. Burns (to == 0) are agent actions and
-///      are not evaluated here. Every acquisition (mint or transfer to `to`) sets
-///      lockedUntil(to) = max(lockedUntil(to), block.timestamp + lockupSeconds).
-///      An acquisition is a nonzero amount arriving from another address (mint, transfer,
-///      forced transfer, recovery): zero-amount and self transfers neither extend a lock-up
-///      nor change the holder count, so nobody can reset someone else's lock-up for free.
+///      are not evaluated here.
+///      Lock-up (docs/compliance.md): a lock is an amount with a release time per wallet,
+///      created only by primary issuance. A mint of `amount` under lockupSeconds L locks that
+///      amount: lock(to) = (active locked + amount, max(active release, now + L)). Transfers
+///      never create or extend a lock, so tokens received never lock tokens already held and
+///      nobody can re-lock another holder with dust. Agent debits (forced transfer, recovery,
+///      burn) take free tokens first; the locked part they move keeps its release time at the
+///      receiver (merged the same way), and the sender's lock is capped at what it still holds.
+///      A lock whose release time has passed counts as zero (lockedBalance).
 interface IComplianceRules {
     struct Rules {
         uint16[] allowedCountries;
@@ -48,6 +52,8 @@ interface IComplianceRules {
 
     event RulesUpdated(uint16[] allowedCountries, bool accreditedOnly, uint256 maxHolders, uint256 maxBalance, uint64 lockupSeconds);
     event TokenBound(address indexed token);
+    /// @notice A wallet's lock changed: `amount` locked until `until` (a mint, or an agent move).
+    event LockUpdated(address indexed wallet, uint256 amount, uint64 until);
 
     error ComplianceRulesOnlyToken(address caller);
     error ComplianceRulesTokenAlreadyBound(address token);
@@ -79,12 +85,24 @@ interface IComplianceRules {
     /// @notice Number of wallets with a nonzero balance of the token.
     function holderCount() external view returns (uint256);
 
-    /// @notice Time until which `wallet` cannot send (lock-up after its latest acquisition).
+    /// @notice Release time of `wallet`'s locked tokens (0 when it never had a lock).
     function lockedUntil(address wallet) external view returns (uint64);
+
+    /// @notice Tokens of `wallet` still locked now (0 once the release time has passed).
+    function lockedBalance(address wallet) external view returns (uint256);
+
+    /// @notice The stored lock of `wallet`: amount and release time (the amount may be stale
+    ///         after the release time; lockedBalance is what counts).
+    function lockOf(address wallet) external view returns (uint256 amount, uint64 until);
 
     /// @notice Account-level receive eligibility: registered, KYC current, country allowed and,
     ///         when required, accredited (codes 2, 3, 4, 5 for a receiver). Never reverts.
     function isEligibleReceiver(address wallet) external view returns (bool);
+
+    /// @notice The receiver-side account code for `wallet`: 2 not registered, 3 KYC expired,
+    ///         4 country not allowed, 5 not accredited (in that order), 0 eligible. What agent
+    ///         moves (forced transfer, recovery) check their receiver against.
+    function receiverRestriction(address wallet) external view returns (uint8);
 
     /// @notice ERC-1404: the code a transfer would fail with, 0 when it would pass (reads the
     ///         token's state from the bound token).
@@ -102,7 +120,7 @@ interface IComplianceRules {
     function messageForTransferRestriction(uint8 code) external view returns (string memory);
 
     /// @notice Called by the bound token after every balance change (mint, transfer, burn,
-    ///         forced transfer, recovery) to keep holder count and lock-ups current, with the
+    ///         forced transfer, recovery) to keep holder count and locks current, with the
     ///         two balances after the change (`fromBalance` unused on a mint, `toBalance` on a burn).
     function transferred(address from, address to, uint256 amount, uint256 fromBalance, uint256 toBalance) external;
 }

@@ -12,6 +12,8 @@ interface IRevenueDistributor {
     event RevenueClaimed(address indexed asset, address indexed holder, uint256 amount);
     /// @notice Emitted when an asset token is allowed to report balance changes (ASSET_REGISTRAR_ROLE).
     event AssetRegistered(address indexed asset);
+    /// @notice A wallet recovery moved `amount` of unclaimed revenue from the lost wallet to the new one.
+    event AccruedRevenueMoved(address indexed asset, address indexed lostWallet, address indexed newWallet, uint256 amount);
 
     error RevenueDistributorNoSupply(address asset);
     error RevenueDistributorOnlyAsset(address caller);
@@ -23,16 +25,24 @@ interface IRevenueDistributor {
     /// @notice deposit of zero cash.
     error RevenueDistributorZeroAmount();
     error RevenueDistributorZeroAddress();
+    /// @notice claim by a wallet the asset has frozen (whole wallet).
+    error RevenueDistributorHolderFrozen(address asset, address holder);
+    /// @notice claim by a wallet the identity registry does not list (removed or never registered).
+    error RevenueDistributorHolderNotRegistered(address holder);
 
     /// @notice Pull `amount` cash from the caller and distribute it to `asset` holders (DEPOSITOR_ROLE).
     function deposit(address asset, uint256 amount, string calldata memo) external;
-    /// @notice Pay the caller its accrued share for `asset`.
+    /// @notice Pay the caller its accrued share for `asset` (not while the asset freezes the
+    ///         caller's wallet, nor once the identity registry no longer lists it).
     function claim(address asset) external returns (uint256);
     /// @notice Cash `holder` could claim for `asset` now.
     function claimable(address asset, address holder) external view returns (uint256);
     /// @notice Checkpoint `from` and `to` before the calling asset token changes their balances
     ///         (only registered assets; zero addresses are ignored).
     function beforeBalanceChange(address from, address to) external;
+    /// @notice Move the revenue `lostWallet` accrued to `newWallet` (the calling registered asset
+    ///         token, during its recoverWallet; both are checkpointed first).
+    function walletRecovered(address lostWallet, address newWallet) external;
     /// @notice The payment token (CashToken).
     function cashToken() external view returns (address);
 

@@ -56,25 +56,26 @@ contract AssetFactory is AccessControl, IAssetFactory {
         string calldata symbol,
         IAssetToken.AssetClass assetClass,
         string calldata termsURI,
-        address issuer
+        address issuer,
+        uint256 supplyCap
     ) external onlyRole(DEPLOYER_ROLE) returns (address token, address rules) {
         bytes32 symbolHash = keccak256(bytes(symbol));
         if (_tokenBySymbol[symbolHash] != address(0)) revert AssetFactorySymbolTaken(symbol);
 
         rules = _rulesDeployer.deploy(_registry, msg.sender, address(this));
-        token = _tokenDeployer.deploy(
-            AssetToken.Config({
-                name: name,
-                symbol: symbol,
-                assetClass: assetClass,
-                termsURI: termsURI,
-                identityRegistry: _registry,
-                complianceRules: IComplianceRules(rules),
-                revenueDistributor: _distributor,
-                admin: msg.sender,
-                issuer: issuer
-            })
-        );
+        // assigned field by field: a struct literal of ten values does not fit the stack
+        AssetToken.Config memory config;
+        config.name = name;
+        config.symbol = symbol;
+        config.assetClass = assetClass;
+        config.termsURI = termsURI;
+        config.identityRegistry = _registry;
+        config.complianceRules = IComplianceRules(rules);
+        config.revenueDistributor = _distributor;
+        config.admin = msg.sender;
+        config.issuer = issuer;
+        config.supplyCap = supplyCap;
+        token = _tokenDeployer.deploy(config);
         IComplianceRules(rules).bindToken(token);
         if (address(_distributor) != address(0)) _distributor.registerAsset(token);
 

@@ -14,7 +14,8 @@ import {IRevenueDistributor} from "../interfaces/IRevenueDistributor.sol";
 /// @notice Permissioned ERC-20 (18 decimals) representing one real-world asset: company shares,
 ///         an oil-well royalty claim or a farm revenue claim. Holder transfers pass the asset's
 ///         ComplianceRules or revert AssetTokenTransferRestricted(code); agents mint, burn, freeze,
-///         pause, force transfers and recover wallets; issuers anchor disclosure documents
+///         pause, force transfers and recover wallets, each with a reason code (AgentActionTaken),
+///         never above the supply cap set at creation; issuers anchor disclosure documents
 ///         (ERC-1643). Implements ERC-7943 (uRWA, fungible) and ERC-165.
 /// @dev Every balance change runs, in order: distributor.beforeBalanceChange(from, to) (when a
 ///      distributor is set), the ERC-20 balance update, rules.transferred(from, to, amount,
@@ -35,6 +36,7 @@ contract AssetToken is ERC20, AccessControl, IAssetToken {
         IRevenueDistributor revenueDistributor;
         address admin;
         address issuer;
+        uint256 supplyCap;
     }
 
     struct Document {
@@ -47,6 +49,7 @@ contract AssetToken is ERC20, AccessControl, IAssetToken {
     IComplianceRules private immutable _rules;
     IRevenueDistributor private immutable _distributor;
     AssetClass private immutable _assetClass;
+    uint256 private immutable _supplyCap;
     string private _termsURI;
 
     bool private _paused;
@@ -57,6 +60,15 @@ contract AssetToken is ERC20, AccessControl, IAssetToken {
     bytes32[] private _documentNames;
     mapping(bytes32 name => uint256) private _documentPosition; // index + 1; 0 = absent
 
+    uint8 private constant _NO_REASON = 0;
+    uint8 private constant _MAX_REASON = 7; // market_integrity, the last of the vocabulary
+
+    /// @dev A reason code from the vocabulary (1..7) for the overloads that take one.
+    modifier validReason(uint8 reasonCode) {
+        if (reasonCode == _NO_REASON || reasonCode > _MAX_REASON) revert AssetTokenInvalidReason(reasonCode);
+        _;
+    }
+
     modifier onlyDocumentWriter() {
         if (!hasRole(ISSUER_ROLE, msg.sender) && !hasRole(AGENT_ROLE, msg.sender)) {
             revert AccessControlUnauthorizedAccount(msg.sender, ISSUER_ROLE);
@@ -65,12 +77,15 @@ contract AssetToken is ERC20, AccessControl, IAssetToken {
     }
 
     /// @param config Name, symbol, class, terms, registry, rules, distributor (may be zero),
-    ///        admin (DEFAULT_ADMIN_ROLE + AGENT_ROLE) and issuer (ISSUER_ROLE, may be zero).
+    ///        admin (DEFAULT_ADMIN_ROLE + AGENT_ROLE), issuer (ISSUER_ROLE, may be zero) and the
+    ///        supply cap (nonzero).
     constructor(Config memory config) ERC20(config.name, config.symbol) {
         if (
             address(config.identityRegistry) == address(0) || address(config.complianceRules) == address(0)
                 || config.admin == address(0)
         ) revert AssetTokenZeroAddress();
+        if (config.supplyCap == 0) revert AssetTokenZeroSupplyCap();
+        _supplyCap = config.supplyCap;
         _registry = config.identityRegistry;
         _rules = config.complianceRules;
         _distributor = config.revenueDistributor;
@@ -99,59 +114,104 @@ contract AssetToken is ERC20, AccessControl, IAssetToken {
 
     /// @inheritdoc IAssetToken
     function mint(address to, uint256 amount) external onlyRole(AGENT_ROLE) {
-        if (to == address(0)) revert AssetTokenZeroAddress();
-        _checkRestriction(address(0), to, amount);
-        _mint(to, amount);
+        _agentMint(to, amount, _NO_REASON);
+    }
+
+    /// @inheritdoc IAssetToken
+    function mint(address to, uint256 amount, uint8 reasonCode)
+        external
+        onlyRole(AGENT_ROLE)
+        validReason(reasonCode)
+    {
+        _agentMint(to, amount, reasonCode);
     }
 
     /// @inheritdoc IAssetToken
     function burn(address from, uint256 amount) external onlyRole(AGENT_ROLE) {
-        _releaseFrozenFor(from, amount);
-        _burn(from, amount);
+        _agentBurn(from, amount, _NO_REASON);
+    }
+
+    /// @inheritdoc IAssetToken
+    function burn(address from, uint256 amount, uint8 reasonCode)
+        external
+        onlyRole(AGENT_ROLE)
+        validReason(reasonCode)
+    {
+        _agentBurn(from, amount, reasonCode);
     }
 
     /// @inheritdoc IAssetToken
     function setWalletFrozen(address wallet, bool frozen) external onlyRole(AGENT_ROLE) {
-        _walletFrozen[wallet] = frozen;
-        emit WalletFrozen(wallet, frozen);
+        _agentSetWalletFrozen(wallet, frozen, _NO_REASON);
+    }
+
+    /// @inheritdoc IAssetToken
+    function setWalletFrozen(address wallet, bool frozen, uint8 reasonCode)
+        external
+        onlyRole(AGENT_ROLE)
+        validReason(reasonCode)
+    {
+        _agentSetWalletFrozen(wallet, frozen, reasonCode);
     }
 
     /// @inheritdoc IAssetToken
     function freezePartialTokens(address wallet, uint256 amount) external onlyRole(AGENT_ROLE) {
-        uint256 frozen = _frozenTokens[wallet];
-        uint256 available = _unfrozenBalance(wallet, frozen);
-        if (amount > available) revert AssetTokenInsufficientUnfrozen(wallet, amount, available);
-        _setFrozen(wallet, frozen + amount);
+        _agentFreezeTokens(wallet, amount, _NO_REASON);
+    }
+
+    /// @inheritdoc IAssetToken
+    function freezePartialTokens(address wallet, uint256 amount, uint8 reasonCode)
+        external
+        onlyRole(AGENT_ROLE)
+        validReason(reasonCode)
+    {
+        _agentFreezeTokens(wallet, amount, reasonCode);
     }
 
     /// @inheritdoc IAssetToken
     function unfreezePartialTokens(address wallet, uint256 amount) external onlyRole(AGENT_ROLE) {
-        uint256 frozen = _frozenTokens[wallet];
-        if (amount > frozen) revert AssetTokenInsufficientFrozen(wallet, amount, frozen);
-        _setFrozen(wallet, frozen - amount);
+        _agentUnfreezeTokens(wallet, amount, _NO_REASON);
+    }
+
+    /// @inheritdoc IAssetToken
+    function unfreezePartialTokens(address wallet, uint256 amount, uint8 reasonCode)
+        external
+        onlyRole(AGENT_ROLE)
+        validReason(reasonCode)
+    {
+        _agentUnfreezeTokens(wallet, amount, reasonCode);
     }
 
     /// @inheritdoc IERC7943Fungible
     /// @dev AGENT_ROLE. Overwrites the frozen amount; it may exceed the balance (ERC-7943).
     function setFrozenTokens(address account, uint256 amount) external onlyRole(AGENT_ROLE) returns (bool) {
         _setFrozen(account, amount);
+        _logAction(AgentAction.SET_FROZEN_TOKENS, account, address(0), amount, _NO_REASON, bytes32(0));
         return true;
     }
 
     /// @inheritdoc IAssetToken
     function pause() external onlyRole(AGENT_ROLE) {
-        _paused = true;
-        emit Paused(msg.sender);
+        _agentSetPaused(true, _NO_REASON);
+    }
+
+    /// @inheritdoc IAssetToken
+    function pause(uint8 reasonCode) external onlyRole(AGENT_ROLE) validReason(reasonCode) {
+        _agentSetPaused(true, reasonCode);
     }
 
     /// @inheritdoc IAssetToken
     function unpause() external onlyRole(AGENT_ROLE) {
-        _paused = false;
-        emit Unpaused(msg.sender);
+        _agentSetPaused(false, _NO_REASON);
     }
 
     /// @inheritdoc IAssetToken
-    /// @dev Bypasses pause, freezes, lock-up and caps; `to` must be verified in the registry.
+    function unpause(uint8 reasonCode) external onlyRole(AGENT_ROLE) validReason(reasonCode) {
+        _agentSetPaused(false, reasonCode);
+    }
+
+    /// @inheritdoc IAssetToken
+    /// @dev Bypasses pause, freezes, lock-up and caps; `to` must pass the receiver rules.
     ///      Frozen tokens beyond `from`'s remaining balance are unfrozen first (ERC-7943).
     function forcedTransfer(address from, address to, uint256 amount)
         external
@@ -159,36 +219,33 @@ contract AssetToken is ERC20, AccessControl, IAssetToken {
         onlyRole(AGENT_ROLE)
         returns (bool)
     {
-        if (to == address(0)) revert AssetTokenZeroAddress();
-        if (!_registry.isVerified(to)) revert AssetTokenReceiverNotVerified(to);
-        if (from != to) _releaseFrozenFor(from, amount);
-        _transfer(from, to, amount);
-        emit ForcedTransfer(from, to, amount);
+        _agentForcedTransfer(from, to, amount, _NO_REASON, bytes32(0));
         return true;
     }
 
     /// @inheritdoc IAssetToken
-    /// @dev The new wallet must be verified. Moves the whole balance, the partially frozen amount
-    ///      and the whole-wallet freeze flag.
-    function recoverWallet(address lostWallet, address newWallet) external onlyRole(AGENT_ROLE) {
-        if (lostWallet == address(0) || newWallet == address(0)) revert AssetTokenZeroAddress();
-        if (!_registry.isVerified(newWallet)) revert AssetTokenReceiverNotVerified(newWallet);
-        uint256 amount = balanceOf(lostWallet);
-        uint256 frozenAmount = _frozenTokens[lostWallet];
-        bool walletFrozen = _walletFrozen[lostWallet];
+    function forcedTransfer(address from, address to, uint256 amount, uint8 reasonCode, bytes32 documentHash)
+        external
+        onlyRole(AGENT_ROLE)
+        validReason(reasonCode)
+        returns (bool)
+    {
+        _agentForcedTransfer(from, to, amount, reasonCode, documentHash);
+        return true;
+    }
 
-        if (frozenAmount != 0) _setFrozen(lostWallet, 0);
-        if (walletFrozen) {
-            _walletFrozen[lostWallet] = false;
-            emit WalletFrozen(lostWallet, false);
-        }
-        if (amount != 0) _transfer(lostWallet, newWallet, amount);
-        if (frozenAmount != 0) _setFrozen(newWallet, _frozenTokens[newWallet] + frozenAmount);
-        if (walletFrozen && !_walletFrozen[newWallet]) {
-            _walletFrozen[newWallet] = true;
-            emit WalletFrozen(newWallet, true);
-        }
-        emit WalletRecovered(lostWallet, newWallet, amount);
+    /// @inheritdoc IAssetToken
+    function recoverWallet(address lostWallet, address newWallet) external onlyRole(AGENT_ROLE) {
+        _agentRecoverWallet(lostWallet, newWallet, _NO_REASON, bytes32(0));
+    }
+
+    /// @inheritdoc IAssetToken
+    function recoverWallet(address lostWallet, address newWallet, uint8 reasonCode, bytes32 documentHash)
+        external
+        onlyRole(AGENT_ROLE)
+        validReason(reasonCode)
+    {
+        _agentRecoverWallet(lostWallet, newWallet, reasonCode, documentHash);
     }
 
     // ------------------------------------------------------------------ ERC-1643 documents
@@ -251,6 +308,11 @@ contract AssetToken is ERC20, AccessControl, IAssetToken {
     /// @inheritdoc IAssetToken
     function revenueDistributor() external view returns (address) {
         return address(_distributor);
+    }
+
+    /// @inheritdoc IAssetToken
+    function supplyCap() external view returns (uint256) {
+        return _supplyCap;
     }
 
     /// @inheritdoc IAssetToken
@@ -331,6 +393,110 @@ contract AssetToken is ERC20, AccessControl, IAssetToken {
     }
 
     // ------------------------------------------------------------------ internal
+
+    function _agentMint(address to, uint256 amount, uint8 reasonCode) internal {
+        if (to == address(0)) revert AssetTokenZeroAddress();
+        uint256 supply = totalSupply();
+        // written as a subtraction (supply <= cap always) so a huge amount cannot overflow
+        if (amount > _supplyCap - supply) revert AssetTokenSupplyCapExceeded(_supplyCap, supply, amount);
+        _checkRestriction(address(0), to, amount);
+        _mint(to, amount);
+        _logAction(AgentAction.MINT, to, address(0), amount, reasonCode, bytes32(0));
+    }
+
+    function _agentBurn(address from, uint256 amount, uint8 reasonCode) internal {
+        _releaseFrozenFor(from, amount);
+        _burn(from, amount);
+        _logAction(AgentAction.BURN, from, address(0), amount, reasonCode, bytes32(0));
+    }
+
+    function _agentSetWalletFrozen(address wallet, bool frozen, uint8 reasonCode) internal {
+        _walletFrozen[wallet] = frozen;
+        emit WalletFrozen(wallet, frozen);
+        _logAction(
+            frozen ? AgentAction.FREEZE_WALLET : AgentAction.UNFREEZE_WALLET, wallet, address(0), 0, reasonCode, bytes32(0)
+        );
+    }
+
+    function _agentFreezeTokens(address wallet, uint256 amount, uint8 reasonCode) internal {
+        uint256 frozen = _frozenTokens[wallet];
+        uint256 available = _unfrozenBalance(wallet, frozen);
+        if (amount > available) revert AssetTokenInsufficientUnfrozen(wallet, amount, available);
+        _setFrozen(wallet, frozen + amount);
+        _logAction(AgentAction.FREEZE_TOKENS, wallet, address(0), amount, reasonCode, bytes32(0));
+    }
+
+    function _agentUnfreezeTokens(address wallet, uint256 amount, uint8 reasonCode) internal {
+        uint256 frozen = _frozenTokens[wallet];
+        if (amount > frozen) revert AssetTokenInsufficientFrozen(wallet, amount, frozen);
+        _setFrozen(wallet, frozen - amount);
+        _logAction(AgentAction.UNFREEZE_TOKENS, wallet, address(0), amount, reasonCode, bytes32(0));
+    }
+
+    function _agentSetPaused(bool paused_, uint8 reasonCode) internal {
+        _paused = paused_;
+        if (paused_) emit Paused(msg.sender);
+        else emit Unpaused(msg.sender);
+        _logAction(paused_ ? AgentAction.PAUSE : AgentAction.UNPAUSE, address(0), address(0), 0, reasonCode, bytes32(0));
+    }
+
+    /// @dev The receiver must pass the asset's own receiver rules (registered, KYC current,
+    ///      country, accreditation); pause, freezes, lock-up and caps do not apply.
+    function _agentForcedTransfer(address from, address to, uint256 amount, uint8 reasonCode, bytes32 documentHash)
+        internal
+    {
+        if (to == address(0)) revert AssetTokenZeroAddress();
+        _checkReceiver(to);
+        if (from != to) _releaseFrozenFor(from, amount);
+        _transfer(from, to, amount);
+        emit ForcedTransfer(from, to, amount);
+        _logAction(AgentAction.FORCED_TRANSFER, from, to, amount, reasonCode, documentHash);
+    }
+
+    /// @dev The new wallet must pass the receiver rules. Moves the whole balance (locked tokens
+    ///      keep their release time: ComplianceRules.transferred), the partially frozen amount,
+    ///      the whole-wallet freeze flag and the revenue accrued in the distributor.
+    function _agentRecoverWallet(address lostWallet, address newWallet, uint8 reasonCode, bytes32 documentHash)
+        internal
+    {
+        if (lostWallet == address(0) || newWallet == address(0)) revert AssetTokenZeroAddress();
+        _checkReceiver(newWallet);
+        uint256 amount = balanceOf(lostWallet);
+        uint256 frozenAmount = _frozenTokens[lostWallet];
+        bool walletFrozen = _walletFrozen[lostWallet];
+
+        if (frozenAmount != 0) _setFrozen(lostWallet, 0);
+        if (walletFrozen) {
+            _walletFrozen[lostWallet] = false;
+            emit WalletFrozen(lostWallet, false);
+        }
+        if (amount != 0) _transfer(lostWallet, newWallet, amount);
+        if (frozenAmount != 0) _setFrozen(newWallet, _frozenTokens[newWallet] + frozenAmount);
+        if (walletFrozen && !_walletFrozen[newWallet]) {
+            _walletFrozen[newWallet] = true;
+            emit WalletFrozen(newWallet, true);
+        }
+        IRevenueDistributor distributor = _distributor;
+        if (address(distributor) != address(0)) distributor.walletRecovered(lostWallet, newWallet);
+        emit WalletRecovered(lostWallet, newWallet, amount);
+        _logAction(AgentAction.RECOVERY, lostWallet, newWallet, amount, reasonCode, documentHash);
+    }
+
+    function _logAction(
+        AgentAction action,
+        address wallet,
+        address counterparty,
+        uint256 amount,
+        uint8 reasonCode,
+        bytes32 documentHash
+    ) internal {
+        emit AgentActionTaken(msg.sender, action, wallet, counterparty, amount, reasonCode, documentHash);
+    }
+
+    function _checkReceiver(address wallet) internal view {
+        uint8 code = _rules.receiverRestriction(wallet);
+        if (code != 0) revert AssetTokenTransferRestricted(code);
+    }
 
     /// @dev Notify the distributor before and the rules after every balance change.
     function _update(address from, address to, uint256 value) internal override {

@@ -22,7 +22,7 @@ from brownie import (
     accounts,
     chain,
 )
-from helpers import COUNTRY_DE, COUNTRY_US, EQUITY, YEAR, private_key_of
+from helpers import COUNTRY_DE, COUNTRY_US, EQUITY, SUPPLY_CAP, YEAR, private_key_of
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -138,10 +138,12 @@ def exchange(cash, admin, operator):
 
 @pytest.fixture(scope="module")
 def create_asset(factory, agent, issuer):
-    """create_asset(symbol, asset_class=EQUITY) -> (AssetToken, ComplianceRules)."""
+    """create_asset(symbol, asset_class=EQUITY, supply_cap=SUPPLY_CAP) -> (AssetToken, ComplianceRules)."""
 
-    def _create(symbol, asset_class=EQUITY, name=None, terms="ipfs://terms"):
-        tx = factory.createAsset(name or f"{symbol} asset", symbol, asset_class, terms, issuer, {"from": agent})
+    def _create(symbol, asset_class=EQUITY, name=None, terms="ipfs://terms", supply_cap=SUPPLY_CAP):
+        tx = factory.createAsset(
+            name or f"{symbol} asset", symbol, asset_class, terms, issuer, supply_cap, {"from": agent}
+        )
         event = tx.events["AssetCreated"]
         return AssetToken.at(event["token"]), ComplianceRules.at(event["rules"])
 

@@ -15,6 +15,8 @@ MNEMONIC = "myth like bonus scare over problem client lizard pioneer submit fema
 YEAR = 365 * 24 * 3600
 DAY = 24 * 3600
 E18 = 10**18
+# The supply cap test assets are created with (AssetFactory.createAsset): a trillion tokens.
+SUPPLY_CAP = 10**12 * E18
 COUNTRY_US = 840
 COUNTRY_DE = 276
 COUNTRY_FR = 250

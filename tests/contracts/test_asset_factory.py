@@ -2,7 +2,7 @@
 
 import pytest
 from brownie import AssetFactory, AssetToken, AssetTokenDeployer, ComplianceRules, ComplianceRulesDeployer, web3
-from helpers import E18, EQUITY, FARM, OIL_WELL, ZERO_ADDRESS, missing_role, reverts
+from helpers import E18, EQUITY, FARM, OIL_WELL, SUPPLY_CAP, ZERO_ADDRESS, missing_role, reverts
 
 EIP170_LIMIT = 24576
 
@@ -16,7 +16,7 @@ EIP170_LIMIT = 24576
     ],
 )
 def test_create_each_asset_class(factory, registry, distributor, agent, issuer, symbol, asset_class, terms):
-    tx = factory.createAsset(f"{symbol} asset", symbol, asset_class, terms, issuer, {"from": agent})
+    tx = factory.createAsset(f"{symbol} asset", symbol, asset_class, terms, issuer, SUPPLY_CAP, {"from": agent})
 
     event = tx.events["AssetCreated"]
     token = AssetToken.at(event["token"])
@@ -57,12 +57,12 @@ def test_created_token_works_end_to_end(create_asset, investors, agent, alice, b
 def test_symbol_must_be_unique(factory, agent, issuer, create_asset):
     create_asset("DUP")
     with reverts("AssetFactorySymbolTaken(string)", "DUP"):
-        factory.createAsset("again", "DUP", EQUITY, "", issuer, {"from": agent})
+        factory.createAsset("again", "DUP", EQUITY, "", issuer, SUPPLY_CAP, {"from": agent})
 
 
 def test_only_deployer_role_creates(factory, issuer, mallory):
     with missing_role(mallory, factory.DEPLOYER_ROLE()):
-        factory.createAsset("x", "X", EQUITY, "", issuer, {"from": mallory})
+        factory.createAsset("x", "X", EQUITY, "", issuer, SUPPLY_CAP, {"from": mallory})
 
 
 def test_unknown_symbol_is_zero_and_views(factory, registry, distributor):
@@ -72,7 +72,7 @@ def test_unknown_symbol_is_zero_and_views(factory, registry, distributor):
 
 
 def test_asset_without_issuer(factory, agent):
-    tx = factory.createAsset("No issuer", "NOISS", EQUITY, "", ZERO_ADDRESS, {"from": agent})
+    tx = factory.createAsset("No issuer", "NOISS", EQUITY, "", ZERO_ADDRESS, SUPPLY_CAP, {"from": agent})
     token = AssetToken.at(tx.events["AssetCreated"]["token"])
     assert not token.hasRole(token.ISSUER_ROLE(), ZERO_ADDRESS)
 
@@ -99,5 +99,5 @@ def test_factory_rejects_zero_addresses(registry, distributor, admin):
     # a factory without distributor is allowed: its tokens notify no one
     bare = AssetFactory.deploy(registry, ZERO_ADDRESS, token_deployer, rules_deployer, admin, {"from": admin})
     bare.grantRole(bare.DEPLOYER_ROLE(), admin, {"from": admin})
-    tx = bare.createAsset("Bare", "BARE", EQUITY, "", ZERO_ADDRESS, {"from": admin})
+    tx = bare.createAsset("Bare", "BARE", EQUITY, "", ZERO_ADDRESS, SUPPLY_CAP, {"from": admin})
     assert AssetToken.at(tx.events["AssetCreated"]["token"]).revenueDistributor() == ZERO_ADDRESS

@@ -107,14 +107,16 @@ def test_code_7_max_balance(funded, rules, agent, alice, bob):
     assert_code(funded, alice, bob, 10 * E18, 0)
 
 
-def test_code_8_lockup_after_acquisition(funded, rules, agent, alice, bob, carol):
+def test_code_8_lockup_of_issued_tokens(funded, rules, agent, alice, bob, carol):
     set_rules(rules, agent, lockup=DAY)
-    funded.transfer(bob, E18, {"from": alice})  # bob acquires: locked for a day
+    funded.mint(bob, E18, {"from": agent})  # primary issuance: locked for a day
     assert rules.lockedUntil(bob) >= chain.time() + DAY - 5
-    assert_code(funded, bob, carol, E18, 8)
+    assert rules.lockedBalance(bob) == E18
+    assert_code(funded, bob, carol, 50 * E18 + 1, 8)  # the 50 bob held before stay free
     chain.sleep(DAY + 1)
     chain.mine()
-    assert_code(funded, bob, carol, E18, 0)
+    assert rules.lockedBalance(bob) == 0
+    assert_code(funded, bob, carol, 51 * E18, 0)
 
 
 def test_lockup_applies_to_minted_tokens(funded, rules, agent, alice, carol):
@@ -197,16 +199,18 @@ def test_order_accreditation_before_balance(funded, rules, agent, alice, carol):
 
 def test_order_unfrozen_balance_before_lockup(funded, rules, agent, alice, bob):
     set_rules(rules, agent, lockup=DAY)
-    funded.mint(alice, E18, {"from": agent})  # alice locked
+    funded.mint(alice, E18, {"from": agent})  # alice: 100 free, 1 locked
     assert funded.detectTransferRestriction(alice, bob, 1000 * E18) == 11
-    assert funded.detectTransferRestriction(alice, bob, E18) == 8
+    assert funded.detectTransferRestriction(alice, bob, 101 * E18) == 8
+    assert funded.detectTransferRestriction(alice, bob, 100 * E18) == 0
 
 
 def test_order_lockup_before_max_balance(funded, rules, agent, alice, bob):
     set_rules(rules, agent, lockup=DAY)
     funded.mint(alice, E18, {"from": agent})
     set_rules(rules, agent, lockup=DAY, max_balance=50 * E18)  # bob holds 50 already
-    assert funded.detectTransferRestriction(alice, bob, E18) == 8
+    assert funded.detectTransferRestriction(alice, bob, 101 * E18) == 8
+    assert funded.detectTransferRestriction(alice, bob, E18) == 7
 
 
 def test_order_max_balance_before_max_holders(funded, rules, agent, alice, carol):

@@ -70,7 +70,7 @@ def test_deployed_system_creates_and_trades_an_asset():
     registry = IdentityRegistry.at(c["identity_registry"])
     factory = AssetFactory.at(c["asset_factory"])
     registry.registerInvestor(alice, 840, True, chain.time() + 3600, {"from": operator})
-    tx = factory.createAsset("Acme", "ACME", EQUITY, "ipfs://terms", operator, {"from": operator})
+    tx = factory.createAsset("Acme", "ACME", EQUITY, "ipfs://terms", operator, 1000 * E18, {"from": operator})
     token = AssetToken.at(tx.events["AssetCreated"]["token"])
     token.mint(alice, E18, {"from": operator})
     assert token.balanceOf(alice) == E18

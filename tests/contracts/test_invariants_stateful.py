@@ -146,7 +146,7 @@ class TokenMachine:
         sender, to = self.wallets[st_who], self.wallets[receiver]
         balance = self.model["balances"][sender]
         if to not in self.registered:
-            with reverts("AssetTokenReceiverNotVerified(address)", to):
+            with restricted(2):  # the receiver rules: not registered
                 self.token.forcedTransfer(sender, to, amount, {"from": self.agent})
             return
         if amount > balance:
@@ -190,6 +190,14 @@ class TokenMachine:
     def rule_claim_revenue(self, st_who):
         self._step()
         holder = self.wallets[st_who]
+        if self.model["wallet_frozen"].get(holder):
+            with reverts("RevenueDistributorHolderFrozen(address,address)", str(self.token), holder):
+                self.distributor.claim(self.token, {"from": holder})
+            return
+        if holder not in self.registered:
+            with reverts("RevenueDistributorHolderNotRegistered(address)", holder):
+                self.distributor.claim(self.token, {"from": holder})
+            return
         if self.distributor.claimable(self.token, holder) == 0:
             with reverts("RevenueDistributorNothingToClaim(address)", holder):
                 self.distributor.claim(self.token, {"from": holder})

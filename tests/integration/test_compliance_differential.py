@@ -62,7 +62,11 @@ class World:
             self.cap = mirror.rules_of(session, asset).max_balance
         self.snapshot = {
             row.wallet: mirror.Holding(
-                int(row.balance), int(row.frozen_tokens), row.wallet_frozen, int(row.locked_until)
+                int(row.balance),
+                int(row.frozen_tokens),
+                row.wallet_frozen,
+                int(row.locked_until),
+                int(row.locked_amount),
             )
             for row in rows
         }
@@ -112,6 +116,8 @@ def pick_amount(world: World, sender: str, receiver: str) -> int:
         0,
         unfrozen,
         unfrozen + 1,
+        unfrozen - held.locked_amount,  # the free balance while a lock runs (and one more)
+        unfrozen - held.locked_amount + 1,
         held.balance,
         rng.randint(0, max(held.balance, UNIT) * 6 // 5),
         rng.randint(1, 60) * UNIT,

@@ -114,8 +114,9 @@ def test_check_gives_the_chains_verdict_for_every_reason(client, admin, make_ass
     expect("max_holders", a, b, "1")
     expect("ok", a, b, "100")  # selling out does not add a holder
     assert put_rules(client, admin, symbol, lockup_seconds=3600).status_code == 200
-    issue(client, admin, symbol, a, "1")  # a new acquisition starts a lock-up
-    expect("lockup", a, b, "1")
+    issue(client, admin, symbol, a, "1")  # newly issued tokens are locked, not the 100 held before
+    expect("lockup", a, b, "101")
+    expect("ok", a, b, "100")
     assert put_rules(client, admin, symbol).status_code == 200
     patched = client.patch(
         f"/v1/investors/{gb.id}", headers=admin, json={"kyc_expires": (date.today() - timedelta(days=1)).isoformat()}

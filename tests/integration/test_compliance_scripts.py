@@ -31,7 +31,7 @@ def chain(tmp_path_factory: pytest.TempPathFactory):
         w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{PORT}"))
         factory = w3.eth.contract(address=record["contracts"]["asset_factory"], abi=load_abi(BUILD, "AssetFactory"))
         tx = factory.functions.createAsset(
-            "Script test shares", "SCRIPT1", KIND_TO_CLASS["equity"], "rwa://t", w3.eth.accounts[1]
+            "Script test shares", "SCRIPT1", KIND_TO_CLASS["equity"], "rwa://t", w3.eth.accounts[1], 10**30
         ).transact({"from": w3.eth.accounts[0]})
         w3.eth.wait_for_transaction_receipt(tx)
         yield w3, record, tmp

@@ -29,6 +29,7 @@ def transfer(**overrides: object) -> int:
         sender_frozen_tokens=0,
         holder_count=1,
         sender_locked_until=0,
+        sender_locked_amount=100 * UNIT,  # all of it, while the lock runs (sender_locked_until)
         paused=False,
         now=NOW,
     )
@@ -156,7 +157,16 @@ def test_a_self_transfer_skips_the_caps_but_not_the_balance_or_lockup():
 
 def test_one_sided_checks_follow_the_same_order():
     assert (
-        ev.sender_side(sender=GOOD, amount=0, balance=0, frozen_tokens=0, locked_until=NOW + 1, paused=False, now=NOW)
+        ev.sender_side(
+            sender=GOOD,
+            amount=1,
+            balance=UNIT,
+            frozen_tokens=0,
+            locked_until=NOW + 1,
+            locked_amount=UNIT,
+            paused=False,
+            now=NOW,
+        )
         == ev.LOCKED_UP
     )
     assert (
@@ -166,6 +176,7 @@ def test_one_sided_checks_follow_the_same_order():
             balance=0,
             frozen_tokens=0,
             locked_until=0,
+            locked_amount=0,
             paused=True,
             now=NOW,
         )
@@ -173,7 +184,14 @@ def test_one_sided_checks_follow_the_same_order():
     )
     assert (
         ev.sender_side(
-            sender=ev.UNREGISTERED, amount=0, balance=0, frozen_tokens=0, locked_until=0, paused=False, now=NOW
+            sender=ev.UNREGISTERED,
+            amount=0,
+            balance=0,
+            frozen_tokens=0,
+            locked_until=0,
+            locked_amount=0,
+            paused=False,
+            now=NOW,
         )
         == ev.SENDER_NOT_WHITELISTED
     )
@@ -194,11 +212,16 @@ def test_one_sided_checks_follow_the_same_order():
     )
 
 
-def test_lockup_extends_never_shortens_and_clamps_to_uint64():
-    assert ev.next_locked_until(current=50, lockup_seconds=0, block_timestamp=NOW) == 50
-    assert ev.next_locked_until(current=0, lockup_seconds=60, block_timestamp=NOW) == NOW + 60
-    assert ev.next_locked_until(current=NOW + 600, lockup_seconds=60, block_timestamp=NOW) == NOW + 600
-    assert ev.next_locked_until(current=0, lockup_seconds=ev.UINT64_MAX, block_timestamp=NOW) == ev.UINT64_MAX
+def test_a_lock_holds_back_only_its_amount_and_only_until_its_release():
+    """Dust received never locks what a holder had: only the locked amount is held back."""
+    locked = dict(sender_locked_until=NOW + 1, sender_locked_amount=10 * UNIT)  # 90 of 100 free
+    assert transfer(**locked, amount=90 * UNIT) == ev.OK
+    assert transfer(**locked, amount=90 * UNIT + 1) == ev.LOCKED_UP
+    assert transfer(**locked, amount=90 * UNIT, sender_frozen_tokens=1) == ev.LOCKED_UP  # frozen and locked add up
+    assert transfer(**locked, amount=101 * UNIT) == ev.INSUFFICIENT_UNFROZEN  # 11 before 8
+    assert transfer(sender_locked_until=NOW, sender_locked_amount=100 * UNIT, amount=100 * UNIT) == ev.OK
+    assert ev.locked_balance(amount=5, until=NOW + 1, now=NOW) == 5
+    assert ev.locked_balance(amount=5, until=NOW, now=NOW) == 0
 
 
 records = st.builds(
@@ -230,11 +253,23 @@ rule_sets = st.builds(
     frozen=st.integers(0, 50),
     holders=st.integers(0, 5),
     locked=st.integers(NOW - 2, NOW + 2),
+    locked_amount=st.integers(0, 40),
     paused=st.booleans(),
     mint=st.booleans(),
 )
 def test_ok_means_every_rule_holds(
-    rules, sender, receiver, amount, sender_balance, receiver_balance, frozen, holders, locked, paused, mint
+    rules,
+    sender,
+    receiver,
+    amount,
+    sender_balance,
+    receiver_balance,
+    frozen,
+    holders,
+    locked,
+    locked_amount,
+    paused,
+    mint,
 ):
     code = detect_restriction(
         rules=rules,
@@ -246,6 +281,7 @@ def test_ok_means_every_rule_holds(
         sender_frozen_tokens=frozen,
         holder_count=holders,
         sender_locked_until=locked,
+        sender_locked_amount=locked_amount,
         paused=paused,
         now=NOW,
         mint=mint,
@@ -257,7 +293,11 @@ def test_ok_means_every_rule_holds(
         and not receiver.wallet_frozen
         and (
             mint
-            or (sender.registered and sender.kyc_expiry > NOW and amount <= sender_balance - frozen and locked <= NOW)
+            or (
+                sender.registered
+                and sender.kyc_expiry > NOW
+                and amount <= sender_balance - frozen - (locked_amount if locked > NOW else 0)
+            )
         )
         and receiver.registered
         and receiver.kyc_expiry > NOW

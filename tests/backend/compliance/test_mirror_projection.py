@@ -87,23 +87,37 @@ def rules_updated(*, lockup: int = 0, countries: tuple[int, ...] = (), max_holde
     )
 
 
-def test_transfers_move_balances_count_holders_and_extend_lockups(session):
+def lock_updated(wallet: str, amount: int, until: int) -> Event:
+    return Event("LockUpdated", {"wallet": wallet, "amount": amount, "until": until}, block=1, tx_hash="0x")
+
+
+def test_transfers_move_balances_and_count_holders_and_locks_come_from_lock_events(session):
     run(
         session,
         rules_updated(lockup=100),
         transfer(ZERO, ALICE, 10 * UNIT, 1_000),
+        lock_updated(ALICE, 10 * UNIT, 1_100),  # the rule set's own account of the mint's lock
         transfer(ALICE, BOB, 4 * UNIT, 1_050),
         transfer(ALICE, ALICE, 6 * UNIT, 1_060),
         transfer(ALICE, BOB, 0, 1_070),
     )
     state = session.get(ComplianceState, 1)
     assert state.holder_count == 2
-    assert mirror.holding(session, 1, ALICE) == mirror.Holding(balance=6 * UNIT, locked_until=1_100)
-    assert mirror.holding(session, 1, BOB) == mirror.Holding(balance=4 * UNIT, locked_until=1_150)
+    assert mirror.holding(session, 1, ALICE) == mirror.Holding(
+        balance=6 * UNIT, locked_until=1_100, locked_amount=10 * UNIT
+    )
+    assert mirror.holding(session, 1, BOB) == mirror.Holding(balance=4 * UNIT)  # a transfer locks nothing
 
-    run(session, rules_updated(lockup=0), transfer(ALICE, BOB, 6 * UNIT, 2_000), transfer(BOB, ZERO, 10 * UNIT))
+    run(
+        session,
+        lock_updated(ALICE, 2 * UNIT, 1_100),  # an agent move took 8 locked tokens ...
+        lock_updated(BOB, 8 * UNIT, 1_100),  # ... and they stay locked at the receiver
+        transfer(ALICE, BOB, 6 * UNIT, 2_000),
+        transfer(BOB, ZERO, 10 * UNIT),
+    )
     assert session.get(ComplianceState, 1).holder_count == 0
-    assert mirror.holding(session, 1, BOB).locked_until == 1_150  # lock-up 0 leaves it alone
+    assert mirror.holding(session, 1, ALICE).locked_amount == 2 * UNIT
+    assert mirror.holding(session, 1, BOB) == mirror.Holding(locked_until=1_100, locked_amount=8 * UNIT)
     assert session.get(AssetRules, 1).tx_hash == "0xabc"
 
 
