@@ -80,6 +80,15 @@ class Settings(BaseModel):
     market_reference_window_seconds: int = Field(default=300, ge=1)
     market_halt_seconds: int = Field(default=300, ge=1)
     market_collar_bps: int = Field(default=500, ge=0, le=10_000)
+    # Phases (docs/market-structure.md): a band breach first puts the market in a limit
+    # state for market_limit_state_seconds (LULD: 15) and halts only if the book has not
+    # recovered; every halt ends in a call auction of market_auction_seconds (the issue's
+    # 300) with collars of market_auction_collar_bps (unset: the band). 0 turns each off
+    # (the behaviour before them: immediate halt, straight back to continuous trading),
+    # the default until the demo and the halt/resume tests expect the phases.
+    market_auction_seconds: int = Field(default=0, ge=0)
+    market_auction_collar_bps: int | None = Field(default=None, ge=0)
+    market_limit_state_seconds: int = Field(default=0, ge=0)
     # A market whose required disclosures are missing or stale does not trade (DESIGN
     # flow 2). Off only for local experiments; tests and the demo keep it on.
     disclosure_policy_enforced: bool = True
@@ -137,6 +146,9 @@ _ENV = {
     "market_reference_window_seconds": "RWA_MARKET_REFERENCE_WINDOW_SECONDS",
     "market_halt_seconds": "RWA_MARKET_HALT_SECONDS",
     "market_collar_bps": "RWA_MARKET_COLLAR_BPS",
+    "market_auction_seconds": "RWA_MARKET_AUCTION_SECONDS",
+    "market_auction_collar_bps": "RWA_MARKET_AUCTION_COLLAR_BPS",
+    "market_limit_state_seconds": "RWA_MARKET_LIMIT_STATE_SECONDS",
     "disclosure_policy_enforced": "RWA_ENFORCE_DISCLOSURES",
     "document_max_bytes": "RWA_DOCUMENT_MAX_BYTES",
     "max_body_bytes": "RWA_MAX_BODY_BYTES",

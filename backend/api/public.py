@@ -210,6 +210,23 @@ class MarketStatusPublic(Public):
     market_status: str
 
 
+class AuctionPublic(Public):
+    """A market's call auction (docs/market-structure.md); outside one `phase` is "none" and
+    the figures are null or zero. Prices in the asset's units, quantities in its units."""
+
+    symbol: str
+    phase: str  # "none" | "reopening" | "opening"
+    ends_at: Timestamp | None
+    indicative_price: DecimalStr | None
+    matched_quantity: DecimalStr
+    imbalance_side: str | None  # "buy" | "sell" | null
+    imbalance_quantity: DecimalStr
+    reference_price: DecimalStr | None
+    collar_low: DecimalStr | None
+    collar_high: DecimalStr | None
+    extensions: int
+
+
 # --- account --------------------------------------------------------------------------------
 class PositionPublic(Public):
     onchain: DecimalStr

@@ -50,8 +50,9 @@ def expire_market(session: Session, venue: Venue, market: Market, *, now: int | 
         if market.stale:  # its engine ran ahead of a failed commit: ask the rebuilt one
             venue.rebuild(session, market)
         ts = now_ns() if now is None else now
-        due = market.engine.next_expiry()
-        if due is None or due > ts:
+        # An order's expiry, or the end of a limit state, timed halt or call (an uncross).
+        dues = [t for t in (market.engine.next_expiry(), market.engine.next_deadline()) if t is not None]
+        if not dues or min(dues) > ts:
             return False
         asset = get_asset(session, market.symbol)
         service._run(session, venue, market, asset, Expire(ts=ts))

@@ -18,11 +18,18 @@ from backend.trading.sequencer import Venue, now_ns
 def market_status(
     session: Session, venue: Venue, asset: Asset, *, enforce_disclosures: bool = True, today: date | None = None
 ) -> str:
-    """`open` or `halted: <reason>`. One reason is shown: an engine halt (operator kill switch,
-    volatility band) first, because lifting it is the operator's action; then missing or stale
-    disclosures (the asset JSON lists those separately as `missing_disclosures`)."""
+    """`open`, `auction: reopening (until <time>)` / `auction: opening (until <time>)` (a call:
+    orders and cancels accepted, nothing matches until the uncross) or `halted: <reason>`. One
+    reason is shown: an engine halt (operator kill switch, volatility band) first, because
+    lifting it is the operator's action; then missing or stale disclosures (the asset JSON
+    lists those separately as `missing_disclosures`)."""
+    engine = venue.market(session, asset.symbol).engine
     # A volatility halt whose time is up reads as lifted (the engine lifts it on the next command).
-    halted = venue.market(session, asset.symbol).engine.halted_at(now_ns())
+    halted = engine.halted_at(now_ns())
+    if halted is None and engine.halted is None:
+        call = engine.auction_state()
+        if call.phase != "none" and call.ends_at is not None:
+            return f"auction: {call.phase} (until {_iso(call.ends_at)})"
     if halted is None:
         if enforce_disclosures:
             missing = missing_disclosures(session, asset, today or utc_today())
@@ -31,9 +38,38 @@ def market_status(
         return "open"
     reason, until_ts = halted
     if reason == "volatility" and until_ts:
-        until = datetime.fromtimestamp(until_ts / 1e9, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return f"halted: volatility (until {until})"
+        return f"halted: volatility (until {_iso(until_ts)})"
     return f"halted: {reason}"
+
+
+def _iso(ts_ns: int) -> str:
+    return datetime.fromtimestamp(ts_ns // 1_000_000_000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def auction(session: Session, venue: Venue, asset: Asset) -> dict[str, Any]:
+    """The market's call auction (`phase: "none"` outside one): its end, the indicative
+    uncross price, matched quantity and imbalance, the reference and collars, extensions."""
+    market = venue.market(session, asset.symbol)
+    with market.lock:
+        state = market.engine.auction_state()
+    tick, lot = Decimal(asset.tick_size), Decimal(asset.lot_size)
+
+    def price(ticks: int | None) -> str | None:
+        return None if ticks is None else fmt(tick * ticks)
+
+    return {
+        "symbol": asset.symbol,
+        "phase": state.phase,
+        "ends_at": None if state.ends_at is None else _iso(state.ends_at),
+        "indicative_price": price(state.indicative_price),
+        "matched_quantity": fmt(lot * state.matched_quantity),
+        "imbalance_side": None if state.imbalance_side is None else state.imbalance_side.value,
+        "imbalance_quantity": fmt(lot * state.imbalance_quantity),
+        "reference_price": price(state.reference_price),
+        "collar_low": price(state.collar_low),
+        "collar_high": price(state.collar_high),
+        "extensions": state.extensions,
+    }
 
 
 def book(session: Session, venue: Venue, asset: Asset, depth: int) -> dict[str, Any]:

@@ -26,6 +26,8 @@ from backend.db import utcnow
 from backend.disclosures.policies import check_tradeable, utc_today
 from backend.errors import Conflict, DomainError, InvalidInput, NotFound
 from backend.matching import (
+    AuctionStarted,
+    AuctionUncrossed,
     CancelAll,
     CancelOrder,
     Halt,
@@ -410,7 +412,7 @@ def publish(venue: Venue, market: Any, asset: Asset, before: Any, events: list[A
             asset.symbol,
             {"type": "trade", "symbol": asset.symbol, "sequence": sequence, "trade": trade_public(asset, trade)},
         )
-    if any(isinstance(e, MarketHalted | MarketResumed) for e in events):
+    if any(isinstance(e, MarketHalted | MarketResumed | AuctionStarted | AuctionUncrossed) for e in events):
         venue.feed.publish(
             asset.symbol,
             {

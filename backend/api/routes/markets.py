@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
 from backend.api.deps import AdminDep, SessionDep, SettingsDep, VenueDep
-from backend.api.public import BookPublic, CandlePublic, MarketStatusPublic, TradePublic
+from backend.api.public import AuctionPublic, BookPublic, CandlePublic, MarketStatusPublic, TradePublic
 from backend.api.schemas import ERRORS
 from backend.assets.service import get_asset
 from backend.errors import DomainError
@@ -43,6 +43,13 @@ def candles(
 ) -> list[dict[str, Any]]:
     """OHLCV candles of executed trades, oldest first."""
     return markets.candles(session, get_asset(session, symbol), interval, limit)
+
+
+@router.get("/{symbol}/auction", response_model=AuctionPublic)
+def auction(symbol: str, session: SessionDep, venue: VenueDep) -> dict[str, Any]:
+    """The call auction: its end, the indicative uncross price, matched quantity and
+    imbalance, the reference price and collars, extensions (outside one: `phase: "none"`)."""
+    return markets.auction(session, venue, get_asset(session, symbol))
 
 
 @router.post("/{symbol}/halt")

@@ -1,0 +1,115 @@
+"""The issue's crash against a live service (ganache, the service's own workers): after a
+trade at 1.00, bids at 0.99, 0.95, 0.80, 0.50 and 0.10; a panic sell trades at 0.99 and
+0.95 and stops at the band (limit state); the book does not recover, so the market halts;
+the halt ends in a call auction where the panic sell rests instead of sweeping the stink
+bids; buyers come back; the call uncrosses at one price (0.95), the bids at 0.80, 0.50
+and 0.10 are untouched, and the auction trade settles on chain like any other."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+
+from backend.api.app import create_app
+from backend.demo.wallet import Wallet
+from tests.support.live_stack import ADMIN_KEY, wait_for_settlement
+from tests.support.trading import Who, fund_and_approve
+
+
+def _investor(client: TestClient, admin: dict, wallet: Wallet) -> Who:
+    body = client.post(
+        "/v1/investors",
+        headers=admin,
+        json={"wallet": wallet.address, "name": "A", "country": "US", "accredited": True, "kyc_expires": "2099-01-01"},
+    ).json()
+    return Who(wallet=wallet, api_key=body["api_key"])
+
+
+def _place(client: TestClient, who: Who, symbol: str, side: str, price: str, quantity: str) -> dict:
+    response = who.wallet.place_order(
+        client, who.api_key, {"symbol": symbol, "side": side, "price": price, "quantity": quantity}
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def _wait_status(client: TestClient, symbol: str, prefix: str, timeout: float = 20) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        status = client.get(f"/v1/assets/{symbol}").json()["market_status"]
+        if status.startswith(prefix):
+            return status
+        assert time.monotonic() < deadline, f"{symbol} never reached {prefix!r}: {status}"
+        time.sleep(0.1)
+
+
+def test_after_a_crash_the_market_reopens_by_auction_without_sweeping_the_stink_bids(
+    settings, tmp_path, new_wallet: Callable[[], Wallet]
+):
+    own = settings.model_copy(
+        update={
+            "database_url": f"sqlite:///{tmp_path / 'auction.db'}",
+            "disclosure_policy_enforced": False,
+            "market_limit_state_seconds": 1,
+            "market_halt_seconds": 1,
+            "market_auction_seconds": 8,
+        }
+    )
+    admin = {"X-API-Key": ADMIN_KEY}
+    with TestClient(create_app(own), raise_server_exceptions=False) as client:
+        chain_info = client.get("/v1/chain").json()
+        symbol = "A" + new_wallet().address[2:7].upper()
+        asset = client.post(
+            "/v1/assets",
+            headers=admin,
+            json={
+                "symbol": symbol,
+                "name": "Auction",
+                "kind": "equity",
+                "total_supply": "1000",
+                "tick_size": "0.01",
+                "lot_size": "1",
+                "issuer_wallet": new_wallet().address,
+            },
+        ).json()
+        seller, buyer = _investor(client, admin, new_wallet()), _investor(client, admin, new_wallet())
+        fund_and_approve(client, admin, chain_info, asset, seller, buyer, cash="100")
+        assert client.get(f"/v1/markets/{symbol}/auction").json()["phase"] == "none"
+        _place(client, seller, symbol, "sell", "1.00", "1")
+        _place(client, buyer, symbol, "buy", "1.00", "1")
+        for price in ("0.99", "0.95", "0.80", "0.50", "0.10"):
+            _place(client, buyer, symbol, "buy", price, "2")
+
+        panic = _place(client, seller, symbol, "sell", "0.01", "5")
+        assert [(f["price"], f["quantity"]) for f in panic["fills"]] == [("0.99", "2"), ("0.95", "2")]
+        assert panic["status"] == "cancelled"  # the rest stopped at the band: a limit state
+        _wait_status(client, symbol, "halted: volatility")  # no bid came back inside the band
+        status = _wait_status(client, symbol, "auction: reopening (until ")
+        call = client.get(f"/v1/markets/{symbol}/auction").json()
+        assert call["ends_at"] in status
+        assert (call["phase"], call["reference_price"], call["collar_low"], call["collar_high"]) == (
+            "reopening",
+            "0.95",
+            "0.86",
+            "1.04",
+        )
+
+        again = _place(client, seller, symbol, "sell", "0.01", "5")
+        assert again["status"] == "open" and not again["fills"]  # nothing matches in the call
+        call = client.get(f"/v1/markets/{symbol}/auction").json()
+        assert (call["indicative_price"], call["matched_quantity"]) == ("0.1", "5")
+        assert (call["imbalance_side"], call["imbalance_quantity"]) == ("buy", "1")
+        _place(client, buyer, symbol, "buy", "0.96", "5")
+        call = client.get(f"/v1/markets/{symbol}/auction").json()
+        assert (call["indicative_price"], call["matched_quantity"], call["imbalance_quantity"]) == ("0.95", "5", "0")
+
+        assert _wait_status(client, symbol, "open") == "open"  # the sweeper uncrossed the call
+        book = client.get(f"/v1/markets/{symbol}/book").json()
+        assert book["bids"] == [["0.8", "2"], ["0.5", "2"], ["0.1", "2"]] and book["asks"] == []
+        trades = wait_for_settlement(client, admin, symbol, 4)
+        auction = [t for t in trades if (t["price"], t["quantity"]) == ("0.95", "5")]
+        assert len(auction) == 1 and auction[0]["settlement_status"] == "settled", trades
+        assert client.get(f"/v1/orders/{again['id']}", headers=seller.headers).json()["status"] == "filled"
+        assert client.get(f"/v1/markets/{symbol}/auction").json()["phase"] == "none"
