@@ -23,11 +23,13 @@ def market_status(
     reason is shown: an engine halt (operator kill switch, volatility band) first, because
     lifting it is the operator's action; then missing or stale disclosures (the asset JSON
     lists those separately as `missing_disclosures`)."""
-    engine = venue.market(session, asset.symbol).engine
+    market = venue.market(session, asset.symbol)
+    engine = market.engine
     # A volatility halt whose time is up reads as lifted (the engine lifts it on the next command).
     halted = engine.halted_at(now_ns())
-    if halted is None and engine.halted is None:
-        call = engine.auction_state()
+    if halted is None and engine.phase == "auction":
+        with market.lock:  # the indicative figures read the book
+            call = engine.auction_state()
         if call.phase != "none" and call.ends_at is not None:
             return f"auction: {call.phase} (until {_iso(call.ends_at)})"
     if halted is None:
