@@ -25,7 +25,7 @@ from backend.chain.local_node import dev_private_key
 from backend.compliance.rulefiles import RULES_DIR, load_rule_files
 from backend.config import Settings
 from backend.db import make_engine
-from backend.demo import cancels, market, summary
+from backend.demo import cancels, market, powers, summary
 from backend.demo.api import Api, ScenarioError
 from backend.demo.cast import ASSETS, CASH, INVESTORS, ISSUANCE
 from backend.demo.filings import filing
@@ -49,6 +49,7 @@ STEPS = (
     "on-chain cancel (cancelUpTo)",
     "royalty distribution and claims",
     "price collapse: volatility halt",
+    "operator powers: partial freeze, recovery (audited)",
     "reconcile chain and database",
 )
 
@@ -116,6 +117,8 @@ def run(base_url: str, settings: Settings, keys_file: Path, console: Console) ->
             step(11)
             market.collapse(api, wallets, result, say, progress)
             step(12)
+            result.audit = powers.run(api, say)
+            step(13)
             result.positions = _reconcile(settings)
             progress.update(task, completed=len(STEPS), description="scenario complete")
         result.trade_parties = market.trade_parties(api)
@@ -152,8 +155,13 @@ def _list_assets(api: Api, say: Say) -> dict[str, str]:
 
 def _apply_rules(api: Api, say: Say) -> None:
     for rule_file in load_rule_files([RULES_DIR / f"{spec.symbol}.yaml" for spec in ASSETS]):
-        body = rule_file.api_body()
-        applied = api.admin_ok("PUT", f"/v1/assets/{rule_file.symbol}/rules", f"rules of {rule_file.symbol}", json=body)
+        # Through /v1/admin: a rule change is a privileged action, with its reason in the audit log.
+        why = {"reason_code": "corporate_action", "reason": f"issuer's rule set {rule_file.path.name}"}
+        path = f"/assets/{rule_file.symbol}/rules"
+        entry = api.admin_ok(
+            "PUT", f"/v1/admin{path}", f"rules of {rule_file.symbol}", json={**rule_file.api_body(), **why}
+        )
+        applied = {**api.ok("GET", f"/v1{path}", "rules"), "tx_hash": entry["entries"][0]["tx_hash"]}
         countries = ",".join(applied["allowed_countries"]) or "all"
         say(
             f"[green]✓[/] rules of {rule_file.symbol} from {rule_file.path.name}: countries {countries}; "
@@ -216,11 +224,16 @@ def _onboard(api: Api, wallets: dict[str, Wallet], say: Say) -> None:
 
 def _issue_and_fund(api: Api, wallets: dict[str, Wallet], say: Say) -> None:
     for symbol, investor, quantity in ISSUANCE:
-        api.admin_ok(
+        api.admin_ok(  # primary issuance: a mint with its reason in the audit log
             "POST",
-            f"/v1/assets/{symbol}/issue",
+            f"/v1/admin/assets/{symbol}/mint",
             f"issue {symbol}",
-            json={"to_wallet": wallets[investor].address, "quantity": quantity},
+            json={
+                "wallet": wallets[investor].address,
+                "quantity": quantity,
+                "reason_code": "corporate_action",
+                "reason": f"primary issuance of {symbol} to a subscriber",
+            },
         )
     for investor, amount in CASH.items():
         api.admin_ok("POST", "/v1/cash/faucet", "faucet", json={"wallet": wallets[investor].address, "amount": amount})

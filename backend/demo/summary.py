@@ -45,6 +45,7 @@ class DemoResult:
     halt: dict[str, str] = field(default_factory=dict)
     market_order: dict[str, str] = field(default_factory=dict)
     positions: Report | None = None
+    audit: list[dict[str, Any]] = field(default_factory=list)  # GET /v1/audit (backend/demo/powers.py)
     elapsed: float = 0.0
 
 
@@ -121,6 +122,10 @@ def render(console: Console, result: DemoResult) -> None:
             f"{h['panic_status']}. Market reopened at {h['reopened_at']}; first trade {h['first_trade']}.",
             highlight=False,
         )
+
+    from backend.demo.powers import render_audit
+
+    render_audit(console, result.audit)
 
     base = result.base_url
     console.print()

@@ -55,6 +55,12 @@ def test_demo_runs_the_scenario_in_a_clone_under_a_dotted_path(served_demo):
     # A wallet's own cancelUpTo on chain takes its resting bids off the book.
     assert "SettlementExchange.cancelUpTo(" in output and "cancelled both bids" in output
     assert "market reopened" in output and "Market reopened at" in output
+    # Operator powers (issue 15): a partial freeze and a recovery, each with its reason, in the audit log.
+    assert "a court garnishment froze 4 of them" in output and "Lena lost her keys" in output
+    assert "Audit log: every privileged action with its reason" in output
+    for action in ("tokens.freeze", "wallet.recover", "asset.rules", "asset.mint"):
+        assert action in output, f"{action} missing from the audit log table"
+    assert "unspecified" not in output  # the demo gives every action its reason
     # The royalty is claimed pro rata: each holder's claim is its share of the deposit.
     amount = Decimal(re.search(r"Revenue distribution: ([0-9.]+) cash to PERMIAN1", output).group(1))
     claims = {
