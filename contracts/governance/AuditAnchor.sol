@@ -35,7 +35,7 @@ contract AuditAnchor is AccessControl {
         if (existing != bytes32(0)) revert AuditAnchorAlreadyAnchored(seq, existing);
         _headAt[seq] = head;
         _latestSeq = seq;
-        _count += 1;
+        ++_count;
         emit AuditAnchored(seq, head, msg.sender);
     }
 
