@@ -178,7 +178,7 @@ function build(container) {
     h("input", { name: "asset", "aria-label": "Filter by asset", placeholder: "Asset" }),
     h("input", { name: "wallet", "aria-label": "Filter by wallet", placeholder: "Wallet 0x…", class: "mono" }),
     h("select", { name: "action", "aria-label": "Filter by action" },
-      h("option", { value: "" }, "Every action"), Object.keys(ACTIONS).map((a) => h("option", { value: a }, a))),
+      h("option", { value: "" }, "Every action"), [...Object.keys(ACTIONS), "asset.rules"].sort().map((a) => h("option", { value: a }, a))),
     h("button", { type: "submit", class: "button-ghost" }, "Filter"));
   const heading = h("h1", { tabindex: "-1" }, "Operator console");
   const notice = h("div", { class: "console-notice", "aria-live": "polite" });
@@ -302,15 +302,15 @@ function renderAudit(box) {
   if (!state.audit.length) return box.replaceChildren(caption, h("p", { class: "empty" }, "No entries match."));
   box.replaceChildren(caption, h("table", { class: "console-table audit-table" },
     h("caption", { class: "visually-hidden" }, "Audit log entries"),
-    h("thead", {}, h("tr", {}, ["#", "Time", "Action", "Subject", "Reason · actor", "Tx"].map((n) => h("th", { scope: "col" }, n)))),
+    h("thead", {}, h("tr", {}, ["#", "Action · tx", "Subject", "Reason · actor"].map((n) => h("th", { scope: "col" }, n)))),
     h("tbody", {}, state.audit.map((e) => h("tr", { dataset: { seq: e.seq } },
-      h("td", { class: "muted", title: `hash ${e.hash}\nprev ${e.prev_hash}` }, e.seq),
-      h("td", { class: "muted", title: dateTimeOf(e.at) }, timeOf(e.at)),
-      h("td", {}, h("code", {}, e.action)),
-      h("td", {}, e.asset ?? "", e.asset && e.wallet ? " · " : "",
-        e.wallet ? h("span", { class: "mono", title: e.wallet }, shortHex(e.wallet, 8, 4)) : ""),
+      h("td", { class: "muted", title: `hash ${e.hash}\nprev ${e.prev_hash}` }, e.seq,
+        h("span", { class: "stacked small", title: dateTimeOf(e.at) }, timeOf(e.at))),
+      h("td", {}, h("code", {}, e.action),
+        h("span", { class: "stacked mono muted small", title: e.tx_hash ?? null }, e.tx_hash ? `tx ${shortHex(e.tx_hash, 8, 4)}` : "no transaction")),
+      h("td", {}, e.asset ?? "",
+        e.wallet ? h("span", { class: "stacked mono small", title: e.wallet }, shortHex(e.wallet, 8, 4)) : ""),
       h("td", { class: "reason" }, h("code", { class: "reason-code" }, e.reason_code), " ", e.reason,
-        e.document_hash ? h("span", { class: "muted mono small", title: e.document_hash }, ` doc ${shortHex(e.document_hash, 8, 4)}`) : "",
-        h("span", { class: "actor muted small", title: e.actor }, actorLabel(e.actor))),
-      h("td", { class: "mono muted", title: e.tx_hash ?? null }, e.tx_hash ? shortHex(e.tx_hash, 8, 4) : "—"))))));
+        e.document_hash ? h("span", { class: "stacked muted mono small", title: e.document_hash }, `document ${shortHex(e.document_hash, 10, 6)}`) : "",
+        h("span", { class: "stacked muted small", title: e.actor }, actorLabel(e.actor))))))));
 }

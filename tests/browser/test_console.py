@@ -51,8 +51,15 @@ def admin_posts(page: Page) -> list[str]:
     return sent
 
 
-def audit(client, **query) -> list[dict]:
-    response = client.get("/v1/audit", params={"limit": 1000, **query})
+def audit_head(client) -> int:
+    """The last seq of the log: a test reads only what it appended after this."""
+    response = client.get("/v1/audit/head")
+    assert response.status_code == 200, response.text
+    return response.json()["seq"] or 0
+
+
+def audit(client, after_seq: int, **query) -> list[dict]:
+    response = client.get("/v1/audit", params={"limit": 1000, "after_seq": after_seq, **query})
     assert response.status_code == 200, response.text
     return response.json()["entries"]
 
@@ -95,6 +102,7 @@ def test_console_needs_an_admin_key_and_shows_investors_assets_and_holders(ui, h
 def test_halt_and_resume_a_market_with_reasons(ui, client, make_asset):
     symbol = make_asset()["symbol"]
     page = ui.page
+    start = audit_head(client)
     open_console(page)
     row = page.get_by_role("region", name="Assets and markets").get_by_role("row").filter(has_text=symbol)
     expect(row).to_contain_text("Open")
@@ -115,7 +123,7 @@ def test_halt_and_resume_a_market_with_reasons(ui, client, make_asset):
     expect(row).to_contain_text("Open")
     assert client.get(f"/v1/assets/{symbol}").json()["market_status"] == "open"
 
-    entries = audit(client, asset=symbol)
+    entries = audit(client, start, asset=symbol)
     assert [(e["action"], e["reason_code"], e["reason"]) for e in entries] == [
         ("market.halt", "market_integrity", "Erroneous price feed from the issuer"),
         ("market.resume", "market_integrity", "Feed corrected"),
@@ -130,6 +138,7 @@ def test_partial_freeze_asks_for_a_reason_and_lands_in_the_audit_log(ui, client,
     symbol, wallet = asset["symbol"], holder.wallet.address
     page = ui.page
     sent = admin_posts(page)
+    start = audit_head(client)
     open_console(page)
     console = page.get_by_role("region", name="Operator console")
     console.get_by_role("region", name="Assets and markets").get_by_role("button", name=symbol, exact=True).click()
@@ -147,7 +156,7 @@ def test_partial_freeze_asks_for_a_reason_and_lands_in_the_audit_log(ui, client,
     form.get_by_role("button", name="Freeze tokens").click()
     expect(form.get_by_role("alert")).to_contain_text("Write the reason")
     assert sent == []  # the form refused: nothing reached the API
-    assert audit(client, asset=symbol) == []
+    assert audit(client, start, asset=symbol) == []
 
     form.get_by_label("Reason", exact=True).fill("Attachment order 2026-117, district court")
     form.get_by_role("button", name="Freeze tokens").click()
@@ -155,7 +164,7 @@ def test_partial_freeze_asks_for_a_reason_and_lands_in_the_audit_log(ui, client,
     expect(console.get_by_role("status").filter(has_text="tokens.freeze")).to_contain_text("done")
     assert len(sent) == 1 and sent[0].endswith(f"/v1/admin/assets/{symbol}/freeze-partial"), sent
 
-    [entry] = audit(client, asset=symbol)
+    [entry] = audit(client, start, asset=symbol)
     assert (entry["action"], entry["wallet"].lower(), entry["reason_code"]) == (
         "tokens.freeze",
         wallet.lower(),
@@ -168,9 +177,6 @@ def test_partial_freeze_asks_for_a_reason_and_lands_in_the_audit_log(ui, client,
     expect(audit_row).to_contain_text("tokens.freeze")
     expect(audit_row).to_contain_text("court_order")
     expect(audit_row).to_contain_text(str(entry["seq"]))
-
-    if CONSOLE_PICTURE:
-        page.screenshot(path=str(Path(CONSOLE_PICTURE)), full_page=False)
 
     # the log's filters: this wallet only
     log.get_by_label("Filter by wallet").fill(wallet)
@@ -185,6 +191,7 @@ def test_an_api_refusal_is_shown_in_the_form_and_logs_nothing(ui, client, held_a
     symbol = held_asset[0]["symbol"]
     stranger = Account.create().address  # no investor of the venue has this wallet
     page = ui.page
+    start = audit_head(client)
     open_console(page)
     console = page.get_by_role("region", name="Operator console")
     console.get_by_role("region", name="Assets and markets").get_by_role("button", name=symbol, exact=True).click()
@@ -200,7 +207,7 @@ def test_an_api_refusal_is_shown_in_the_form_and_logs_nothing(ui, client, held_a
     form.get_by_role("button", name="Freeze tokens").click()
     expect(form.get_by_role("alert")).to_contain_text("governance.wallet_not_found")
     expect(form).to_be_visible()  # still open, to correct and resend
-    assert audit(client, asset=symbol) == []
+    assert audit(client, start, asset=symbol) == []
     form.get_by_role("button", name="Cancel").click()
     expect(form).to_be_hidden()
     ui.assert_no_console_errors()
@@ -210,6 +217,7 @@ def test_revoke_reinstate_and_rotate_an_investors_key(ui, client, make_investor)
     investor = make_investor()
     wallet = investor.wallet.address
     page = ui.page
+    start = audit_head(client)
     open_console(page)
     console = page.get_by_role("region", name="Operator console")
     row = console.get_by_role("region", name="Investors").get_by_role("row").filter(has_text=f"Investor {wallet[:8]}")
@@ -232,7 +240,7 @@ def test_revoke_reinstate_and_rotate_an_investors_key(ui, client, make_investor)
     expect(new_key).to_have_text(re.compile(r"\S{20,}"))
     assert client.get("/v1/account", headers={"X-API-Key": new_key.inner_text()}).status_code == 200
 
-    entries = [e for e in audit(client) if (e["wallet"] or "").lower() == wallet.lower()]
+    entries = [e for e in audit(client, start) if (e["wallet"] or "").lower() == wallet.lower()]
     assert [(e["action"], e["reason"]) for e in entries] == [
         ("investor.revoke", "Proof of address expired"),
         ("investor.reinstate", "New proof of address received"),
@@ -246,6 +254,7 @@ def test_forced_transfer_with_an_uploaded_supporting_document(ui, client, held_a
     symbol, receiver = asset["symbol"], make_investor()
     court_order = b"%PDF-1.4\n% Judgment 2026-117: 10 units to the claimant\n"
     page = ui.page
+    start = audit_head(client)
     open_console(page)
     row = page.get_by_role("region", name="Assets and markets").get_by_role("row").filter(has_text=symbol)
     row.get_by_role("button", name="Forced transfer…").click()
@@ -268,7 +277,10 @@ def test_forced_transfer_with_an_uploaded_supporting_document(ui, client, held_a
     holders = page.get_by_role("region", name="Holders and freezes")
     expect(holders.get_by_role("row").filter(has_text=receiver.wallet.address[:8])).to_contain_text("10")
     expect(holders.get_by_role("row").filter(has_text=holder.wallet.address[:8])).to_contain_text("90")
-    [entry] = audit(client, asset=symbol)
+    [entry] = audit(client, start, asset=symbol)
     assert entry["action"] == "asset.forced_transfer" and entry["reason"] == "Judgment 2026-117"
     assert entry["document_hash"].removeprefix("0x") == hashlib.sha256(court_order).hexdigest()
+    expect(page.get_by_role("region", name="Audit log").get_by_role("row").nth(1)).to_contain_text("Judgment 2026-117")
+    if CONSOLE_PICTURE:  # the last test: the log holds every action of this file
+        page.screenshot(path=str(Path(CONSOLE_PICTURE)), full_page=False)
     ui.assert_no_console_errors()
