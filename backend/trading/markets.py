@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from backend.assets.models import Asset
 from backend.disclosures.policies import halt_reason, missing_disclosures, utc_today
+from backend.matching import AuctionState
 from backend.money import fmt
 from backend.settlement.models import TradeRecord
 from backend.trading.sequencer import Venue, now_ns
@@ -54,13 +55,17 @@ def auction(session: Session, venue: Venue, asset: Asset) -> dict[str, Any]:
     market = venue.market(session, asset.symbol)
     with market.lock:
         state = market.engine.auction_state()
+    return {"symbol": asset.symbol, **auction_public(asset, state)}
+
+
+def auction_public(asset: Asset, state: AuctionState) -> dict[str, Any]:
+    """An engine's AuctionState in the asset's units (the REST body and the `auction` message)."""
     tick, lot = Decimal(asset.tick_size), Decimal(asset.lot_size)
 
     def price(ticks: int | None) -> str | None:
         return None if ticks is None else fmt(tick * ticks)
 
     return {
-        "symbol": asset.symbol,
         "phase": state.phase,
         "ends_at": None if state.ends_at is None else _iso(state.ends_at),
         "indicative_price": price(state.indicative_price),

@@ -95,6 +95,7 @@ class Market:
         self.next_seq = next_seq
         self.lock = threading.RLock()
         self.stale = False  # the engine ran ahead of a failed commit: rebuild before the next command
+        self.auction_seen: Any = None  # the call's figures last published (None: no call)
 
     def submit(self, session: Session, command: Any) -> list[Any]:
         """Journal and apply `command`; the caller holds `lock` and commits the session.

@@ -48,7 +48,7 @@ from backend.money import ASSET_DECIMALS, fmt, to_units
 from backend.settlement.models import TradeRecord
 from backend.trading import funds, reservations, terms
 from backend.trading.feed import level_changes
-from backend.trading.markets import trade_public
+from backend.trading.markets import auction_public, trade_public
 from backend.trading.models import OPEN_STATUSES, Order
 from backend.trading.pretrade import check_order_compliance
 from backend.trading.sequencer import Venue, now_ns
@@ -412,6 +412,16 @@ def publish(venue: Venue, market: Any, asset: Asset, before: Any, events: list[A
             asset.symbol,
             {"type": "trade", "symbol": asset.symbol, "sequence": sequence, "trade": trade_public(asset, trade)},
         )
+    if market.engine.phase == "auction" or market.auction_seen is not None:
+        # An `auction` message whenever the call's figures change (start, orders, extension, uncross).
+        state = market.engine.auction_state()
+        seen = None if state.phase == "none" else state
+        if state != market.auction_seen:
+            venue.feed.publish(
+                asset.symbol,
+                {"type": "auction", "symbol": asset.symbol, "sequence": sequence, **auction_public(asset, state)},
+            )
+        market.auction_seen = seen
     if any(isinstance(e, MarketHalted | MarketResumed | AuctionStarted | AuctionUncrossed) for e in events):
         venue.feed.publish(
             asset.symbol,

@@ -96,14 +96,29 @@ def test_after_a_crash_the_market_reopens_by_auction_without_sweeping_the_stink_
             "1.04",
         )
 
-        again = _place(client, seller, symbol, "sell", "0.01", "5")
-        assert again["status"] == "open" and not again["fills"]  # nothing matches in the call
-        call = client.get(f"/v1/markets/{symbol}/auction").json()
-        assert (call["indicative_price"], call["matched_quantity"]) == ("0.1", "5")
-        assert (call["imbalance_side"], call["imbalance_quantity"]) == ("buy", "1")
-        _place(client, buyer, symbol, "buy", "0.96", "5")
-        call = client.get(f"/v1/markets/{symbol}/auction").json()
-        assert (call["indicative_price"], call["matched_quantity"], call["imbalance_quantity"]) == ("0.95", "5", "0")
+        with client.websocket_connect(f"/v1/ws/markets/{symbol}") as ws:
+            assert ws.receive_json()["type"] == "snapshot"
+            again = _place(client, seller, symbol, "sell", "0.01", "5")
+            assert again["status"] == "open" and not again["fills"]  # nothing matches in the call
+            call = client.get(f"/v1/markets/{symbol}/auction").json()
+            assert (call["indicative_price"], call["matched_quantity"]) == ("0.1", "5")
+            assert (call["imbalance_side"], call["imbalance_quantity"]) == ("buy", "1")
+            _place(client, buyer, symbol, "buy", "0.96", "5")
+            call = client.get(f"/v1/markets/{symbol}/auction").json()
+            assert (call["indicative_price"], call["matched_quantity"], call["imbalance_quantity"]) == (
+                "0.95",
+                "5",
+                "0",
+            )
+            # The websocket sent an `auction` message on each change of the figures, the uncross last.
+            figures = []
+            for _ in range(50):
+                message = ws.receive_json()
+                if message["type"] == "auction":
+                    figures.append((message["phase"], message["indicative_price"], message["matched_quantity"]))
+                    if message["phase"] == "none":
+                        break
+            assert figures == [("reopening", "0.1", "5"), ("reopening", "0.95", "5"), ("none", None, "0")], figures
 
         assert _wait_status(client, symbol, "open") == "open"  # the sweeper uncrossed the call
         book = client.get(f"/v1/markets/{symbol}/book").json()
