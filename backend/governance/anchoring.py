@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from backend.chain.client import Chain
-from backend.errors import Conflict, DomainError
+from backend.errors import Conflict, DomainError, Unavailable
 from backend.governance import log
 from backend.governance.models import AuditAnchorRecord, AuditEntry
 
@@ -24,6 +24,8 @@ ANCHORED_TOPIC = keccak(text="AuditAnchored(uint64,bytes32,address)")
 
 
 def anchor_contract(chain: Chain) -> Any:
+    if "audit_anchor" not in chain.deployment.contracts:  # a deployment older than issue 15
+        raise Unavailable("audit.no_anchor_contract", "this deployment has no AuditAnchor contract: redeploy")
     return chain.core("audit_anchor")
 
 

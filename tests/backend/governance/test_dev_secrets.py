@@ -76,3 +76,23 @@ def test_development_keeps_its_defaults():
     settings = Settings()
     settings.check()
     assert settings.governance_key == DEV_GOVERNANCE_KEY
+
+
+def test_serve_prints_the_development_banner_and_refuses_dev_keys_elsewhere(monkeypatch):
+    from typer.testing import CliRunner
+
+    import backend.api.app
+    import backend.cli
+
+    served = []
+    monkeypatch.setattr(backend.cli.local_node, "port_in_use", lambda *a, **k: False)
+    monkeypatch.setattr(backend.api.app, "create_app", lambda settings: settings)
+    monkeypatch.setattr(backend.cli.uvicorn, "run", lambda app, **kw: served.append(app))
+    monkeypatch.setattr(backend.cli.console, "width", 200)
+    for name in ("RWA_ADMIN_KEY", "RWA_OPERATOR_KEY", "RWA_GOVERNANCE_KEY", "RWA_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    result = CliRunner().invoke(backend.cli.app, ["serve", "--port", "1"])
+    assert result.exit_code == 0, result.output
+    assert "DEVELOPMENT MODE" in result.output and len(served) == 1
+    result = CliRunner().invoke(backend.cli.app, ["serve", "--port", "1"], env={"RWA_ENV": "production"})
+    assert result.exit_code == 1 and "RWA_ADMIN_KEY" in result.output and len(served) == 1
