@@ -100,7 +100,19 @@ class Market:
     def submit(self, session: Session, command: Any) -> list[Any]:
         """Journal and apply `command`; the caller holds `lock` and commits the session.
         The journal row is a plain INSERT in the session's transaction (nothing reads the
-        object back, so no ORM object or unit of work for it)."""
+        object back, so no ORM object or unit of work for it).
+
+        A new market (empty journal) opens through a call auction when calls are configured:
+        its first command is preceded by an ``OpenAuction`` at the same ts, journaled like any
+        other (so the first orders of a new listing, which reach the engine only once its
+        required disclosures are filed, meet in an opening call instead of the first one
+        taking whatever rests)."""
+        events: list[Any] = []
+        if self.next_seq == 1 and self.engine.sequence == 0 and self.engine.config.auction_ns > 0:
+            events = self._journal_and_apply(session, OpenAuction(ts=command.ts))
+        return events + self._journal_and_apply(session, command)
+
+    def _journal_and_apply(self, session: Session, command: Any) -> list[Any]:
         session.connection().execute(
             _JOURNAL_INSERT,
             {"symbol": self.symbol, "seq": self.next_seq, "command": encode_command(command), "created_at": utcnow()},

@@ -1,4 +1,8 @@
-"""The issue's crash against a live service (ganache, the service's own workers): after a
+"""The call auction on a live service (ganache, the service's own workers).
+
+A new listing opens through a call: its first orders meet in it and uncross at one price.
+
+The issue's crash against a live service (ganache, the service's own workers): after a
 trade at 1.00, bids at 0.99, 0.95, 0.80, 0.50 and 0.10; a panic sell trades at 0.99 and
 0.95 and stops at the band (limit state); the book does not recover, so the market halts;
 the halt ends in a call auction where the panic sell rests instead of sweeping the stink
@@ -11,9 +15,12 @@ import time
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
+from sqlmodel import Session, select
 
 from backend.api.app import create_app
 from backend.demo.wallet import Wallet
+from backend.trading.models import JournalEntry
+from backend.trading.sequencer import Venue
 from tests.support.live_stack import ADMIN_KEY, wait_for_settlement
 from tests.support.trading import Who, fund_and_approve
 
@@ -77,8 +84,11 @@ def test_after_a_crash_the_market_reopens_by_auction_without_sweeping_the_stink_
         seller, buyer = _investor(client, admin, new_wallet()), _investor(client, admin, new_wallet())
         fund_and_approve(client, admin, chain_info, asset, seller, buyer, cash="100")
         assert client.get(f"/v1/markets/{symbol}/auction").json()["phase"] == "none"
+        # A new listing opens through a call: the first orders meet there.
         _place(client, seller, symbol, "sell", "1.00", "1")
+        assert client.get(f"/v1/assets/{symbol}").json()["market_status"].startswith("auction: opening (until ")
         _place(client, buyer, symbol, "buy", "1.00", "1")
+        _wait_status(client, symbol, "open")  # uncrossed at 1.00: the reference
         for price in ("0.99", "0.95", "0.80", "0.50", "0.10"):
             _place(client, buyer, symbol, "buy", price, "2")
 
@@ -128,3 +138,49 @@ def test_after_a_crash_the_market_reopens_by_auction_without_sweeping_the_stink_
         assert len(auction) == 1 and auction[0]["settlement_status"] == "settled", trades
         assert client.get(f"/v1/orders/{again['id']}", headers=seller.headers).json()["status"] == "filled"
         assert client.get(f"/v1/markets/{symbol}/auction").json()["phase"] == "none"
+
+
+def test_a_new_listing_opens_through_a_call_auction(settings, tmp_path, new_wallet: Callable[[], Wallet]):
+    own = settings.model_copy(
+        update={
+            "database_url": f"sqlite:///{tmp_path / 'opening.db'}",
+            "disclosure_policy_enforced": False,
+            "market_auction_seconds": 6,
+        }
+    )
+    admin = {"X-API-Key": ADMIN_KEY}
+    with TestClient(create_app(own), raise_server_exceptions=False) as client:
+        chain_info = client.get("/v1/chain").json()
+        symbol = "O" + new_wallet().address[2:7].upper()
+        asset = client.post(
+            "/v1/assets",
+            headers=admin,
+            json={
+                "symbol": symbol,
+                "name": "Opening",
+                "kind": "equity",
+                "total_supply": "1000",
+                "tick_size": "0.01",
+                "lot_size": "1",
+                "issuer_wallet": new_wallet().address,
+            },
+        ).json()
+        seller, buyer = _investor(client, admin, new_wallet()), _investor(client, admin, new_wallet())
+        fund_and_approve(client, admin, chain_info, asset, seller, buyer, cash="100")
+        sell = _place(client, seller, symbol, "sell", "2.00", "3")
+        buy = _place(client, buyer, symbol, "buy", "2.10", "4")
+        assert (sell["status"], buy["status"], sell["fills"], buy["fills"]) == ("open", "open", [], [])
+        call = client.get(f"/v1/markets/{symbol}/auction").json()
+        # 3 lots at any price from 2.00 to 2.10; no reference yet: the middle of that range.
+        assert (call["phase"], call["indicative_price"], call["matched_quantity"]) == ("opening", "2.05", "3")
+        assert (call["imbalance_side"], call["imbalance_quantity"], call["collar_low"]) == ("buy", "1", None)
+        _wait_status(client, symbol, "open")
+        trades = wait_for_settlement(client, admin, symbol, 1)
+        assert [(t["price"], t["quantity"], t["settlement_status"]) for t in trades] == [("2.05", "3", "settled")]
+        assert client.get(f"/v1/markets/{symbol}/book").json()["bids"] == [["2.1", "1"]]
+        app = client.app
+        with Session(app.state.db) as session:
+            kinds = [r.command["kind"] for r in session.exec(select(JournalEntry).where(JournalEntry.symbol == symbol))]
+            replayed = Venue.for_settings(app.state.settings).market(session, symbol).engine
+        assert kinds[:2] == ["OpenAuction", "PlaceOrder"] and "Expire" in kinds  # the sweeper's uncross tick
+        assert replayed.state_hash() == app.state.venue.market(None, symbol).engine.state_hash()
