@@ -20,6 +20,7 @@ const state = {
   holders: null,
   audit: null,
   auditHead: null,
+  auditCheck: null,
   filters: { asset: "", wallet: "", action: "" },
   errors: {},
 };
@@ -51,7 +52,7 @@ export function mountConsole({ toggle, container, trading }) {
     when("investors", [state.investors, state.errors.investors], () => renderInvestors(parts.investors, act));
     when("assets", [state.assets, state.selected, state.errors.assets], () => renderAssets(parts.assets, act, select));
     when("holders", [state.holders, state.selected, state.errors.holders], () => renderHolders(parts.holders, act));
-    when("audit", [state.audit, state.auditHead, state.errors.audit], () => renderAudit(parts.audit));
+    when("audit", [state.audit, state.auditHead, state.auditCheck, state.errors.audit], () => renderAudit(parts.audit));
   }
 
   async function refresh() {
@@ -97,7 +98,8 @@ export function mountConsole({ toggle, container, trading }) {
         if (answer.entries.length < AUDIT_PAGE || answer.next_after_seq == null) break;
         after = answer.next_after_seq;
       }
-      Object.assign(state, { audit: entries.reverse(), auditHead: head });
+      const auditCheck = await checkChain(entries, { contiguous: !(asset || wallet || action) });
+      Object.assign(state, { audit: entries.reverse(), auditHead: head, auditCheck });
       state.errors.audit = null;
     } catch (error) {
       state.errors.audit = error;
@@ -288,6 +290,30 @@ function renderHolders(box, act) {
     })))));
 }
 
+// The fields an entry's hash covers (docs/API.md): canonical JSON, sorted keys, no spaces.
+const HASHED = ["seq", "at", "actor", "action", "asset", "wallet", "reason_code", "reason", "document_hash", "tx_hash", "prev_hash"].sort();
+
+async function sha256Hex(text) {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Recompute each entry's hash and check each links to the one before it (oldest first);
+ * `contiguous`: the entries are an unfiltered stretch of the log, so no seq may be missing. */
+async function checkChain(entries, { contiguous }) {
+  if (!globalThis.crypto?.subtle) return { unavailable: true, checked: 0, bad: [] };
+  const bad = [];
+  let previous = null;
+  for (const e of entries) {
+    const canonical = JSON.stringify(Object.fromEntries(HASHED.map((name) => [name, e[name] ?? null])));
+    if ((await sha256Hex(canonical)) !== e.hash) bad.push({ seq: e.seq, why: "does not match its hash" });
+    else if (previous && contiguous && e.seq !== previous.seq + 1) bad.push({ seq: e.seq, why: `entries missing before it (after #${previous.seq})` });
+    else if (previous && previous.seq === e.seq - 1 && e.prev_hash !== previous.hash) bad.push({ seq: e.seq, why: "does not follow the entry before it" });
+    previous = e;
+  }
+  return { checked: entries.length, bad };
+}
+
 /** "admin-key:3@0xAbc…" -> "admin-key:3 @ 0xAbc1…9f2e" */
 function actorLabel(actor) {
   const [who, address] = String(actor ?? "").split("@");
@@ -298,12 +324,19 @@ function renderAudit(box) {
   if (state.errors.audit) return box.replaceChildren(problem(state.errors.audit));
   if (!state.audit) return box.replaceChildren(h("p", { class: "empty" }, "Loading…"));
   const head = state.auditHead;
-  const caption = h("p", { class: "hint" }, head?.seq ? `Head #${head.seq} · ${shortHex(head.hash, 10, 8)} · newest first` : "The log is empty.");
+  const check = state.auditCheck;
+  const caption = h("p", { class: "hint" }, head?.seq ? `Head #${head.seq} · ${shortHex(head.hash, 10, 8)} · newest first` : "The log is empty.",
+    check?.unavailable ? h("span", { class: "chain-check" }, " · hashes not checked here (the browser's crypto needs HTTPS)") : null,
+    check && !check.unavailable && !check.bad.length
+      ? h("span", { class: "chain-check ok" }, ` · ${check.checked} hashes recomputed in this browser: all match`) : null,
+    check?.bad.length
+      ? h("strong", { class: "chain-check bad", role: "alert" }, ` · broken chain: ${check.bad.map((b) => `#${b.seq} ${b.why}`).join("; ")}`) : null);
+  const broken = new Set((check?.bad ?? []).map((b) => b.seq));
   if (!state.audit.length) return box.replaceChildren(caption, h("p", { class: "empty" }, "No entries match."));
   box.replaceChildren(caption, h("table", { class: "console-table audit-table" },
     h("caption", { class: "visually-hidden" }, "Audit log entries"),
     h("thead", {}, h("tr", {}, ["#", "Action · tx", "Subject", "Reason · actor"].map((n) => h("th", { scope: "col" }, n)))),
-    h("tbody", {}, state.audit.map((e) => h("tr", { dataset: { seq: e.seq } },
+    h("tbody", {}, state.audit.map((e) => h("tr", { dataset: { seq: e.seq }, class: broken.has(e.seq) ? "broken" : null },
       h("td", { class: "muted", title: `hash ${e.hash}\nprev ${e.prev_hash}` }, e.seq,
         h("span", { class: "stacked small", title: dateTimeOf(e.at) }, timeOf(e.at))),
       h("td", {}, h("code", {}, e.action),

@@ -158,7 +158,7 @@ def test_partial_freeze_asks_for_a_reason_and_lands_in_the_audit_log(ui, client,
     assert sent == []  # the form refused: nothing reached the API
     assert audit(client, start, asset=symbol) == []
 
-    form.get_by_label("Reason", exact=True).fill("Attachment order 2026-117, district court")
+    form.get_by_label("Reason", exact=True).fill("Attachment order 2026-117, Amtsgericht München")
     form.get_by_role("button", name="Freeze tokens").click()
     expect(form).to_be_hidden()
     expect(console.get_by_role("status").filter(has_text="tokens.freeze")).to_contain_text("done")
@@ -170,13 +170,15 @@ def test_partial_freeze_asks_for_a_reason_and_lands_in_the_audit_log(ui, client,
         wallet.lower(),
         "court_order",
     )
-    assert entry["reason"] == "Attachment order 2026-117, district court" and entry["tx_hash"]
+    assert entry["reason"] == "Attachment order 2026-117, Amtsgericht München" and entry["tx_hash"]
     expect(holder_row.get_by_role("cell").nth(2)).to_have_text("25")  # frozen, read back from the token
     log = console.get_by_role("region", name="Audit log")
     audit_row = log.get_by_role("row").filter(has_text="Attachment order 2026-117")
     expect(audit_row).to_contain_text("tokens.freeze")
     expect(audit_row).to_contain_text("court_order")
     expect(audit_row).to_contain_text(str(entry["seq"]))
+
+    expect(log).to_contain_text("hashes recomputed in this browser: all match")  # the non-ASCII reason too
 
     # the log's filters: this wallet only
     log.get_by_label("Filter by wallet").fill(wallet)
@@ -283,4 +285,39 @@ def test_forced_transfer_with_an_uploaded_supporting_document(ui, client, held_a
     expect(page.get_by_role("region", name="Audit log").get_by_role("row").nth(1)).to_contain_text("Judgment 2026-117")
     if CONSOLE_PICTURE:  # the last test: the log holds every action of this file
         page.screenshot(path=str(Path(CONSOLE_PICTURE)), full_page=False)
+    ui.assert_no_console_errors()
+
+
+def test_the_browser_recomputes_the_log_and_shows_an_edited_or_deleted_entry(ui, client, admin, make_asset):
+    symbol = make_asset()["symbol"]
+    why = {"reason_code": "market_integrity", "reason": "Überprüfung der Kursdaten"}
+    for step in ("halt", "resume", "halt", "resume"):
+        response = client.post(f"/v1/admin/markets/{symbol}/{step}", headers=admin, json=why)
+        assert response.status_code == 200, response.text
+    seq = [e["seq"] for e in audit(client, 0, asset=symbol)][1]  # the first resume
+    page = ui.page
+    open_console(page)
+    log = page.get_by_role("region", name="Audit log")
+    expect(log).to_contain_text("hashes recomputed in this browser: all match")
+    expect(log.get_by_role("alert")).to_have_count(0)
+
+    tamper = {"mode": "edit"}
+
+    def rewrite(route) -> None:  # what a dishonest operator's server would answer
+        response = route.fetch()
+        body = response.json()
+        if tamper["mode"] == "edit":
+            for entry in body["entries"]:
+                if entry["seq"] == seq:
+                    entry["reason"] = "Routine check"
+        else:
+            body["entries"] = [e for e in body["entries"] if e["seq"] != seq]
+        route.fulfill(response=response, json=body)
+
+    page.route(re.compile(r"/v1/audit\?"), rewrite)
+    expect(log.get_by_role("alert")).to_contain_text(f"#{seq} does not match its hash", timeout=20_000)
+    tamper["mode"] = "delete"
+    expect(log.get_by_role("alert")).to_contain_text(
+        f"#{seq + 1} entries missing before it (after #{seq - 1})", timeout=20_000
+    )
     ui.assert_no_console_errors()
