@@ -17,6 +17,7 @@ from backend.chain import local_node
 from backend.commands import documents as documents_commands
 from backend.commands import governance as governance_commands
 from backend.commands import investors as investors_commands
+from backend.commands import markets as markets_commands
 from backend.commands import orders as orders_commands
 from backend.commands import reconcile as reconcile_commands
 from backend.commands import resync as resync_commands
@@ -221,6 +222,7 @@ app.add_typer(
     short_help="apply per-asset compliance rule sets from YAML (before/after diff, --dry-run), show them",
 )
 app.add_typer(investors_commands.app, name="investors", short_help="onboard investors from a CSV file")
+app.add_typer(markets_commands.app, name="markets", short_help="a market's phase and call auction figures (status)")
 app.add_typer(
     orders_commands.app, name="orders", short_help="invalidate a wallet's signed orders on chain (cancel-onchain)"
 )

@@ -11,13 +11,16 @@ and 0.10 are untouched, and the auction trade settles on chain like any other.""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
+from typer.testing import CliRunner
 
 from backend.api.app import create_app
+from backend.cli import app as cli_app
 from backend.demo.wallet import Wallet
 from backend.trading.models import JournalEntry
 from backend.trading.sequencer import Venue
@@ -184,3 +187,49 @@ def test_a_new_listing_opens_through_a_call_auction(settings, tmp_path, new_wall
             replayed = Venue.for_settings(app.state.settings).market(session, symbol).engine
         assert kinds[:2] == ["OpenAuction", "PlaceOrder"] and "Expire" in kinds  # the sweeper's uncross tick
         assert replayed.state_hash() == app.state.venue.market(None, symbol).engine.state_hash()
+
+
+def test_rwa_markets_status_shows_the_call_and_its_figures(settings, tmp_path, new_wallet: Callable[[], Wallet]):
+    own = settings.model_copy(
+        update={
+            "database_url": f"sqlite:///{tmp_path / 'cli.db'}",
+            "disclosure_policy_enforced": False,
+            "market_auction_seconds": 300,
+        }
+    )
+    admin = {"X-API-Key": ADMIN_KEY}
+    with TestClient(create_app(own), raise_server_exceptions=False) as client:
+        chain_info = client.get("/v1/chain").json()
+        symbol = "C" + new_wallet().address[2:7].upper()
+        asset = client.post(
+            "/v1/assets",
+            headers=admin,
+            json={
+                "symbol": symbol,
+                "name": "CLI",
+                "kind": "equity",
+                "total_supply": "1000",
+                "tick_size": "0.01",
+                "lot_size": "1",
+                "issuer_wallet": new_wallet().address,
+            },
+        ).json()
+        seller, buyer = _investor(client, admin, new_wallet()), _investor(client, admin, new_wallet())
+        fund_and_approve(client, admin, chain_info, asset, seller, buyer, cash="100")
+        _place(client, seller, symbol, "sell", "1.00", "1")
+        _place(client, buyer, symbol, "buy", "1.10", "2")
+        served = client.get(f"/v1/markets/{symbol}/auction").json()
+    env = {
+        "DATABASE_URL": own.database_url,
+        "RPC_URL": own.rpc_url,
+        "RWA_DEPLOYMENT_FILE": str(own.deployment_file),
+        "RWA_ADMIN_KEY": ADMIN_KEY,
+        "RWA_MARKET_AUCTION_SECONDS": "300",
+    }
+    result = CliRunner().invoke(cli_app, ["markets", "status", symbol, "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    assert shown["market_status"].startswith("auction: opening (until ")
+    assert shown["auction"] == served and served["indicative_price"] == "1.05"
+    table = CliRunner().invoke(cli_app, ["markets", "status", symbol], env=env)
+    assert table.exit_code == 0 and "indicative price" in table.output and "1.05" in table.output
