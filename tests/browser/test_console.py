@@ -96,6 +96,9 @@ def test_console_needs_an_admin_key_and_shows_investors_assets_and_holders(ui, h
     expect(page.get_by_role("region", name="Markets")).to_be_visible()
     page.get_by_role("button", name="Operator console").click()
     expect(investors).to_be_visible()
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: one column, tables scroll inside
+    expect(holder_row).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     ui.assert_no_console_errors()
 
 
