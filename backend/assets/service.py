@@ -81,11 +81,10 @@ def create_asset(
     factory = chain.core("asset_factory")
     terms_uri = f"rwa://assets/{symbol}/terms"
     # The governance key creates assets: it becomes each one's admin, agent and rules admin.
-    # The supply cap is enforced on chain too where the factory takes one (issue 15).
-    args: list[Any] = [name, symbol, KIND_TO_CLASS[kind], terms_uri, issuer_wallet]
-    if any(f.get("name") == "createAsset" and len(f["inputs"]) == 6 for f in factory.abi):
-        args.append(to_units(total_supply, ASSET_DECIMALS))
-    receipt = chain.transact(factory.functions.createAsset(*args), governance=True)
+    # The supply cap is enforced on chain too (AssetTokenSupplyCapExceeded).
+    cap = to_units(total_supply, ASSET_DECIMALS)
+    fn = factory.functions.createAsset(name, symbol, KIND_TO_CLASS[kind], terms_uri, issuer_wallet, cap)
+    receipt = chain.transact(fn, governance=True)
     created = factory.events.AssetCreated().process_receipt(receipt, errors=DISCARD)[0]["args"]
     asset = Asset(
         symbol=symbol,

@@ -77,7 +77,7 @@ class World:
     def agent(self, symbol: str, function: str, *args) -> None:
         token = token_contract(self.chain, self.assets[symbol])
         try:
-            self.chain.transact(getattr(token.functions, function)(*args))
+            self.chain.transact(getattr(token.functions, function)(*args), governance=True)
         except ChainRejected:
             pass  # e.g. a forced transfer to an unverified wallet: the world stays as it was
 

@@ -16,7 +16,7 @@ from backend.assets.models import KIND_TO_CLASS
 from backend.chain import local_node
 from backend.chain.artifacts import load_abi
 from backend.compliance.onboarding import kyc_expiry_timestamp
-from backend.config import ROOT
+from backend.config import DEV_GOVERNANCE_KEY, ROOT
 
 PORT = int(os.environ.get("RWA_TEST_SCRIPTS_CHAIN_PORT", "8574"))
 BUILD = ROOT / "build" / "contracts"
@@ -30,10 +30,19 @@ def chain(tmp_path_factory: pytest.TempPathFactory):
         record = local_node.deploy(PORT, tmp / "deployment.json", log_path=tmp / "deploy.log")
         w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{PORT}"))
         factory = w3.eth.contract(address=record["contracts"]["asset_factory"], abi=load_abi(BUILD, "AssetFactory"))
+        governance = Account.from_key(DEV_GOVERNANCE_KEY)  # the factory's deployer (docs/security.md)
         tx = factory.functions.createAsset(
             "Script test shares", "SCRIPT1", KIND_TO_CLASS["equity"], "rwa://t", w3.eth.accounts[1], 10**30
-        ).transact({"from": w3.eth.accounts[0]})
-        w3.eth.wait_for_transaction_receipt(tx)
+        ).build_transaction(
+            {
+                "from": governance.address,
+                "nonce": w3.eth.get_transaction_count(governance.address),
+                "gas": 8_000_000,
+                "gasPrice": w3.eth.gas_price,  # berlin: no EIP-1559 fees
+            }
+        )
+        signed = governance.sign_transaction(tx)
+        w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(signed.raw_transaction))
         yield w3, record, tmp
     finally:
         local_node.stop(process)
