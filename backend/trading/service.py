@@ -528,7 +528,9 @@ def apply_events(
                 order.status = "partially_filled" if order.filled_lots else "open"
             elif isinstance(event, OrderRejected):
                 code, status = REJECT_CODES.get(event.code.name, ("order.rejected", 409))
-                rejected = in_hand(event.order_id) or session.get(Order, event.order_id)
+                # Only the order being placed is rejected: a refused cancel (e.g. of an order
+                # the same command just expired) leaves the order it names as it is.
+                rejected = (known or {}).get(event.order_id)
                 if rejected is not None:
                     rejected.status, rejected.reject_code = "rejected", code
                     orders[rejected.id] = rejected
