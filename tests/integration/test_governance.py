@@ -5,6 +5,8 @@ a rewritten anchor."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from eth_account import Account
 from eth_utils import keccak
@@ -376,3 +378,26 @@ def test_older_routes_still_append_to_the_log(client, admin, listed):
     ]
     assert mine[2]["tx_hash"] == issued.json()["tx_hash"]
     assert log.find_breaks(audit(client)) == []
+
+
+def test_the_anchor_worker_anchors_the_head_when_it_moves(client, admin, listed):
+    from backend.governance.anchoring import AnchorWorker, latest_anchor
+
+    assert listed  # its mint moved the head
+    db, chain = client.app.state.db, client.app.state.chain
+    worker = AnchorWorker(db, chain, interval_s=1)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with Session(db) as session:
+                anchored = latest_anchor(session)
+                if anchored is not None and anchored.seq == head(client)["seq"]:
+                    break
+            time.sleep(0.2)
+        else:
+            raise AssertionError("the worker did not anchor the head")
+    finally:
+        worker.stop()
+    onchain = chain.call(chain.core("audit_anchor").functions.headAt(anchored.seq))
+    assert bytes(onchain).hex() == head(client)["hash"]
