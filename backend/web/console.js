@@ -3,8 +3,9 @@
 // that asks for the reason (console-actions.js); nothing here changes anything by itself.
 
 import { ACTIONS, adminKey, adminRequest, openActionForm } from "./console-actions.js";
+import { checkChain, renderAudit } from "./console-audit.js";
 import { grouped } from "./dec.js";
-import { dateTimeOf, errorView, h, shortHex, timeOf } from "./dom.js";
+import { errorView, h, shortHex } from "./dom.js";
 import { every } from "./feed.js";
 import { statusBadge } from "./markets.js";
 
@@ -52,7 +53,8 @@ export function mountConsole({ toggle, container, trading }) {
     when("investors", [state.investors, state.errors.investors], () => renderInvestors(parts.investors, act));
     when("assets", [state.assets, state.selected, state.errors.assets], () => renderAssets(parts.assets, act, select));
     when("holders", [state.holders, state.selected, state.errors.holders], () => renderHolders(parts.holders, act));
-    when("audit", [state.audit, state.auditHead, state.auditCheck, state.errors.audit], () => renderAudit(parts.audit));
+    when("audit", [state.audit, state.auditHead, state.auditCheck, state.errors.audit], () => renderAudit(parts.audit,
+      { entries: state.audit, head: state.auditHead, check: state.auditCheck, error: state.errors.audit }));
   }
 
   async function refresh() {
@@ -288,62 +290,4 @@ function renderHolders(box, act) {
           w.frozen_quantity !== "0" ? button("Unfreeze tokens…", () => act("tokens.unfreeze", context())) : "",
           w.frozen ? button("Unfreeze wallet…", () => act("wallet.unfreeze", context())) : button("Freeze wallet…", () => act("wallet.freeze", context()))));
     })))));
-}
-
-// The fields an entry's hash covers (docs/API.md): canonical JSON, sorted keys, no spaces.
-const HASHED = ["seq", "at", "actor", "action", "asset", "wallet", "reason_code", "reason", "document_hash", "tx_hash", "prev_hash"].sort();
-
-async function sha256Hex(text) {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** Recompute each entry's hash and check each links to the one before it (oldest first);
- * `contiguous`: the entries are an unfiltered stretch of the log, so no seq may be missing. */
-async function checkChain(entries, { contiguous }) {
-  if (!globalThis.crypto?.subtle) return { unavailable: true, checked: 0, bad: [] };
-  const bad = [];
-  let previous = null;
-  for (const e of entries) {
-    const canonical = JSON.stringify(Object.fromEntries(HASHED.map((name) => [name, e[name] ?? null])));
-    if ((await sha256Hex(canonical)) !== e.hash) bad.push({ seq: e.seq, why: "does not match its hash" });
-    else if (previous && contiguous && e.seq !== previous.seq + 1) bad.push({ seq: e.seq, why: `entries missing before it (after #${previous.seq})` });
-    else if (previous && previous.seq === e.seq - 1 && e.prev_hash !== previous.hash) bad.push({ seq: e.seq, why: "does not follow the entry before it" });
-    previous = e;
-  }
-  return { checked: entries.length, bad };
-}
-
-/** "admin-key:3@0xAbc…" -> "admin-key:3 @ 0xAbc1…9f2e" */
-function actorLabel(actor) {
-  const [who, address] = String(actor ?? "").split("@");
-  return address ? `${who} @ ${shortHex(address, 6, 4)}` : who;
-}
-
-function renderAudit(box) {
-  if (state.errors.audit) return box.replaceChildren(problem(state.errors.audit));
-  if (!state.audit) return box.replaceChildren(h("p", { class: "empty" }, "Loading…"));
-  const head = state.auditHead;
-  const check = state.auditCheck;
-  const caption = h("p", { class: "hint" }, head?.seq ? `Head #${head.seq} · ${shortHex(head.hash, 10, 8)} · newest first` : "The log is empty.",
-    check?.unavailable ? h("span", { class: "chain-check" }, " · hashes not checked here (the browser's crypto needs HTTPS)") : null,
-    check && !check.unavailable && !check.bad.length
-      ? h("span", { class: "chain-check ok" }, ` · ${check.checked} hashes recomputed in this browser: all match`) : null,
-    check?.bad.length
-      ? h("strong", { class: "chain-check bad", role: "alert" }, ` · broken chain: ${check.bad.map((b) => `#${b.seq} ${b.why}`).join("; ")}`) : null);
-  const broken = new Set((check?.bad ?? []).map((b) => b.seq));
-  if (!state.audit.length) return box.replaceChildren(caption, h("p", { class: "empty" }, "No entries match."));
-  box.replaceChildren(caption, h("table", { class: "console-table audit-table" },
-    h("caption", { class: "visually-hidden" }, "Audit log entries"),
-    h("thead", {}, h("tr", {}, ["#", "Action · tx", "Subject", "Reason · actor"].map((n) => h("th", { scope: "col" }, n)))),
-    h("tbody", {}, state.audit.map((e) => h("tr", { dataset: { seq: e.seq }, class: broken.has(e.seq) ? "broken" : null },
-      h("td", { class: "muted", title: `hash ${e.hash}\nprev ${e.prev_hash}` }, e.seq,
-        h("span", { class: "stacked small", title: dateTimeOf(e.at) }, timeOf(e.at))),
-      h("td", {}, h("code", {}, e.action),
-        h("span", { class: "stacked mono muted small", title: e.tx_hash ?? null }, e.tx_hash ? `tx ${shortHex(e.tx_hash, 8, 4)}` : "no transaction")),
-      h("td", {}, e.asset ?? "",
-        e.wallet ? h("span", { class: "stacked mono small", title: e.wallet }, shortHex(e.wallet, 8, 4)) : ""),
-      h("td", { class: "reason" }, h("code", { class: "reason-code" }, e.reason_code), " ", e.reason,
-        e.document_hash ? h("span", { class: "stacked muted mono small", title: e.document_hash }, `document ${shortHex(e.document_hash, 10, 6)}`) : "",
-        h("span", { class: "stacked muted small", title: e.actor }, actorLabel(e.actor))))))));
 }
