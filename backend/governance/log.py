@@ -11,11 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, func, select
 
 from backend.governance.models import AuditEntry
@@ -34,7 +35,7 @@ HASHED_FIELDS = (
     "tx_hash",
     "prev_hash",
 )
-APPEND_ATTEMPTS = 20
+APPEND_ATTEMPTS = 50
 _append_lock = threading.Lock()  # in-process writers queue here; other processes race on seq
 
 
@@ -71,7 +72,7 @@ class Action:
 def append(session: Session, action: Action) -> AuditEntry:
     """Append `action` as the next entry and commit it (the caller's pending changes too)."""
     with _append_lock:
-        for _ in range(APPEND_ATTEMPTS):
+        for attempt in range(APPEND_ATTEMPTS):
             head = head_of(session)
             seq, prev_hash = (head.seq + 1, head.hash) if head else (1, GENESIS)
             fields: dict[str, Any] = {
@@ -91,8 +92,12 @@ def append(session: Session, action: Action) -> AuditEntry:
             session.add(entry)
             try:
                 session.commit()
-            except IntegrityError:
-                session.rollback()  # another process took this seq: read the new head and retry
+            except (IntegrityError, OperationalError):
+                # Another process took this seq (PostgreSQL: the unique key), or wrote after our
+                # read (SQLite WAL: the snapshot is stale, "database is locked"): read the new
+                # head and retry.
+                session.rollback()
+                time.sleep(0.01 * (attempt + 1))
                 continue
             session.refresh(entry)
             return entry

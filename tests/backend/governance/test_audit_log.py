@@ -150,3 +150,30 @@ def test_bad_reasons_are_refused(code, reason, error):
 def test_every_code_of_the_vocabulary_is_accepted():
     for code in REASON_CODES:
         assert check_reason(code, "  why  ") == (code, "why")
+
+
+def test_appends_from_separate_processes_make_one_unbroken_chain(engine, tmp_path, monkeypatch):
+    """Writers that do not share the in-process lock (the CLI beside the service): each has its
+    own engine; a stale head loses the race, and the append retries on the new one."""
+    import contextlib
+
+    monkeypatch.setattr(log, "_append_lock", contextlib.nullcontext())
+    url = str(engine.url)
+
+    def work(worker: int) -> None:
+        own = make_engine(url)
+        try:
+            with Session(own, expire_on_commit=False) as session:
+                for n in range(8):
+                    log.append(session, action(worker * 100 + n))
+        finally:
+            own.dispose()
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    found = entries(engine)
+    assert [e["seq"] for e in found] == list(range(1, 33))
+    assert log.find_breaks(found) == []
