@@ -8,7 +8,7 @@ Schema (only `symbol` is required; an absent key means "no restriction"):
     accredited_only: true        # true or false
     max_holders: 2000            # whole number >= 0; 0 = no cap
     max_balance: 50000           # asset units per investor, >= 0 (read exactly, never as a float); 0 = no cap
-    lockup_seconds: 86400        # whole number >= 0: lock-up after each acquisition; 0 = none
+    lockup_seconds: 86400        # whole number >= 0: lock-up of newly issued tokens; 0 = none
 
 Pure (no chain, no database): `rwa rules apply`, the demo and the brownie script
 scripts/compliance/apply_rules.py all parse with `load_rule_files` and compare with `diff`.

@@ -112,7 +112,7 @@ def iowa_offering_memorandum(today: date) -> tuple[str, bytes]:
             "drying and storage. It is paid after the harvest is sold and distributed pro rata through the "
             "RevenueDistributor contract.",
             "Eligibility: investors in permitted jurisdictions; at most 5,000 tokens per investor; tokens are "
-            "locked for one day after each acquisition.",
+            "locked for one day after issuance.",
             "Risk factors: weather (drought, hail, derecho), yield and price risk, input costs, and the "
             "operator's performance. Crop insurance (80% revenue protection) covers part of a shortfall.",
         ],
