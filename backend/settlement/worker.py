@@ -224,10 +224,13 @@ class SettlementWorker:
         session.commit()
 
     def _confirm_submitted(self, session: Session) -> int:
+        """Resolve the transactions of `submitted` trades; returns how many trades moved (a
+        transaction still in the node's pool moves nothing: the loop then waits its interval)."""
         submitted = list(session.exec(select(TradeRecord).where(TradeRecord.settlement_status == "submitted")))
         by_tx: dict[str, list[TradeRecord]] = {}
         for trade in submitted:
             by_tx.setdefault(trade.tx_hash or "", []).append(trade)
+        waiting = 0
         for tx_hash, trades in by_tx.items():
             receipt = self.chain.receipt_or_none(tx_hash) if tx_hash else None
             if receipt is not None and receipt["status"] == 1:
@@ -235,6 +238,7 @@ class SettlementWorker:
                 continue
             if receipt is None:
                 if tx_hash and self.chain.will_be_mined(tx_hash):
+                    waiting += len(trades)
                     continue  # still in the node's pool: wait for it
                 for trade in trades:  # dropped: back to the outbox
                     trade.settlement_status, trade.tx_hash = "pending", None
@@ -242,7 +246,7 @@ class SettlementWorker:
                 session.commit()
             else:
                 self._reverted(session, trades, tx_hash)
-        return len(submitted)
+        return len(submitted) - waiting
 
     def _sent_gas(self, tx_hash: str) -> int | None:
         """The gas limit the transaction was sent with (None: the node no longer has it)."""

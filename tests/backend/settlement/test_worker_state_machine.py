@@ -104,6 +104,7 @@ class FakeNode:
     settings: Settings
     instant: bool = True
     codes: dict[int, int] = field(default_factory=dict)  # trade seq -> its own TradeFailed code
+    burns_all_gas: bool = False  # mined transactions use all the gas they were sent with
     reverts_on_chain: set[int] = field(default_factory=set)  # seqs whose settle() reverts as a whole when mined
     settled_ids: set[str] = field(default_factory=set)  # the exchange's settled(tradeId)
     settlements: Counter[str] = field(default_factory=Counter)  # trade id -> times settled
@@ -186,7 +187,7 @@ class FakeNode:
             "blockHash": HexBytes(block.to_bytes(32, "big")),
             "blockNumber": block,
             "transactionIndex": 0,
-            "gasUsed": TRADE_GAS * len(tx.trades) // 2,
+            "gasUsed": tx.gas if self.burns_all_gas else TRADE_GAS * len(tx.trades) // 2,
             "logs": [],
         }
         self.receipts[tx_hash] = receipt
@@ -425,7 +426,7 @@ def test_a_receipt_that_never_comes_leaves_the_trade_submitted_and_the_next_pass
         worker.run_once()
     [tx_hash] = node.pool
     assert (row(db, trade_id).settlement_status, row(db, trade_id).tx_hash) == ("submitted", tx_hash)
-    assert worker.run_once() == 1  # still in the node's pool: counted, left alone, not resent
+    assert worker.run_once() == 0  # still in the node's pool: nothing moved, not resent (the loop waits)
     assert row(db, trade_id).settlement_status == "submitted" and node.sent == [[1]]
     assert worker.backlog == 1
     node.mine(tx_hash)
@@ -435,18 +436,31 @@ def test_a_receipt_that_never_comes_leaves_the_trade_submitted_and_the_next_pass
     assert node.sent == [[1]] and node.waits == [worker.wait_seconds]
 
 
-def test_the_worker_loop_survives_a_wait_timeout_and_settles_on_a_later_pass(db, node, settings):
+def test_the_worker_loop_survives_a_wait_timeout_waits_between_looks_and_settles_later(db, node, settings):
     [trade_id] = add_trades(db, 1)
     node.instant = False
-    worker = SettlementWorker(db, node, settings.model_copy(update={"settlement_interval_ms": 10}))
+    looks: list[float] = []  # when the worker asked whether the pending transaction is still pooled
+    real_will_be_mined = node.will_be_mined
+
+    def will_be_mined(tx_hash: str) -> bool:
+        looks.append(time.monotonic())
+        return real_will_be_mined(tx_hash)
+
+    node.will_be_mined = will_be_mined  # type: ignore[method-assign]
+    worker = SettlementWorker(db, node, settings.model_copy(update={"settlement_interval_ms": 100}))
     worker.start()
     try:
-        _until(lambda: worker.last_error is not None)
-        assert "not mined in time" in (worker.last_error or "")
+        _until(lambda: len(looks) >= 2)  # the wait timed out (Unavailable) and the loop went on
+        assert len(node.waits) == 1 and worker._thread is not None and worker._thread.is_alive()
+        before = len(looks)
+        time.sleep(0.5)
+        # A transaction still pooled is nothing moved: the loop sleeps its interval between
+        # looks rather than polling the node flat out (about 5 looks in 0.5 s, not hundreds).
+        assert len(looks) - before <= 10
         [tx_hash] = node.pool
         node.mine(tx_hash)
         _until(lambda: row(db, trade_id).settlement_status == "settled")
-        _until(lambda: worker.last_error is None)
+        assert worker.last_error is None
     finally:
         worker.stop()
     assert node.sent == [[1]]
@@ -556,6 +570,20 @@ def test_a_lone_trade_whose_settle_reverts_is_retried_then_failed_at_max_attempt
     assert len(node.sent) == MAX_ATTEMPTS
     worker.run_once()
     assert len(node.sent) == MAX_ATTEMPTS and row(db, trade_id).attempts == MAX_ATTEMPTS  # failed is final
+
+
+def test_a_transfer_refusal_in_a_transaction_out_of_gas_is_resent_until_max_attempts_then_fails(db, node, settings):
+    [trade_id] = add_trades(db, 1)
+    node.codes[1] = 10  # cash transfer refused, every time
+    node.burns_all_gas = True  # ... in a transaction that used all its gas: maybe starved (63/64)
+    worker = SettlementWorker(db, node, settings)
+    for attempt in range(1, MAX_ATTEMPTS):
+        worker.run_once()
+        assert (row(db, trade_id).settlement_status, row(db, trade_id).attempts) == ("pending", attempt)
+    worker.run_once()
+    trade = row(db, trade_id)
+    assert (trade.settlement_status, trade.failure_code, trade.attempts) == ("failed", 10, MAX_ATTEMPTS)
+    assert len(node.sent) == MAX_ATTEMPTS
 
 
 def test_giving_up_on_a_trade_the_chain_settled_records_it_settled(db, node, settings):
