@@ -70,11 +70,12 @@ CASES = [
 @pytest.mark.parametrize("in_session", [True, False], ids=["in-session", "resting-sql"])
 @pytest.mark.parametrize(("engine_reason", "service_reason", "status", "recorded"), CASES)
 def test_cancel_reason_and_status(session, in_session, engine_reason, service_reason, status, recorded):
-    _order(session, "o1")
+    held = _order(session, "o1")  # held: the session's identity map is weak, an unheld row is not in it
     if not in_session:
         session.expunge_all()  # nobody loaded it: apply_events updates it in SQL
     apply_events(session, None, [OrderCancelled("o1", 5, engine_reason)], cancel_reason=service_reason)  # type: ignore[arg-type]
     session.commit()
+    assert held is not None
     session.expunge_all()
     row = session.get(Order, "o1")
     assert (row.status, row.cancel_reason) == (status, recorded)
