@@ -20,7 +20,7 @@ from backend.cli import app as cli_app
 from backend.commands import common
 from backend.config import DEV_GOVERNANCE_KEY, DEV_OPERATOR_KEY
 from backend.governance import log
-from backend.governance.models import AuditAnchorRecord, AuditEntry
+from backend.models.governance import AuditAnchorRecord, AuditEntry
 from tests.support.live_stack import ADMIN_KEY
 
 OPERATOR = Account.from_key(DEV_OPERATOR_KEY).address
@@ -401,3 +401,39 @@ def test_the_anchor_worker_anchors_the_head_when_it_moves(client, admin, listed)
         worker.stop()
     onchain = chain.call(chain.core("audit_anchor").functions.headAt(anchored.seq))
     assert bytes(onchain).hex() == head(client)["hash"]
+
+
+def test_every_cli_action_appends_its_entry(client, listed, rwa, new_wallet, tmp_path):
+    asset, alice, bob = listed
+    symbol, a, b = asset["symbol"], alice.wallet.address, bob.wallet.address
+    affidavit = tmp_path / "affidavit.txt"
+    affidavit.write_bytes(b"sworn statement " + a.encode())
+    stored = rwa("admin", "evidence", str(affidavit))
+    assert stored.exit_code == 0, stored.output
+    digest = stored.output.strip()
+    new = new_wallet().address
+    why = ("--reason-code", "court_order", "--reason", "cli")
+    steps = [
+        (("freeze", symbol, a), "wallet.freeze"),
+        (("unfreeze", symbol, a), "wallet.unfreeze"),
+        (("freeze-partial", symbol, a, "2"), "tokens.freeze"),
+        (("unfreeze-partial", symbol, a, "2"), "tokens.unfreeze"),
+        (("pause", symbol), "asset.pause"),
+        (("unpause", symbol), "asset.unpause"),
+        (("mint", symbol, b, "3"), "asset.mint"),
+        (("burn", symbol, b, "1"), "asset.burn"),
+        (("forced-transfer", symbol, a, b, "5", "--document-hash", digest), "asset.forced_transfer"),
+        (("rotate-key", str(bob.id)), "api_key.rotate"),
+        (("revoke", str(bob.id)), "investor.revoke"),
+        (("reinstate", str(bob.id)), "investor.reinstate"),
+        (("recover", a, new, "--document-hash", digest), "wallet.recover"),
+    ]
+    for args, action in steps:
+        before = head(client)["seq"]
+        result = rwa("admin", *args, *why)
+        assert result.exit_code == 0, (args, result.output)
+        appended = client.get("/v1/audit", params={"after_seq": before}).json()["entries"]
+        assert appended and {e["action"] for e in appended} == {action}, (args, appended)
+        assert all(e["actor"].startswith("cli:") and e["reason"] == "cli" for e in appended)
+    assert "new API key: rwa_inv_" in rwa("admin", "rotate-key", str(bob.id), *why).output
+    assert rwa("audit", "show", "--asset", symbol).exit_code == 0
