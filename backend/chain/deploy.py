@@ -14,7 +14,7 @@ Roles, least privilege (docs/security.md "Keys and roles"), with a `governance` 
 the governance key gets DEFAULT_ADMIN_ROLE everywhere and DEPLOYER_ROLE on the factory (so
 it creates assets and is therefore admin, agent and rules admin of each); the deployer (the
 hot operator key) keeps only OPERATOR_ROLE (exchange), REGISTRAR_ROLE (registry, while
-onboarding stays online), DEPOSITOR_ROLE (distributor), ANCHORER_ROLE (audit anchor) and, on
+onboarding stays online), ANCHORER_ROLE (audit anchor) and, on
 a test chain only, the cash MINTER_ROLE (the faucet), then renounces DEFAULT_ADMIN_ROLE. On
 a test chain the governance account is paid gas money from the deployer. Without a
 `governance` address (brownie's scripts/deploy.py) the deployer keeps every role as before.
@@ -80,7 +80,6 @@ def deploy_contracts(
         ("IdentityRegistry", registry, "REGISTRAR_ROLE", op),
         ("AssetFactory", factory, "DEPLOYER_ROLE", gov or op),
         ("SettlementExchange", exchange, "OPERATOR_ROLE", op),
-        ("RevenueDistributor", distributor, "DEPOSITOR_ROLE", op),
         ("RevenueDistributor", distributor, "ASSET_REGISTRAR_ROLE", factory),
         ("AuditAnchor", anchor, "ANCHORER_ROLE", op),
     ]
