@@ -151,9 +151,10 @@ def test_every_privileged_action_appends_its_entry(client, admin, node, settings
     act(f"/assets/{symbol}/rules", {"allowed_countries": ["US", "GB"], "max_holders": 50}, "put", "corporate_action")
     assert client.get(f"/v1/assets/{symbol}/rules").json()["max_holders"] == 50
     act(f"/markets/{symbol}/halt", reason_code="market_integrity")
-    assert client.get(f"/v1/assets/{symbol}").json()["market_status"] != "open"
+    assert "operator" in client.get(f"/v1/assets/{symbol}").json()["market_status"]
     act(f"/markets/{symbol}/resume", reason_code="market_integrity")
-    assert client.get(f"/v1/assets/{symbol}").json()["market_status"] == "open"
+    # resumed: open, or reopening through a call auction where the phases are on
+    assert "operator" not in client.get(f"/v1/assets/{symbol}").json()["market_status"]
 
     rotated = act(f"/investors/{bob.id}/rotate-key", reason_code="key_compromise")
     assert client.get("/v1/account", headers=bob.headers).status_code == 401
