@@ -3,10 +3,13 @@ pragma solidity 0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ISettlementExchange} from "../interfaces/ISettlementExchange.sol";
+import {TrySafeERC20} from "./TrySafeERC20.sol";
 
 /// @title SettlementExchange
 /// @notice Delivery-versus-payment settlement of trades between EIP-712 signed orders, in batches
@@ -16,7 +19,12 @@ import {ISettlementExchange} from "../interfaces/ISettlementExchange.sol";
 ///      checks in the order of the FAIL_* codes, then moves the asset seller->buyer
 ///      and the cash buyer->seller through `transferFrom` (so the asset's compliance applies) in
 ///      an external self-call, so that a failing trade rolls back alone and emits TradeFailed.
+///      OpenZeppelin and Solidity primitives (ECDSA.tryRecover, abi.encode struct hashing, Math.mulDiv,
+///      try/catch); assembly only where docs/gas.md measured it pays: TrySafeERC20's call, and the
+///      reuse of each trade's memory in settle().
 contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettlementExchange {
+    using TrySafeERC20 for IERC20;
+
     bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
 
     /// @notice EIP-712 type hash of Order.
@@ -36,8 +44,6 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
     uint8 public constant FAIL_CASH_TRANSFER = 10;
 
     uint256 private constant _ASSET_UNIT = 1e18;
-    /// @dev secp256k1 order / 2: a larger s is the malleable twin (rejected, as ECDSA.tryRecover).
-    uint256 private constant _HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
 
     /// @dev Filled quantity and the cancel flag share one slot: one storage read per order.
     struct OrderState {
@@ -97,10 +103,10 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
         external
     {
         if (msg.sender != address(this)) revert SettlementExchangeOnlySelf(msg.sender);
-        if (!_tryTransferFrom(asset, seller, buyer, quantity)) {
+        if (!IERC20(asset).trySafeTransferFrom(seller, buyer, quantity)) {
             revert SettlementExchangeTransferFailed(FAIL_ASSET_TRANSFER);
         }
-        if (!_tryTransferFrom(address(_cash), buyer, seller, cashAmount)) {
+        if (!_cash.trySafeTransferFrom(buyer, seller, cashAmount)) {
             revert SettlementExchangeTransferFailed(FAIL_CASH_TRANSFER);
         }
     }
@@ -184,7 +190,8 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
         uint256 price = trade.price;
         uint256 quantity = trade.quantity;
         // price * quantity must fit in 256 bits (only an absurd price against an absurd buy
-        // limit could break it), so computing the cash amount can never revert the batch
+        // limit could break it): so the interface says, and the cash amount (Math.mulDiv) can
+        // never revert the batch
         bool overflows = quantity != 0 && price > type(uint256).max / quantity;
         if (price == 0 || price > buy.price || price < sell.price || overflows) return _fail(tradeId, FAIL_PRICE);
 
@@ -196,8 +203,8 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
         _execute(trade, tradeId, buyHash, sellHash, buyState.filled, sellState.filled);
     }
 
-    /// @dev Move asset and cash for a trade that passed every check, then record it (or emit
-    ///      TradeFailed with the transfer's code).
+    /// @dev Move asset and cash for a trade that passed every check, in the self-call, then record
+    ///      it (or emit TradeFailed with the transfer's code).
     function _execute(
         Trade calldata trade,
         bytes32 tradeId,
@@ -206,9 +213,13 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
         uint248 buyFilled,
         uint248 sellFilled
     ) private {
-        (bool ok, bytes memory reason) = _callExecuteTransfers(trade);
-        if (!ok) return _fail(tradeId, _transferFailureCode(reason));
         uint256 quantity = trade.quantity;
+        // rounded down (the venue's tick and lot sizes make it exact)
+        uint256 cashAmount = Math.mulDiv(trade.price, quantity, _ASSET_UNIT);
+        try this.executeTransfers(trade.buy.asset, trade.sell.trader, trade.buy.trader, quantity, cashAmount) {}
+        catch (bytes memory reason) {
+            return _fail(tradeId, _transferFailureCode(reason));
+        }
         // filled + quantity <= min(order quantity, 2^248 - 1): the casts cannot truncate
         _orders[buyHash].filled = uint248(buyFilled + quantity);
         _orders[sellHash].filled = uint248(sellFilled + quantity);
@@ -216,42 +227,6 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
         emit TradeSettled(
             tradeId, buyHash, sellHash, trade.buy.asset, trade.buy.trader, trade.sell.trader, trade.price, quantity
         );
-    }
-
-    /// @dev The self-call to executeTransfers, as a plain call rather than try/catch: the same
-    ///      outcome, without the code-size check of this contract before every trade.
-    function _callExecuteTransfers(Trade calldata trade) private returns (bool ok, bytes memory reason) {
-        uint256 quantity = trade.quantity;
-        // the FAIL_PRICE check proved price * quantity fits in 256 bits: plain arithmetic gives
-        // exactly Math.mulDiv's result, at a fraction of its cost (still checked, never reverts)
-        uint256 cashAmount = (trade.price * quantity) / _ASSET_UNIT;
-        address asset = trade.buy.asset;
-        address seller = trade.sell.trader;
-        address buyer = trade.buy.trader;
-        bytes4 selector = this.executeTransfers.selector;
-        assembly ("memory-safe") {
-            // executeTransfers(asset, seller, buyer, quantity, cashAmount) in unallocated memory
-            let data := mload(0x40)
-            mstore(data, selector)
-            mstore(add(data, 0x04), asset)
-            mstore(add(data, 0x24), seller)
-            mstore(add(data, 0x44), buyer)
-            mstore(add(data, 0x64), quantity)
-            mstore(add(data, 0x84), cashAmount)
-            ok := call(gas(), address(), 0, data, 0xa4, 0, 0)
-        }
-        if (!ok) {
-            reason = new bytes(_returnDataSize());
-            assembly ("memory-safe") {
-                returndatacopy(add(reason, 0x20), 0, returndatasize())
-            }
-        }
-    }
-
-    function _returnDataSize() private pure returns (uint256 size) {
-        assembly ("memory-safe") {
-            size := returndatasize()
-        }
     }
 
     /// @dev Quantity still open: fills are stored in 248 bits, so larger orders cap there.
@@ -265,52 +240,18 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
         emit TradeFailed(tradeId, code);
     }
 
-    /// @dev EIP-712 digest of `order` under `domain` (the domain separator). The struct hash is
-    ///      keccak256(ORDER_TYPEHASH, the order's seven ABI words), hashed straight from calldata
-    ///      in scratch memory: identical to abi.encode of the fields, whose address and bool words
-    ///      the ABI decoder validates (reverting on dirty bits) wherever the fields are read.
+    /// @dev EIP-712 digest of `order` under `domain` (the domain separator, read once per batch).
+    ///      abi.encode of the calldata struct validates its address and bool words (reverting on
+    ///      dirty bits), as reading the fields does.
     function _hashOrder(Order calldata order, bytes32 domain) private pure returns (bytes32) {
-        // the address and bool fields go through the ABI decoder (which reverts on dirty words)
-        // exactly as with abi.encode; the four uint256 words are copied as they are
-        address trader = order.trader;
-        address asset = order.asset;
-        bool isBuy = order.isBuy;
-        bytes32 typeHash = ORDER_TYPEHASH;
-        bytes32 structHash;
-        assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            mstore(ptr, typeHash)
-            calldatacopy(add(ptr, 0x20), order, 0xe0)
-            mstore(add(ptr, 0x20), trader)
-            mstore(add(ptr, 0x40), asset)
-            mstore(add(ptr, 0x60), isBuy)
-            structHash := keccak256(ptr, 0x100)
-        }
-        return MessageHashUtils.toTypedDataHash(domain, structHash);
+        return MessageHashUtils.toTypedDataHash(domain, keccak256(abi.encode(ORDER_TYPEHASH, order)));
     }
 
-    /// @dev 65-byte (r, s, v) signatures only; never reverts. The checks of ECDSA.tryRecover
-    ///      (low s, ecrecover result nonzero) and the signer match, with the precompile called
-    ///      directly from scratch memory.
-    function _validSignature(bytes32 digest, bytes calldata signature, address signer) private view returns (bool) {
-        if (signature.length != 65) return false;
-        bytes32 r = bytes32(signature[0:32]);
-        bytes32 s = bytes32(signature[32:64]);
-        uint8 v = uint8(signature[64]);
-        if (uint256(s) > _HALF_ORDER) return false;
-        address recovered;
-        assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            mstore(ptr, digest)
-            mstore(add(ptr, 0x20), v)
-            mstore(add(ptr, 0x40), r)
-            mstore(add(ptr, 0x60), s)
-            mstore(0, 0)
-            // the precompile fails only when out of gas: abort the batch (as Solidity's ecrecover)
-            if iszero(staticcall(gas(), 1, ptr, 0x80, 0, 0x20)) { revert(0, 0) }
-            recovered := mload(0)
-        }
-        return recovered != address(0) && recovered == signer;
+    /// @dev ECDSA.tryRecover: 65-byte (r, s, v) signatures only, low s, v 27/28, a nonzero signer;
+    ///      never reverts on a malformed signature. The signer must be `signer`.
+    function _validSignature(bytes32 digest, bytes calldata signature, address signer) private pure returns (bool) {
+        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, signature);
+        return err == ECDSA.RecoverError.NoError && recovered == signer;
     }
 
     /// @dev Every order must expire: expiry 0 is no "never" but already expired.
@@ -318,50 +259,21 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
         return expiry == 0 || expiry < block.timestamp;
     }
 
-    /// @dev keccak256(abi.encode(buyHash, sellHash, seq)), hashed in unallocated memory (not kept).
-    function _tradeId(bytes32 buyHash, bytes32 sellHash, uint256 seq) private pure returns (bytes32 tradeId) {
-        assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            mstore(ptr, buyHash)
-            mstore(add(ptr, 0x20), sellHash)
-            mstore(add(ptr, 0x40), seq)
-            tradeId := keccak256(ptr, 0x60)
-        }
+    /// @dev The interface's trade id: keccak256(abi.encode(buyHash, sellHash, seq)).
+    function _tradeId(bytes32 buyHash, bytes32 sellHash, uint256 seq) private pure returns (bytes32) {
+        return keccak256(abi.encode(buyHash, sellHash, seq));
     }
 
     /// @dev The code carried by SettlementExchangeTransferFailed; any other revert of the self-call
     ///      (only possible when it ran out of gas) aborts the whole batch so the operator retries it.
     function _transferFailureCode(bytes memory reason) private pure returns (uint8) {
         if (reason.length == 36 && bytes4(reason) == SettlementExchangeTransferFailed.selector) {
-            uint256 code;
-            assembly ("memory-safe") {
-                code := mload(add(reason, 36))
-            }
-            return uint8(code);
+            // the uint8 argument's word is reason[4:36]: its value is the last byte
+            return uint8(reason[35]);
         }
+        // bubble the revert up unchanged (as OpenZeppelin's Address does)
         assembly ("memory-safe") {
             revert(add(reason, 32), mload(reason))
         }
-    }
-
-    /// @dev ERC-20 transferFrom that reports failure instead of reverting: false when the call
-    ///      reverts, returns false, returns malformed data, or `token` has no code.
-    function _tryTransferFrom(address token, address from, address to, uint256 amount) private returns (bool ok) {
-        bytes4 selector = IERC20.transferFrom.selector;
-        uint256 returnSize;
-        uint256 returnValue;
-        assembly ("memory-safe") {
-            // transferFrom(from, to, amount) encoded in unallocated memory (not kept)
-            let data := mload(0x40)
-            mstore(data, selector)
-            mstore(add(data, 0x04), from)
-            mstore(add(data, 0x24), to)
-            mstore(add(data, 0x44), amount)
-            ok := call(gas(), token, 0, data, 0x64, 0, 0x20)
-            returnSize := returndatasize()
-            returnValue := mload(0)
-        }
-        if (!ok) return false;
-        return returnSize == 0 ? token.code.length > 0 : (returnSize >= 32 && returnValue == 1);
     }
 }
