@@ -4,18 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
-
-
-def utcnow() -> datetime:
-    # Aware UTC: the locked sqlmodel (0.0.50) maps `datetime` fields to UTCDateTime, which
-    # refuses naive values on insert and returns aware ones on read.
-    return datetime.now(UTC)
 
 
 def make_engine(database_url: str) -> Engine:

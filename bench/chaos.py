@@ -30,7 +30,7 @@ from sqlmodel import Session, select
 
 from backend.config import ROOT
 from backend.db import make_engine
-from backend.settlement.models import TradeRecord
+from backend.models.settlement import TradeRecord
 from bench.flow import OrderFlow
 from bench.invariants import Verdict, balances, check
 from bench.stack import MarketSetup, Stack, set_up_market

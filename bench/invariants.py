@@ -23,8 +23,8 @@ from backend.chain.client import Chain
 from backend.db import make_engine
 from backend.demo.wallet import token_balance
 from backend.matching import MatchingEngine, Trade
-from backend.settlement.models import TradeRecord
-from backend.trading.models import JournalEntry, Order
+from backend.models.settlement import TradeRecord
+from backend.models.trading import JournalEntry, Order
 from backend.trading.sequencer import decode_command, market_config
 from bench.stack import MarketSetup, Stack
 

@@ -50,7 +50,7 @@ from sqlmodel import Session, select
 from backend.chain import local_node
 from backend.config import ROOT, Settings
 from backend.db import make_engine
-from backend.trading.models import JournalEntry
+from backend.models.trading import JournalEntry
 from bench import loadgen
 from bench.rawhttp import RawClient
 from bench.report import write_section

@@ -24,9 +24,10 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from backend.clock import utcnow
 from backend.config import ROOT
-from backend.db import make_engine, utcnow
-from backend.settlement.models import TradeRecord
+from backend.db import make_engine
+from backend.models.settlement import TradeRecord
 from bench.chaos import unfinished_trades, wait_settled
 from bench.invariants import Verdict, balances, check
 from bench.loadgen import LoadResult, load

@@ -11,9 +11,9 @@ from sqlmodel import Session
 
 from backend.auth.service import Principal, resolve_investor_key, resolve_key
 from backend.chain.client import Chain
-from backend.compliance.models import Investor
 from backend.config import Settings
 from backend.errors import Forbidden
+from backend.models.compliance import Investor
 from backend.trading.sequencer import Venue
 
 

@@ -13,10 +13,10 @@ from typing import Any
 from sqlmodel import Session, col, select
 from web3 import Web3
 
-from backend.assets.models import Asset
 from backend.assets.service import token_contract
 from backend.chain.client import Chain
-from backend.compliance.models import Investor
+from backend.models.assets import Asset
+from backend.models.compliance import Investor
 from backend.money import ASSET_DECIMALS, fmt_units
 
 # Events whose indexed topics are wallets that may hold, or be frozen in, the token.

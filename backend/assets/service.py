@@ -10,12 +10,12 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, select
 from web3.logs import DISCARD
 
-from backend.assets.models import KIND_TO_CLASS, KINDS, Asset
 from backend.chain.client import Chain
 from backend.compliance.codes import translate_chain_error
 from backend.compliance.onboarding import checksum_wallet
 from backend.compliance.sync import sync as compliance_sync
 from backend.errors import ChainRejected, Conflict, Forbidden, InvalidInput, NotFound
+from backend.models.assets import KIND_TO_CLASS, KINDS, Asset
 from backend.money import ASSET_DECIMALS, CASH_DECIMALS, decimal_places, fmt, to_units
 
 SYMBOL = re.compile(r"^[A-Z][A-Z0-9]{1,11}$")

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
-from backend.auth.models import ROLES, ApiKey
-from backend.compliance.models import Investor
+from backend.clock import utcnow
 from backend.config import Settings
-from backend.db import utcnow
 from backend.errors import Forbidden, Unauthorized
+from backend.models.auth import ROLES, ApiKey
+from backend.models.compliance import Investor
 
 
 @dataclass(frozen=True)

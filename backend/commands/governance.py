@@ -16,8 +16,8 @@ from backend.commands.common import BAD_INPUT, FAILED, SETTINGS_HELP, console, f
 from backend.disclosures.store import ContentStore
 from backend.governance import anchoring, asset_actions, investor_actions, log
 from backend.governance.common import Reason
-from backend.governance.models import AuditEntry
 from backend.governance.reasons import REASON_CODES
+from backend.models.governance import AuditEntry
 
 audit_app = typer.Typer(help="The public audit log: verify it against its on-chain anchors, anchor its head, show it.")
 admin_app = typer.Typer(

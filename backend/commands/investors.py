@@ -23,8 +23,8 @@ from backend.commands.common import (
 )
 from backend.compliance import onboarding
 from backend.compliance.investor_csv import COLUMNS, InvestorCsvError, InvestorRow, parse_investor_csv
-from backend.compliance.models import Investor
 from backend.errors import DomainError, Unavailable
+from backend.models.compliance import Investor
 
 app = typer.Typer(help="Investor onboarding. " + SETTINGS_HELP, no_args_is_help=True)
 

@@ -28,7 +28,7 @@ from backend.commands.common import (
     fail,
     service_context,
 )
-from backend.trading.models import Order
+from backend.models.trading import Order
 
 app = typer.Typer(help="Orders, from the wallet's side. " + SETTINGS_HELP, no_args_is_help=True)
 

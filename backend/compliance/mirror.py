@@ -42,13 +42,13 @@ from functools import lru_cache
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
-from backend.assets.models import Asset
 from backend.compliance import rules as ev
 from backend.compliance.codes import MESSAGES, REASONS
 from backend.compliance.countries import numeric_code
-from backend.compliance.models import AssetRules, ComplianceState, HolderState, Investor
 from backend.compliance.onboarding import kyc_expiry_timestamp
 from backend.errors import InvalidInput
+from backend.models.assets import Asset
+from backend.models.compliance import AssetRules, ComplianceState, HolderState, Investor
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 

@@ -16,11 +16,11 @@ from sqlmodel import Session, select
 
 from backend.auth.service import issue_key, revoke_keys_of_investor
 from backend.chain.client import Chain
+from backend.clock import utcnow
 from backend.compliance.countries import numeric_code
-from backend.compliance.models import Investor
-from backend.db import utcnow
 from backend.disclosures.policies import utc_today
 from backend.errors import ChainRejected, Conflict, InvalidInput, NotFound
+from backend.models.compliance import Investor
 
 if TYPE_CHECKING:
     from backend.trading.sequencer import Venue

@@ -18,10 +18,10 @@ from hexbytes import HexBytes
 from sqlmodel import Session, select
 
 from backend.chain.client import Chain
+from backend.clock import utcnow
 from backend.compliance.countries import alpha2_code
-from backend.compliance.models import Investor
-from backend.db import utcnow
 from backend.errors import InvalidInput
+from backend.models.compliance import Investor
 
 if TYPE_CHECKING:
     from backend.trading.sequencer import Venue

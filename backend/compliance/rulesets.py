@@ -11,12 +11,12 @@ from typing import Any
 
 from sqlmodel import Session
 
-from backend.assets.models import Asset
 from backend.chain.client import Chain
 from backend.compliance import mirror, sync
 from backend.compliance.countries import alpha2_code, numeric_code
 from backend.compliance.rules import UINT64_MAX, RuleSet
 from backend.errors import ChainRejected, InvalidInput
+from backend.models.assets import Asset
 from backend.money import ASSET_DECIMALS, fmt_units, to_units
 
 UINT256_MAX = 2**256 - 1

@@ -15,13 +15,13 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from backend.assets.models import Asset
 from backend.chain.artifacts import load_abi
 from backend.chain.client import Chain
+from backend.clock import utcnow
 from backend.compliance.mirror import ZERO_ADDRESS
-from backend.compliance.models import AssetRules, ComplianceState, HolderState
-from backend.db import utcnow
 from backend.errors import Unavailable
+from backend.models.assets import Asset
+from backend.models.compliance import AssetRules, ComplianceState, HolderState
 
 TOKEN_EVENTS = ("Transfer", "WalletFrozen", "Frozen", "Paused", "Unpaused")
 RULES_EVENTS = ("RulesUpdated", "LockUpdated")

@@ -12,10 +12,10 @@ import threading
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from backend.assets.models import Asset
 from backend.chain.client import Chain
 from backend.compliance.sync import sync
 from backend.errors import DomainError
+from backend.models.assets import Asset
 
 log = logging.getLogger(__name__)
 

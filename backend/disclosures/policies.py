@@ -19,9 +19,9 @@ from typing import Protocol
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
-from backend.assets.models import Asset
-from backend.disclosures.models import Document
 from backend.errors import Conflict
+from backend.models.assets import Asset
+from backend.models.disclosures import Document
 
 
 @dataclass(frozen=True)

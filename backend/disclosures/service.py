@@ -16,12 +16,10 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from backend.assets.models import Asset
 from backend.assets.service import get_asset, token_contract
 from backend.auth.service import Principal, require_asset_authority
 from backend.chain.client import Chain
-from backend.db import utcnow
-from backend.disclosures.models import Document
+from backend.clock import utcnow
 from backend.disclosures.policies import current_by_type
 from backend.disclosures.store import ContentStore, sha256_hex
 from backend.disclosures.validation import (
@@ -33,6 +31,8 @@ from backend.disclosures.validation import (
     validate_doc_type,
 )
 from backend.errors import ChainRejected, DomainError, NotFound
+from backend.models.assets import Asset
+from backend.models.disclosures import Document
 
 URI_PREFIX = "rwa://documents/"
 # One upload at a time sends its setDocument: the chain then sees versions in the order

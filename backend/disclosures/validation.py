@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from backend.disclosures.models import DOC_TYPES
 from backend.errors import DomainError, InvalidInput
+from backend.models.disclosures import DOC_TYPES
 
 CONTENT_TYPE = re.compile(r"^[\w.+-]+/[\w.+-]+$")
 

@@ -1,17 +1,8 @@
 """Revenue distributions: deposit cash for an asset's holders, list them, read a holder's share.
 
-Funding (who pays the deposit): RevenueDistributor.deposit pulls the cash from its caller,
-and the caller must hold DEPOSITOR_ROLE, which only the service's operator account has. So
-the deposit is paid from the operator's cash balance: the issuer's revenue reaches that
-account off chain (a wire to the operator's treasury) or by a cash transfer to it. When the
-balance is short:
-- on a test chain (Settings.test_chain_ids) the service mints exactly the shortfall to the
-  operator (the faucet path, CashToken.mint), so demos and tests need no funding step;
-- on any other chain it refuses with 409 `distribution.insufficient_cash` and says how much
-  the operator account lacks. It never mints money on a real chain.
-
-The operator approves the distributor once for the maximum amount; the approval is only
-usable by the distributor, which only ever pulls from its caller (the operator itself).
+Funding: the asset's issuer pays, from its own wallet (funding.py: the issuer's wallet signs
+the cash approval and the deposit, the service relays them, or the node signs for an unlocked
+development account). There is no shared operator balance and no depositor role.
 
 One deposit at a time per process (a lock around balance check, top-up, approval and the
 deposit transaction), so two concurrent deposits never count the same balance twice.
@@ -26,15 +17,15 @@ from typing import Any
 from sqlmodel import Session, col, select
 from web3.logs import DISCARD
 
-from backend.assets.models import Asset
 from backend.assets.service import issued_supply
 from backend.auth.service import Principal, require_asset_authority
 from backend.chain.client import TRANSIENT, Chain
-from backend.distributions.models import MEMO_MAX, Distribution, kind_label
+from backend.distributions import funding
 from backend.errors import ChainRejected, Conflict, DomainError, InvalidInput, Unavailable
+from backend.models.assets import Asset
+from backend.models.distributions import MEMO_MAX, Distribution, kind_label
 from backend.money import CASH_DECIMALS, fmt, fmt_units
 
-MAX_UINT = 2**256 - 1
 _deposit_lock = threading.Lock()
 
 
@@ -63,29 +54,6 @@ def cash_units(amount: Decimal) -> int:
     return int(scaled)
 
 
-def shortfall(*, balance: int, needed: int) -> int:
-    """Cash units missing from `balance` to pay `needed` (0 when covered)."""
-    return max(0, needed - balance)
-
-
-def translate_deposit_error(exc: ChainRejected, *, symbol: str) -> DomainError:
-    """Decoded contract errors of a deposit -> the API's codes; anything else unchanged."""
-    name = exc.details.get("error") if isinstance(exc.details, dict) else None
-    if name == "RevenueDistributorNoSupply":
-        return Conflict("distribution.no_holders", f"{symbol} has no issued supply: there is nobody to pay")
-    if name == "ERC20InsufficientBalance":
-        return Conflict(
-            "distribution.insufficient_cash",
-            "the operator account holds less cash than the deposit",
-            details=exc.details,
-        )
-    if name == "RevenueDistributorUnknownAsset":
-        return Conflict(
-            "distribution.asset_not_registered", f"{symbol}'s token is not registered with the RevenueDistributor"
-        )
-    return exc
-
-
 def distribution_public(row: Distribution) -> dict[str, Any]:
     return {
         "id": row.id,
@@ -104,9 +72,17 @@ def distribution_public(row: Distribution) -> dict[str, Any]:
 
 # --- deposit -------------------------------------------------------------------------
 def deposit(
-    session: Session, chain: Chain, *, asset: Asset, principal: Principal, amount: Decimal, memo: str | None = None
+    session: Session,
+    chain: Chain,
+    *,
+    asset: Asset,
+    principal: Principal,
+    amount: Decimal,
+    memo: str | None = None,
+    signed_approval: str | None = None,
+    signed_transaction: str | None = None,
 ) -> Distribution:
-    """Fund and send RevenueDistributor.deposit(asset, amount, memo); record the row.
+    """The issuer's wallet pays RevenueDistributor.deposit(asset, amount, memo); record the row.
 
     The row is "confirmed" with its distribution_id when mined in time; "pending" (with its
     tx_hash) after a chain timeout - refresh() settles it later; deleted if it reverted.
@@ -118,12 +94,16 @@ def deposit(
     memo = clean_memo(memo)
     if issued_supply(chain, asset) == 0:  # the contract would revert RevenueDistributorNoSupply
         raise Conflict("distribution.no_holders", f"{asset.symbol} has no issued supply: there is nobody to pay")
-    distributor = chain.core("revenue_distributor")
     created_by = "admin" if principal.role == "admin" else f"{principal.role}:{principal.key_id}"
     with _deposit_lock:
-        _fund_operator(chain, units)
-        _ensure_allowance(chain, distributor.address, units)
-        tx_hash = send_deposit(chain, asset=asset, units=units, memo=memo)
+        tx_hash = funding.pay_in(
+            chain,
+            asset=asset,
+            units=units,
+            memo=memo,
+            signed_approval=signed_approval,
+            signed_transaction=signed_transaction,
+        )
         row = Distribution(
             symbol=asset.symbol,
             kind=kind_label(asset.kind),
@@ -143,38 +123,6 @@ def deposit(
             return row  # not mined in time: stays pending with its tx_hash
     _confirm(session, chain, asset, row, receipt)
     return row
-
-
-def send_deposit(chain: Chain, *, asset: Asset, units: int, memo: str) -> str:
-    """Send deposit() as the operator (not waiting); contract errors become the API's codes."""
-    fn = chain.core("revenue_distributor").functions.deposit(asset.token_address, units, memo)
-    try:
-        sent = chain.transact(fn, wait=False)
-    except ChainRejected as exc:
-        raise translate_deposit_error(exc, symbol=asset.symbol) from None
-    return sent["transactionHash"].to_0x_hex()
-
-
-def _fund_operator(chain: Chain, units: int) -> None:
-    cash = chain.core("cash_token")
-    operator = chain.operator.address
-    missing = shortfall(balance=int(chain.call(cash.functions.balanceOf(operator))), needed=units)
-    if not missing:
-        return
-    if not chain.is_test_chain():
-        raise Conflict(
-            "distribution.insufficient_cash",
-            f"the operator account {operator} lacks {fmt_units(missing, CASH_DECIMALS)} cash for "
-            "this deposit: transfer the revenue to it first",
-            details={"operator": operator, "missing": fmt_units(missing, CASH_DECIMALS)},
-        )
-    chain.transact(cash.functions.mint(operator, missing))  # test chain: the faucet path
-
-
-def _ensure_allowance(chain: Chain, spender: str, units: int) -> None:
-    cash = chain.core("cash_token")
-    if int(chain.call(cash.functions.allowance(chain.operator.address, spender))) < units:
-        chain.transact(cash.functions.approve(spender, MAX_UINT))
 
 
 def _confirm(session: Session, chain: Chain, asset: Asset, row: Distribution, receipt: dict) -> None:

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from backend.chain.client import Chain
 from backend.errors import Conflict, DomainError, Unavailable
 from backend.governance import log
-from backend.governance.models import AuditAnchorRecord, AuditEntry
+from backend.models.governance import AuditAnchorRecord, AuditEntry
 
 LOG = logging.getLogger(__name__)
 ANCHORED_TOPIC = keccak(text="AuditAnchored(uint64,bytes32,address)")

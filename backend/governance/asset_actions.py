@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlmodel import Session
 
-from backend.assets.models import Asset
 from backend.assets.service import get_asset, issued_supply, token_contract
 from backend.chain.client import Chain
 from backend.compliance import rulesets
@@ -27,7 +26,8 @@ from backend.governance.common import (
     require_governance,
     units,
 )
-from backend.governance.models import AuditEntry
+from backend.models.assets import Asset
+from backend.models.governance import AuditEntry
 from backend.money import ASSET_DECIMALS, fmt, to_units
 from backend.trading import revocations, service
 from backend.trading.sequencer import Venue

@@ -11,13 +11,13 @@ from typing import Any
 from sqlmodel import Session, select
 
 from backend.chain.client import Chain
-from backend.compliance.models import Investor
 from backend.compliance.onboarding import checksum_wallet
 from backend.disclosures.store import ContentStore
 from backend.errors import InvalidInput, NotFound
 from backend.governance import log
-from backend.governance.models import AuditEntry
 from backend.governance.reasons import check_reason
+from backend.models.compliance import Investor
+from backend.models.governance import AuditEntry
 from backend.money import ASSET_DECIMALS, to_units
 
 # The on-chain reason codes of AssetToken's agent actions (1..7, IAssetToken); the codes

@@ -9,17 +9,17 @@ from sqlmodel import Session, select
 from backend.assets.service import list_assets, token_contract
 from backend.auth.service import issue_key, revoke_keys_of_investor
 from backend.chain.client import Chain
+from backend.clock import utcnow
 from backend.compliance.codes import translate_chain_error
 from backend.compliance.countries import numeric_code
-from backend.compliance.models import Investor
 from backend.compliance.onboarding import checksum_wallet, get_investor, kyc_expiry_timestamp, revoke_investor
 from backend.compliance.sync import sync as compliance_sync
-from backend.db import utcnow
 from backend.disclosures.store import ContentStore
 from backend.errors import ChainRejected, Conflict
 from backend.governance.common import Reason, agent_call, document_hash, known_investor, reason_args, record
 from backend.governance.common import require_governance as _require_governance
-from backend.governance.models import AuditEntry
+from backend.models.compliance import Investor
+from backend.models.governance import AuditEntry
 from backend.trading import revocations
 from backend.trading.sequencer import Venue
 

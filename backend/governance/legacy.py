@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from backend.auth.service import Principal
 from backend.governance import log
-from backend.governance.models import AuditEntry
+from backend.models.governance import AuditEntry
 
 UNSPECIFIED = "unspecified"
 

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, func, select
 
-from backend.governance.models import AuditEntry
+from backend.models.governance import AuditEntry
 
 GENESIS = "0" * 64
 HASHED_FIELDS = (

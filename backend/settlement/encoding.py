@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from hexbytes import HexBytes
 from sqlmodel import Session, select
 
-from backend.assets.models import Asset
 from backend.assets.units import lots_units, price_units
 from backend.chain.client import Chain
-from backend.settlement.models import TradeRecord
-from backend.trading.models import Order
+from backend.models.assets import Asset
+from backend.models.settlement import TradeRecord
+from backend.models.trading import Order
 from backend.trading.service import chain_trade_id
 from backend.trading.signing import order_digest, typed_data
 

@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
-from backend.assets.models import Asset
 from backend.assets.service import list_assets, token_contract
 from backend.assets.units import lots_units
 from backend.chain.client import Chain
 from backend.compliance import sync
 from backend.compliance.mirror import ZERO_ADDRESS
-from backend.compliance.models import ComplianceState, HolderState, Investor
-from backend.settlement.models import TradeRecord
+from backend.models.assets import Asset
+from backend.models.compliance import ComplianceState, HolderState, Investor
+from backend.models.settlement import TradeRecord
 
 UNSETTLED = ("pending", "submitted")
 

@@ -44,11 +44,11 @@ from web3.exceptions import ContractCustomError, ContractLogicError, Transaction
 from web3.logs import DISCARD
 
 from backend.chain.client import Chain, calldata
+from backend.clock import utcnow
 from backend.config import Settings
-from backend.db import utcnow
 from backend.errors import ChainRejected, DomainError
+from backend.models.settlement import TradeRecord
 from backend.settlement.encoding import Prepared, prepare
-from backend.settlement.models import TradeRecord
 
 log = logging.getLogger(__name__)
 

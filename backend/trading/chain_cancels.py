@@ -36,8 +36,8 @@ from sqlmodel import Session, select
 
 from backend.chain.client import Chain
 from backend.errors import DomainError
+from backend.models.trading import OPEN_STATUSES, ChainCursor, Order
 from backend.trading import revocations, service, terms
-from backend.trading.models import OPEN_STATUSES, ChainCursor, Order
 from backend.trading.sequencer import Venue
 
 log = logging.getLogger(__name__)

@@ -27,10 +27,10 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from backend.compliance.models import Investor
-from backend.db import utcnow
+from backend.clock import utcnow
+from backend.models.compliance import Investor
+from backend.models.trading import OPEN_STATUSES, DeadManSwitch, Order
 from backend.trading import service
-from backend.trading.models import OPEN_STATUSES, DeadManSwitch, Order
 from backend.trading.sequencer import Venue
 
 log = logging.getLogger(__name__)

@@ -24,8 +24,8 @@ from sqlmodel import Session, select
 
 from backend.assets.service import get_asset
 from backend.matching import Expire
+from backend.models.trading import OPEN_STATUSES, Order
 from backend.trading import service
-from backend.trading.models import OPEN_STATUSES, Order
 from backend.trading.sequencer import Market, Venue, now_ns
 
 log = logging.getLogger(__name__)

@@ -55,16 +55,16 @@ from eth_utils import keccak, to_canonical_address
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from backend.assets.models import Asset
 from backend.assets.service import get_asset, token_contract
 from backend.chain.client import TRANSIENT, Chain
-from backend.compliance.models import Investor
-from backend.db import utcnow
+from backend.clock import utcnow
 from backend.errors import DomainError, Unavailable
 from backend.matching import Side
-from backend.settlement.models import TradeRecord
+from backend.models.assets import Asset
+from backend.models.compliance import Investor
+from backend.models.settlement import TradeRecord
+from backend.models.trading import FundsSnapshot
 from backend.trading import reservations
-from backend.trading.models import FundsSnapshot
 
 COOLDOWN_SECONDS = 1.0
 # A busy node's stand-in is a snapshot at most this old; an older one waits for the node.

@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from backend.assets.models import Asset
 from backend.disclosures.policies import halt_reason, missing_disclosures, utc_today
 from backend.matching import AuctionState
+from backend.models.assets import Asset
+from backend.models.settlement import TradeRecord
 from backend.money import fmt
-from backend.settlement.models import TradeRecord
 from backend.trading.sequencer import Venue, now_ns
 
 

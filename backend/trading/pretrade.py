@@ -21,12 +21,12 @@ import dataclasses
 
 from sqlmodel import Session
 
-from backend.assets.models import Asset
 from backend.compliance import mirror
 from backend.compliance import rules as ev
 from backend.compliance.codes import restriction_error
-from backend.compliance.models import Investor
 from backend.matching import Side
+from backend.models.assets import Asset
+from backend.models.compliance import Investor
 from backend.trading.reservations import lots_units, open_and_unsettled
 
 

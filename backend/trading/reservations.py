@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import bindparam, func, union_all
 from sqlmodel import Session, select
 
-from backend.assets.models import Asset
 from backend.assets.units import cost_units, lots_units
-from backend.settlement.models import TradeRecord
-from backend.trading.models import OPEN_STATUSES, Order
+from backend.models.assets import Asset
+from backend.models.settlement import TradeRecord
+from backend.models.trading import OPEN_STATUSES, Order
 
 UNSETTLED = ("pending", "submitted")
 

@@ -20,11 +20,11 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from backend.assets.models import Asset
-from backend.compliance.models import HolderState, Investor
 from backend.disclosures.policies import utc_today
+from backend.models.assets import Asset
+from backend.models.compliance import HolderState, Investor
+from backend.models.trading import OPEN_STATUSES, Order
 from backend.trading import service
-from backend.trading.models import OPEN_STATUSES, Order
 from backend.trading.sequencer import Venue
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
-from backend.db import utcnow
+from backend.clock import utcnow
 from backend.matching import (
     CancelAll,
     CancelOrder,
@@ -32,8 +32,8 @@ from backend.matching import (
     Side,
     TimeInForce,
 )
+from backend.models.trading import JournalEntry
 from backend.trading.feed import Feed
-from backend.trading.models import JournalEntry
 
 COMMANDS: dict[str, type] = {
     c.__name__: c for c in (PlaceOrder, CancelOrder, CancelAll, Halt, Resume, Expire, OpenAuction)

@@ -16,13 +16,11 @@ from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, select
 from web3.types import RPCEndpoint
 
-from backend.assets.models import Asset
 from backend.assets.service import get_asset
 from backend.assets.units import price_units
 from backend.chain.client import Chain
+from backend.clock import utcnow
 from backend.compliance.codes import restriction_error
-from backend.compliance.models import Investor
-from backend.db import utcnow
 from backend.disclosures.policies import check_tradeable, utc_today
 from backend.errors import Conflict, DomainError, InvalidInput, NotFound
 from backend.matching import (
@@ -44,12 +42,14 @@ from backend.matching import (
     TimeInForce,
     Trade,
 )
+from backend.models.assets import Asset
+from backend.models.compliance import Investor
+from backend.models.settlement import TradeRecord
+from backend.models.trading import OPEN_STATUSES, Order
 from backend.money import ASSET_DECIMALS, fmt, to_units
-from backend.settlement.models import TradeRecord
 from backend.trading import funds, reservations, terms
 from backend.trading.feed import level_changes
 from backend.trading.markets import auction_public, trade_public
-from backend.trading.models import OPEN_STATUSES, Order
 from backend.trading.pretrade import check_order_compliance
 from backend.trading.sequencer import Venue, now_ns
 from backend.trading.signing import canonical_problem, signature_bytes, typed_data, verify_order

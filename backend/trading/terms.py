@@ -17,12 +17,12 @@ from sqlalchemy import BigInteger, bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from backend.assets.models import Asset
 from backend.chain.client import Chain
 from backend.errors import Conflict, InvalidInput
 from backend.matching import OrderType, Side, TimeInForce
 from backend.matching.halts import collar_bound
-from backend.trading.models import WalletNonce
+from backend.models.assets import Asset
+from backend.models.trading import WalletNonce
 
 # A client clock a little ahead of ours may ask for the longest lifetime and a bit more.
 CLOCK_SLACK_SECONDS = 60

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from backend.assets.models import Asset
 from backend.assets.units import cost_units, lots_units, price_units
 from backend.errors import InvalidInput
+from backend.models.assets import Asset
 from backend.money import ASSET_DECIMALS, CASH_DECIMALS, to_units
 
 

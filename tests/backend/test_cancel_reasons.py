@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from backend.compliance.models import Investor
 from backend.db import create_tables, make_engine
 from backend.matching import OrderCancelled
-from backend.trading.models import Order
+from backend.models.compliance import Investor
+from backend.models.trading import Order
 from backend.trading.revocations import DELISTED, FROZEN, KYC_EXPIRED, NOT_REGISTERED, REVOKED, reason_for
 from backend.trading.service import apply_events
 

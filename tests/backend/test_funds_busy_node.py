@@ -18,12 +18,12 @@ import pytest
 from sqlmodel import Session, SQLModel, create_engine
 
 from backend.chain.client import Chain
+from backend.clock import utcnow
 from backend.config import Settings
-from backend.db import utcnow
 from backend.errors import DomainError
 from backend.matching import Side
+from backend.models.trading import FundsSnapshot
 from backend.trading import funds
-from backend.trading.models import FundsSnapshot
 
 WALLET = "0x" + "ab" * 20
 TOKEN = SimpleNamespace(address="0x" + "cd" * 20)

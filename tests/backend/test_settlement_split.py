@@ -19,15 +19,15 @@ from sqlmodel import Session, SQLModel, create_engine, select
 from web3 import Web3
 
 import backend.models  # noqa: F401 - every table on the metadata
-from backend.assets.models import Asset
 from backend.chain.artifacts import load_abi
 from backend.chain.client import calldata
 from backend.config import Settings
 from backend.errors import ChainRejected
+from backend.models.assets import Asset
+from backend.models.settlement import TradeRecord
+from backend.models.trading import Order
 from backend.settlement.encoding import order_hash
-from backend.settlement.models import TradeRecord
 from backend.settlement.worker import GAS_BASE, GAS_PER_TRADE, MAX_ATTEMPTS, SettlementWorker
-from backend.trading.models import Order
 from backend.trading.service import chain_trade_id
 
 EXCHANGE = "0x" + "11" * 20

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from backend.api.app import create_app
 from backend.cli import app as cli_app
 from backend.demo.wallet import Wallet
-from backend.trading.models import JournalEntry
+from backend.models.trading import JournalEntry
 from backend.trading.sequencer import Venue
 from tests.support.live_stack import ADMIN_KEY, wait_for_settlement
 from tests.support.trading import Who, fund_and_approve

@@ -28,12 +28,12 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from backend.api.app import create_app
-from backend.assets.models import Asset
-from backend.auth.models import ApiKey
-from backend.compliance.models import Investor
 from backend.config import ROOT
-from backend.disclosures.models import Document
-from backend.trading.models import Order
+from backend.models.assets import Asset
+from backend.models.auth import ApiKey
+from backend.models.compliance import Investor
+from backend.models.disclosures import Document
+from backend.models.trading import Order
 from backend.trading.signing import SECP256K1_N
 from tests.support.trading import fund_and_approve
 

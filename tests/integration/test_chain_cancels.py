@@ -16,12 +16,12 @@ from eth_account import Account
 from hexbytes import HexBytes
 from sqlmodel import Session
 
-from backend.compliance.models import Investor
 from backend.compliance.registry_sync import resync_investors
 from backend.disclosures.policies import utc_today
+from backend.models.compliance import Investor
+from backend.models.trading import ChainCursor
 from backend.trading import revocations
 from backend.trading.chain_cancels import ChainCancelWatcher
-from backend.trading.models import ChainCursor
 from tests.support.trading import fund_and_approve
 
 OBEYED_WITHIN = 10.0  # seconds: the bound for an on-chain cancel to take effect
@@ -183,7 +183,7 @@ def _two_markets(client, admin, chain_info, make_asset, make_investor) -> tuple[
 
 def _assert_cancelled(client, admin, investor, orders: list[dict], reason: str) -> None:
     with Session(client.app.state.db) as session:  # a revoked investor's key no longer reads its orders
-        from backend.trading.models import Order
+        from backend.models.trading import Order
 
         for order in orders:
             row = session.get(Order, order["id"])

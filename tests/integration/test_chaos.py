@@ -16,7 +16,7 @@ from backend.chain.artifacts import load_abi
 from backend.chain.client import Chain
 from backend.config import ROOT
 from backend.db import make_engine
-from backend.settlement.models import TradeRecord
+from backend.models.settlement import TradeRecord
 from bench.chaos import run_chaos, wait_settled
 from bench.stack import ADMIN_KEY, MarketSetup, Stack, Trader, order_body, set_up_market
 from tests.support.live_stack import TEST_PORT

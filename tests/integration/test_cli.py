@@ -17,8 +17,8 @@ from backend.chain.client import Chain
 from backend.cli import app
 from backend.commands import common
 from backend.compliance import sync
-from backend.compliance.models import HolderState
 from backend.disclosures.store import ContentStore
+from backend.models.compliance import HolderState
 from tests.support.live_stack import ADMIN_KEY
 
 

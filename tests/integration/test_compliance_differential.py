@@ -25,9 +25,9 @@ from web3 import Web3
 from backend.chain.artifacts import load_abi
 from backend.compliance import mirror
 from backend.compliance.mirror import ZERO_ADDRESS as ZERO
-from backend.compliance.models import HolderState
 from backend.compliance.sync import sync, token_contract
 from backend.errors import ChainRejected
+from backend.models.compliance import HolderState
 from tests.support.compliance import UNIT, asset_row, db_session, put_rules, service_chain
 
 SEED = int(os.environ.get("RWA_DIFF_SEED", "20261125"))

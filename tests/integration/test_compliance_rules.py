@@ -11,9 +11,9 @@ from sqlalchemy import delete, event
 from sqlmodel import select
 
 from backend.auth.service import issue_key
-from backend.compliance.models import ComplianceState, HolderState
 from backend.compliance.registry_sync import resync_investors
 from backend.compliance.sync import resync, rules_contract, token_contract
+from backend.models.compliance import ComplianceState, HolderState
 from tests.support.compliance import (
     UNIT,
     ZERO,

@@ -12,11 +12,11 @@ import pytest
 from eth_account import Account
 from web3 import Web3
 
-from backend.assets.models import KIND_TO_CLASS
 from backend.chain import local_node
 from backend.chain.artifacts import load_abi
 from backend.compliance.onboarding import kyc_expiry_timestamp
 from backend.config import DEV_GOVERNANCE_KEY, ROOT
+from backend.models.assets import KIND_TO_CLASS
 
 PORT = int(os.environ.get("RWA_TEST_SCRIPTS_CHAIN_PORT", "8574"))
 BUILD = ROOT / "build" / "contracts"

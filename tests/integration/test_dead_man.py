@@ -9,10 +9,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from backend.api.app import create_app
-from backend.compliance.models import Investor
-from backend.db import utcnow
+from backend.clock import utcnow
+from backend.models.compliance import Investor
+from backend.models.trading import DeadManSwitch, Order
 from backend.trading import dead_man
-from backend.trading.models import DeadManSwitch, Order
 from backend.trading.sequencer import Venue
 from tests.support.live_stack import ADMIN_KEY
 from tests.support.trading import fund_and_approve

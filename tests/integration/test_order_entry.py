@@ -15,7 +15,7 @@ from web3 import Web3
 from backend.chain.artifacts import load_abi
 from backend.chain.local_node import dev_private_key
 from backend.demo.wallet import Wallet
-from backend.trading.models import Order, WalletNonce
+from backend.models.trading import Order, WalletNonce
 from backend.trading.sequencer import Venue
 from tests.support.live_stack import Investor
 from tests.support.trading import fund_and_approve

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from backend.api.app import create_app
-from backend.trading.models import JournalEntry
+from backend.models.trading import JournalEntry
 from backend.trading.sequencer import Venue
 from backend.trading.terms import MIN_LIFETIME_SECONDS
 from tests.support.live_stack import ADMIN_KEY

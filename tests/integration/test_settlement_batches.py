@@ -18,9 +18,9 @@ from sqlmodel import Session, select
 
 from backend.api.app import create_app
 from backend.demo.wallet import token_balance
-from backend.settlement.models import TradeRecord
+from backend.models.settlement import TradeRecord
+from backend.models.trading import Order
 from backend.settlement.worker import SettlementWorker
-from backend.trading.models import Order
 from backend.trading.service import chain_trade_id
 from tests.support.compliance import put_rules
 from tests.support.live_stack import ADMIN_KEY, upload_required_documents

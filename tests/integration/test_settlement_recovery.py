@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from backend.api.app import create_app
 from backend.demo.wallet import token_balance
-from backend.settlement.models import TradeRecord
+from backend.models.settlement import TradeRecord
 from backend.settlement.worker import SettlementWorker
 from tests.support.trading import market_with_a_trade
 

@@ -7,10 +7,10 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from backend.assets.models import Asset
 from backend.assets.service import get_asset
 from backend.chain.client import Chain
 from backend.compliance.sync import rules_contract, sync, token_contract
+from backend.models.assets import Asset
 
 ZERO = "0x0000000000000000000000000000000000000000"
 UNIT = 10**18

@@ -17,7 +17,7 @@ from backend.auth.service import Principal
 from backend.errors import InvalidInput
 from backend.governance import anchoring, asset_actions, investor_actions, log
 from backend.governance.common import Reason
-from backend.governance.models import AuditEntry
+from backend.models.governance import AuditEntry
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=ERRORS)
 

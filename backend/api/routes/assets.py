@@ -10,12 +10,12 @@ from backend.api.public import AssetPublic
 from backend.api.routes.documents import current_documents_public
 from backend.api.schemas import ERRORS, PositiveDecimal, Strict, TxResult, Wallet
 from backend.assets import service
-from backend.assets.models import Asset
 from backend.auth.service import require_asset_authority
 from backend.compliance import rulesets
 from backend.compliance.onboarding import checksum_wallet
 from backend.disclosures.policies import missing_disclosures, required_types, utc_today
 from backend.governance.legacy import audit_legacy
+from backend.models.assets import Asset
 from backend.trading.markets import market_status
 
 router = APIRouter(prefix="/v1/assets", tags=["assets"], responses=ERRORS)

@@ -15,7 +15,7 @@ from backend.api.routes.investors import InvestorPublic
 from backend.api.schemas import ERRORS
 from backend.assets import holders
 from backend.assets.service import get_asset, list_assets
-from backend.compliance.models import Investor
+from backend.models.compliance import Investor
 from backend.trading.markets import market_status
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=ERRORS)

@@ -12,10 +12,11 @@ from backend.api.public import ClaimPublic, DistributionPublic, DistributionsPub
 from backend.api.schemas import ERRORS, PositiveDecimal, Strict
 from backend.assets.service import get_asset
 from backend.auth.service import Principal, resolve_key
-from backend.compliance.models import Investor
 from backend.compliance.onboarding import checksum_wallet
 from backend.distributions import claims, service
-from backend.distributions.models import MEMO_MAX, kind_label
+from backend.distributions.relay import MAX_RAW_BYTES
+from backend.models.compliance import Investor
+from backend.models.distributions import MEMO_MAX, kind_label
 
 router = APIRouter(prefix="/v1/assets", tags=["distributions"], responses=ERRORS)
 
@@ -23,12 +24,23 @@ router = APIRouter(prefix="/v1/assets", tags=["distributions"], responses=ERRORS
 class DistributionCreate(Strict):
     amount: PositiveDecimal = Field(description="cash to distribute, a decimal string with at most 6 places")
     memo: str = Field(default="", max_length=MEMO_MAX, description="e.g. 'Q3 2026 royalties'; emitted on chain")
+    signed_approval: str | None = Field(
+        default=None,
+        max_length=2 * MAX_RAW_BYTES + 2,
+        description="CashToken.approve(distributor, >= amount) signed by the asset's issuer wallet (0x-hex), "
+        "when its allowance is short",
+    )
+    signed_transaction: str | None = Field(
+        default=None,
+        max_length=2 * MAX_RAW_BYTES + 2,
+        description="RevenueDistributor.deposit(asset, amount, memo) signed by the asset's issuer wallet (0x-hex)",
+    )
 
 
 class ClaimRequest(Strict):
     signed_transaction: str | None = Field(
         default=None,
-        max_length=2 * claims.MAX_RAW_BYTES + 2,
+        max_length=2 * MAX_RAW_BYTES + 2,
         description="RevenueDistributor.claim(asset) signed by the investor's wallet (0x-hex)",
     )
 
@@ -54,14 +66,26 @@ def create_distribution(
     chain: ChainDep,
     principal: IssuerDep,
 ) -> dict[str, Any]:
-    """Distribute cash to the asset's holders pro rata, paid from the operator account.
+    """Distribute cash to the asset's holders pro rata, paid from the issuer's own wallet.
 
-    On a test chain a short operator balance is topped up by minting test cash; elsewhere a
-    short balance is 409 `distribution.insufficient_cash`. An asset with no issued supply is
-    409 `distribution.no_holders`.
+    The issuer's wallet signs the deposit (and the cash approval when its allowance is short);
+    the service relays them. Without `signed_transaction`: 409 `distribution.deposit_from_wallet`
+    whose details list the exact transactions to sign - unless, in development on a test chain,
+    the issuer wallet is one of the node's unlocked accounts: then the node signs. On a test
+    chain a short issuer balance is topped up by minting test cash; elsewhere it is 409
+    `distribution.insufficient_cash`. An asset with no issued supply is 409 `distribution.no_holders`.
     """
     asset = get_asset(session, symbol)
-    row = service.deposit(session, chain, asset=asset, principal=principal, amount=body.amount, memo=body.memo)
+    row = service.deposit(
+        session,
+        chain,
+        asset=asset,
+        principal=principal,
+        amount=body.amount,
+        memo=body.memo,
+        signed_approval=body.signed_approval,
+        signed_transaction=body.signed_transaction,
+    )
     if row.status == "pending":
         response.status_code = 202
     return service.distribution_public(row)

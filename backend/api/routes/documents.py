@@ -13,8 +13,8 @@ from backend.api.public import DocumentPublic, DocumentVerification
 from backend.api.schemas import ERRORS, RowId
 from backend.assets.service import get_asset
 from backend.disclosures import policies, service, validation
-from backend.disclosures.models import DOC_TYPES, Document
 from backend.disclosures.store import ContentStore
+from backend.models.disclosures import DOC_TYPES, Document
 
 router = APIRouter(prefix="/v1", tags=["documents"], responses={**ERRORS, 413: ERRORS[422]})
 

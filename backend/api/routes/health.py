@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from backend.api.deps import ChainDep, SessionDep
 from backend.api.public import HealthPublic
 from backend.errors import DomainError
-from backend.settlement.models import TradeRecord
+from backend.models.settlement import TradeRecord
 
 router = APIRouter(tags=["health"])
 

@@ -8,8 +8,8 @@ from pydantic import BaseModel, Field
 from backend.api.deps import AdminDep, ChainDep, SessionDep, VenueDep
 from backend.api.schemas import ERRORS, Country, RowId, Strict, Wallet
 from backend.compliance import onboarding
-from backend.compliance.models import Investor
 from backend.governance.legacy import audit_legacy
+from backend.models.compliance import Investor
 
 EPOCH = date(1970, 1, 1)
 

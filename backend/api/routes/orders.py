@@ -5,18 +5,19 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Response
 from pydantic import Field
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backend.api.deps import ChainDep, CurrentInvestor, SessionDep, VenueDep
+from backend.api.public import OrderCancelled, OrderPublic, OrderTypedData
 from backend.api.schemas import ERRORS, PositiveDecimal, Strict
-from backend.assets.models import Asset
 from backend.assets.service import get_asset
 from backend.errors import DomainError
+from backend.models.assets import Asset
+from backend.models.settlement import TradeRecord
+from backend.models.trading import Order
 from backend.money import fmt
-from backend.settlement.models import TradeRecord
 from backend.trading import service
 from backend.trading.chain_cancels import onchain_cancel_request
-from backend.trading.models import Order
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=ERRORS)
 
@@ -66,7 +67,7 @@ def order_public(
             session.exec(
                 select(TradeRecord)
                 .where((TradeRecord.buy_order_id == order.id) | (TradeRecord.sell_order_id == order.id))
-                .order_by(TradeRecord.trade_seq)  # type: ignore[arg-type]
+                .order_by(col(TradeRecord.trade_seq))
             )
             if order.filled_lots
             else []
@@ -100,7 +101,7 @@ def order_public(
     }
 
 
-@router.post("/typed-data")
+@router.post("/typed-data", response_model=OrderTypedData)
 def typed_data(
     body: OrderCreate, session: SessionDep, chain: ChainDep, venue: VenueDep, investor: CurrentInvestor
 ) -> dict[str, Any]:
@@ -112,7 +113,12 @@ def typed_data(
     return {**prepared.typed, "limit_price": fmt(Decimal(prepared.asset.tick_size) * prepared.limit_ticks)}
 
 
-@router.post("", status_code=201)
+@router.post(
+    "",
+    status_code=201,
+    response_model=OrderPublic,
+    responses={200: {"model": OrderPublic, "description": "the original order of a repeated client_order_id"}},
+)
 def place_order(
     body: OrderCreate,
     response: Response,
@@ -128,7 +134,7 @@ def place_order(
     return order_public(session, get_asset(session, order.symbol), order, fills)
 
 
-@router.get("")
+@router.get("", response_model=list[OrderPublic])
 def list_orders(
     session: SessionDep,
     investor: CurrentInvestor,
@@ -141,18 +147,18 @@ def list_orders(
         query = query.where(Order.status == status)
     if symbol:
         query = query.where(Order.symbol == symbol.upper())
-    rows = session.exec(query.order_by(Order.created_at.desc()).limit(max(1, min(limit, 1000))))  # type: ignore[attr-defined]
+    rows = session.exec(query.order_by(col(Order.created_at).desc()).limit(max(1, min(limit, 1000))))
     assets = {a.symbol: a for a in session.exec(select(Asset))}
     return [order_public(session, assets[o.symbol], o) for o in rows]
 
 
-@router.get("/{order_id}")
+@router.get("/{order_id}", response_model=OrderPublic)
 def read_order(order_id: str, session: SessionDep, investor: CurrentInvestor) -> dict[str, Any]:
     order = service.get_own_order(session, investor, order_id)
     return order_public(session, get_asset(session, order.symbol), order)
 
 
-@router.delete("/{order_id}")
+@router.delete("/{order_id}", response_model=OrderCancelled)
 def cancel_order(
     order_id: str, session: SessionDep, chain: ChainDep, venue: VenueDep, investor: CurrentInvestor
 ) -> dict[str, Any]:

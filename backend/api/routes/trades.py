@@ -8,9 +8,9 @@ from sqlmodel import col, select
 from backend.api.deps import PrincipalDep, SessionDep
 from backend.api.public import TradePrivate
 from backend.api.schemas import ERRORS
-from backend.assets.models import Asset
 from backend.errors import Forbidden
-from backend.settlement.models import TradeRecord
+from backend.models.assets import Asset
+from backend.models.settlement import TradeRecord
 from backend.trading.markets import trade_public
 
 router = APIRouter(prefix="/v1/trades", tags=["trades"], responses=ERRORS)

@@ -9,11 +9,11 @@ from eth_utils import to_checksum_address
 from sqlmodel import Session, SQLModel, create_engine, select
 
 import backend.models  # noqa: F401 - every table on the metadata
-from backend.assets.models import Asset
 from backend.compliance import mirror
 from backend.compliance import rules as ev
-from backend.compliance.models import AssetRules, ComplianceState, HolderState, Investor
 from backend.compliance.sync import Event, _Projection, apply
+from backend.models.assets import Asset
+from backend.models.compliance import AssetRules, ComplianceState, HolderState, Investor
 
 ZERO = mirror.ZERO_ADDRESS
 ALICE = to_checksum_address("0x" + "A1" * 20)

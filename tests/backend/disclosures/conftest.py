@@ -17,10 +17,10 @@ from hexbytes import HexBytes
 from sqlmodel import Session, SQLModel
 
 import backend.models  # noqa: F401 - registers every table
-from backend.assets.models import Asset
 from backend.config import Settings
 from backend.db import make_engine
 from backend.disclosures.store import ContentStore
+from backend.models.assets import Asset
 
 ISSUER = "0x1111111111111111111111111111111111111111"
 EMPTY = ("", b"\0" * 32, 0)

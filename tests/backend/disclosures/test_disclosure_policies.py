@@ -7,7 +7,6 @@ from datetime import date
 
 import pytest
 
-from backend.disclosures.models import Document
 from backend.disclosures.policies import (
     add_months,
     check_tradeable,
@@ -19,6 +18,7 @@ from backend.disclosures.policies import (
     required_types,
 )
 from backend.errors import Conflict
+from backend.models.disclosures import Document
 
 TODAY = date(2026, 11, 25)
 

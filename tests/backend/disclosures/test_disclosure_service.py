@@ -9,9 +9,9 @@ from sqlmodel import select
 
 from backend.auth.service import Principal
 from backend.disclosures import service
-from backend.disclosures.models import Document
 from backend.disclosures.policies import missing_disclosures
 from backend.errors import ChainRejected, DomainError, Unavailable
+from backend.models.disclosures import Document
 
 TODAY = date(2026, 11, 25)
 ADMIN = Principal(role="admin")

@@ -7,7 +7,6 @@ from datetime import date
 import pytest
 
 from backend.api.routes.documents import content_disposition
-from backend.disclosures.models import DOC_TYPES
 from backend.disclosures.service import doc_name, document_id_from_uri
 from backend.disclosures.validation import (
     check_content,
@@ -18,6 +17,7 @@ from backend.disclosures.validation import (
     validate_doc_type,
 )
 from backend.errors import DomainError, InvalidInput
+from backend.models.disclosures import DOC_TYPES
 
 TODAY = date(2026, 11, 25)
 

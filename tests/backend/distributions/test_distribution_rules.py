@@ -6,15 +6,11 @@ from decimal import Decimal
 
 import pytest
 
-from backend.assets.models import Asset
-from backend.distributions.models import kind_label
-from backend.distributions.service import (
-    cash_units,
-    clean_memo,
-    shortfall,
-    translate_deposit_error,
-)
+from backend.distributions.funding import shortfall, translate_deposit_error
+from backend.distributions.service import cash_units, clean_memo
 from backend.errors import ChainRejected, InvalidInput
+from backend.models.assets import Asset
+from backend.models.distributions import kind_label
 
 ISSUER = "0x1111111111111111111111111111111111111111"
 
@@ -70,6 +66,10 @@ def test_decoded_contract_errors_map_to_distribution_codes():
     assert (no_supply.code, no_supply.status) == ("distribution.no_holders", 409)
     short = translate_deposit_error(rejected("ERC20InsufficientBalance"), symbol="OIL1")
     assert (short.code, short.status) == ("distribution.insufficient_cash", 409)
+    not_issuer = translate_deposit_error(rejected("RevenueDistributorNotIssuer"), symbol="OIL1")
+    assert (not_issuer.code, not_issuer.status) == ("distribution.not_issuer", 409)
+    unapproved = translate_deposit_error(rejected("ERC20InsufficientAllowance"), symbol="OIL1")
+    assert (unapproved.code, unapproved.status) == ("distribution.approval_required", 409)
     other = rejected("AccessControlUnauthorizedAccount")
     assert translate_deposit_error(other, symbol="OIL1") is other
     undecoded = ChainRejected("chain.reverted", "execution reverted")

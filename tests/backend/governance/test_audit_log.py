@@ -15,8 +15,8 @@ import backend.models  # noqa: F401 - every table on the metadata
 from backend.db import create_tables, make_engine
 from backend.errors import InvalidInput
 from backend.governance import log
-from backend.governance.models import AuditEntry
 from backend.governance.reasons import REASON_CODES, check_reason
+from backend.models.governance import AuditEntry
 
 
 @pytest.fixture

@@ -34,17 +34,17 @@ from web3 import Web3
 from web3.exceptions import TransactionNotFound
 
 import backend.models  # noqa: F401 - every table on the metadata
-from backend.assets.models import Asset
 from backend.chain.artifacts import load_abi
 from backend.chain.client import calldata
-from backend.compliance.models import Investor
 from backend.config import Settings
 from backend.db import make_engine
 from backend.errors import ChainRejected, Unavailable
+from backend.models.assets import Asset
+from backend.models.compliance import Investor
+from backend.models.settlement import TradeRecord
+from backend.models.trading import Order
 from backend.money import ASSET_DECIMALS, CASH_DECIMALS, to_units
-from backend.settlement.models import TradeRecord
 from backend.settlement.worker import FAILURE_REASONS, MAX_ATTEMPTS, SettlementWorker
-from backend.trading.models import Order
 from backend.trading.reservations import reserved_asset_units, reserved_cash_units
 from backend.trading.service import chain_trade_id
 from backend.trading.signing import order_digest, typed_data

@@ -27,8 +27,6 @@ from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, SQLModel, select
 
 import backend.models  # noqa: F401 - every table on the metadata
-from backend.assets.models import Asset
-from backend.compliance.models import Investor
 from backend.db import make_engine
 from backend.errors import DomainError
 from backend.matching import (
@@ -50,8 +48,10 @@ from backend.matching import (
     TimeInForce,
     Trade,
 )
-from backend.settlement.models import TradeRecord
-from backend.trading.models import OPEN_STATUSES, Order
+from backend.models.assets import Asset
+from backend.models.compliance import Investor
+from backend.models.settlement import TradeRecord
+from backend.models.trading import OPEN_STATUSES, Order
 from backend.trading.service import REJECT_CODES, apply_events, chain_trade_id
 
 INVESTORS = (1, 2, 3)

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from backend.db import utcnow
+from backend.clock import utcnow
 
 # pending: the whitelist transaction is being sent; approved: mined; failed: the chain
 # refused it (status_reason says why); revoked: removed from the whitelist.

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from backend.db import utcnow
+from backend.clock import utcnow
 
 # pending: in the outbox; submitted: in a settle() transaction (tx_hash); settled: the
 # chain emitted TradeSettled; failed: TradeFailed (failure_code) — reservations released.

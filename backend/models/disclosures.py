@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from backend.db import utcnow
+from backend.clock import utcnow
 
 # API.md vocabulary. Each name must fit the token's bytes32 document key (ERC-1643).
 DOC_TYPES = (

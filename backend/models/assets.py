@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
-from backend.db import utcnow
+from backend.clock import utcnow
 
 KINDS = ("equity", "oil_well", "farm")
 # AssetToken.AssetClass enum order on chain.

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from backend.db import utcnow
+from backend.clock import utcnow
 
 # What a distribution is called, by asset kind (API.md vocabulary of `kind`).
 KIND_LABELS = {"equity": "dividend", "oil_well": "royalty", "farm": "harvest_revenue"}
