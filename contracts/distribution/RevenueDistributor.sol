@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
@@ -22,12 +23,13 @@ import {IIdentityRegistry} from "../interfaces/IIdentityRegistry.sol";
 contract RevenueDistributor is AccessControl, ReentrancyGuard, IRevenueDistributor {
     using SafeERC20 for IERC20;
 
-    bytes32 public constant DEPOSITOR_ROLE = keccak256("DEPOSITOR_ROLE");
     bytes32 public constant ASSET_REGISTRAR_ROLE = keccak256("ASSET_REGISTRAR_ROLE");
 
     /// @dev Decimal magnification: with 18-decimal supplies in whole or decimal-fraction token
     ///      amounts, amount * 1e36 / supply is exact, so round shares pay out exactly.
     uint256 private constant _MAGNITUDE = 1e36;
+    /// @dev AssetToken.ISSUER_ROLE: who may pay revenue into an asset (its issuer, with its own cash).
+    bytes32 private constant _ISSUER_ROLE = keccak256("ISSUER_ROLE");
 
     struct AssetState {
         bool registered;
@@ -47,7 +49,7 @@ contract RevenueDistributor is AccessControl, ReentrancyGuard, IRevenueDistribut
     mapping(address asset => mapping(address holder => HolderState)) private _holders;
 
     /// @param cash The payment token.
-    /// @param admin Receives DEFAULT_ADMIN_ROLE (grants DEPOSITOR_ROLE and ASSET_REGISTRAR_ROLE).
+    /// @param admin Receives DEFAULT_ADMIN_ROLE (grants ASSET_REGISTRAR_ROLE).
     constructor(IERC20 cash, address admin) {
         if (address(cash) == address(0) || admin == address(0)) revert RevenueDistributorZeroAddress();
         _cash = cash;
@@ -64,14 +66,16 @@ contract RevenueDistributor is AccessControl, ReentrancyGuard, IRevenueDistribut
     }
 
     /// @inheritdoc IRevenueDistributor
-    /// @dev Holders are whoever holds `asset` at deposit time, pro rata to totalSupply.
-    function deposit(address asset, uint256 amount, string calldata memo)
-        external
-        nonReentrant
-        onlyRole(DEPOSITOR_ROLE)
-    {
+    /// @dev Holders are whoever holds `asset` at deposit time, pro rata to totalSupply. Only the
+    ///      asset's issuer (ISSUER_ROLE on the token) deposits, and the cash comes from its own
+    ///      wallet: nobody else's balance can fund a distribution, and an issuer distributes
+    ///      exactly what it paid in.
+    function deposit(address asset, uint256 amount, string calldata memo) external nonReentrant {
         AssetState storage state = _assets[asset];
         if (!state.registered) revert RevenueDistributorUnknownAsset(asset);
+        if (!IAccessControl(asset).hasRole(_ISSUER_ROLE, msg.sender)) {
+            revert RevenueDistributorNotIssuer(asset, msg.sender);
+        }
         if (amount == 0) revert RevenueDistributorZeroAmount();
         uint256 supply = IERC20(asset).totalSupply();
         if (supply == 0) revert RevenueDistributorNoSupply(asset);

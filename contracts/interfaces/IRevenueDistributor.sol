@@ -25,12 +25,15 @@ interface IRevenueDistributor {
     /// @notice deposit of zero cash.
     error RevenueDistributorZeroAmount();
     error RevenueDistributorZeroAddress();
+    /// @notice deposit by someone who is not the asset's issuer (ISSUER_ROLE on the token).
+    error RevenueDistributorNotIssuer(address asset, address caller);
     /// @notice claim by a wallet the asset has frozen (whole wallet).
     error RevenueDistributorHolderFrozen(address asset, address holder);
     /// @notice claim by a wallet the identity registry does not list (removed or never registered).
     error RevenueDistributorHolderNotRegistered(address holder);
 
-    /// @notice Pull `amount` cash from the caller and distribute it to `asset` holders (DEPOSITOR_ROLE).
+    /// @notice Pull `amount` cash from the caller, the asset's issuer (ISSUER_ROLE on the token),
+    ///         and distribute it to `asset` holders.
     function deposit(address asset, uint256 amount, string calldata memo) external;
     /// @notice Pay the caller its accrued share for `asset` (not while the asset freezes the
     ///         caller's wallet, nor once the identity registry no longer lists it).

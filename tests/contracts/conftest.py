@@ -114,9 +114,7 @@ def cash(admin):
 
 @pytest.fixture(scope="module")
 def distributor(cash, admin, issuer):
-    contract = RevenueDistributor.deploy(cash, admin, {"from": admin})
-    contract.grantRole(contract.DEPOSITOR_ROLE(), issuer, {"from": admin})
-    return contract
+    return RevenueDistributor.deploy(cash, admin, {"from": admin})
 
 
 @pytest.fixture(scope="module")

@@ -112,8 +112,33 @@ def test_deposit_checks(token, distributor, agent, funded_issuer, alice, mallory
         distributor.deposit(token, 0, "", {"from": funded_issuer})
     with reverts("RevenueDistributorUnknownAsset(address)", mallory.address):
         distributor.deposit(mallory, 1, "", {"from": funded_issuer})
-    with missing_role(mallory, distributor.DEPOSITOR_ROLE()):
+    with reverts("RevenueDistributorNotIssuer(address,address)", token.address, mallory.address):
         distributor.deposit(token, 1, "", {"from": mallory})
+
+
+def test_only_the_assets_issuer_pays_in_and_only_from_its_own_cash(
+    token, create_asset, distributor, cash, agent, admin, issuer, alice, mallory
+):
+    """No shared operator balance: a wallet with cash and an approval that is not the asset's
+    issuer cannot distribute; the issuer's deposit is pulled from the issuer's own wallet."""
+    token.mint(alice, E18, {"from": agent})
+    cash.mint(admin, 500 * USD, {"from": admin})  # the operator / admin, rich and approved
+    cash.approve(distributor, 2**256 - 1, {"from": admin})
+    with reverts("RevenueDistributorNotIssuer(address,address)", token.address, admin.address):
+        distributor.deposit(token, 100 * USD, "", {"from": admin})
+    other, _ = create_asset("OTHER")
+    other.revokeRole(other.ISSUER_ROLE(), issuer, {"from": agent})
+    other.grantRole(other.ISSUER_ROLE(), mallory, {"from": agent})
+    with reverts("RevenueDistributorNotIssuer(address,address)", token.address, mallory.address):
+        distributor.deposit(token, 1, "", {"from": mallory})  # the issuer of another asset
+    cash.mint(issuer, 100 * USD, {"from": admin})
+    cash.approve(distributor, 2**256 - 1, {"from": issuer})
+    before = cash.balanceOf(issuer)
+    distributor.deposit(token, 100 * USD, "", {"from": issuer})
+    assert cash.balanceOf(issuer) == before - 100 * USD and cash.balanceOf(admin) == 500 * USD
+    left = cash.balanceOf(issuer)
+    with reverts("ERC20InsufficientBalance(address,uint256,uint256)", issuer.address, left, left + 1):
+        distributor.deposit(token, left + 1, "", {"from": issuer})  # only what it has paid in
 
 
 def test_deposit_ids_increase(token, distributor, agent, funded_issuer, alice):
