@@ -10,14 +10,14 @@ from sqlmodel import Session, col, select
 from backend.api.deps import ChainDep, CurrentInvestor, SessionDep, VenueDep
 from backend.api.public import OrderCancelled, OrderPublic, OrderTypedData
 from backend.api.schemas import ERRORS, PositiveDecimal, Strict
-from backend.assets.models import Asset
 from backend.assets.service import get_asset
 from backend.errors import DomainError
+from backend.models.assets import Asset
+from backend.models.settlement import TradeRecord
+from backend.models.trading import Order
 from backend.money import fmt
-from backend.settlement.models import TradeRecord
 from backend.trading import service
 from backend.trading.chain_cancels import onchain_cancel_request
-from backend.trading.models import Order
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=ERRORS)
 
