@@ -78,7 +78,7 @@ ORDER_TYPEHASH = keccak(
     b"Order(address trader,address asset,bool isBuy,uint256 price,uint256 quantity,uint256 nonce,uint256 expiry)"
 )
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-HALF_N = SECP256K1_N // 2  # the contract's _HALF_ORDER: a larger s is the malleable twin
+HALF_N = SECP256K1_N // 2  # ECDSA.tryRecover's bound in the contract: a larger s is the malleable twin
 
 
 _HEX = re.compile(r"(0x)?([0-9a-fA-F]{2})*")
