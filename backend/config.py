@@ -83,12 +83,12 @@ class Settings(BaseModel):
     # Phases (docs/market-structure.md): a band breach first puts the market in a limit
     # state for market_limit_state_seconds (LULD: 15) and halts only if the book has not
     # recovered; every halt ends in a call auction of market_auction_seconds (the issue's
-    # 300) with collars of market_auction_collar_bps (unset: the band). 0 turns each off
-    # (the behaviour before them: immediate halt, straight back to continuous trading),
-    # the default until the demo and the halt/resume tests expect the phases.
-    market_auction_seconds: int = Field(default=0, ge=0)
+    # 300), and a new listing opens through one, with collars of market_auction_collar_bps
+    # (unset: the band). 0 turns each off (the behaviour before them: immediate halt,
+    # straight back to continuous trading).
+    market_auction_seconds: int = Field(default=300, ge=0)
     market_auction_collar_bps: int | None = Field(default=None, ge=0)
-    market_limit_state_seconds: int = Field(default=0, ge=0)
+    market_limit_state_seconds: int = Field(default=15, ge=0)
     # A market whose required disclosures are missing or stale does not trade (DESIGN
     # flow 2). Off only for local experiments; tests and the demo keep it on.
     disclosure_policy_enforced: bool = True

@@ -108,6 +108,9 @@ class Stack:
             "RWA_RATE_LIMIT_PER_SECOND": "0",
             "RWA_SETTLEMENT_INTERVAL_MS": "50",
             "RWA_COMPLIANCE_SYNC_INTERVAL_MS": "500",
+            # Load and chaos runs trade new listings at once: no opening call, no limit state.
+            "RWA_MARKET_AUCTION_SECONDS": "0",
+            "RWA_MARKET_LIMIT_STATE_SECONDS": "0",
             **self.env,
         }
 
@@ -119,6 +122,8 @@ class Stack:
             admin_key=ADMIN_KEY,
             deployment_file=self.deployment_file,  # type: ignore[arg-type]
             disclosure_policy_enforced=False,
+            market_auction_seconds=int(self.service_env()["RWA_MARKET_AUCTION_SECONDS"]),
+            market_limit_state_seconds=int(self.service_env()["RWA_MARKET_LIMIT_STATE_SECONDS"]),
         )
 
     def start_service(self, timeout: float = 90) -> None:
