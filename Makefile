@@ -155,6 +155,7 @@ $(BENCH_STAMP): requirements-bench.lock $(PY_STAMP)
 
 bench-matching: $(BENCH_STAMP) matching-native
 	$(PY) -m bench.matching_peers
+	$(PY) -m bench.auction_uncross
 
 # REST order entry: signed limit orders/s and latency, beside a bare FastAPI endpoint.
 bench-orders: compile
