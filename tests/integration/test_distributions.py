@@ -6,12 +6,14 @@ import pytest
 from sqlmodel import Session
 
 from backend.assets.service import get_asset
-from backend.demo.wallet import token_balance
-from backend.distributions.service import send_deposit
+from backend.demo import issuer as issuer_wallet
+from backend.demo.wallet import Wallet, token_balance
+from backend.distributions.funding import simulate_deposit
 from backend.errors import Conflict
 from tests.support.live_stack import wait_for_settlement
 
 CASH = 10**6
+NODE_ISSUER = 7  # a node account the tests use as an issuer whose key the node holds (unlocked)
 
 
 def _issue(client, admin, symbol: str, wallet: str, quantity: str) -> None:
@@ -21,8 +23,14 @@ def _issue(client, admin, symbol: str, wallet: str, quantity: str) -> None:
     assert response.status_code == 200, response.text
 
 
-def _deposit(client, headers, symbol: str, amount: str, memo: str = ""):
-    return client.post(f"/v1/assets/{symbol}/distributions", headers=headers, json={"amount": amount, "memo": memo})
+def _deposit(client, headers, symbol: str, amount: str, memo: str = "", *, issuer: Wallet | None = None):
+    """POST a distribution; with `issuer`, its wallet signs what the API asks for (approve, deposit)."""
+    body = {"amount": amount, "memo": memo}
+    if issuer is None:
+        return client.post(f"/v1/assets/{symbol}/distributions", headers=headers, json=body)
+    return issuer_wallet.distribute(
+        lambda method, path, **kw: client.request(method, path, headers=headers, **kw), issuer, symbol, body
+    )
 
 
 def _position(client, investor, symbol: str) -> dict:
@@ -52,17 +60,22 @@ def _sell_to(client, admin, chain_info, asset, seller, buyer, quantity: str) -> 
 
 
 def test_deposits_pay_pro_rata_across_a_trade_and_claims_pay_exactly(
-    client, admin, chain_info, node, make_asset, make_investor
+    client, admin, chain_info, node, make_asset, make_investor, new_wallet
 ):
-    asset = make_asset(kind="oil_well")
+    issuer = new_wallet()
+    asset = make_asset(kind="oil_well", issuer_wallet=issuer.address)
     symbol, token = asset["symbol"], asset["token_address"]
     distributor, cash = chain_info["contracts"]["revenue_distributor"], chain_info["contracts"]["cash_token"]
     alice, bob = make_investor(country="US"), make_investor(country="GB")
     _issue(client, admin, symbol, alice.wallet.address, "300")
     _issue(client, admin, symbol, bob.wallet.address, "100")
 
-    first = _deposit(client, admin, symbol, "1000", "Q1 2026 royalties")
+    operator_cash = token_balance(node.rpc_url, cash, client.app.state.chain.operator.address)
+    first = _deposit(client, admin, symbol, "1000", "Q1 2026 royalties", issuer=issuer)
     assert first.status_code == 201, first.text
+    # Paid from the issuer's own wallet (the test-chain faucet minted it exactly the deposit first).
+    assert token_balance(node.rpc_url, cash, issuer.address) == 0
+    assert token_balance(node.rpc_url, cash, client.app.state.chain.operator.address) == operator_cash
     body = first.json()
     assert body["amount"] == "1000" and body["memo"] == "Q1 2026 royalties" and body["kind"] == "royalty"
     assert body["status"] == "confirmed" and body["holder_count"] == 2
@@ -76,7 +89,7 @@ def test_deposits_pay_pro_rata_across_a_trade_and_claims_pay_exactly(
     assert _position(client, alice, symbol)["claimable"] == "750"
     assert _position(client, bob, symbol)["claimable"] == "250"
 
-    second = _deposit(client, admin, symbol, "1000", "Q2 2026 royalties")
+    second = _deposit(client, admin, symbol, "1000", "Q2 2026 royalties", issuer=issuer)
     assert second.status_code == 201, second.text
     assert second.json()["distribution_id"] == body["distribution_id"] + 1
     alice_view = _position(client, alice, symbol)
@@ -119,11 +132,12 @@ def test_deposits_pay_pro_rata_across_a_trade_and_claims_pay_exactly(
     assert again.status_code == 409 and again.json()["error"]["code"] == "distribution.nothing_to_claim"
 
 
-def test_history_is_public_and_a_wallet_query_shows_any_holder(client, admin, make_asset, make_investor):
-    asset = make_asset(kind="farm", documents=False)
+def test_history_is_public_and_a_wallet_query_shows_any_holder(client, admin, make_asset, make_investor, new_wallet):
+    issuer = new_wallet()
+    asset = make_asset(kind="farm", documents=False, issuer_wallet=issuer.address)
     holder = make_investor()
     _issue(client, admin, asset["symbol"], holder.wallet.address, "10")
-    assert _deposit(client, admin, asset["symbol"], "0.000003").status_code == 201
+    assert _deposit(client, admin, asset["symbol"], "0.000003", issuer=issuer).status_code == 201
     public = client.get(f"/v1/assets/{asset['symbol']}/distributions").json()
     assert public["kind"] == "harvest_revenue" and "claimable" not in public
     assert public["distributions"][0]["amount"] == "0.000003"
@@ -143,14 +157,24 @@ def test_deposit_on_an_asset_with_no_supply_is_no_holders(client, admin, make_as
     assert client.get(f"/v1/assets/{asset['symbol']}/distributions").json()["distributions"] == []
 
 
-def test_the_contracts_no_supply_revert_is_decoded_into_no_holders(client, make_asset):
-    """Past the service's own supply check: the RevenueDistributorNoSupply revert itself."""
+def test_the_contracts_reverts_are_decoded_before_anything_is_sent(client, admin, make_asset, make_investor):
+    """Past the service's own checks: the distributor's own reverts (no supply, not the
+    issuer, no allowance) are refused with their codes by a simulated call before broadcast."""
     asset = make_asset(documents=False)
+    chain = client.app.state.chain
     with Session(client.app.state.db) as session:
         row = get_asset(session, asset["symbol"])
+    fn = chain.core("revenue_distributor").functions.deposit(row.token_address, 1, "")
     with pytest.raises(Conflict) as raised:
-        send_deposit(client.app.state.chain, asset=row, units=1, memo="")
+        simulate_deposit(chain, fn, sender=row.issuer_wallet, symbol=row.symbol)
     assert raised.value.code == "distribution.no_holders"
+    _issue(client, admin, asset["symbol"], make_investor().wallet.address, "1")
+    with pytest.raises(Conflict) as raised:
+        simulate_deposit(chain, fn, sender=chain.operator.address, symbol=row.symbol)  # the rich hot key
+    assert raised.value.code == "distribution.not_issuer"
+    with pytest.raises(Conflict) as raised:
+        simulate_deposit(chain, fn, sender=row.issuer_wallet, symbol=row.symbol)
+    assert raised.value.code == "distribution.approval_required"
 
 
 def test_only_the_issuer_of_the_asset_or_an_admin_may_deposit(
@@ -163,8 +187,8 @@ def test_only_the_issuer_of_the_asset_or_an_admin_may_deposit(
     _issue(client, admin, other["symbol"], investor.wallet.address, "5")
     headers = issuer_key(issuer.address)
 
-    assert _deposit(client, headers, own["symbol"], "10", "dividend").status_code == 201
-    refused = _deposit(client, headers, other["symbol"], "10")
+    assert _deposit(client, headers, own["symbol"], "10", "dividend", issuer=issuer).status_code == 201
+    refused = _deposit(client, headers, other["symbol"], "10", issuer=issuer)
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "auth.forbidden"
     as_investor = _deposit(client, investor.headers, own["symbol"], "10")
     assert as_investor.status_code == 403 and as_investor.json()["error"]["code"] == "auth.forbidden"
@@ -184,11 +208,14 @@ def test_bad_deposits_are_refused(client, admin, make_asset):
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "asset.not_found"
 
 
-def test_the_relay_refuses_a_claim_that_is_not_the_callers_own(client, admin, chain_info, make_asset, make_investor):
-    asset = make_asset(documents=False)
+def test_the_relay_refuses_a_claim_that_is_not_the_callers_own(
+    client, admin, chain_info, make_asset, make_investor, new_wallet
+):
+    issuer = new_wallet()
+    asset = make_asset(documents=False, issuer_wallet=issuer.address)
     alice, bob = make_investor(), make_investor()
     _issue(client, admin, asset["symbol"], alice.wallet.address, "1")
-    assert _deposit(client, admin, asset["symbol"], "3").status_code == 201
+    assert _deposit(client, admin, asset["symbol"], "3", issuer=issuer).status_code == 201
     distributor = chain_info["contracts"]["revenue_distributor"]
     path = f"/v1/assets/{asset['symbol']}/distributions/claim"
     for signed in (
@@ -201,3 +228,80 @@ def test_the_relay_refuses_a_claim_that_is_not_the_callers_own(client, admin, ch
         assert response.json()["error"]["code"] == "distribution.bad_claim_transaction"
     assert client.post(path, headers=admin).status_code == 403
     assert _position(client, alice, asset["symbol"])["claimable"] == "3"
+
+
+def test_without_the_issuers_signatures_the_api_lists_what_to_sign_and_sends_nothing(
+    client, admin, chain_info, node, make_asset, make_investor, new_wallet
+):
+    issuer = new_wallet()
+    asset = make_asset(documents=False, issuer_wallet=issuer.address)
+    symbol, cash = asset["symbol"], chain_info["contracts"]["cash_token"]
+    _issue(client, admin, symbol, make_investor().wallet.address, "4")
+    block = node.w3.eth.block_number
+    asked = _deposit(client, admin, symbol, "12.5", "Q3")
+    assert asked.status_code == 409, asked.text
+    error = asked.json()["error"]
+    assert error["code"] == "distribution.deposit_from_wallet"
+    assert error["details"]["issuer_wallet"] == issuer.address
+    approve, deposit = error["details"]["transactions"]
+    assert approve["to"] == cash and approve["function"] == "approve(address,uint256)"
+    assert deposit["to"] == chain_info["contracts"]["revenue_distributor"]
+    assert deposit["args"] == [asset["token_address"], "12500000", "Q3"]
+    assert node.w3.eth.block_number == block  # nothing sent: no faucet, no approval, no deposit
+    assert client.get(f"/v1/assets/{symbol}/distributions").json()["distributions"] == []
+
+    # The issuer approves by itself, straight from its wallet: then only the deposit is asked for.
+    issuer.approve(cash, chain_info["contracts"]["revenue_distributor"])
+    [only] = _deposit(client, admin, symbol, "12.5", "Q3").json()["error"]["details"]["transactions"]
+    assert only["function"] == "deposit(address,uint256,string)"
+    paid = _deposit(client, admin, symbol, "12.5", "Q3", issuer=issuer)
+    assert paid.status_code == 201 and paid.json()["amount"] == "12.5", paid.text
+
+
+def test_a_deposit_not_signed_exactly_by_the_assets_issuer_is_refused(
+    client, admin, chain_info, node, make_asset, make_investor, new_wallet
+):
+    issuer, mallory = new_wallet(), new_wallet()
+    asset = make_asset(documents=False, issuer_wallet=issuer.address)
+    symbol = asset["symbol"]
+    _issue(client, admin, symbol, make_investor().wallet.address, "4")
+    transactions = _deposit(client, admin, symbol, "5").json()["error"]["details"]["transactions"]
+    path = f"/v1/assets/{symbol}/distributions"
+    by_mallory = issuer_wallet.sign_requested(mallory, transactions)
+    by_issuer = issuer_wallet.sign_requested(issuer, transactions)
+    for body, field in (
+        ({"amount": "5", **by_mallory}, "signed_transaction"),  # another wallet signs for the issuer
+        ({"amount": "5", **by_issuer, "signed_approval": by_mallory["signed_approval"]}, "signed_approval"),
+        ({"amount": "6", **by_issuer}, "signed_transaction"),  # signed for another amount
+        ({"amount": "5", "memo": "other", **by_issuer}, "signed_transaction"),  # another memo
+        ({"amount": "5", "signed_transaction": by_issuer["signed_approval"]}, "signed_transaction"),
+        ({"amount": "5", "signed_transaction": "0xdeadbeef"}, "signed_transaction"),
+    ):
+        block = node.w3.eth.block_number
+        response = client.post(path, headers=admin, json=body)
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]
+        assert error["code"] == "distribution.bad_deposit_transaction" and error["details"] == [{"field": field}]
+        assert node.w3.eth.block_number == block
+    assert client.get(path).json()["distributions"] == []
+    assert client.post(path, headers=admin, json={"amount": "5", **by_issuer}).status_code == 201
+
+
+def test_an_issuer_the_node_holds_has_the_node_sign_in_development(
+    client, admin, chain_info, node, make_asset, make_investor
+):
+    """Development on a test chain: an issuer wallet that is one of the node's unlocked accounts
+    needs no signatures; the cash still comes from the issuer's wallet, not the operator's."""
+    issuer = node.w3.eth.accounts[NODE_ISSUER]
+    asset = make_asset(documents=False, issuer_wallet=issuer)
+    holder = make_investor()
+    _issue(client, admin, asset["symbol"], holder.wallet.address, "2")
+    cash = chain_info["contracts"]["cash_token"]
+    issuer_cash, operator_cash = (
+        token_balance(node.rpc_url, cash, w) for w in (issuer, client.app.state.chain.operator.address)
+    )
+    made = _deposit(client, admin, asset["symbol"], "7")
+    assert made.status_code == 201 and made.json()["status"] == "confirmed", made.text
+    assert token_balance(node.rpc_url, cash, client.app.state.chain.operator.address) == operator_cash
+    assert token_balance(node.rpc_url, cash, issuer) == max(0, issuer_cash - 7 * CASH)
+    assert _position(client, holder, asset["symbol"])["claimable"] == "7"

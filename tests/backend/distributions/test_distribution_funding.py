@@ -6,11 +6,11 @@ import pytest
 from eth_account import Account
 from web3 import Web3
 
-from backend.distributions.claims import decode_signed
 from backend.distributions.funding import (
     approve_calldata,
     check_approval,
     check_deposit,
+    decode,
     deposit_calldata,
     deposit_requests,
     fund_issuer,
@@ -31,7 +31,7 @@ def _signed(account, *, to, data: bytes, chain_id: int = CHAIN_ID, value: int = 
 
 def _deposit(raw: str, issuer: str, memo: str = "Q1") -> None:
     check_deposit(
-        decode_signed(raw),
+        decode(raw, "signed_transaction"),
         issuer=issuer,
         distributor=DISTRIBUTOR,
         token_address=TOKEN,
@@ -43,7 +43,12 @@ def _deposit(raw: str, issuer: str, memo: str = "Q1") -> None:
 
 def _approval(raw: str, issuer: str) -> None:
     check_approval(
-        decode_signed(raw), issuer=issuer, cash=CASH, distributor=DISTRIBUTOR, units=UNITS, chain_id=CHAIN_ID
+        decode(raw, "signed_approval"),
+        issuer=issuer,
+        cash=CASH,
+        distributor=DISTRIBUTOR,
+        units=UNITS,
+        chain_id=CHAIN_ID,
     )
 
 
