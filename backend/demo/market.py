@@ -7,13 +7,16 @@ import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from rich.progress import Progress
+from web3 import HTTPProvider
 
+from backend.chain.local_node import dev_private_key
 from backend.demo.api import Api, ScenarioError
 from backend.demo.cast import ASSETS, INVESTORS, ISSUANCE
 from backend.demo.filings import permian_distribution
+from backend.demo.issuer import distribute as issuer_pays
 from backend.demo.summary import Claim, DemoResult, Refusal
 from backend.demo.wallet import Wallet
 
@@ -104,13 +107,23 @@ def refusals(api: Api, wallets: dict[str, Wallet], result: DemoResult, say: Say)
 def distribute(
     api: Api, wallets: dict[str, Wallet], distributor: str, token: str, result: DemoResult, say: Say
 ) -> None:
-    """The well's royalty, deposited for PERMIAN1 holders; each holder's wallet claims its share."""
+    """The well's royalty, paid by PERMIAN1's issuer from its own wallet (it signs the cash
+    approval and the deposit the API lists; the service relays them); each holder's wallet
+    claims its share."""
     issued = sum(int(q) for symbol, _, q in ISSUANCE if symbol == "PERMIAN1")
-    total = int(next(a.total_supply for a in ASSETS if a.symbol == "PERMIAN1"))
-    amount, memo = permian_distribution(date.today(), issued_units=issued, total_units=total)
-    made = api.admin_ok(
-        "POST", "/v1/assets/PERMIAN1/distributions", "royalty distribution", json={"amount": amount, "memo": memo}
+    spec = next(a for a in ASSETS if a.symbol == "PERMIAN1")
+    amount, memo = permian_distribution(date.today(), issued_units=issued, total_units=int(spec.total_supply))
+    rpc_url = str(cast(HTTPProvider, next(iter(wallets.values())).w3.provider).endpoint_uri)
+    issuer = Wallet(dev_private_key(spec.issuer_account), rpc_url)
+    response = issuer_pays(
+        lambda method, path, **kw: api.send(method, path, key=api.admin, **kw),
+        issuer,
+        "PERMIAN1",
+        {"amount": amount, "memo": memo},
     )
+    if response.status_code != 201:
+        raise ScenarioError(f"royalty distribution failed: HTTP {response.status_code} {response.text}")
+    made = response.json()
     result.distribution = {
         "symbol": "PERMIAN1",
         "amount": amount,
@@ -118,7 +131,10 @@ def distribute(
         "tx_hash": made.get("tx_hash"),
         "holders": made.get("holder_count"),
     }
-    say(f"[green]✓[/] PERMIAN1 royalty of {amount} deposited for holders pro rata (tx {made.get('tx_hash')})")
+    say(
+        f"[green]✓[/] PERMIAN1 royalty of {amount} paid in by its issuer {issuer.address} from its own cash, "
+        f"for holders pro rata (tx {made.get('tx_hash')})"
+    )
     for investor, wallet in wallets.items():
         key = api.keys[investor]
         position = api.ok("GET", "/v1/assets/PERMIAN1/distributions", "holder share", key=key)
