@@ -17,6 +17,7 @@ from hexbytes import HexBytes
 from sqlmodel import Session, select
 
 from backend.api.app import create_app
+from backend.demo.issuer import distribute as issuer_pays
 from backend.demo.wallet import token_balance
 from backend.models.settlement import TradeRecord
 from backend.models.trading import Order
@@ -75,7 +76,7 @@ def _expensive_trades(client, new_wallet, count: int, *, sellers: int = 4) -> tu
             "total_supply": "100000",
             "tick_size": "0.01",
             "lot_size": "1",
-            "issuer_wallet": new_wallet().address,
+            "issuer_wallet": (issuer := new_wallet()).address,
         },
     )
     assert created.status_code == 201, created.text
@@ -93,7 +94,9 @@ def _expensive_trades(client, new_wallet, count: int, *, sellers: int = 4) -> tu
         holders.append(seller)
     # issued before the lock-up rule (an issue is a transfer from the issuer: it would lock them)
     assert put_rules(client, ADMIN, symbol, lockup_seconds=3600).status_code == 200
-    deposit = client.post(f"/v1/assets/{symbol}/distributions", headers=ADMIN, json={"amount": "1000"})
+    deposit = issuer_pays(  # the issuer's wallet signs its approval and deposit
+        lambda method, path, **kw: client.request(method, path, headers=ADMIN, **kw), issuer, symbol, {"amount": "1000"}
+    )
     assert deposit.status_code == 201, deposit.text
     for seller in holders:
         sell = {"symbol": symbol, "side": "sell", "type": "limit", "price": "10", "quantity": str(per_seller)}
