@@ -54,7 +54,9 @@ class FakeChain:
         assert name == "AssetToken"
         return _Token()
 
-    def transact(self, fn: tuple, *, wait: bool = True) -> dict:
+    def transact(self, fn: tuple, *, wait: bool = True, governance: bool = False) -> dict:
+        # Anchoring a document is the asset agent's act: signed with the governance key.
+        assert governance, "setDocument must be sent with the governance key"
         if self.fail_send:
             raise self.fail_send
         self.sent += 1
