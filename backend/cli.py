@@ -120,7 +120,13 @@ def demo(
     port: int = typer.Option(8000, help="port for the service"),
     chain_port: int = typer.Option(8545, help="port for the local chain"),
     halt_seconds: int = typer.Option(
-        20, min=1, envvar="RWA_DEMO_HALT_SECONDS", help="length of the volatility halt the price collapse trips"
+        10, min=1, envvar="RWA_DEMO_HALT_SECONDS", help="length of the volatility halt the price collapse trips"
+    ),
+    auction_seconds: int = typer.Option(
+        10, min=1, envvar="RWA_DEMO_AUCTION_SECONDS", help="length of a call auction (opening and reopening)"
+    ),
+    limit_state_seconds: int = typer.Option(
+        3, min=1, envvar="RWA_DEMO_LIMIT_STATE_SECONDS", help="how long a limit state lasts before the halt"
     ),
     node: str = typer.Option("ganache", envvar="RWA_NODE", help=NODE_HELP),
 ) -> None:
@@ -131,9 +137,11 @@ def demo(
     generated disclosures, rule sets from scripts/compliance/rules/, investors from six
     countries; orders match and settle on chain, others are refused with their compliance
     code; the well's royalty is distributed and claimed; a price collapse trips the
-    volatility halt and the market reopens. The summary reconciles on-chain balances with
-    the database. API keys go to .rwa/demo-keys.json, the investors' wallet keys (local test
-    keys of the demo chain) to .rwa/demo-wallets.json. Ports in use: a clear message, exit 1.
+    limit state, then the volatility halt, and the market reopens through a call auction
+    that leaves the stink bid alone (new listings open through a call too). The summary
+    reconciles on-chain balances with the database. API keys go to .rwa/demo-keys.json, the
+    investors' wallet keys (local test keys of the demo chain) to .rwa/demo-wallets.json.
+    Ports in use: a clear message, exit 1.
     """
     from backend.demo import scenario, write_wallet_keys
 
@@ -154,6 +162,8 @@ def demo(
     os.environ["RWA_DEPLOYMENT_FILE"] = str(demo_dir / "deployment.json")
     os.environ["RWA_STORAGE_DIR"] = str(demo_dir / "documents")
     os.environ["RWA_MARKET_HALT_SECONDS"] = str(halt_seconds)  # a short halt, so the demo shows the reopening
+    os.environ["RWA_MARKET_AUCTION_SECONDS"] = str(auction_seconds)  # short calls: the story in seconds
+    os.environ["RWA_MARKET_LIMIT_STATE_SECONDS"] = str(limit_state_seconds)
     settings = settings_from_env()
 
     serving = False

@@ -1,18 +1,17 @@
-"""The demo's market steps: matched trades, compliance refusals, a royalty distribution,
-and a price collapse that trips the volatility halt instead of cascading."""
+"""The demo's market steps: new listings opening through a call, matched trades, a market
+order, compliance refusals, a royalty distribution (the collapse is backend/demo/crash.py)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any, cast
 
-from rich.progress import Progress
 from web3 import HTTPProvider
 
 from backend.chain.local_node import dev_private_key
+from backend.demo import crash
 from backend.demo.api import Api, ScenarioError
 from backend.demo.cast import ASSETS, INVESTORS, ISSUANCE
 from backend.demo.filings import permian_distribution
@@ -37,7 +36,8 @@ def _limit(symbol: str, side: str, price: str, quantity: str, cid: str, tif: str
 
 
 def trade(api: Api, wallets: dict[str, Wallet], result: DemoResult, say: Say) -> None:
-    """Resting sells, crossing buys: three trades on two assets, settled on chain (DvP)."""
+    """Sells and crossing buys meet in each new listing's opening call: three trades on two
+    assets at one price each, settled on chain (DvP)."""
     orders = [
         ("alice", _limit("ACME", "sell", "12.50", "300", "alice-acme-1")),
         ("bertie", _limit("ACME", "buy", "12.50", "200", "bertie-acme-1")),
@@ -51,6 +51,7 @@ def trade(api: Api, wallets: dict[str, Wallet], result: DemoResult, say: Say) ->
             f"[green]✓[/] {NAMES[investor]} {order['side']}s {order['quantity']} {order['symbol']} @ "
             f"{order['price']}: {placed['status']}"
         )
+    crash.opening(api, ["ACME", "PERMIAN1"], say)
     trades = api.settle_all()
     for t in trades:
         say(
@@ -156,63 +157,6 @@ def distribute(
         )
     if not result.claims:
         raise ScenarioError("no PERMIAN1 holder could claim the royalty")
-
-
-def collapse(api: Api, wallets: dict[str, Wallet], result: DemoResult, say: Say, progress: Progress) -> None:
-    """Bids step down to a stink bid far below the market; a panic sell trades down to the band
-    and halts the market instead of hitting it. After the halt, the market reopens."""
-    bids = [("bertie", "12.30", "50"), ("kenji", "12.00", "50"), ("chiara", "9.50", "100")]
-    for investor, price, qty in bids:
-        api.place(wallets[investor], investor, _limit("ACME", "buy", price, qty, f"{investor}-bid"), "bid")
-    say("[green]✓[/] ACME bids: 50 @ 12.30 (Bertie), 50 @ 12.00 (Kenji), a stink bid of 100 @ 9.50 (Chiara)")
-    before = len(api.admin_ok("GET", "/v1/trades", "trades"))
-    panic = api.place(wallets["alice"], "alice", _limit("ACME", "sell", "8.00", "400", "alice-panic"), "panic sell")
-    tripped = datetime.now(UTC)
-    status = api.ok("GET", "/v1/assets/ACME", "asset")["market_status"]
-    if not status.startswith("halted: volatility"):
-        raise ScenarioError(f"the price collapse should have halted ACME, but it is {status}")
-    fills = ", ".join(f"{f['quantity']} @ {Decimal(f['price']):.2f}" for f in panic.get("fills", []))
-    say(
-        f"[yellow]![/] Alice panic-sells 400 ACME @ 8.00: filled {fills or 'nothing'}, then the next price "
-        f"(9.50) broke the 10% band -> {status}; the rest of her order was {panic['status']}"
-    )
-    halted = api.refused(
-        wallets["bertie"], "bertie", _limit("ACME", "buy", "12.00", "10", "bertie-halted"), "order during the halt"
-    )
-    result.refusals.append(
-        Refusal(
-            "Bertie Hughes",
-            "buy 10 ACME @ 12.00",
-            halted["code"],
-            halted["message"],
-            "ACME is halted after the collapse",
-        )
-    )
-    say(f"[green]✓[/] during the halt new orders are refused: {halted['code']}")
-    until = status.split("until ", 1)[1].rstrip(")")
-    wait = progress.add_task("volatility halt: waiting for the market to reopen", total=None)
-    while api.ok("GET", "/v1/assets/ACME", "asset")["market_status"] != "open":
-        time.sleep(0.5)
-    progress.remove_task(wait)
-    reopened = datetime.now(UTC)
-    api.place(wallets["alice"], "alice", _limit("ACME", "sell", "11.00", "20", "alice-reopen"), "reopening sell")
-    first = api.place(wallets["kenji"], "kenji", _limit("ACME", "buy", "11.00", "20", "kenji-reopen"), "reopening buy")
-    trades = api.settle_all()
-    result.trades = trades
-    after = trades[before:]
-    say(
-        f"[green]✓[/] market reopened at {reopened:%H:%M:%S} UTC: first trade 20 ACME @ 11.00 ({first['status']}); "
-        f"{len(after)} collapse/reopen trades settled on chain"
-    )
-    result.halt = {
-        "tripped_at": tripped.strftime("%H:%M:%S UTC"),
-        "until": until,
-        "status": status,
-        "reopened_at": reopened.strftime("%H:%M:%S UTC"),
-        "panic_fills": fills,
-        "panic_status": panic["status"],
-        "first_trade": "20 ACME @ 11.00",
-    }
 
 
 def trade_parties(api: Api) -> dict[str, tuple[str, str]]:

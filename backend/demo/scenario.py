@@ -25,7 +25,7 @@ from backend.chain.local_node import dev_private_key
 from backend.compliance.rulefiles import RULES_DIR, load_rule_files
 from backend.config import Settings
 from backend.db import make_engine
-from backend.demo import cancels, market, powers, summary
+from backend.demo import cancels, crash, market, powers, summary
 from backend.demo.api import Api, ScenarioError
 from backend.demo.cast import ASSETS, CASH, INVESTORS, ISSUANCE
 from backend.demo.filings import filing
@@ -48,7 +48,7 @@ STEPS = (
     "orders refused by compliance",
     "on-chain cancel (cancelUpTo)",
     "royalty distribution and claims",
-    "price collapse: volatility halt",
+    "price collapse: limit state, halt, reopening auction",
     "operator powers: partial freeze, recovery (audited)",
     "reconcile chain and database",
 )
@@ -115,7 +115,7 @@ def run(base_url: str, settings: Settings, keys_file: Path, console: Console) ->
             step(10)
             market.distribute(api, wallets, contracts["revenue_distributor"], tokens["PERMIAN1"], result, say)
             step(11)
-            market.collapse(api, wallets, result, say, progress)
+            crash.collapse(api, wallets, result, say, progress)
             step(12)
             result.audit = powers.run(api, say)
             step(13)

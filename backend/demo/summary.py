@@ -118,8 +118,14 @@ def render(console: Console, result: DemoResult) -> None:
         h = result.halt
         console.print(
             f"[bold]Circuit breaker[/]: ACME price collapse at {h['tripped_at']}: the panic sell filled "
-            f"{h['panic_fills']} and stopped at the 10% band; {h['status']}; the order's remainder was "
-            f"{h['panic_status']}. Market reopened at {h['reopened_at']}; first trade {h['first_trade']}.",
+            f"{h['panic_fills']} and stopped at the 10% band (a limit state); the order's remainder was "
+            f"{h['panic_status']}; no bid came back: {h['status']}.",
+            highlight=False,
+        )
+        console.print(
+            f"[bold]Reopening auction[/]: ACME reopened at {h['auction_price']} at {h['reopened_at']}: "
+            f"{h['auction_volume']} ACME from {h['auction_orders']} orders crossed in the call at one price; "
+            "the stink bid of 100 @ 9.50 was not swept.",
             highlight=False,
         )
 

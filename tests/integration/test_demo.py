@@ -1,8 +1,9 @@
 """`rwa demo`: the whole scenario on a fresh chain, in a fresh clone under a path with dots
 (where `brownie run` cannot import a script), then serving; a summary whose key facts a user
-would check: positions agree, refusals carry their codes, the halt tripped and the market
-reopened. The demo is the session's `served_demo` (tests/integration/conftest.py), shared
-with the README examples; it is stopped with SIGTERM at the end and must leave nothing."""
+would check: positions agree, refusals carry their codes, the collapse stopped at the band,
+halted, and the market reopened through a call auction that left the stink bid alone.
+The demo is the session's `served_demo` (tests/integration/conftest.py), shared with the
+README examples; it is stopped with SIGTERM at the end and must leave nothing."""
 
 from __future__ import annotations
 
@@ -54,7 +55,17 @@ def test_demo_runs_the_scenario_in_a_clone_under_a_dotted_path(served_demo):
     assert "Market order" in output
     # A wallet's own cancelUpTo on chain takes its resting bids off the book.
     assert "SettlementExchange.cancelUpTo(" in output and "cancelled both bids" in output
-    assert "market reopened" in output and "Market reopened at" in output
+    # Issue 14: new listings open through a call; the collapse stops at the band (a limit
+    # state), halts, and reopens through a call whose indicative price moves as orders come
+    # back; it uncrosses at one price and the stink bid at 9.50 is not swept.
+    flat_steps = " ".join(output.split())
+    assert "ACME is a new listing: it opens through a call" in flat_steps and "ACME opened" in output
+    assert "ACME enters a limit state" in flat_steps and "(limit_state)" in flat_steps
+    assert "the halt ends in a reopening call" in flat_steps
+    indicative = re.findall(r"indicative price (\d+\.\d\d) for (\d+)", flat_steps)
+    assert ("11.80", "60") in indicative and ("11.40", "100") in indicative, indicative
+    assert "ACME reopened by auction at 11.40" in flat_steps and "was not swept" in flat_steps
+    assert re.search(r"Reopening auction: ACME reopened at 11\.40 .*100 ACME from 3 orders crossed", flat_steps)
     # Operator powers (issue 15): a partial freeze and a recovery, each with its reason, in the audit log.
     flat = " ".join(output.split())  # rich wraps long lines at the terminal's width
     assert "a court garnishment froze 4 of them" in flat and "Lena lost her keys" in flat
