@@ -135,6 +135,7 @@ lint: install
 	$(VENV)/bin/ruff check backend bench tests scripts tools
 	$(VENV)/bin/ruff format --check backend bench tests scripts tools
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache  # the layer contracts in pyproject.toml
 	node_modules/.bin/solhint --max-warnings 0 --disc 'contracts/**/*.sol'
 
 lint-strict: lint  # the old name of the same checks

@@ -93,7 +93,7 @@ Country = Annotated[
     WithJsonSchema({"type": "string", "enum": COUNTRY_CODES, "description": "ISO 3166 alpha-2"}),
 ]
 
-# Checked by the services (backend/compliance/onboarding.checksum_wallet, precise messages);
+# Checked by the services (backend/chain/addresses.checksum_wallet, precise messages);
 # the schema tells clients and fuzzers the shape. Mixed case must be a valid EIP-55 checksum.
 Wallet = Annotated[
     str,

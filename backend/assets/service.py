@@ -10,9 +10,9 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, select
 from web3.logs import DISCARD
 
+from backend.chain.addresses import checksum_wallet
 from backend.chain.client import Chain
 from backend.compliance.codes import translate_chain_error
-from backend.compliance.onboarding import checksum_wallet
 from backend.compliance.sync import sync as compliance_sync
 from backend.errors import ChainRejected, Conflict, Forbidden, InvalidInput, NotFound
 from backend.models.assets import KIND_TO_CLASS, KINDS, Asset
@@ -135,13 +135,6 @@ def faucet(chain: Chain, *, wallet: str, amount: Decimal) -> str:
     wallet = checksum_wallet(wallet)
     receipt = chain.transact(chain.core("cash_token").functions.mint(wallet, to_units(amount, CASH_DECIMALS)))
     return receipt["transactionHash"].to_0x_hex()
-
-
-def set_wallet_frozen_everywhere(session: Session, chain: Chain, *, wallet: str, frozen: bool) -> None:
-    for asset in list_assets(session):
-        fn = token_contract(chain, asset).functions.setWalletFrozen(wallet, frozen)
-        receipt = chain.transact(fn, governance=True)  # the asset agent is the governance key
-        compliance_sync(session, chain, asset, min_block=int(receipt["blockNumber"]))
 
 
 def _check_lot(asset: Asset, quantity: Decimal) -> None:

@@ -6,9 +6,10 @@ import typer
 from rich.table import Table
 
 from backend.assets.service import get_asset
+from backend.clock import utc_today
 from backend.commands.common import EXIT_CODES_HELP, FAILED, SETTINGS_HELP, console, service_context
 from backend.disclosures import service
-from backend.disclosures.policies import missing_disclosures, utc_today
+from backend.disclosures.policies import missing_disclosures
 from backend.disclosures.store import ContentStore
 
 app = typer.Typer(

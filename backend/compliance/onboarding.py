@@ -11,33 +11,18 @@ import calendar
 from datetime import date
 from typing import TYPE_CHECKING
 
-from eth_utils import is_address, is_checksum_address, to_checksum_address
 from sqlmodel import Session, select
 
 from backend.auth.service import issue_key, revoke_keys_of_investor
+from backend.chain.addresses import checksum_wallet
 from backend.chain.client import Chain
 from backend.clock import utcnow
 from backend.compliance.countries import numeric_code
-from backend.disclosures.policies import utc_today
 from backend.errors import ChainRejected, Conflict, InvalidInput, NotFound
 from backend.models.compliance import Investor
 
 if TYPE_CHECKING:
-    from backend.trading.sequencer import Venue
-
-
-def checksum_wallet(wallet: str, *, field: str = "wallet") -> str:
-    if not isinstance(wallet, str) or not is_address(wallet) or not wallet.startswith("0x"):
-        raise InvalidInput(
-            "validation.invalid", f"{field} is not an Ethereum address: {wallet!r}", details=[{"field": field}]
-        )
-    # Mixed case is an EIP-55 checksum, there to catch typos: eth_utils.is_address does not check it.
-    digits = wallet[2:]
-    if digits not in (digits.lower(), digits.upper()) and not is_checksum_address(wallet):
-        raise InvalidInput(
-            "validation.invalid", f"{field} fails its EIP-55 checksum (a typo?): {wallet!r}", details=[{"field": field}]
-        )
-    return to_checksum_address(wallet)
+    from backend.compliance.barring import OrderCanceller
 
 
 def kyc_expiry_timestamp(day: date) -> int:
@@ -88,7 +73,7 @@ def update_investor(
     accredited: bool | None = None,
     kyc_expires: date | None = None,
     frozen: bool | None = None,
-    venue: Venue | None = None,
+    venue: OrderCanceller | None = None,
 ) -> Investor:
     """Chain first, then the mirror: a refused transaction changes nothing in the database.
 
@@ -117,7 +102,7 @@ def update_investor(
         session.add(investor)
         session.commit()
     if frozen is not None:  # sent even when the mirror agrees: the chain is what counts
-        from backend.assets.service import set_wallet_frozen_everywhere
+        from backend.compliance.freezes import set_wallet_frozen_everywhere  # freezes -> sync -> mirror -> here
 
         set_wallet_frozen_everywhere(session, chain, wallet=investor.wallet, frozen=frozen)
         investor.frozen = frozen
@@ -125,17 +110,19 @@ def update_investor(
         session.add(investor)
         session.commit()
     if venue is not None:
-        _cancel_orders_if_barred(session, venue, investor)
+        venue.cancel_orders_if_barred(session, investor)
     return investor
 
 
-def revoke_investor(session: Session, chain: Chain, *, investor_id: int, venue: Venue | None = None) -> Investor:
+def revoke_investor(
+    session: Session, chain: Chain, *, investor_id: int, venue: OrderCanceller | None = None
+) -> Investor:
     """Remove the wallet from the whitelist and revoke its keys; with the `venue`, its resting
     orders are cancelled (cancel_reason "revoked"), again on a repeated call."""
     investor = get_investor(session, investor_id)
     if investor.status == "revoked":
         if venue is not None:
-            _cancel_orders_if_barred(session, venue, investor)
+            venue.cancel_orders_if_barred(session, investor)
         return investor
     receipt = chain.transact(chain.core("identity_registry").functions.removeInvestor(investor.wallet))
     investor.status = "revoked"
@@ -145,17 +132,8 @@ def revoke_investor(session: Session, chain: Chain, *, investor_id: int, venue: 
     revoke_keys_of_investor(session, investor_id=investor.id)  # type: ignore[arg-type]
     session.commit()
     if venue is not None:
-        _cancel_orders_if_barred(session, venue, investor)
+        venue.cancel_orders_if_barred(session, investor)
     return investor
-
-
-def _cancel_orders_if_barred(session: Session, venue: Venue, investor: Investor) -> None:
-    """Orders die with the right to trade (backend/trading/revocations.py)."""
-    from backend.trading import revocations
-
-    reason = revocations.reason_for(investor, utc_today())
-    if reason is not None:
-        revocations.cancel_investor_orders(session, venue, investor_id=investor.id, reason=reason)  # type: ignore[arg-type]
 
 
 def _apply_chain_change(

@@ -24,7 +24,7 @@ from backend.errors import InvalidInput
 from backend.models.compliance import Investor
 
 if TYPE_CHECKING:
-    from backend.trading.sequencer import Venue
+    from backend.compliance.barring import OrderCanceller
 
 REGISTRY_EVENTS = ("InvestorRegistered", "WalletRecovered")
 
@@ -42,7 +42,7 @@ def expiry_date(timestamp: int) -> date:
     return datetime.fromtimestamp(timestamp, tz=UTC).date() - timedelta(days=1)
 
 
-def resync_investors(session: Session, chain: Chain, *, venue: Venue | None = None) -> InvestorResync:
+def resync_investors(session: Session, chain: Chain, *, venue: OrderCanceller | None = None) -> InvestorResync:
     """With the `venue` (in the service's process), investors found no longer registered have
     their resting orders cancelled at once (cancel_reason "delisted"); elsewhere (`rwa resync`)
     the service's right-to-trade sweep does it within a minute."""
@@ -77,10 +77,8 @@ def resync_investors(session: Session, chain: Chain, *, venue: Venue | None = No
             result.changed.append(wallet)
     session.commit()
     if venue is not None:
-        from backend.trading import revocations
-
-        for row in result.delisted:
-            revocations.cancel_investor_orders(session, venue, investor_id=row.id, reason=revocations.DELISTED)  # type: ignore[arg-type]
+        for row in result.delisted:  # revoked as "not registered": cancel_reason "delisted"
+            venue.cancel_orders_if_barred(session, row)
     return result
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Protocol
 
 from sqlalchemy import bindparam
@@ -55,10 +55,6 @@ class Dated(Protocol):
     doc_type: str
     effective_date: date
     effective_until: date | None
-
-
-def utc_today() -> date:
-    return datetime.now(UTC).date()
 
 
 def required_types(kind: str) -> list[str]:

@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from backend.chain.addresses import checksum_wallet
 from backend.chain.client import Chain
-from backend.compliance.onboarding import checksum_wallet
 from backend.disclosures.store import ContentStore
 from backend.errors import InvalidInput, NotFound
 from backend.governance import log

@@ -8,11 +8,12 @@ from sqlmodel import Session, select
 
 from backend.assets.service import list_assets, token_contract
 from backend.auth.service import issue_key, revoke_keys_of_investor
+from backend.chain.addresses import checksum_wallet
 from backend.chain.client import Chain
 from backend.clock import utcnow
 from backend.compliance.codes import translate_chain_error
 from backend.compliance.countries import numeric_code
-from backend.compliance.onboarding import checksum_wallet, get_investor, kyc_expiry_timestamp, revoke_investor
+from backend.compliance.onboarding import get_investor, kyc_expiry_timestamp, revoke_investor
 from backend.compliance.sync import sync as compliance_sync
 from backend.disclosures.store import ContentStore
 from backend.errors import ChainRejected, Conflict

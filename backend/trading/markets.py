@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from backend.disclosures.policies import halt_reason, missing_disclosures, utc_today
+from backend.clock import utc_today
+from backend.disclosures.policies import halt_reason, missing_disclosures
 from backend.matching import AuctionState
 from backend.models.assets import Asset
 from backend.models.settlement import TradeRecord

@@ -20,7 +20,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from backend.disclosures.policies import utc_today
+from backend.clock import utc_today
 from backend.models.assets import Asset
 from backend.models.compliance import HolderState, Investor
 from backend.models.trading import OPEN_STATUSES, Order
@@ -52,6 +52,14 @@ def cancel_investor_orders(
     if cancelled:
         log.info("investor %s: %d resting orders cancelled (%s)", investor_id, cancelled, reason)
     return cancelled
+
+
+def cancel_if_barred(session: Session, venue: Venue, investor: Investor) -> int:
+    """Cancel the investor's resting orders if they may no longer trade (`reason_for`)."""
+    reason = reason_for(investor, utc_today())
+    if reason is None:
+        return 0
+    return cancel_investor_orders(session, venue, investor_id=investor.id, reason=reason)  # type: ignore[arg-type]
 
 
 def reason_for(investor: Investor, today: date) -> str | None:

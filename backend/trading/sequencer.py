@@ -32,6 +32,7 @@ from backend.matching import (
     Side,
     TimeInForce,
 )
+from backend.models.compliance import Investor
 from backend.models.trading import JournalEntry
 from backend.trading.feed import Feed
 
@@ -131,6 +132,12 @@ class Venue:
         self._investor_locks: dict[int, threading.Lock] = {}
         self._lock = threading.Lock()
         self._engine_factory = engine_factory or (lambda: MatchingEngine(MarketConfig(**LEGACY_PHASES)))
+
+    def cancel_orders_if_barred(self, session: Session, investor: Investor) -> int:
+        """compliance's OrderCanceller: orders die with the right to trade (revocations.py)."""
+        from backend.trading import revocations  # it imports this module
+
+        return revocations.cancel_if_barred(session, self, investor)
 
     @classmethod
     def for_settings(cls, settings: Any, feed: Feed | None = None) -> Venue:

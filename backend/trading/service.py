@@ -19,9 +19,9 @@ from web3.types import RPCEndpoint
 from backend.assets.service import get_asset
 from backend.assets.units import price_units
 from backend.chain.client import Chain
-from backend.clock import utcnow
+from backend.clock import utc_today, utcnow
 from backend.compliance.codes import restriction_error
-from backend.disclosures.policies import check_tradeable, utc_today
+from backend.disclosures.policies import check_tradeable
 from backend.errors import Conflict, DomainError, InvalidInput, NotFound
 from backend.matching import (
     AuctionStarted,

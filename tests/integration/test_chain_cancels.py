@@ -16,8 +16,8 @@ from eth_account import Account
 from hexbytes import HexBytes
 from sqlmodel import Session
 
+from backend.clock import utc_today
 from backend.compliance.registry_sync import resync_investors
-from backend.disclosures.policies import utc_today
 from backend.models.compliance import Investor
 from backend.models.trading import ChainCursor
 from backend.trading import revocations

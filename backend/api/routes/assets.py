@@ -11,9 +11,10 @@ from backend.api.routes.documents import current_documents_public
 from backend.api.schemas import ERRORS, PositiveDecimal, Strict, TxResult, Wallet
 from backend.assets import service
 from backend.auth.service import require_asset_authority
+from backend.chain.addresses import checksum_wallet
+from backend.clock import utc_today
 from backend.compliance import rulesets
-from backend.compliance.onboarding import checksum_wallet
-from backend.disclosures.policies import missing_disclosures, required_types, utc_today
+from backend.disclosures.policies import missing_disclosures, required_types
 from backend.governance.legacy import audit_legacy
 from backend.models.assets import Asset
 from backend.trading.markets import market_status

@@ -13,8 +13,8 @@ from backend.api.public import AssetRulesChanged, AssetRulesPublic, CheckPublic
 from backend.api.schemas import COUNTRY_CODES, ERRORS, MAX_JSON_INT, Country, NonNegativeDecimal, Strict, Wallet
 from backend.assets.service import get_asset
 from backend.auth.service import require_asset_authority
+from backend.chain.addresses import checksum_wallet
 from backend.compliance import mirror, rulesets
-from backend.compliance.onboarding import checksum_wallet
 from backend.governance.legacy import audit_legacy
 from backend.money import ASSET_DECIMALS, to_units
 

@@ -12,7 +12,7 @@ from backend.api.public import ClaimPublic, DistributionPublic, DistributionsPub
 from backend.api.schemas import ERRORS, PositiveDecimal, Strict
 from backend.assets.service import get_asset
 from backend.auth.service import Principal, resolve_key
-from backend.compliance.onboarding import checksum_wallet
+from backend.chain.addresses import checksum_wallet
 from backend.distributions import claims, service
 from backend.distributions.relay import MAX_RAW_BYTES
 from backend.models.compliance import Investor

@@ -12,6 +12,7 @@ from backend.api.deps import ChainDep, IssuerDep, SessionDep, SettingsDep
 from backend.api.public import DocumentPublic, DocumentVerification
 from backend.api.schemas import ERRORS, RowId
 from backend.assets.service import get_asset
+from backend.clock import utc_today
 from backend.disclosures import policies, service, validation
 from backend.disclosures.store import ContentStore
 from backend.models.disclosures import DOC_TYPES, Document
@@ -97,7 +98,7 @@ def upload_document(
     asset = get_asset(session, symbol)
     # Read one byte past the limit: enough to know it is too large without holding more.
     data = file.file.read(settings.document_max_bytes + 1)
-    today = policies.utc_today()
+    today = utc_today()
     doc = service.upload(
         session,
         chain,
@@ -129,7 +130,7 @@ def list_documents(
 ) -> list[dict[str, Any]]:
     """Every version: the current version of each type first (newest first), then older ones."""
     asset = get_asset(session, symbol)
-    today = policies.utc_today()
+    today = utc_today()
     return [
         document_public(doc, status=status, kind=asset.kind, today=today)
         for doc, status in service.list_documents(session, chain, asset.symbol, current_only=current)
@@ -146,7 +147,7 @@ def read_document(document_id: RowId, session: SessionDep) -> dict[str, Any]:
         if current is not None and current.id == doc.id
         else ("pending" if doc.anchor_status == "pending" else "superseded")
     )
-    return document_public(doc, status=status, kind=asset.kind, today=policies.utc_today())
+    return document_public(doc, status=status, kind=asset.kind, today=utc_today())
 
 
 @router.get(

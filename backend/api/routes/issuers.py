@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 from backend.api.deps import AdminDep, SessionDep
 from backend.api.schemas import ERRORS, Strict, Wallet
 from backend.auth.service import issue_key
-from backend.compliance.onboarding import checksum_wallet
+from backend.chain.addresses import checksum_wallet
 
 router = APIRouter(prefix="/v1/issuers", tags=["issuers"], responses=ERRORS)
 
