@@ -1,7 +1,7 @@
 """A local ganache (or anvil) node and contract deployment, for `rwa demo`, `rwa chain`,
 the tests and the benchmarks.
 
-The flags follow the verified toolchain facts in DESIGN.md: berlin hardfork (brownie
+The flags follow the verified toolchain facts in docs/toolchain.md: berlin hardfork (brownie
 1.22 hangs on London or later against ganache), deterministic accounts (their keys are
 derivable, so demos and tests sign orders the way real clients do). Anvil (npm package
 `@foundry-rs/anvil`, which ships the binary) runs the same berlin bytecode with the same

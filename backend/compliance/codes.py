@@ -1,4 +1,4 @@
-"""ERC-1404 restriction codes (stable, DESIGN.md) and their API reasons."""
+"""ERC-1404 restriction codes (stable; contracts/compliance/ComplianceRules.sol) and their API reasons."""
 
 from __future__ import annotations
 
