@@ -82,6 +82,7 @@ export const api = {
   assets: () => request("GET", "/v1/assets"),
   asset: (symbol) => request("GET", `/v1/assets/${enc(symbol)}`),
   book: (symbol, depth = 15) => request("GET", `/v1/markets/${enc(symbol)}/book`, { query: { depth } }),
+  auction: (symbol) => request("GET", `/v1/markets/${enc(symbol)}/auction`),
   marketTrades: (symbol, limit = 60) => request("GET", `/v1/markets/${enc(symbol)}/trades`, { query: { limit } }),
   documents: (symbol) => request("GET", `/v1/assets/${enc(symbol)}/documents`),
   verifyDocument: (id) => request("GET", `/v1/documents/${enc(id)}/verify`),

@@ -2,6 +2,7 @@
 
 import { renderAccount, renderMyTrades, renderOrders } from "./account.js";
 import { ApiError, api, apiKey } from "./api.js";
+import { renderAuction, startCountdown } from "./auction.js";
 import { renderBook } from "./book.js";
 import { renderChart } from "./chart.js";
 import { mountConsole } from "./console.js";
@@ -19,6 +20,7 @@ const state = {
   selected: null,
   book: null,
   trades: [],
+  auction: null, // GET /v1/markets/{symbol}/auction while the market is in a call
   marketError: null,
   documents: [],
   documentsError: null,
@@ -34,7 +36,7 @@ const state = {
 };
 
 const el = Object.fromEntries(["markets", "market-title", "market-subtitle", "market-status", "market-facts",
-  "halt-banner", "chart", "book", "trades", "documents", "account", "orders", "orders-notice", "my-trades",
+  "halt-banner", "auction-panel", "chart", "book", "trades", "documents", "account", "orders", "orders-notice", "my-trades",
   "connection", "banner", "key-form", "api-key", "key-forget", "key-state"].map((id) => [id, $(`#${id}`)]));
 
 const selectedAsset = () => state.assets.find((a) => a.symbol === state.selected) ?? null;
@@ -66,6 +68,7 @@ function showHeader() {
   if (!asset) {
     el["market-facts"].replaceChildren();
     el["halt-banner"].hidden = true;
+    renderAuction(el["auction-panel"], { call: null, asset });
     return;
   }
   const last = state.lastPrices[asset.symbol];
@@ -76,9 +79,12 @@ function showHeader() {
     ...fact("Supply", grouped(asset.total_supply ?? "")),
     ...fact("Token", shortHex(asset.token_address), asset.token_address));
   const status = parseStatus(asset.market_status);
-  el["halt-banner"].hidden = status.open;
-  el["halt-banner"].replaceChildren(status.open ? "" : h("span", {},
+  const halted = !status.open && !status.auction;
+  el["halt-banner"].hidden = !halted;
+  el["halt-banner"].replaceChildren(!halted ? "" : h("span", {},
     h("strong", {}, "Trading halted"), `: ${status.reason}. New orders are refused; cancels still work.`));
+  when("auction", [asset.symbol, asset.tick_size, status.auction ? state.auction : null], () =>
+    renderAuction(el["auction-panel"], { call: status.auction ? state.auction : null, asset }));
 }
 
 function showMarket() {
@@ -158,10 +164,11 @@ async function refreshMarkets() {
 
 async function refreshMarket(symbol) {
   try {
-    const [asset, book, trades] = await Promise.all([api.asset(symbol), api.book(symbol, 15), api.marketTrades(symbol, 80)]);
+    const [asset, book, trades, auction] = await Promise.all([api.asset(symbol), api.book(symbol, 15),
+      api.marketTrades(symbol, 80), api.auction(symbol).catch(() => null)]);
     if (symbol !== state.selected) return;
     state.assets = state.assets.map((a) => (a.symbol === symbol ? asset : a));
-    Object.assign(state, { book, trades, marketError: null });
+    Object.assign(state, { book, trades, auction, marketError: null });
     state.lastPrices[symbol] = trades[0]?.price ?? null;
   } catch (error) {
     if (symbol !== state.selected) return;
@@ -213,7 +220,7 @@ async function refreshHealth() {
 
 function select(symbol) {
   if (!symbol || symbol === state.selected) return;
-  Object.assign(state, { selected: symbol, book: null, trades: [], marketError: null, documents: [], documentsError: null });
+  Object.assign(state, { selected: symbol, book: null, trades: [], auction: null, marketError: null, documents: [], documentsError: null });
   if (decodeURIComponent(location.hash.slice(1)) !== symbol) history.replaceState(null, "", `#${encodeURIComponent(symbol)}`);
   showMarkets();
   showHeader();
@@ -282,6 +289,7 @@ new ResizeObserver(() => {
 }).observe(el.chart);
 
 showAccount();
+startCountdown(el["auction-panel"]);
 const accountLoop = every(2500, refreshAccount);
 const documentsLoop = every(15000, refreshDocuments);
 every(5000, refreshMarkets);

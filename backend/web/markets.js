@@ -3,10 +3,16 @@
 import { fixed, grouped, places } from "./dec.js";
 import { h, kindLabel } from "./dom.js";
 
-/** "halted: disclosure_missing (offering_memorandum)" -> {open: false, reason: "disclosure_missing (...)"} */
+/** "halted: disclosure_missing (offering_memorandum)" -> {open: false, reason: "disclosure_missing (...)"};
+ * "auction: reopening (until <time>)" -> {open: false, auction: true, reason: "reopening call until <time>"} */
 export function parseStatus(status) {
   const text = String(status ?? "");
   if (text === "open") return { open: true, label: "Open", reason: "" };
+  const call = text.match(/^auction: (\w+) \(until (.*)\)$/);
+  if (call) {
+    const until = new Date(call[2]).toLocaleTimeString([], { hour12: false });
+    return { open: false, auction: true, label: "Call auction", reason: `${call[1]} call until ${until}` };
+  }
   const reason = text.startsWith("halted:") ? text.slice("halted:".length).trim() : text;
   return { open: false, label: "Halted", reason: humanReason(reason) };
 }
@@ -18,9 +24,11 @@ function humanReason(reason) {
     .replace(/^operator$/, "stopped by the operator");
 }
 
+const statusClass = (parsed) => (parsed.open ? "status-open" : parsed.auction ? "status-auction" : "status-halted");
+
 export function statusBadge(status) {
   const parsed = parseStatus(status);
-  return h("span", { class: `status ${parsed.open ? "status-open" : "status-halted"}`, title: status },
+  return h("span", { class: `status ${statusClass(parsed)}`, title: status },
     parsed.label, parsed.reason ? h("span", { class: "status-reason" }, `: ${parsed.reason}`) : null);
 }
 
@@ -33,7 +41,8 @@ export function renderMarkets(container, { assets, lastPrices, selected, onSelec
     const status = parseStatus(asset.market_status);
     const last = lastPrices[asset.symbol];
     const current = asset.symbol === selected;
-    return h("tr", { class: `${current ? "selected" : ""} ${status.open ? "" : "halted"}`.trim() },
+    const rowClass = status.open ? "" : status.auction ? "auction" : "halted";
+    return h("tr", { class: `${current ? "selected" : ""} ${rowClass}`.trim() },
       h("th", { scope: "row" },
         h("button", {
           type: "button", class: "market-button", "aria-current": current ? "true" : null,
@@ -41,10 +50,11 @@ export function renderMarkets(container, { assets, lastPrices, selected, onSelec
         }, asset.symbol),
         h("span", { class: "market-name" }, asset.name),
         h("span", { class: `kind kind-${asset.kind}` }, kindLabel(asset.kind)),
-        status.open ? null : h("span", { class: "halt-reason" }, `Halted: ${status.reason}`)),
+        status.open ? null : status.auction ? h("span", { class: "auction-reason" }, `Call auction: ${status.reason}`)
+          : h("span", { class: "halt-reason" }, `Halted: ${status.reason}`)),
       h("td", { class: "num" },
         h("span", { class: "last" }, last ? grouped(fixed(last, places(asset.tick_size))) : "—"),
-        h("span", { class: `status ${status.open ? "status-open" : "status-halted"}`, title: asset.market_status },
+        h("span", { class: `status ${statusClass(status)}`, title: asset.market_status },
           status.label)));
   });
   container.replaceChildren(h("table", { class: "markets-table" },
