@@ -12,7 +12,9 @@ twice (a crash between the cancels and the cursor) changes nothing. An unreachab
 logged and retried on the next tick.
 
 The same thread runs the right-to-trade sweep (backend/trading/revocations.py) at start and
-once a minute: KYC that ran out, freezes mirrored from the chain.
+every RIGHTS_INTERVAL_SECONDS: KYC that ran out, freezes mirrored from the chain (a freeze made
+on chain outside the service must take the wallet's orders off the book within seconds, or they
+keep matching and every trade fails at settlement; tests/integration/test_attacks_orders.py).
 
 DELETE /v1/orders/{id} cancels off chain only; `onchain_cancel_request` says what the wallet
 signs to make the cancellation final on chain (as the distribution claim does: the service
@@ -36,7 +38,8 @@ from sqlmodel import Session, select
 
 from backend.chain.client import Chain
 from backend.errors import DomainError
-from backend.models.trading import OPEN_STATUSES, ChainCursor, Order
+from backend.models.trading import ChainCursor, Order
+from backend.statuses import OPEN_STATUSES
 from backend.trading import revocations, service, terms
 from backend.trading.sequencer import Venue
 
@@ -45,7 +48,7 @@ log = logging.getLogger(__name__)
 CURSOR = "settlement_exchange"
 ONCHAIN = "onchain"
 MAX_BLOCKS = 2_000  # logs asked per request: a long catch-up goes in steps
-RIGHTS_INTERVAL_SECONDS = 60.0
+RIGHTS_INTERVAL_SECONDS = 2.0  # two indexed queries over open orders: cheap
 CANCEL_UP_TO = "cancelUpTo(uint256)"
 CANCEL_UP_TO_SELECTOR = function_signature_to_4byte_selector(CANCEL_UP_TO)
 
@@ -162,7 +165,7 @@ def _cancel(session: Session, venue: Venue, orders: list[Order]) -> int:
 
 
 class ChainCancelWatcher:
-    """The background thread: `poll` every interval, the right-to-trade sweep every minute."""
+    """The background thread: `poll` every interval, the right-to-trade sweep every RIGHTS_INTERVAL_SECONDS."""
 
     def __init__(
         self,

@@ -39,7 +39,7 @@ class OrderCreate(Strict):
     nonce: int | None = Field(
         default=None,
         ge=0,
-        lt=2**256,
+        lt=2**256 - 1,  # cancelUpTo(nonce + 1) must be able to invalidate it
         description="the nonce of the signed order (from typed-data); required with a signature",
     )
     expires_at: int | None = Field(

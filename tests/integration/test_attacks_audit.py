@@ -1,0 +1,91 @@
+"""Attacks on the public audit log (issue 15), tried against a live stack (a real ganache).
+
+Someone with write access to the database (an insider, a stolen backup restored with edits)
+rewrites history carefully: every hash recomputed, so the chain of hashes is consistent again.
+The on-chain anchors are what catch it.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from backend.governance import anchoring, log
+from backend.models.governance import AuditEntry
+
+
+def _halt_and_resume(client, admin, symbol: str) -> None:
+    body = {"reason_code": "market_integrity", "reason": "attack test"}
+    assert client.post(f"/v1/admin/markets/{symbol}/halt", headers=admin, json=body).status_code == 200
+    assert client.post(f"/v1/admin/markets/{symbol}/resume", headers=admin, json=body).status_code == 200
+
+
+def _rehash_from(session: Session, first_seq: int) -> None:
+    """Recompute hash and prev_hash of every entry from `first_seq` on."""
+    entries = list(session.exec(select(AuditEntry).where(AuditEntry.seq >= first_seq).order_by(col(AuditEntry.seq))))
+    before = session.get(AuditEntry, first_seq - 1)
+    prev = before.hash if before is not None else log.GENESIS
+    for entry in entries:
+        entry.prev_hash = prev
+        entry.hash = log.entry_hash(log.as_dict(entry))
+        prev = entry.hash
+        session.add(entry)
+    session.commit()
+
+
+def _restore(session: Session, originals: list[dict]) -> None:
+    for fields in originals:
+        entry = session.get(AuditEntry, fields["seq"])
+        assert entry is not None
+        for name, value in fields.items():
+            setattr(entry, name, value)
+        session.add(entry)
+    session.commit()
+
+
+def test_a_consistently_rehashed_rewrite_before_an_anchor_is_caught(client, admin, make_asset):
+    symbol = make_asset()["symbol"]
+    _halt_and_resume(client, admin, symbol)
+    anchored = client.post("/v1/admin/audit/anchor", headers=admin)
+    assert anchored.status_code == 200, anchored.text
+    app = client.app
+    with Session(app.state.db, expire_on_commit=False) as session:
+        assert anchoring.verify(session, app.state.chain)[0] == []
+        victim = session.exec(
+            select(AuditEntry).where(AuditEntry.asset == symbol, AuditEntry.action == "market.halt")
+        ).one()
+        originals = [log.as_dict(e) for e in session.exec(select(AuditEntry).where(AuditEntry.seq >= victim.seq))]
+        # the insider changes the halt's reason, then recomputes every hash after it
+        victim.reason = "routine maintenance"
+        session.add(victim)
+        session.commit()
+        _rehash_from(session, victim.seq)
+        try:
+            entries = [log.as_dict(e) for e in session.exec(select(AuditEntry).order_by(col(AuditEntry.seq)))]
+            assert log.find_breaks(entries) == []  # consistent: the hash chain alone cannot tell
+            problems, _ = anchoring.verify(session, app.state.chain)
+        finally:
+            _restore(session, originals)
+        assert any("history was rewritten" in p for p in problems), problems
+        assert anchoring.verify(session, app.state.chain)[0] == []
+
+
+def test_a_bogus_anchor_from_the_hot_key_is_reported_and_does_not_block_anchoring(client, admin, make_asset):
+    """The hot key holds ANCHORER_ROLE: it can write a bogus head for a future seq (write-once).
+    verify reports it; the real anchoring resumes at the next entry."""
+    app = client.app
+    chain = app.state.chain
+    symbol = make_asset()["symbol"]
+    with Session(app.state.db, expire_on_commit=False) as session:
+        head = log.head_of(session)
+        assert head is not None
+        future = head.seq + 2  # halt = +1, resume = +2
+    chain.transact(anchoring.anchor_contract(chain).functions.anchor(future, b"\x42" * 32))  # the hot key
+    _halt_and_resume(client, admin, symbol)
+    blocked = client.post("/v1/admin/audit/anchor", headers=admin)
+    assert blocked.status_code == 409, blocked.text
+    assert blocked.json()["error"]["code"] == "audit.already_anchored"
+    with Session(app.state.db, expire_on_commit=False) as session:
+        problems, _ = anchoring.verify(session, chain)
+    assert any(f"anchor {future} on chain" in p for p in problems), problems
+    _halt_and_resume(client, admin, symbol)
+    assert client.post("/v1/admin/audit/anchor", headers=admin).status_code == 200
