@@ -38,6 +38,17 @@ arithmetic as when the node is down (source "busy"); for BUSY_COOLDOWN_SECONDS a
 orders with such a reading use it without asking the node. As with a cached snapshot, a busy
 reading can only make the venue accept: an order it cannot pay for is read again live,
 waiting as long as the node takes, before it is refused. 0 always waits.
+
+A sell also counts the lock-up: tokens issued under a lock-up stay locked until their release
+(ComplianceRules.lockedBalance), and a sale may only reach the free part,
+
+    free = balance - frozen - locked - (the seller's open sells and unsettled sold trades)
+
+so a sell that with the seller's other open sells reaches into locked tokens is refused at
+entry with code 8 (`compliance.lockup`), never left to fail at settlement. `locked` is the
+larger of the compliance mirror's lock (HolderState.locked_amount while its release is ahead)
+and the chain's, read live in the same JSON-RPC batch as the balance (a snapshot carries no
+lock: the mirror's stands in).
 """
 
 from __future__ import annotations
@@ -58,12 +69,16 @@ from sqlmodel import Session, select
 from backend.assets.service import get_asset, token_contract
 from backend.chain.client import TRANSIENT, Chain
 from backend.clock import utcnow
+from backend.compliance import mirror
+from backend.compliance.codes import restriction_error
+from backend.compliance.rules import locked_balance
 from backend.errors import DomainError, Unavailable
 from backend.matching import Side
 from backend.models.assets import Asset
 from backend.models.compliance import Investor
 from backend.models.settlement import TradeRecord
 from backend.models.trading import FundsSnapshot
+from backend.statuses import SettlementStatus
 from backend.trading import reservations
 
 COOLDOWN_SECONDS = 1.0
@@ -101,6 +116,9 @@ class Reading:
     # live, cache (a snapshot younger than funds_max_age_ms), busy (the node did not answer
     # within funds_live_wait_ms) or fallback (node down)
     source: str = "live"
+    # ComplianceRules.lockedBalance(wallet), read live with the balance (read's `lock_at`);
+    # None when not read (a snapshot: the compliance mirror's lock stands in)
+    locked: int | None = None
 
 
 class NodeBusy(Exception):
@@ -125,8 +143,9 @@ def check_funds(
     if side is Side.SELL:
         reserved = reservations.reserved_asset_units(session, investor_id=investor.id, asset=asset)  # type: ignore[arg-type]
         need = reservations.lots_units(asset, lots)
-        token, frozen = token_contract(chain, asset), True
+        token, frozen, lock_at = token_contract(chain, asset), True, asset.rules_address
         short = DomainError("order.insufficient_balance", "not enough unreserved, unfrozen units to sell", status=422)
+        mirror_locked = mirror_locked_units(session, asset=asset, wallet=investor.wallet)
 
         def out_since(since: datetime) -> int:
             return asset_out_since(session, investor_id=investor.id, asset=asset, since=since)  # type: ignore[arg-type]
@@ -139,7 +158,7 @@ def check_funds(
             with market.lock:
                 asks = market.engine.depth(None)[1]
             need = sweep_cost(asset, asks, lots)
-        token, frozen = chain.core("cash_token"), False
+        token, frozen, lock_at, mirror_locked = chain.core("cash_token"), False, None, 0
         short = DomainError("order.insufficient_cash", "not enough unreserved cash for this order", status=422)
 
         def out_since(since: datetime) -> int:
@@ -149,11 +168,25 @@ def check_funds(
     wait_ms = chain.settings.funds_live_wait_ms
     while True:
         reading = read(
-            session, chain, investor.wallet, token, exchange, frozen=frozen, max_age_ms=max_age_ms, wait_ms=wait_ms
+            session,
+            chain,
+            investor.wallet,
+            token,
+            exchange,
+            frozen=frozen,
+            max_age_ms=max_age_ms,
+            wait_ms=wait_ms,
+            lock_at=lock_at,
         )
         committed = reserved + (out_since(reading.since) if reading.since is not None else 0)
+        # Lock-up: the chain's lock when read live, the mirror's too (the larger counts).
+        locked = max(mirror_locked, reading.locked or 0)
         if reading.balance - reading.frozen - committed < need:
             error = short
+        elif reading.balance - reading.frozen - locked - committed < need:
+            # the sale (with the seller's other open sells and unsettled trades) reaches into
+            # tokens still in lock-up: settlement would revert with code 8
+            error = restriction_error(8)
         elif reading.allowance < committed + need:
             error = DomainError(
                 "order.allowance_missing",
@@ -178,9 +211,12 @@ def read(
     frozen: bool,
     max_age_ms: int = 0,
     wait_ms: int = 0,
+    lock_at: str | None = None,
 ) -> Reading:
     """Balance, frozen amount and allowance of `wallet` in `token`: a snapshot younger than
-    `max_age_ms`, else live, else (node busy past `wait_ms`, or unreachable) the last known."""
+    `max_age_ms`, else live, else (node busy past `wait_ms`, or unreachable) the last known.
+    With `lock_at` (the asset's ComplianceRules), a live reading also holds the wallet's
+    lockedBalance (snapshots do not: `locked` None)."""
     recent = _recent.get(chain, {}).get((wallet, token.address))
     if max_age_ms:  # this process's own last live read first: no query for it
         if (
@@ -200,8 +236,14 @@ def read(
         if stand_in is not None and time.monotonic() < _busy_until.get(chain, 0.0):
             return stand_in
         try:
-            balance, frozen_units, allowance = live_read(
-                chain, wallet, token, spender, frozen=frozen, timeout=wait_ms / 1000 if stand_in else None
+            balance, frozen_units, allowance, locked = live_read(
+                chain,
+                wallet,
+                token,
+                spender,
+                frozen=frozen,
+                timeout=wait_ms / 1000 if stand_in else None,
+                lock_at=lock_at,
             )
         except NodeBusy:
             assert stand_in is not None  # only a read with a stand-in has a timeout
@@ -224,9 +266,9 @@ def read(
                 )
             )
             _recent.setdefault(chain, {})[(wallet, token.address)] = Reading(
-                balance, frozen_units, allowance, since=read_at, source="cache"
+                balance, frozen_units, allowance, since=read_at, source="cache", locked=locked if lock_at else None
             )
-            return Reading(balance, frozen_units, allowance)
+            return Reading(balance, frozen_units, allowance, locked=locked if lock_at else None)
     snapshot = snapshot or session.get(FundsSnapshot, (wallet, token.address))
     if snapshot is None:
         raise Unavailable(
@@ -259,6 +301,7 @@ def _busy_stand_in(
 BALANCE_OF = keccak(b"balanceOf(address)")[:4]
 FROZEN_TOKENS = keccak(b"frozenTokens(address)")[:4]
 ALLOWANCE = keccak(b"allowance(address,address)")[:4]
+LOCKED_BALANCE = keccak(b"lockedBalance(address)")[:4]
 
 
 def _call(token: str, selector: bytes, *addresses: str) -> tuple[str, list[Any]]:
@@ -286,16 +329,26 @@ def _timed_batch(url: str, calls: list[tuple[str, list[Any]]], timeout: float) -
 
 
 def live_read(
-    chain: Chain, wallet: str, token: Any, spender: str, *, frozen: bool, timeout: float | None = None
-) -> tuple[int, int, int]:
-    """(balance, frozen, allowance) from the node: the two or three eth_calls in one JSON-RPC
-    batch, encoded by hand (web3's per-call ABI lookup and formatting cost more CPU than the
-    node's answer). Anything but three clean uint256 answers takes web3's path, which raises
+    chain: Chain,
+    wallet: str,
+    token: Any,
+    spender: str,
+    *,
+    frozen: bool,
+    timeout: float | None = None,
+    lock_at: str | None = None,
+) -> tuple[int, int, int, int]:
+    """(balance, frozen, allowance, locked) from the node: the two to four eth_calls in one
+    JSON-RPC batch, encoded by hand (web3's per-call ABI lookup and formatting cost more CPU
+    than the node's answer); `locked` is ComplianceRules(`lock_at`).lockedBalance(wallet), 0
+    without `lock_at`. Anything but clean uint256 answers takes web3's path, which raises
     the node's revert reason or its unavailability as usual. With `timeout`, a node that has
     not answered within it raises NodeBusy."""
     calls = [_call(token.address, BALANCE_OF, wallet), _call(token.address, ALLOWANCE, wallet, spender)]
     if frozen:
         calls.append(_call(token.address, FROZEN_TOKENS, wallet))
+    if lock_at:
+        calls.append(_call(lock_at, LOCKED_BALANCE, wallet))
     answers: Any = None
     if timeout is not None:
         url = getattr(chain.w3.provider, "endpoint_uri", None)
@@ -326,8 +379,17 @@ def live_read(
         balance = int(chain.call(token.functions.balanceOf(wallet)))
         frozen_units = int(chain.call(token.functions.frozenTokens(wallet))) if frozen else 0
         allowance = int(chain.call(token.functions.allowance(wallet, spender)))
-        return balance, frozen_units, allowance
-    return values[0], values[2] if frozen else 0, values[1]
+        rules = chain.contract("ComplianceRules", lock_at) if lock_at else None
+        locked = int(chain.call(rules.functions.lockedBalance(wallet))) if rules is not None else 0
+        return balance, frozen_units, allowance, locked
+    return values[0], values[2] if frozen else 0, values[1], values[-1] if lock_at else 0
+
+
+def mirror_locked_units(session: Session, *, asset: Asset, wallet: str) -> int:
+    """The wallet's tokens in lock-up per the compliance mirror (HolderState's lock, active
+    while the chain's time is before its release)."""
+    state, held, _rules = mirror.asset_view(session, asset, wallet)
+    return locked_balance(amount=held.locked_amount, until=held.locked_until, now=mirror.chain_now(state))
 
 
 def asset_out_since(session: Session, *, investor_id: int, asset: Asset, since: datetime) -> int:
@@ -336,7 +398,7 @@ def asset_out_since(session: Session, *, investor_id: int, asset: Asset, since: 
         select(func.coalesce(func.sum(TradeRecord.quantity_lots), 0)).where(
             TradeRecord.seller_investor_id == investor_id,
             TradeRecord.symbol == asset.symbol,
-            TradeRecord.settlement_status == "settled",
+            TradeRecord.settlement_status == SettlementStatus.SETTLED,
             TradeRecord.settled_at > since,  # type: ignore[operator]
         )
     ).one()
@@ -349,7 +411,7 @@ def cash_out_since(session: Session, *, investor_id: int, assets: dict[str, Asse
     for trade in session.exec(
         select(TradeRecord).where(
             TradeRecord.buyer_investor_id == investor_id,
-            TradeRecord.settlement_status == "settled",
+            TradeRecord.settlement_status == SettlementStatus.SETTLED,
             TradeRecord.settled_at > since,  # type: ignore[operator]
         )
     ):

@@ -28,6 +28,7 @@ from backend.trading import funds
 WALLET = "0x" + "ab" * 20
 TOKEN = SimpleNamespace(address="0x" + "cd" * 20)
 SPENDER = "0x" + "ef" * 20
+RULES = "0x" + "12" * 20
 
 
 class SlowNode:
@@ -173,7 +174,7 @@ def sell_500(chain, investor) -> None:
         None,  # type: ignore[arg-type]
         chain,
         investor=investor,
-        asset=SimpleNamespace(symbol="X"),  # type: ignore[arg-type]
+        asset=SimpleNamespace(symbol="X", rules_address=RULES),  # type: ignore[arg-type]
         side=Side.SELL,
         price_ticks=100,
         lots=500,
@@ -189,7 +190,7 @@ def test_a_busy_reading_that_falls_short_is_read_again_live_before_refusing(monk
         funds.Reading(10**6, 0, 10**9),  # the node, once it answered: funds arrived
     ]
 
-    def fake_read(_session, _chain, _wallet, _token, _spender, *, frozen, max_age_ms, wait_ms):
+    def fake_read(_session, _chain, _wallet, _token, _spender, *, frozen, max_age_ms, wait_ms, lock_at):
         calls.append((max_age_ms, wait_ms))
         return answers.pop(0)
 
@@ -197,6 +198,7 @@ def test_a_busy_reading_that_falls_short_is_read_again_live_before_refusing(monk
     monkeypatch.setattr(funds.reservations, "reserved_asset_units", lambda *_a, **_k: 0)
     monkeypatch.setattr(funds.reservations, "lots_units", lambda _asset, lots: lots)
     monkeypatch.setattr(funds, "asset_out_since", lambda *_a, **_k: 0)
+    monkeypatch.setattr(funds, "mirror_locked_units", lambda *_a, **_k: 0)
     monkeypatch.setattr(funds, "token_contract", lambda _chain, _asset: TOKEN)
     chain = SimpleNamespace(
         deployment=SimpleNamespace(contracts={"settlement_exchange": SPENDER}),
