@@ -49,6 +49,7 @@ from backend.compliance.onboarding import kyc_expiry_timestamp
 from backend.errors import InvalidInput
 from backend.models.assets import Asset
 from backend.models.compliance import AssetRules, ComplianceState, HolderState, Investor
+from backend.statuses import InvestorStatus
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
@@ -124,7 +125,7 @@ def _country_numeric(alpha2: str) -> int:
 
 def identity(investor: Investor | None) -> ev.InvestorRecord:
     """The IdentityRegistry record the Investor row mirrors (unregistered when absent)."""
-    if investor is None or investor.status != "approved":
+    if investor is None or investor.status != InvestorStatus.APPROVED:
         return ev.UNREGISTERED
     return ev.InvestorRecord(
         registered=True,

@@ -20,6 +20,7 @@ from backend.clock import utcnow
 from backend.compliance.countries import numeric_code
 from backend.errors import ChainRejected, Conflict, InvalidInput, NotFound
 from backend.models.compliance import Investor
+from backend.statuses import InvestorStatus
 
 if TYPE_CHECKING:
     from backend.compliance.barring import OrderCanceller
@@ -49,8 +50,8 @@ def create_investor(
     session.refresh(investor)
     registry = chain.core("identity_registry")
     fn = registry.functions.registerInvestor(wallet, country_num, accredited, kyc_expiry_timestamp(kyc_expires))
-    _apply_chain_change(session, chain, investor, fn, approved_status="approved")
-    if investor.status != "approved":
+    _apply_chain_change(session, chain, investor, fn, approved_status=InvestorStatus.APPROVED)
+    if investor.status != InvestorStatus.APPROVED:
         raise ChainRejected("investor.whitelist_failed", f"whitelisting {wallet} failed: {investor.status_reason}")
     api_key = issue_key(session, role="investor", investor_id=investor.id, label=name)
     session.commit()
@@ -83,7 +84,7 @@ def update_investor(
     left without the right to trade (frozen, KYC expired) has its resting orders cancelled.
     """
     investor = get_investor(session, investor_id)
-    if investor.status != "approved":
+    if investor.status != InvestorStatus.APPROVED:
         raise Conflict("investor.not_approved", f"investor {investor_id} is {investor.status}")
     new_country = (country or investor.country).upper()
     new_accredited = investor.accredited if accredited is None else accredited
@@ -120,12 +121,12 @@ def revoke_investor(
     """Remove the wallet from the whitelist and revoke its keys; with the `venue`, its resting
     orders are cancelled (cancel_reason "revoked"), again on a repeated call."""
     investor = get_investor(session, investor_id)
-    if investor.status == "revoked":
+    if investor.status == InvestorStatus.REVOKED:
         if venue is not None:
             venue.cancel_orders_if_barred(session, investor)
         return investor
     receipt = chain.transact(chain.core("identity_registry").functions.removeInvestor(investor.wallet))
-    investor.status = "revoked"
+    investor.status = InvestorStatus.REVOKED
     investor.tx_hash = receipt["transactionHash"].to_0x_hex()
     investor.updated_at = utcnow()
     session.add(investor)
@@ -147,7 +148,7 @@ def _apply_chain_change(
     try:
         receipt = chain.transact(fn)
     except ChainRejected as exc:
-        investor.status = "failed"
+        investor.status = InvestorStatus.FAILED
         investor.status_reason = exc.message
         session.add(investor)
         session.commit()

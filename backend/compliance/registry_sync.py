@@ -22,6 +22,7 @@ from backend.clock import utcnow
 from backend.compliance.countries import alpha2_code
 from backend.errors import InvalidInput
 from backend.models.compliance import Investor
+from backend.statuses import InvestorStatus
 
 if TYPE_CHECKING:
     from backend.compliance.barring import OrderCanceller
@@ -66,11 +67,11 @@ def resync_investors(session: Session, chain: Chain, *, venue: OrderCanceller | 
         before = (row.status, row.country, row.accredited, row.kyc_expires)
         if registered:
             _apply(row, country, accredited, kyc_expiry)
-        elif row.status == "approved":
-            row.status, row.status_reason = "revoked", "not registered in the IdentityRegistry"
+        elif row.status == InvestorStatus.APPROVED:
+            row.status, row.status_reason = InvestorStatus.REVOKED, "not registered in the IdentityRegistry"
             result.delisted.append(row)
-        elif row.status == "pending":
-            row.status, row.status_reason = "failed", "the whitelist transaction never took effect"
+        elif row.status == InvestorStatus.PENDING:
+            row.status, row.status_reason = InvestorStatus.FAILED, "the whitelist transaction never took effect"
         if (row.status, row.country, row.accredited, row.kyc_expires) != before:
             row.updated_at = utcnow()
             session.add(row)
@@ -89,7 +90,7 @@ def _apply(row: Investor, country: int, accredited: bool, kyc_expiry: int) -> No
         row.country = "ZZ"  # a numeric code pycountry does not know; never in an allow-list by alpha-2
     row.accredited = bool(accredited)
     row.kyc_expires = expiry_date(int(kyc_expiry))
-    row.status, row.status_reason = "approved", None
+    row.status, row.status_reason = InvestorStatus.APPROVED, None
 
 
 def _registered_wallets(chain: Chain, registry: object) -> set[str]:

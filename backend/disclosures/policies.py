@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 from backend.errors import Conflict
 from backend.models.assets import Asset
 from backend.models.disclosures import Document
+from backend.statuses import AnchorStatus
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def current_by_type(documents: Iterable[Document]) -> dict[str, Document]:
     """The current version of each type: the highest anchored version."""
     current: dict[str, Document] = {}
     for doc in documents:
-        if doc.anchor_status != "anchored":
+        if doc.anchor_status != AnchorStatus.ANCHORED:
             continue
         best = current.get(doc.doc_type)
         if best is None or doc.version > best.version:
@@ -111,7 +112,9 @@ def current_by_type(documents: Iterable[Document]) -> dict[str, Document]:
     return current
 
 
-_ANCHORED = select(Document).where(Document.symbol == bindparam("symbol"), Document.anchor_status == "anchored")
+_ANCHORED = select(Document).where(
+    Document.symbol == bindparam("symbol"), Document.anchor_status == AnchorStatus.ANCHORED
+)
 
 
 def current_documents(session: Session, symbol: str) -> dict[str, Document]:

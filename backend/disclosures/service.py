@@ -33,6 +33,7 @@ from backend.disclosures.validation import (
 from backend.errors import ChainRejected, DomainError, NotFound
 from backend.models.assets import Asset
 from backend.models.disclosures import Document
+from backend.statuses import AnchorStatus
 
 URI_PREFIX = "rwa://documents/"
 # One upload at a time sends its setDocument: the chain then sees versions in the order
@@ -154,14 +155,14 @@ def _forget(session: Session, doc: Document) -> None:
 
 
 def _mark_anchored(session: Session, doc: Document) -> None:
-    doc.anchor_status, doc.anchored_at = "anchored", utcnow()
+    doc.anchor_status, doc.anchored_at = AnchorStatus.ANCHORED, utcnow()
     session.add(doc)
     session.commit()
 
 
 def refresh_anchor(session: Session, chain: Chain, doc: Document) -> Document:
     """Settle a pending row from the chain (chain wins): mined -> anchored, reverted -> gone."""
-    if doc.anchor_status != "pending":
+    if doc.anchor_status != AnchorStatus.PENDING:
         return doc
     receipt = chain.receipt_or_none(doc.tx_hash) if doc.tx_hash else None
     if receipt is not None:
@@ -195,7 +196,7 @@ def list_documents(
     """
     rows = list(session.exec(select(Document).where(Document.symbol == symbol)))
     if chain is not None:
-        for doc in [d for d in rows if d.anchor_status == "pending"]:
+        for doc in [d for d in rows if d.anchor_status == AnchorStatus.PENDING]:
             try:
                 refresh_anchor(session, chain, doc)
             except DomainError:
@@ -210,7 +211,7 @@ def list_documents(
     if current_only:
         return current
     others = [
-        (d, "pending" if d.anchor_status == "pending" else "superseded")
+        (d, "pending" if d.anchor_status == AnchorStatus.PENDING else "superseded")
         for d in newest_first([d for d in rows if d.id not in current_ids])
     ]
     return current + others

@@ -25,6 +25,7 @@ from backend.errors import ChainRejected, Conflict, DomainError, InvalidInput, U
 from backend.models.assets import Asset
 from backend.models.distributions import MEMO_MAX, Distribution, kind_label
 from backend.money import CASH_DECIMALS, fmt, fmt_units
+from backend.statuses import DistributionStatus
 
 _deposit_lock = threading.Lock()
 
@@ -136,7 +137,7 @@ def _confirm(session: Session, chain: Chain, asset: Asset, row: Distribution, re
         row.distribution_id = int(events[0]["distributionId"])
     row.block_number = int(receipt["blockNumber"])
     row.holder_count = _holder_count(chain, asset, row.block_number)
-    row.status = "confirmed"
+    row.status = DistributionStatus.CONFIRMED
     session.add(row)
     session.commit()
 
@@ -156,7 +157,7 @@ def _forget(session: Session, row: Distribution) -> None:
 
 def refresh(session: Session, chain: Chain, asset: Asset, row: Distribution) -> None:
     """Settle a pending row from the chain (chain wins): mined -> confirmed, reverted -> gone."""
-    if row.status != "pending" or not row.tx_hash:
+    if row.status != DistributionStatus.PENDING or not row.tx_hash:
         return
     receipt = chain.receipt_or_none(row.tx_hash)
     if receipt is None:
@@ -182,8 +183,8 @@ def list_distributions(session: Session, chain: Chain | None, *, asset: Asset, l
         )
 
     rows = query()
-    if chain is not None and any(r.status == "pending" for r in rows):
-        for row in [r for r in rows if r.status == "pending"]:
+    if chain is not None and any(r.status == DistributionStatus.PENDING for r in rows):
+        for row in [r for r in rows if r.status == DistributionStatus.PENDING]:
             try:
                 refresh(session, chain, asset, row)
             except DomainError:

@@ -21,13 +21,14 @@ from backend.governance.common import Reason, agent_call, document_hash, known_i
 from backend.governance.common import require_governance as _require_governance
 from backend.models.compliance import Investor
 from backend.models.governance import AuditEntry
+from backend.statuses import InvestorStatus
 from backend.trading import revocations
 from backend.trading.sequencer import Venue
 
 
 def revoke(session: Session, chain: Chain, venue: Venue | None, *, reason: Reason, investor_id: int) -> AuditEntry:
     investor = get_investor(session, investor_id)
-    if investor.status != "approved":
+    if investor.status != InvestorStatus.APPROVED:
         raise Conflict("investor.not_approved", f"investor {investor_id} is {investor.status}")
     investor = revoke_investor(session, chain, investor_id=investor_id, venue=venue)
     receipt = {"transactionHash": _Hex(investor.tx_hash or "")} if investor.tx_hash else None
@@ -38,7 +39,7 @@ def reinstate(session: Session, chain: Chain, *, reason: Reason, investor_id: in
     """Whitelist a revoked investor's wallet again with its last known record. Its API keys
     stay revoked: rotate-key issues a new one."""
     investor = get_investor(session, investor_id)
-    if investor.status != "revoked":
+    if investor.status != InvestorStatus.REVOKED:
         raise Conflict("investor.not_revoked", f"investor {investor_id} is {investor.status}, not revoked")
     registry = chain.core("identity_registry")
     receipt = chain.transact(
@@ -49,7 +50,7 @@ def reinstate(session: Session, chain: Chain, *, reason: Reason, investor_id: in
             kyc_expiry_timestamp(investor.kyc_expires),
         )
     )
-    investor.status, investor.status_reason = "approved", None
+    investor.status, investor.status_reason = InvestorStatus.APPROVED, None
     investor.tx_hash = receipt["transactionHash"].to_0x_hex()
     investor.updated_at = utcnow()
     session.add(investor)
@@ -61,7 +62,7 @@ def reinstate(session: Session, chain: Chain, *, reason: Reason, investor_id: in
 def rotate_key(session: Session, *, reason: Reason, investor_id: int) -> tuple[str, AuditEntry]:
     """Revoke every key of the investor and issue a new one (shown once)."""
     investor = get_investor(session, investor_id)
-    if investor.status == "revoked":
+    if investor.status == InvestorStatus.REVOKED:
         raise Conflict("investor.not_approved", f"investor {investor_id} is revoked: reinstate it first")
     revoke_keys_of_investor(session, investor_id=investor_id)
     key = issue_key(session, role="investor", investor_id=investor_id, label=investor.name)

@@ -6,10 +6,9 @@ from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from backend.clock import utcnow
+from backend.statuses import InvestorStatus
 
-# pending: the whitelist transaction is being sent; approved: mined; failed: the chain
-# refused it (status_reason says why); revoked: removed from the whitelist.
-INVESTOR_STATUSES = ("pending", "approved", "failed", "revoked")
+INVESTOR_STATUSES = tuple(InvestorStatus)  # what each means: backend/statuses.py
 
 
 class Investor(SQLModel, table=True):
@@ -20,7 +19,7 @@ class Investor(SQLModel, table=True):
     accredited: bool = False
     kyc_expires: date
     frozen: bool = False
-    status: str = Field(default="pending", max_length=16)
+    status: str = Field(default=InvestorStatus.PENDING, max_length=16)
     status_reason: str | None = None
     tx_hash: str | None = Field(default=None, max_length=66)
     created_at: datetime = Field(default_factory=utcnow)

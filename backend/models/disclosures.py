@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from backend.clock import utcnow
+from backend.statuses import AnchorStatus
 
 # API.md vocabulary. Each name must fit the token's bytes32 document key (ERC-1643).
 DOC_TYPES = (
@@ -24,7 +25,7 @@ DOC_TYPES = (
 # pending: the setDocument transaction was sent but is not known to be mined (a chain
 # timeout); anchored: mined. Rows whose transaction never reached the chain are deleted,
 # so a version number always means "this was filed on chain, or is on its way".
-ANCHOR_STATUSES = ("pending", "anchored")
+ANCHOR_STATUSES = tuple(AnchorStatus)
 
 
 class Document(SQLModel, table=True):
@@ -45,7 +46,7 @@ class Document(SQLModel, table=True):
     effective_date: date
     effective_until: date | None = None
     tx_hash: str | None = Field(default=None, max_length=66)
-    anchor_status: str = Field(default="pending", max_length=16)
+    anchor_status: str = Field(default=AnchorStatus.PENDING, max_length=16)
     anchored_at: datetime | None = None
     # Who filed it: "admin" or "issuer:<key id>" (an audit trail, not an authorization).
     uploaded_by: str = Field(default="", max_length=40)

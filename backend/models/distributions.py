@@ -8,13 +8,14 @@ from sqlalchemy import BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from backend.clock import utcnow
+from backend.statuses import DistributionStatus
 
 # What a distribution is called, by asset kind (API.md vocabulary of `kind`).
 KIND_LABELS = {"equity": "dividend", "oil_well": "royalty", "farm": "harvest_revenue"}
 
 # pending: the deposit transaction was sent but is not known to be mined (a chain timeout);
 # confirmed: mined. Rows whose transaction reverted are deleted (chain wins).
-STATUSES = ("pending", "confirmed")
+STATUSES = tuple(DistributionStatus)
 
 MEMO_MAX = 200
 
@@ -33,7 +34,7 @@ class Distribution(SQLModel, table=True):
     # Cash, a canonical decimal string (the cash token has 6 decimals).
     amount: str = Field(max_length=60)
     memo: str = Field(default="", max_length=MEMO_MAX)
-    status: str = Field(default="pending", max_length=16)
+    status: str = Field(default=DistributionStatus.PENDING, max_length=16)
     # RevenueDistributor's distributionId (RevenueDeposited event); None while pending.
     distribution_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     # Holders of the asset at the deposit's block (ComplianceRules.holderCount); None while pending.

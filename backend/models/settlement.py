@@ -6,10 +6,9 @@ from sqlalchemy import BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from backend.clock import utcnow
+from backend.statuses import SettlementStatus
 
-# pending: in the outbox; submitted: in a settle() transaction (tx_hash); settled: the
-# chain emitted TradeSettled; failed: TradeFailed (failure_code) — reservations released.
-SETTLEMENT_STATUSES = ("pending", "submitted", "settled", "failed")
+SETTLEMENT_STATUSES = tuple(SettlementStatus)  # what each means: backend/statuses.py
 
 
 class TradeRecord(SQLModel, table=True):
@@ -29,7 +28,7 @@ class TradeRecord(SQLModel, table=True):
     taker_side: str = Field(max_length=4)
     price_ticks: int = Field(sa_column=Column(BigInteger, nullable=False))
     quantity_lots: int = Field(sa_column=Column(BigInteger, nullable=False))
-    settlement_status: str = Field(default="pending", index=True, max_length=12)
+    settlement_status: str = Field(default=SettlementStatus.PENDING, index=True, max_length=12)
     tx_hash: str | None = Field(default=None, max_length=66)
     failure_code: int | None = None
     failure_reason: str | None = None

@@ -7,8 +7,7 @@ from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from backend.clock import utcnow
-
-OPEN_STATUSES = ("open", "partially_filled")
+from backend.statuses import OrderStatus
 
 
 class Order(SQLModel, table=True):
@@ -27,7 +26,7 @@ class Order(SQLModel, table=True):
     price_ticks: int | None = Field(default=None, sa_column=Column(BigInteger))
     quantity_lots: int = Field(sa_column=Column(BigInteger, nullable=False))
     filled_lots: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
-    status: str = Field(default="open", index=True, max_length=20)
+    status: str = Field(default=OrderStatus.OPEN, index=True, max_length=20)
     reject_code: str | None = Field(default=None, max_length=64)
     # The signed EIP-712 order: limit price in cash units per whole asset unit (decimal
     # string, uint256 may exceed 64 bits), nonce and expiry as signed.

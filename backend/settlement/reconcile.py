@@ -26,8 +26,7 @@ from backend.compliance.mirror import ZERO_ADDRESS
 from backend.models.assets import Asset
 from backend.models.compliance import ComplianceState, HolderState, Investor
 from backend.models.settlement import TradeRecord
-
-UNSETTLED = ("pending", "submitted")
+from backend.statuses import UNSETTLED
 
 
 @dataclass(frozen=True)

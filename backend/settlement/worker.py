@@ -39,7 +39,7 @@ from typing import Any
 from hexbytes import HexBytes
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound, Web3RPCError
 from web3.logs import DISCARD
 
@@ -49,6 +49,7 @@ from backend.config import Settings
 from backend.errors import ChainRejected, DomainError
 from backend.models.settlement import TradeRecord
 from backend.settlement.encoding import Prepared, prepare
+from backend.statuses import UNSETTLED, SettlementStatus
 
 log = logging.getLogger(__name__)
 
@@ -127,15 +128,13 @@ class SettlementWorker:
         with Session(self.db, expire_on_commit=False) as session:
             # Counted before any chain call, so it stays current while the node is down.
             self.backlog = session.exec(
-                select(func.count())
-                .select_from(TradeRecord)
-                .where(TradeRecord.settlement_status.in_(("pending", "submitted")))  # type: ignore[attr-defined]
+                select(func.count()).select_from(TradeRecord).where(col(TradeRecord.settlement_status).in_(UNSETTLED))
             ).one()
             confirmed = self._confirm_submitted(session)
             batch = list(
                 session.exec(
                     select(TradeRecord)
-                    .where(TradeRecord.settlement_status == "pending")
+                    .where(TradeRecord.settlement_status == SettlementStatus.PENDING)
                     .order_by(TradeRecord.created_at, TradeRecord.trade_seq)  # type: ignore[arg-type]
                     .limit(self.settings.settlement_batch_size)
                 )
@@ -171,7 +170,7 @@ class SettlementWorker:
             return self._refused_alone(session, items[0].trade, reason)
         tx_hash = HexBytes(sent["transactionHash"]).to_0x_hex()
         for trade in trades:
-            trade.settlement_status, trade.tx_hash = "submitted", tx_hash
+            trade.settlement_status, trade.tx_hash = SettlementStatus.SUBMITTED, tx_hash
             trade.attempts += 1
             session.add(trade)
         session.commit()
@@ -184,9 +183,9 @@ class SettlementWorker:
             if len(items) > 1:
                 log.warning("settle() of %d trades reverted as a whole (%s): splitting", len(items), tx_hash)
                 return self._split(session, items)
-            return sum(t.settlement_status != "pending" for t in trades)
+            return sum(t.settlement_status != SettlementStatus.PENDING for t in trades)
         self._record(session, trades, receipt, gas)
-        return sum(t.settlement_status != "pending" for t in trades)
+        return sum(t.settlement_status != SettlementStatus.PENDING for t in trades)
 
     def _split(self, session: Session, items: list[Prepared]) -> int:
         half = len(items) // 2
@@ -209,13 +208,13 @@ class SettlementWorker:
             self._give_up(trade, None, f"settle() of this trade alone reverted {trade.attempts} times: {reason}")
         session.add(trade)
         session.commit()
-        return int(trade.settlement_status != "pending")
+        return int(trade.settlement_status != SettlementStatus.PENDING)
 
     def _reverted(self, session: Session, trades: list[TradeRecord], tx_hash: str) -> None:
         """A mined transaction that reverted as a whole: its trades back to the outbox. Counted
         against a trade only when the transaction carried it alone."""
         for trade in trades:
-            trade.settlement_status, trade.tx_hash = "pending", None
+            trade.settlement_status, trade.tx_hash = SettlementStatus.PENDING, None
             if len(trades) > 1:
                 trade.attempts -= 1  # the batch's doing, not the trade's
             elif trade.attempts >= MAX_ATTEMPTS:
@@ -226,7 +225,9 @@ class SettlementWorker:
     def _confirm_submitted(self, session: Session) -> int:
         """Resolve the transactions of `submitted` trades; returns how many trades moved (a
         transaction still in the node's pool moves nothing: the loop then waits its interval)."""
-        submitted = list(session.exec(select(TradeRecord).where(TradeRecord.settlement_status == "submitted")))
+        submitted = list(
+            session.exec(select(TradeRecord).where(TradeRecord.settlement_status == SettlementStatus.SUBMITTED))
+        )
         by_tx: dict[str, list[TradeRecord]] = {}
         for trade in submitted:
             by_tx.setdefault(trade.tx_hash or "", []).append(trade)
@@ -241,7 +242,7 @@ class SettlementWorker:
                     waiting += len(trades)
                     continue  # still in the node's pool: wait for it
                 for trade in trades:  # dropped: back to the outbox
-                    trade.settlement_status, trade.tx_hash = "pending", None
+                    trade.settlement_status, trade.tx_hash = SettlementStatus.PENDING, None
                     session.add(trade)
                 session.commit()
             else:
@@ -260,9 +261,9 @@ class SettlementWorker:
         """After MAX_ATTEMPTS: failed, unless an earlier transaction settled it."""
         exchange = self.chain.core("settlement_exchange")
         if trade.chain_trade_id and self.chain.call(exchange.functions.settled(HexBytes(trade.chain_trade_id))):
-            trade.settlement_status, trade.settled_at = "settled", utcnow()
+            trade.settlement_status, trade.settled_at = SettlementStatus.SETTLED, utcnow()
             return
-        trade.settlement_status, trade.tx_hash, trade.failure_reason = "failed", tx_hash, reason
+        trade.settlement_status, trade.tx_hash, trade.failure_reason = SettlementStatus.FAILED, tx_hash, reason
         log.error("trade %s failed: %s", trade.id, reason)
 
     def _record(self, session: Session, trades: list[TradeRecord], receipt: dict[str, Any], gas: int | None) -> None:
@@ -280,17 +281,17 @@ class SettlementWorker:
         for trade in trades:
             code = failed.get(trade.chain_trade_id)
             if trade.chain_trade_id in settled or code == ALREADY_SETTLED:
-                trade.settlement_status, trade.settled_at = "settled", utcnow()
+                trade.settlement_status, trade.settled_at = SettlementStatus.SETTLED, utcnow()
                 # code 1: settled by an earlier transaction we lost track of
                 trade.tx_hash = None if code == ALREADY_SETTLED else tx_hash
             elif code in TRANSFER_CODES and starved and trade.attempts < MAX_ATTEMPTS:
                 log.warning("trade %s: code %s in a transaction out of gas, sent again", trade.id, code)
-                trade.settlement_status, trade.tx_hash = "pending", None
+                trade.settlement_status, trade.tx_hash = SettlementStatus.PENDING, None
             elif code is not None:
-                trade.settlement_status, trade.failure_code = "failed", code
+                trade.settlement_status, trade.failure_code = SettlementStatus.FAILED, code
                 trade.failure_reason = FAILURE_REASONS.get(code, f"code {code}")
                 trade.tx_hash = tx_hash
             else:
-                trade.settlement_status, trade.tx_hash = "pending", None
+                trade.settlement_status, trade.tx_hash = SettlementStatus.PENDING, None
             session.add(trade)
         session.commit()

@@ -29,7 +29,8 @@ from sqlmodel import Session, select
 
 from backend.clock import utcnow
 from backend.models.compliance import Investor
-from backend.models.trading import OPEN_STATUSES, DeadManSwitch, Order
+from backend.models.trading import DeadManSwitch, Order
+from backend.statuses import OPEN_STATUSES
 from backend.trading import service
 from backend.trading.sequencer import Venue
 

@@ -24,7 +24,8 @@ from sqlmodel import Session, select
 
 from backend.assets.service import get_asset
 from backend.matching import Expire
-from backend.models.trading import OPEN_STATUSES, Order
+from backend.models.trading import Order
+from backend.statuses import OPEN_STATUSES
 from backend.trading import service
 from backend.trading.sequencer import Market, Venue, now_ns
 

@@ -15,9 +15,8 @@ from sqlmodel import Session, select
 from backend.assets.units import cost_units, lots_units
 from backend.models.assets import Asset
 from backend.models.settlement import TradeRecord
-from backend.models.trading import OPEN_STATUSES, Order
-
-UNSETTLED = ("pending", "submitted")
+from backend.models.trading import Order
+from backend.statuses import OPEN_STATUSES, UNSETTLED
 
 
 def reserved_asset_units(session: Session, *, investor_id: int, asset: Asset) -> int:

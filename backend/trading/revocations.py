@@ -23,7 +23,8 @@ from sqlmodel import Session, select
 from backend.clock import utc_today
 from backend.models.assets import Asset
 from backend.models.compliance import HolderState, Investor
-from backend.models.trading import OPEN_STATUSES, Order
+from backend.models.trading import Order
+from backend.statuses import OPEN_STATUSES, InvestorStatus
 from backend.trading import service
 from backend.trading.sequencer import Venue
 
@@ -64,7 +65,7 @@ def cancel_if_barred(session: Session, venue: Venue, investor: Investor) -> int:
 
 def reason_for(investor: Investor, today: date) -> str | None:
     """Why this investor may no longer trade at all, or None if they may."""
-    if investor.status != "approved":
+    if investor.status != InvestorStatus.APPROVED:
         return DELISTED if investor.status_reason == NOT_REGISTERED else REVOKED
     if investor.frozen:
         return FROZEN
@@ -83,7 +84,7 @@ def sweep(session: Session, venue: Venue, *, today: date | None = None) -> dict[
         .join(Order, Order.investor_id == Investor.id)  # type: ignore[arg-type]
         .where(
             Order.status.in_(OPEN_STATUSES),  # type: ignore[attr-defined]
-            (Investor.status != "approved") | Investor.frozen | (Investor.kyc_expires < today),
+            (Investor.status != InvestorStatus.APPROVED) | Investor.frozen | (Investor.kyc_expires < today),
         )
         .distinct()
     ).all()

@@ -45,8 +45,9 @@ from backend.matching import (
 from backend.models.assets import Asset
 from backend.models.compliance import Investor
 from backend.models.settlement import TradeRecord
-from backend.models.trading import OPEN_STATUSES, Order
+from backend.models.trading import Order
 from backend.money import ASSET_DECIMALS, fmt, to_units
+from backend.statuses import OPEN_STATUSES, InvestorStatus, OrderStatus
 from backend.trading import funds, reservations, terms
 from backend.trading.feed import level_changes
 from backend.trading.markets import auction_public, trade_public
@@ -486,7 +487,11 @@ def apply_events(
                     order = in_hand(order_id)
                     if order is not None:
                         order.filled_lots += event.quantity
-                        order.status = "filled" if order.filled_lots == order.quantity_lots else "partially_filled"
+                        order.status = (
+                            OrderStatus.FILLED
+                            if order.filled_lots == order.quantity_lots
+                            else OrderStatus.PARTIALLY_FILLED
+                        )
                     else:
                         change = resting.setdefault(order_id, _RestingChange())
                         change.filled_lots += event.quantity
@@ -519,20 +524,22 @@ def apply_events(
                 reason = str(event.reason)
                 if cancel_reason is not None and reason in _COMMAND_CANCELS:
                     reason = cancel_reason
-                set_status(event.order_id, "expired" if reason == EXPIRED else "cancelled", reason[:24])
+                set_status(
+                    event.order_id, OrderStatus.EXPIRED if reason == EXPIRED else OrderStatus.CANCELLED, reason[:24]
+                )
             elif isinstance(event, OrderDone):
-                set_status(event.order_id, "filled")
+                set_status(event.order_id, OrderStatus.FILLED)
             elif isinstance(event, OrderRested):
                 order = in_hand(event.order_id)
                 assert order is not None, f"rested order {event.order_id} not in hand"
-                order.status = "partially_filled" if order.filled_lots else "open"
+                order.status = OrderStatus.PARTIALLY_FILLED if order.filled_lots else OrderStatus.OPEN
             elif isinstance(event, OrderRejected):
                 code, status = REJECT_CODES.get(event.code.name, ("order.rejected", 409))
                 # Only the order being placed is rejected: a refused cancel (e.g. of an order
                 # the same command just expired) leaves the order it names as it is.
                 rejected = (known or {}).get(event.order_id)
                 if rejected is not None:
-                    rejected.status, rejected.reject_code = "rejected", code
+                    rejected.status, rejected.reject_code = OrderStatus.REJECTED, code
                     orders[rejected.id] = rejected
                 rejection = DomainError(code, event.message, status=status)
         now = utcnow()
@@ -579,7 +586,9 @@ _UPDATE_RESTING = {  # built once; by whether the status is given or follows fro
     .where(_ORDERS.c.id == bindparam("order_id"))
     .values(
         filled_lots=_FILLED,
-        status=case((_FILLED == _ORDERS.c.quantity_lots, "filled"), else_="partially_filled"),
+        status=case(
+            (_FILLED == _ORDERS.c.quantity_lots, OrderStatus.FILLED.value), else_=OrderStatus.PARTIALLY_FILLED.value
+        ),
         updated_at=bindparam("now"),
     ),
 }
@@ -635,7 +644,7 @@ def _order_hashes(session: Session, events: list[Any], in_hand: Any) -> dict[str
 
 
 def _check_investor(investor: Investor) -> None:
-    if investor.status != "approved":
+    if investor.status != InvestorStatus.APPROVED:
         raise restriction_error(1)
     if investor.kyc_expires < date.today():
         raise restriction_error(3)

@@ -17,6 +17,7 @@ from backend.distributions import claims, service
 from backend.distributions.relay import MAX_RAW_BYTES
 from backend.models.compliance import Investor
 from backend.models.distributions import MEMO_MAX, kind_label
+from backend.statuses import DistributionStatus
 
 router = APIRouter(prefix="/v1/assets", tags=["distributions"], responses=ERRORS)
 
@@ -86,7 +87,7 @@ def create_distribution(
         signed_approval=body.signed_approval,
         signed_transaction=body.signed_transaction,
     )
-    if row.status == "pending":
+    if row.status == DistributionStatus.PENDING:
         response.status_code = 202
     return service.distribution_public(row)
 

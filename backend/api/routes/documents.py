@@ -16,6 +16,7 @@ from backend.clock import utc_today
 from backend.disclosures import policies, service, validation
 from backend.disclosures.store import ContentStore
 from backend.models.disclosures import DOC_TYPES, Document
+from backend.statuses import AnchorStatus
 
 router = APIRouter(prefix="/v1", tags=["documents"], responses={**ERRORS, 413: ERRORS[422]})
 
@@ -115,9 +116,9 @@ def upload_document(
         today=today,
         max_bytes=settings.document_max_bytes,
     )
-    if doc.anchor_status == "pending":
+    if doc.anchor_status == AnchorStatus.PENDING:
         response.status_code = 202
-    status = "current" if doc.anchor_status == "anchored" else "pending"
+    status = "current" if doc.anchor_status == AnchorStatus.ANCHORED else "pending"
     return document_public(doc, status=status, kind=asset.kind, today=today)
 
 
@@ -145,7 +146,7 @@ def read_document(document_id: RowId, session: SessionDep) -> dict[str, Any]:
     status = (
         "current"
         if current is not None and current.id == doc.id
-        else ("pending" if doc.anchor_status == "pending" else "superseded")
+        else ("pending" if doc.anchor_status == AnchorStatus.PENDING else "superseded")
     )
     return document_public(doc, status=status, kind=asset.kind, today=utc_today())
 

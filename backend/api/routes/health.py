@@ -10,6 +10,7 @@ from backend.api.deps import ChainDep, SessionDep
 from backend.api.public import HealthPublic
 from backend.errors import DomainError
 from backend.models.settlement import TradeRecord
+from backend.statuses import UNSETTLED
 
 router = APIRouter(tags=["health"])
 
@@ -25,7 +26,7 @@ def health(request: Request, session: SessionDep, chain: ChainDep) -> dict[str, 
         counts = dict(
             session.exec(
                 select(TradeRecord.settlement_status, func.count())
-                .where(col(TradeRecord.settlement_status).in_(("pending", "submitted")))
+                .where(col(TradeRecord.settlement_status).in_(UNSETTLED))
                 .group_by(TradeRecord.settlement_status)
             ).all()
         )

@@ -10,6 +10,7 @@ from backend.api.schemas import ERRORS, Country, RowId, Strict, Wallet
 from backend.compliance import onboarding
 from backend.governance.legacy import audit_legacy
 from backend.models.compliance import Investor
+from backend.statuses import InvestorStatus
 
 EPOCH = date(1970, 1, 1)
 
@@ -87,7 +88,7 @@ def revoke_investor(
     """Remove the wallet from the whitelist, revoke the investor's keys, cancel its resting orders."""
     was = onboarding.get_investor(session, investor_id).status
     investor = onboarding.revoke_investor(session, chain, investor_id=investor_id, venue=venue)
-    if was != "revoked":
+    if was != InvestorStatus.REVOKED:
         audit_legacy(
             session, p, "investor.revoke", "DELETE /v1/investors/{id}", wallet=investor.wallet, tx_hash=investor.tx_hash
         )

@@ -51,7 +51,8 @@ from backend.matching import (
 from backend.models.assets import Asset
 from backend.models.compliance import Investor
 from backend.models.settlement import TradeRecord
-from backend.models.trading import OPEN_STATUSES, Order
+from backend.models.trading import Order
+from backend.statuses import OPEN_STATUSES
 from backend.trading.service import REJECT_CODES, apply_events, chain_trade_id
 
 INVESTORS = (1, 2, 3)
