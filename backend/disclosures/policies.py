@@ -136,7 +136,11 @@ def check_tradeable(session: Session, asset: Asset, *, today: date, enforced: bo
     """Refuse trading on a market whose required disclosures are missing or stale."""
     if not enforced:
         return
-    missing = missing_disclosures(session, asset, today)
+    refuse_missing(asset, missing_disclosures(session, asset, today))
+
+
+def refuse_missing(asset: Asset, missing: list[str]) -> None:
+    """The refusal for `missing` required disclosures (none: nothing to refuse)."""
     if missing:
         raise Conflict(
             "disclosure.missing",

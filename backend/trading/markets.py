@@ -41,6 +41,9 @@ def market_status(
                 return f"halted: {halt_reason(missing)}"
         return "open"
     reason, until_ts = halted
+    if reason == "disclosure" and enforce_disclosures:  # the engine's disclosure halt: say which
+        missing = missing_disclosures(session, asset, today or utc_today())
+        return f"halted: {halt_reason(missing) if missing else reason}"
     if reason == "volatility" and until_ts:
         return f"halted: volatility (until {_iso(until_ts)})"
     return f"halted: {reason}"

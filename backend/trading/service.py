@@ -21,7 +21,7 @@ from backend.assets.units import price_units
 from backend.chain.client import Chain
 from backend.clock import utc_today, utcnow
 from backend.compliance.codes import restriction_error
-from backend.disclosures.policies import check_tradeable
+from backend.disclosures.policies import missing_disclosures, refuse_missing
 from backend.errors import Conflict, DomainError, InvalidInput, NotFound
 from backend.matching import (
     AuctionStarted,
@@ -57,16 +57,16 @@ from backend.trading.signing import canonical_problem, signature_bytes, typed_da
 
 log = logging.getLogger(__name__)
 
-REJECT_CODES = {
-    "INVALID_ORDER": ("validation.invalid", 422),
-    "FOK_UNFILLED": ("order.fok_unfilled", 409),
-    "WOULD_CROSS": ("order.would_cross", 409),
-    "MARKET_HALTED": ("market.halted", 409),
-    "DUPLICATE_ORDER_ID": ("order.duplicate_client_id", 409),
-    "INVALID_QUANTITY": ("order.invalid_lot", 422),
-    "INVALID_PRICE": ("order.invalid_tick", 422),
-    "ORDER_NOT_FOUND": ("order.not_found", 404),
-    "EXPIRED": ("order.expired", 422),  # its expiry (less the margin) passed before it was sequenced
+REJECT_CODES: dict[str, tuple[str, type[DomainError]]] = {
+    "INVALID_ORDER": ("validation.invalid", InvalidInput),
+    "FOK_UNFILLED": ("order.fok_unfilled", Conflict),
+    "WOULD_CROSS": ("order.would_cross", Conflict),
+    "MARKET_HALTED": ("market.halted", Conflict),
+    "DUPLICATE_ORDER_ID": ("order.duplicate_client_id", Conflict),
+    "INVALID_QUANTITY": ("order.invalid_lot", InvalidInput),
+    "INVALID_PRICE": ("order.invalid_tick", InvalidInput),
+    "ORDER_NOT_FOUND": ("order.not_found", NotFound),
+    "EXPIRED": ("order.expired", InvalidInput),  # its expiry (less the margin) passed before it was sequenced
 }
 
 
@@ -185,7 +185,9 @@ def place_order(
         )
     # Flow 2: a market whose required disclosures are missing or stale does not trade.
     # Checked before the engine sees the order; cancels stay allowed (see cancel_order).
-    check_tradeable(session, prep.asset, today=utc_today(), enforced=chain.settings.disclosure_policy_enforced)
+    refuse_missing(
+        prep.asset, sync_disclosure_halt(session, venue, prep.asset, enforced=chain.settings.disclosure_policy_enforced)
+    )
     _check_investor(investor)
     # Flow 3: the asset's compliance rules, answered from the mirror (trading/pretrade.py).
     check_order_compliance(
@@ -200,12 +202,11 @@ def place_order(
     if not valid or digest is None:
         raw = signature_bytes(signature)
         problem = "it is not hex" if raw is None else canonical_problem(raw)
-        raise DomainError(
+        raise InvalidInput(
             "order.bad_signature",
             f"the signature is not one the exchange contract accepts: {problem}"
             if problem
             else "the signature does not belong to this order and wallet",
-            status=422,
         )
     signature = "0x" + (signature_bytes(signature) or b"").hex()  # one spelling: the bytes the chain checks
     market = venue.market(session, prep.asset.symbol)
@@ -534,14 +535,14 @@ def apply_events(
                 assert order is not None, f"rested order {event.order_id} not in hand"
                 order.status = OrderStatus.PARTIALLY_FILLED if order.filled_lots else OrderStatus.OPEN
             elif isinstance(event, OrderRejected):
-                code, status = REJECT_CODES.get(event.code.name, ("order.rejected", 409))
+                code, kind = REJECT_CODES.get(event.code.name, ("order.rejected", Conflict))
                 # Only the order being placed is rejected: a refused cancel (e.g. of an order
                 # the same command just expired) leaves the order it names as it is.
                 rejected = (known or {}).get(event.order_id)
                 if rejected is not None:
                     rejected.status, rejected.reject_code = OrderStatus.REJECTED, code
                     orders[rejected.id] = rejected
-                rejection = DomainError(code, event.message, status=status)
+                rejection = kind(code, event.message)
         now = utcnow()
         for order in orders.values():
             order.updated_at = now
@@ -704,6 +705,30 @@ def _whole(ratio: Decimal, code: str, message: str, field: str) -> int:
     if ratio != ratio.to_integral_value() or ratio <= 0:
         raise InvalidInput(code, message, details=[{"field": field}])
     return int(ratio)
+
+
+DISCLOSURE_HALT = "disclosure"
+
+
+def sync_disclosure_halt(session: Session, venue: Venue, asset: Asset, *, enforced: bool) -> list[str]:
+    """The market's missing or stale required disclosures (none when not enforced). With
+    calls on, a market already open (its journal started) is also halted in its engine while
+    any are missing (`Halt("disclosure")`, journaled, seen by replay), and once they are filed
+    and current again a `Resume` starts the reopening call: a market coming back from a
+    disclosure halt reopens through a call, like any other halt. Run before each order and
+    after each filing. A new market opens through its opening call anyway (sequencer.py)."""
+    if not enforced:
+        return []
+    missing = missing_disclosures(session, asset, utc_today())
+    market = venue.market(session, asset.symbol)
+    if market.engine.config.auction_ns > 0:
+        with market.lock:
+            halt = market.engine.halted
+            if missing and halt is None and market.next_seq > 1:
+                _run(session, venue, market, asset, Halt(reason=DISCLOSURE_HALT, ts=now_ns()))
+            elif not missing and halt is not None and halt[0] == DISCLOSURE_HALT:
+                _run(session, venue, market, asset, Resume(ts=now_ns()))
+    return missing
 
 
 def halt_market(session: Session, venue: Venue, asset: Asset) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from datetime import date, timedelta
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
@@ -24,7 +25,7 @@ from backend.cli import app as cli_app
 from backend.demo.wallet import Wallet
 from backend.models.trading import JournalEntry
 from backend.trading.sequencer import Venue
-from tests.support.live_stack import ADMIN_KEY, wait_for_settlement
+from tests.support.live_stack import ADMIN_KEY, upload_document, upload_required_documents, wait_for_settlement
 from tests.support.trading import Who, fund_and_approve
 
 
@@ -233,3 +234,68 @@ def test_rwa_markets_status_shows_the_call_and_its_figures(settings, tmp_path, n
     assert shown["auction"] == served and served["indicative_price"] == "1.05"
     table = CliRunner().invoke(cli_app, ["markets", "status", symbol], env=env)
     assert table.exit_code == 0 and "indicative price" in table.output and "1.05" in table.output
+
+
+def test_a_market_whose_disclosures_go_stale_and_are_restored_reopens_through_a_call(
+    settings, tmp_path, new_wallet: Callable[[], Wallet]
+):
+    own = settings.model_copy(
+        update={
+            "database_url": f"sqlite:///{tmp_path / 'disclosure.db'}",
+            "disclosure_policy_enforced": True,
+            "market_auction_seconds": 3,
+        }
+    )
+    admin = {"X-API-Key": ADMIN_KEY}
+    with TestClient(create_app(own), raise_server_exceptions=False) as client:
+        chain_info = client.get("/v1/chain").json()
+        symbol = "D" + new_wallet().address[2:7].upper()
+        body = {"symbol": symbol, "name": "Well", "kind": "oil_well", "total_supply": "1000", "tick_size": "0.01"}
+        asset = client.post(
+            "/v1/assets", headers=admin, json={**body, "lot_size": "1", "issuer_wallet": new_wallet().address}
+        ).json()
+        upload_required_documents(client, admin, symbol, "oil_well")
+        seller, buyer = _investor(client, admin, new_wallet()), _investor(client, admin, new_wallet())
+        fund_and_approve(client, admin, chain_info, asset, seller, buyer, cash="100")
+        _place(client, seller, symbol, "sell", "1.00", "1")
+        _place(client, buyer, symbol, "buy", "1.00", "1")
+        _wait_status(client, symbol, "open")  # the opening call traded at 1.00
+        ask = _place(client, seller, symbol, "sell", "1.10", "2")
+
+        # A production report for a period 60 days ago is stale: the engine halts the market.
+        upload_document(
+            client,
+            admin,
+            symbol,
+            "production_report",
+            data=b"old production",
+            effective_date=(date.today() - timedelta(days=60)).isoformat(),
+        )
+        assert client.get(f"/v1/assets/{symbol}").json()["market_status"] == (
+            "halted: disclosure_missing (production_report)"
+        )
+        order = {"symbol": symbol, "side": "buy", "price": "1.10", "quantity": "1"}
+        refused = buyer.wallet.place_order(client, buyer.api_key, order)
+        assert refused.status_code == 409 and refused.json()["error"]["code"] == "disclosure.missing"
+
+        # Filed and current again: the market does not go straight back to continuous
+        # trading (the resting ask at 1.10 would be hit by the first order): a call first.
+        upload_document(client, admin, symbol, "production_report", data=b"current production")
+        status = client.get(f"/v1/assets/{symbol}").json()["market_status"]
+        assert status.startswith("auction: reopening (until "), status
+        bid = _place(client, buyer, symbol, "buy", "1.10", "1")
+        assert (bid["status"], bid["fills"]) == ("open", [])  # nothing matches in the call
+        call = client.get(f"/v1/markets/{symbol}/auction").json()
+        assert (call["phase"], call["indicative_price"], call["matched_quantity"]) == ("reopening", "1.1", "1")
+        assert call["reference_price"] == "1"  # the last trade before the halt
+        _wait_status(client, symbol, "open")
+        trades = wait_for_settlement(client, admin, symbol, 2)
+        assert [(t["price"], t["quantity"], t["settlement_status"]) for t in trades[:1]] == [("1.1", "1", "settled")]
+        assert client.get(f"/v1/orders/{ask['id']}", headers=seller.headers).json()["status"] == "partially_filled"
+
+        app = client.app
+        with Session(app.state.db) as session:
+            kinds = [r.command["kind"] for r in session.exec(select(JournalEntry).where(JournalEntry.symbol == symbol))]
+            replayed = Venue.for_settings(app.state.settings).market(session, symbol).engine
+        assert kinds.count("Halt") == 1 and kinds.index("Halt") < kinds.index("Resume") < len(kinds) - 2
+        assert replayed.state_hash() == app.state.venue.market(None, symbol).engine.state_hash()

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Response, UploadFile
 
-from backend.api.deps import ChainDep, IssuerDep, SessionDep, SettingsDep
+from backend.api.deps import ChainDep, IssuerDep, SessionDep, SettingsDep, VenueDep
 from backend.api.public import DocumentPublic, DocumentVerification
 from backend.api.schemas import ERRORS, RowId
 from backend.assets.service import get_asset
@@ -17,6 +17,7 @@ from backend.disclosures import policies, service, validation
 from backend.disclosures.store import ContentStore
 from backend.models.disclosures import DOC_TYPES, Document
 from backend.statuses import AnchorStatus
+from backend.trading import service as trading
 
 router = APIRouter(prefix="/v1", tags=["documents"], responses={**ERRORS, 413: ERRORS[422]})
 
@@ -89,6 +90,7 @@ def upload_document(
     settings: SettingsDep,
     store: StoreDep,
     principal: IssuerDep,
+    venue: VenueDep,
     file: Annotated[UploadFile, File(description="the document's bytes")],
     doc_type: Annotated[str, Form(json_schema_extra={"enum": list(DOC_TYPES)})],
     title: Annotated[str, Form()],
@@ -116,6 +118,9 @@ def upload_document(
         today=today,
         max_bytes=settings.document_max_bytes,
     )
+    # A filing can make the market untradeable (a stale report) or tradeable again: the
+    # engine's disclosure halt follows, and a restored market reopens through a call.
+    trading.sync_disclosure_halt(session, venue, asset, enforced=settings.disclosure_policy_enforced)
     if doc.anchor_status == AnchorStatus.PENDING:
         response.status_code = 202
     status = "current" if doc.anchor_status == AnchorStatus.ANCHORED else "pending"
