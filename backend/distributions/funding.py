@@ -203,6 +203,23 @@ def pay_in(
             "(when listed) and signed_transaction",
             details={"issuer_wallet": issuer, "transactions": requests},
         )
+    if deposit_tx is not None and signed_approval is None and allowance < units:
+        [approve, _deposit] = deposit_requests(
+            issuer=issuer,
+            cash=cash.address,
+            distributor=distributor.address,
+            token_address=asset.token_address,
+            units=units,
+            memo=memo,
+            chain_id=chain.chain_id,
+            approve=True,
+        )
+        raise Conflict(
+            "distribution.approval_required",
+            f"the issuer wallet {issuer} has not approved the RevenueDistributor for this much cash: send "
+            "details.transaction signed as signed_approval too (its nonce before the deposit's), or approve first",
+            details={"issuer_wallet": issuer, "transaction": approve},
+        )
     fund_issuer(chain, issuer=issuer, units=units)
     if signed_approval is not None:  # always sent when given: the deposit was signed with the next nonce
         chain.wait(broadcast(chain.w3, signed_approval, what="approval"))

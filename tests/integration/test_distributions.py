@@ -249,6 +249,15 @@ def test_without_the_issuers_signatures_the_api_lists_what_to_sign_and_sends_not
     assert deposit["args"] == [asset["token_address"], "12500000", "Q3"]
     assert node.w3.eth.block_number == block  # nothing sent: no faucet, no approval, no deposit
     assert client.get(f"/v1/assets/{symbol}/distributions").json()["distributions"] == []
+    # The deposit alone, while the allowance is short: the approval is asked for, still nothing sent.
+    only_deposit = issuer_wallet.sign_requested(issuer, [deposit])
+    unapproved = client.post(
+        f"/v1/assets/{symbol}/distributions", headers=admin, json={"amount": "12.5", "memo": "Q3", **only_deposit}
+    )
+    assert unapproved.status_code == 409, unapproved.text
+    assert unapproved.json()["error"]["code"] == "distribution.approval_required"
+    assert unapproved.json()["error"]["details"]["transaction"] == approve
+    assert node.w3.eth.block_number == block
 
     # The issuer approves by itself, straight from its wallet: then only the deposit is asked for.
     issuer.approve(cash, chain_info["contracts"]["revenue_distributor"])
