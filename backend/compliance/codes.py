@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backend.errors import ChainRejected, DomainError
+from backend.errors import ChainRejected, DomainError, Refused
 
 REASONS = {
     0: "ok",
@@ -37,11 +37,10 @@ MESSAGES = {
 
 def restriction_error(code: int) -> DomainError:
     reason = REASONS.get(code, f"code_{code}")
-    return DomainError(
+    return Refused(
         f"compliance.{reason}",
         MESSAGES.get(code, f"transfer restricted (code {code})"),
         details={"restriction_code": code},
-        status=422,
     )
 
 

@@ -30,7 +30,7 @@ from backend.disclosures.validation import (
     clean_title,
     validate_doc_type,
 )
-from backend.errors import ChainRejected, DomainError, NotFound
+from backend.errors import ChainRejected, Corrupt, DomainError, NotFound
 from backend.models.assets import Asset
 from backend.models.disclosures import Document
 from backend.statuses import AnchorStatus
@@ -222,14 +222,12 @@ def read_content(store: ContentStore, doc: Document) -> bytes:
     try:
         data = store.read(doc.sha256)
     except FileNotFoundError:
-        raise DomainError(
-            "document.content_missing", f"the bytes of document {doc.id} are missing from the store", status=500
+        raise Corrupt(
+            "document.content_missing", f"the bytes of document {doc.id} are missing from the store"
         ) from None
     if sha256_hex(data) != doc.sha256:
-        raise DomainError(
-            "document.corrupt",
-            f"the stored bytes of document {doc.id} do not match its filed hash; see /verify",
-            status=500,
+        raise Corrupt(
+            "document.corrupt", f"the stored bytes of document {doc.id} do not match its filed hash; see /verify"
         )
     return data
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from backend.errors import DomainError, InvalidInput
+from backend.errors import InvalidInput, TooLarge
 from backend.models.disclosures import DOC_TYPES
 
 CONTENT_TYPE = re.compile(r"^[\w.+-]+/[\w.+-]+$")
@@ -48,7 +48,7 @@ def check_content(data: bytes, max_bytes: int) -> None:
     if not data:
         raise _invalid("file", "the file is empty")
     if len(data) > max_bytes:
-        raise DomainError("request.too_large", f"a document may be at most {max_bytes} bytes", status=413)
+        raise TooLarge("request.too_large", f"a document may be at most {max_bytes} bytes")
 
 
 def clean_title(title: str) -> str:

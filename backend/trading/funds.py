@@ -72,7 +72,7 @@ from backend.clock import utcnow
 from backend.compliance import mirror
 from backend.compliance.codes import restriction_error
 from backend.compliance.rules import locked_balance
-from backend.errors import DomainError, Unavailable
+from backend.errors import DomainError, Refused, Unavailable
 from backend.matching import Side
 from backend.models.assets import Asset
 from backend.models.compliance import Investor
@@ -144,7 +144,7 @@ def check_funds(
         reserved = reservations.reserved_asset_units(session, investor_id=investor.id, asset=asset)  # type: ignore[arg-type]
         need = reservations.lots_units(asset, lots)
         token, frozen, lock_at = token_contract(chain, asset), True, asset.rules_address
-        short = DomainError("order.insufficient_balance", "not enough unreserved, unfrozen units to sell", status=422)
+        short = Refused("order.insufficient_balance", "not enough unreserved, unfrozen units to sell")
         mirror_locked = mirror_locked_units(session, asset=asset, wallet=investor.wallet)
 
         def out_since(since: datetime) -> int:
@@ -159,7 +159,7 @@ def check_funds(
                 asks = market.engine.depth(None)[1]
             need = sweep_cost(asset, asks, lots)
         token, frozen, lock_at, mirror_locked = chain.core("cash_token"), False, None, 0
-        short = DomainError("order.insufficient_cash", "not enough unreserved cash for this order", status=422)
+        short = Refused("order.insufficient_cash", "not enough unreserved cash for this order")
 
         def out_since(since: datetime) -> int:
             return cash_out_since(session, investor_id=investor.id, assets=assets, since=since)  # type: ignore[arg-type]
@@ -181,6 +181,7 @@ def check_funds(
         committed = reserved + (out_since(reading.since) if reading.since is not None else 0)
         # Lock-up: the chain's lock when read live, the mirror's too (the larger counts).
         locked = max(mirror_locked, reading.locked or 0)
+        error: DomainError
         if reading.balance - reading.frozen - committed < need:
             error = short
         elif reading.balance - reading.frozen - locked - committed < need:
@@ -188,10 +189,8 @@ def check_funds(
             # tokens still in lock-up: settlement would revert with code 8
             error = restriction_error(8)
         elif reading.allowance < committed + need:
-            error = DomainError(
-                "order.allowance_missing",
-                "approve the SettlementExchange (GET /v1/chain) to move your tokens first",
-                status=422,
+            error = Refused(
+                "order.allowance_missing", "approve the SettlementExchange (GET /v1/chain) to move your tokens first"
             )
         else:
             return

@@ -11,4 +11,5 @@ def test_every_engine_reject_code_has_an_api_error_code():
 
 
 def test_an_order_expired_before_it_was_sequenced_is_order_expired():
-    assert REJECT_CODES[RejectCode.EXPIRED.name] == ("order.expired", 422)
+    code, kind = REJECT_CODES[RejectCode.EXPIRED.name]
+    assert (code, kind.status) == ("order.expired", 422)

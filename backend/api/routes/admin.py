@@ -14,7 +14,7 @@ from backend.api.routes.compliance import RulesBody
 from backend.api.routes.documents import StoreDep
 from backend.api.schemas import ERRORS, PositiveDecimal, RowId, Strict, Wallet
 from backend.auth.service import Principal
-from backend.errors import InvalidInput
+from backend.errors import InvalidInput, TooLarge
 from backend.governance import anchoring, asset_actions, investor_actions, log
 from backend.governance.common import Reason
 from backend.models.governance import AuditEntry
@@ -246,7 +246,7 @@ def upload_evidence(
     if not data:
         raise InvalidInput("validation.invalid", "the file is empty", details=[{"field": "file"}])
     if len(data) > settings.document_max_bytes:
-        raise InvalidInput("request.too_large", "the file is too large", status=413)
+        raise TooLarge("request.too_large", "the file is too large")
     return EvidencePublic(sha256=store.put(data), size=len(data))
 
 
