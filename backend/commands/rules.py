@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,6 +25,8 @@ from backend.commands.common import (
 from backend.compliance import rulesets
 from backend.compliance.rulefiles import RULES_DIR, RuleFile, RuleFileError, changed, diff, load_rule_files
 from backend.compliance.rules import RuleSet
+from backend.governance import log
+from backend.governance.legacy import UNSPECIFIED
 
 app = typer.Typer(
     help="Per-asset compliance rule sets (YAML files under scripts/compliance/rules/). " + SETTINGS_HELP,
@@ -107,6 +110,18 @@ def apply(
                     progress.update(task, description=f"{asset.symbol}: sending setRules")
                     body = {**rule_file.api_body(), "max_balance": Decimal(rule_file.api_body()["max_balance"])}
                     tx_hash = rulesets.set_rules(ctx.session, ctx.chain, asset, **body)
+                    # a rule change is a privileged action: in the audit log, as the older routes'
+                    log.append(
+                        ctx.session,
+                        log.Action(
+                            actor=f"cli:{getpass.getuser()}",
+                            action="asset.rules",
+                            reason_code=UNSPECIFIED,
+                            reason=f"no reason given (rwa rules apply {rule_file.path.name})",
+                            asset=asset.symbol,
+                            tx_hash=tx_hash,
+                        ),
+                    )
                     after = rulesets.get_rules(ctx.chain, asset)
                     print_diff(progress.console, f"{where} - applied, tx {tx_hash}", before, after)
                     if changed(diff(target, after)):

@@ -89,3 +89,31 @@ def test_a_bogus_anchor_from_the_hot_key_is_reported_and_does_not_block_anchorin
     assert any(f"anchor {future} on chain" in p for p in problems), problems
     _halt_and_resume(client, admin, symbol)
     assert client.post("/v1/admin/audit/anchor", headers=admin).status_code == 200
+
+
+def test_a_rule_change_through_the_cli_appends_to_the_audit_log(client, make_asset, settings, tmp_path):
+    """`rwa rules apply FILE` replaces an asset's rule set on chain (issue 15: a rule change is a
+    privileged action): it must leave an `asset.rules` entry with its transaction, like
+    PUT /v1/assets/{symbol}/rules and /v1/admin/assets/{symbol}/rules do."""
+    import yaml
+    from typer.testing import CliRunner
+
+    from backend.cli import app as cli_app
+    from tests.support.live_stack import ADMIN_KEY
+
+    symbol = make_asset()["symbol"]
+    path = tmp_path / f"{symbol}.yaml"
+    path.write_text(yaml.safe_dump({"symbol": symbol, "allowed_countries": ["US"], "max_holders": 7}))
+    env = {
+        "DATABASE_URL": settings.database_url,
+        "RPC_URL": settings.rpc_url,
+        "RWA_DEPLOYMENT_FILE": str(settings.deployment_file),
+        "RWA_STORAGE_DIR": str(settings.storage_dir),
+        "RWA_ADMIN_KEY": ADMIN_KEY,
+    }
+    result = CliRunner().invoke(cli_app, ["rules", "apply", str(path)], env=env)
+    assert result.exit_code == 0, result.output
+    assert client.get(f"/v1/assets/{symbol}/rules").json()["max_holders"] == 7  # it changed the chain
+    entries = client.get("/v1/audit", params={"asset": symbol, "action": "asset.rules"}).json()["entries"]
+    assert len(entries) == 1, "a rule change on chain left no audit entry"
+    assert entries[0]["tx_hash"] and entries[0]["tx_hash"].startswith("0x")
