@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 
 from hexbytes import HexBytes
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backend.assets.units import lots_units, price_units
 from backend.chain.client import Chain
@@ -89,9 +89,9 @@ def prepare(session: Session, chain: Chain, trades: list[TradeRecord]) -> list[P
     trade's `chain_trade_id` to the id the contract derives (a row recorded before its orders'
     hashes were known has none yet), and stores an order's computed hash. Not committed."""
     order_ids = {t.buy_order_id for t in trades} | {t.sell_order_id for t in trades}
-    orders = {o.id: o for o in session.exec(select(Order).where(Order.id.in_(order_ids)))}  # type: ignore[attr-defined]
+    orders = {o.id: o for o in session.exec(select(Order).where(col(Order.id).in_(order_ids)))}
     symbols = {t.symbol for t in trades}
-    assets = {a.symbol: a for a in session.exec(select(Asset).where(Asset.symbol.in_(symbols)))}  # type: ignore[attr-defined]
+    assets = {a.symbol: a for a in session.exec(select(Asset).where(col(Asset.symbol).in_(symbols)))}
     prepared = []
     for trade in trades:
         asset, buy, sell = assets[trade.symbol], orders[trade.buy_order_id], orders[trade.sell_order_id]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backend.assets.service import list_assets, token_contract
 from backend.assets.units import lots_units
@@ -68,7 +68,7 @@ def settling_units(session: Session, asset: Asset, wallets_by_investor: dict[int
     """Net asset units per wallet of the asset's trades not yet settled on chain."""
     net: dict[str, int] = {}
     for trade in session.exec(
-        select(TradeRecord).where(TradeRecord.symbol == asset.symbol, TradeRecord.settlement_status.in_(UNSETTLED))  # type: ignore[attr-defined]
+        select(TradeRecord).where(TradeRecord.symbol == asset.symbol, col(TradeRecord.settlement_status).in_(UNSETTLED))
     ):
         units = lots_units(asset, trade.quantity_lots)
         buyer = wallets_by_investor.get(trade.buyer_investor_id)

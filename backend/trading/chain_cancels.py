@@ -34,7 +34,7 @@ from eth_abi import encode as abi_encode
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 from hexbytes import HexBytes
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backend.chain.client import Chain
 from backend.errors import DomainError
@@ -145,12 +145,12 @@ def poll(session: Session, chain: Chain, venue: Venue, *, max_blocks: int = MAX_
 
 
 def _by_hash(session: Session, order_hash: str) -> list[Order]:
-    query = select(Order).where(Order.order_hash == order_hash.lower(), Order.status.in_(OPEN_STATUSES))  # type: ignore[attr-defined]
+    query = select(Order).where(Order.order_hash == order_hash.lower(), col(Order.status).in_(OPEN_STATUSES))
     return list(session.exec(query))
 
 
 def _below_floor(session: Session, wallet: str, floor: int) -> list[Order]:
-    query = select(Order).where(Order.wallet == wallet, Order.status.in_(OPEN_STATUSES))  # type: ignore[attr-defined]
+    query = select(Order).where(Order.wallet == wallet, col(Order.status).in_(OPEN_STATUSES))
     return [o for o in session.exec(query) if int(o.nonce) < floor]
 
 

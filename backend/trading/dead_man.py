@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backend.clock import utcnow
 from backend.models.compliance import Investor
@@ -90,7 +90,9 @@ def sweep(session: Session, venue: Venue, *, now: datetime | None = None) -> int
     for switch in due:
         investor_id, deadline = switch.investor_id, switch.deadline
         symbols = session.exec(
-            select(Order.symbol).where(Order.investor_id == investor_id, Order.status.in_(OPEN_STATUSES)).distinct()  # type: ignore[attr-defined]
+            select(Order.symbol)
+            .where(Order.investor_id == investor_id, col(Order.status).in_(OPEN_STATUSES))
+            .distinct()
         ).all()
         cancelled = sum(
             service.cancel_all_orders(session, venue, investor_id=investor_id, symbol=symbol)

@@ -20,7 +20,7 @@ import logging
 import threading
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backend.assets.service import get_asset
 from backend.matching import Expire
@@ -36,9 +36,7 @@ SWEEP_INTERVAL_SECONDS = 1.0
 
 def load_open_markets(session: Session, venue: Venue) -> list[str]:
     """Load (replay) every market that has open orders; returns their symbols."""
-    symbols = sorted(
-        session.exec(select(Order.symbol).where(Order.status.in_(OPEN_STATUSES)).distinct()).all()  # type: ignore[attr-defined]
-    )
+    symbols = sorted(session.exec(select(Order.symbol).where(col(Order.status).in_(OPEN_STATUSES)).distinct()).all())
     for symbol in symbols:
         venue.market(session, symbol)
     return symbols

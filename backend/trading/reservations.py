@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import bindparam, func, union_all
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backend.assets.units import cost_units, lots_units
 from backend.models.assets import Asset
@@ -34,12 +34,12 @@ def open_and_unsettled(side: str) -> Any:
         Order.investor_id == bindparam("investor_id"),
         Order.symbol == bindparam("symbol"),
         Order.side == side,
-        Order.status.in_(OPEN_STATUSES),  # type: ignore[attr-defined]
+        col(Order.status).in_(OPEN_STATUSES),
     )
     traded_lots = select(func.coalesce(func.sum(TradeRecord.quantity_lots), 0)).where(
         trade_investor == bindparam("investor_id"),
         TradeRecord.symbol == bindparam("symbol"),
-        TradeRecord.settlement_status.in_(UNSETTLED),  # type: ignore[attr-defined]
+        col(TradeRecord.settlement_status).in_(UNSETTLED),
     )
     return select(open_lots.scalar_subquery(), traded_lots.scalar_subquery())
 
@@ -57,14 +57,14 @@ _RESERVED_CASH: Any = union_all(
     .where(
         Order.investor_id == bindparam("investor_id"),
         Order.side == "buy",
-        Order.status.in_(OPEN_STATUSES),  # type: ignore[attr-defined]
-        Order.price_ticks.is_not(None),  # type: ignore[union-attr]
+        col(Order.status).in_(OPEN_STATUSES),
+        col(Order.price_ticks).is_not(None),
     )
     .group_by(Order.symbol, Order.price_ticks),  # type: ignore[arg-type]
     select(TradeRecord.symbol, TradeRecord.price_ticks, func.sum(TradeRecord.quantity_lots))
     .where(
         TradeRecord.buyer_investor_id == bindparam("investor_id"),
-        TradeRecord.settlement_status.in_(UNSETTLED),  # type: ignore[attr-defined]
+        col(TradeRecord.settlement_status).in_(UNSETTLED),
     )
     .group_by(TradeRecord.symbol, TradeRecord.price_ticks),  # type: ignore[arg-type]
 )

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backend.clock import utc_today
 from backend.models.assets import Asset
@@ -43,7 +43,9 @@ def cancel_investor_orders(
 ) -> int:
     """Cancel every resting order of the investor (in `symbols`, default every market);
     returns how many were cancelled."""
-    query = select(Order.symbol).where(Order.investor_id == investor_id, Order.status.in_(OPEN_STATUSES)).distinct()  # type: ignore[attr-defined]
+    query = (
+        select(Order.symbol).where(Order.investor_id == investor_id, col(Order.status).in_(OPEN_STATUSES)).distinct()
+    )
     found = session.exec(query).all()
     targets = sorted(s for s in found if symbols is None or s in symbols)
     cancelled = sum(
@@ -83,7 +85,7 @@ def sweep(session: Session, venue: Venue, *, today: date | None = None) -> dict[
         select(Investor)
         .join(Order, Order.investor_id == Investor.id)  # type: ignore[arg-type]
         .where(
-            Order.status.in_(OPEN_STATUSES),  # type: ignore[attr-defined]
+            col(Order.status).in_(OPEN_STATUSES),
             (Investor.status != InvestorStatus.APPROVED) | Investor.frozen | (Investor.kyc_expires < today),
         )
         .distinct()
@@ -97,7 +99,7 @@ def sweep(session: Session, venue: Venue, *, today: date | None = None) -> dict[
         select(Order.investor_id, Order.symbol)
         .join(Asset, Asset.symbol == Order.symbol)  # type: ignore[arg-type]
         .join(HolderState, (HolderState.asset_id == Asset.id) & (HolderState.wallet == Order.wallet))  # type: ignore[arg-type]
-        .where(Order.status.in_(OPEN_STATUSES), HolderState.wallet_frozen)  # type: ignore[attr-defined]
+        .where(col(Order.status).in_(OPEN_STATUSES), HolderState.wallet_frozen)
         .distinct()
     ).all()
     for investor_id, symbol in frozen_in_asset:
