@@ -250,6 +250,8 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
     /// @dev ECDSA.tryRecover: 65-byte (r, s, v) signatures only, low s, v 27/28, a nonzero signer;
     ///      never reverts on a malformed signature. The signer must be `signer`.
     function _validSignature(bytes32 digest, bytes calldata signature, address signer) private pure returns (bool) {
+        // the third value (the error's argument) says nothing the error itself does not
+        // slither-disable-next-line unused-return
         (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, signature);
         return err == ECDSA.RecoverError.NoError && recovered == signer;
     }
