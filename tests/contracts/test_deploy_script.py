@@ -15,7 +15,14 @@ from brownie import (
 )
 from helpers import E18, EQUITY
 
-KEYS = {"identity_registry", "asset_factory", "settlement_exchange", "cash_token", "revenue_distributor"}
+KEYS = {
+    "identity_registry",
+    "asset_factory",
+    "settlement_exchange",
+    "cash_token",
+    "revenue_distributor",
+    "audit_anchor",
+}
 
 
 def _deploy_module():
@@ -27,7 +34,7 @@ def _deploy_module():
 def test_deploy_returns_the_record_shape():
     record = _deploy_module().deploy(accounts[0])
 
-    assert set(record) == {"chain_id", "deployer", "block", "contracts"}
+    assert set(record) == {"chain_id", "deployer", "governance", "block", "contracts"}
     assert record["chain_id"] == chain.id
     assert record["deployer"] == accounts[0].address
     assert isinstance(record["block"], int) and 0 < record["block"] <= chain.height
