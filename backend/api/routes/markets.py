@@ -137,7 +137,7 @@ async def market_feed(websocket: WebSocket, symbol: str) -> None:
                         "symbol": asset.symbol,
                         "sequence": sequence,
                         **(message or {}),
-                        "halted": status != "open",
+                        "halted": status.startswith("halted"),  # a call accepts orders: not halted
                         "market_status": status,
                     }
                     last_status = status
