@@ -1,7 +1,9 @@
 """`rwa audit ...` (verify, anchor, show) and `rwa admin ...` (privileged actions with a
 reason, signed with RWA_GOVERNANCE_KEY), on the service's own functions.
 
-Market halts and resumes are API-only: the market's sequencer lives in the service process.
+Market halts and resumes go through the running service's REST API (`--url`, RWA_SERVICE_URL),
+with RWA_ADMIN_KEY: the market's sequencer lives in the service process, so only it can
+journal the halt.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ import getpass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+import httpx
 import typer
 
-from backend.commands.common import BAD_INPUT, FAILED, SETTINGS_HELP, console, fail, service_context
+from backend.commands.common import BAD_INPUT, FAILED, SETTINGS_HELP, UNAVAILABLE, console, fail, service_context
 from backend.disclosures.store import ContentStore
 from backend.governance import anchoring, asset_actions, investor_actions, log
 from backend.governance.common import Reason
@@ -283,6 +286,52 @@ def rotate_key(investor_id: int, reason_code: str = CODE, reason: str = REASON) 
         key, entry = investor_actions.rotate_key(ctx.session, reason=why, investor_id=investor_id)
         _show(entry)
         console.print(f"new API key: {key}", highlight=False)
+
+
+SERVICE_URL = typer.Option(
+    "http://127.0.0.1:8000", "--url", envvar="RWA_SERVICE_URL", help="the running service (RWA_SERVICE_URL)"
+)
+
+
+def _service(url: str) -> httpx.Client:
+    """The HTTP client for the running service (tests hand in the app's own client)."""
+    return httpx.Client(base_url=url, timeout=30)
+
+
+def _market_action(url: str, symbol: str, action: str, reason_code: str, reason: str) -> None:
+    from backend.config import settings_from_env  # the admin key, as the service reads it
+
+    headers = {"X-API-Key": settings_from_env().admin_key}
+    body = {"reason_code": reason_code, "reason": reason}
+    try:
+        with _service(url) as client:
+            response = client.post(f"/v1/admin/markets/{symbol}/{action}", json=body, headers=headers)
+    except httpx.HTTPError as exc:
+        fail(f"cannot reach the service at {url} ({exc}): start it (rwa serve) or pass --url", UNAVAILABLE)
+    if response.status_code >= 400:
+        try:
+            error = response.json()["error"]
+            message = f"{error['code']}: {error['message']}"
+        except (ValueError, KeyError, TypeError):
+            message = f"HTTP {response.status_code}"
+        fail(f"{action} refused: {message}", BAD_INPUT if response.status_code < 500 else FAILED)
+    for e in response.json()["entries"]:
+        subject = " ".join(x for x in (e.get("asset"), e.get("wallet")) if x)
+        line = f"#{e['seq']} {e['at']} {e['action']} {subject} ({e['reason_code']}) {e['reason']!r}"
+        console.print(f"{line} hash={e['hash'][:16]}", highlight=False, markup=False)
+
+
+@admin_app.command("halt")
+def halt(symbol: str, reason_code: str = CODE, reason: str = REASON, url: str = SERVICE_URL) -> None:
+    """Halt a market (the operator's kill switch), through the running service; it reopens
+    through a call auction on resume."""
+    _market_action(url, symbol, "halt", reason_code, reason)
+
+
+@admin_app.command("resume")
+def resume(symbol: str, reason_code: str = CODE, reason: str = REASON, url: str = SERVICE_URL) -> None:
+    """End an operator halt, through the running service."""
+    _market_action(url, symbol, "resume", reason_code, reason)
 
 
 @admin_app.command("evidence")

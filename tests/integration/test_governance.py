@@ -438,3 +438,42 @@ def test_every_cli_action_appends_its_entry(client, listed, rwa, new_wallet, tmp
         assert all(e["actor"].startswith("cli:") and e["reason"] == "cli" for e in appended)
     assert "new API key: rwa_inv_" in rwa("admin", "rotate-key", str(bob.id), *why).output
     assert rwa("audit", "show", "--asset", symbol).exit_code == 0
+
+
+class _Borrowed:
+    """The test's client to the app, lent to the CLI for one `with` block (not closed after)."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def __enter__(self):
+        return self.client
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
+def test_cli_halts_and_resumes_a_market_through_the_service_with_its_reason(client, listed, rwa, monkeypatch):
+    """`rwa admin halt|resume` go through the running service (its sequencer journals the halt),
+    with the admin key, and each appends its entry; a missing service is a clear exit 3."""
+    from backend.commands import governance as governance_cli
+
+    asset, _alice, _bob = listed
+    symbol = asset["symbol"]
+    monkeypatch.setattr(governance_cli, "_service", lambda url: _Borrowed(client))
+    why = ("--reason-code", "market_integrity", "--reason", "erroneous prints")
+    before = head(client)["seq"]
+    halted = rwa("admin", "halt", symbol, *why)
+    assert halted.exit_code == 0, halted.output
+    assert "market.halt" in halted.output and "erroneous prints" in halted.output
+    assert client.get(f"/v1/assets/{symbol}").json()["market_status"].startswith("halted")
+    resumed = rwa("admin", "resume", symbol, *why)
+    assert resumed.exit_code == 0, resumed.output
+    appended = client.get("/v1/audit", params={"after_seq": before}).json()["entries"]
+    assert [e["action"] for e in appended] == ["market.halt", "market.resume"]
+    assert all(e["reason_code"] == "market_integrity" for e in appended)
+    unknown = rwa("admin", "halt", "NOSUCH", *why)
+    assert unknown.exit_code == 2 and "refused" in unknown.output, unknown.output
+    monkeypatch.undo()
+    down = rwa("admin", "halt", symbol, *why, "--url", "http://127.0.0.1:9")
+    assert down.exit_code == 3 and "cannot reach the service" in down.output, down.output
