@@ -109,7 +109,7 @@ _TAKE_NONCE = (
     update(_NONCES)
     .where(_NONCES.c.wallet == bindparam("w"))
     .values(next_nonce=_NONCES.c.next_nonce + 1)
-    .returning(_NONCES.c.next_nonce)
+    .returning(_NONCES.c.next_nonce, _NONCES.c.floor)
 )
 _PASS_NONCE = (
     update(_NONCES)
@@ -125,10 +125,12 @@ def take_nonce(session: Session, chain: Chain, wallet: str) -> int:
         row = session.connection().execute(_TAKE_NONCE, {"w": wallet}).first()
         session.commit()  # ends the write transaction before the chain read below
         if row is not None:
+            if int(row[1]) > int(row[0]) - 1:  # a floor beyond the sequence (raise_nonce_floor)
+                raise _nonce_exhausted()
             return int(row[0]) - 1
         floor = int(chain.call(chain.core("settlement_exchange").functions.nonceFloor(wallet)))
         if floor >= MAX_SEQUENCE_NONCE:
-            raise Conflict("order.nonce_exhausted", "this wallet's nonce floor is beyond the venue's nonce sequence")
+            raise _nonce_exhausted()
         start = max(1, floor)
         session.add(WalletNonce(wallet=wallet, next_nonce=start + 1, floor=str(floor)))
         try:
@@ -137,6 +139,14 @@ def take_nonce(session: Session, chain: Chain, wallet: str) -> int:
         except IntegrityError:  # another request created the row first: take from it
             session.rollback()
     raise AssertionError("unreachable: the row exists after an IntegrityError")
+
+
+def _nonce_exhausted() -> Conflict:
+    return Conflict(
+        "order.nonce_exhausted",
+        "this wallet's nonce floor (cancelUpTo) is beyond the venue's nonce sequence: "
+        "sign with a nonce of your own at or above the floor and send it with the order",
+    )
 
 
 def raise_nonce_floor(session: Session, wallet: str, floor: int) -> None:

@@ -138,3 +138,29 @@ def test_a_freeze_made_on_chain_outside_the_service_cancels_resting_orders_withi
             break
         assert time.monotonic() - start < OBEYED_WITHIN, f"still {now['status']} {OBEYED_WITHIN}s after the freeze"
         time.sleep(0.2)
+
+
+def test_typed_data_never_hands_out_a_nonce_below_the_wallets_floor(
+    client, admin, chain_info, make_asset, make_investor
+):
+    """The wallet raises its own floor beyond the service's 64-bit sequence (cancelUpTo(2^62 + 10)):
+    typed-data must not keep handing out nonces the chain already refuses (every order signed with
+    one would be refused 409 order.nonce_cancelled: the wallet locked out of order entry)."""
+    asset, seller, _ = _listed(client, admin, chain_info, make_asset, make_investor)
+    order = _sell_order(asset["symbol"])
+    first = int(_typed(client, seller, order)["message"]["nonce"])  # the service knows the wallet now
+    floor = 2**62 + 10
+    seller.wallet.cancel_up_to(chain_info["contracts"]["settlement_exchange"], floor)
+    start = time.monotonic()
+    while True:  # until the watcher has seen NonceFloorRaised
+        answer = client.post("/v1/orders/typed-data", json=order, headers=seller.headers)
+        if answer.status_code != 200 or int(answer.json()["message"]["nonce"]) >= floor:
+            break
+        signed = _signed(client, seller, order)
+        if client.post("/v1/orders", json=signed, headers=seller.headers).status_code == 409:
+            raise AssertionError(f"typed-data handed out {answer.json()['message']['nonce']} below floor {floor}")
+        assert time.monotonic() - start < OBEYED_WITHIN, "the floor was never seen"
+        time.sleep(0.3)
+    assert first < floor
+    if answer.status_code != 200:  # refusing is fine too, with a domain error
+        assert answer.status_code == 409 and answer.json()["error"]["code"] == "order.nonce_exhausted", answer.text
