@@ -9,9 +9,10 @@ never late).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from eth_utils import to_checksum_address
 from hexbytes import HexBytes
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from backend.compliance.barring import OrderCanceller
 
 REGISTRY_EVENTS = ("InvestorRegistered", "WalletRecovered")
+NOT_REGISTERED = "not registered in the IdentityRegistry"  # status_reason of a delisted investor
 
 
 @dataclass
@@ -64,23 +66,45 @@ def resync_investors(session: Session, chain: Chain, *, venue: OrderCanceller | 
                 session.add(row)
                 result.imported.append(wallet)
             continue
-        before = (row.status, row.country, row.accredited, row.kyc_expires)
-        if registered:
-            _apply(row, country, accredited, kyc_expiry)
-        elif row.status == InvestorStatus.APPROVED:
-            row.status, row.status_reason = InvestorStatus.REVOKED, "not registered in the IdentityRegistry"
-            result.delisted.append(row)
-        elif row.status == InvestorStatus.PENDING:
-            row.status, row.status_reason = InvestorStatus.FAILED, "the whitelist transaction never took effect"
-        if (row.status, row.country, row.accredited, row.kyc_expires) != before:
-            row.updated_at = utcnow()
-            session.add(row)
-            result.changed.append(wallet)
+        follow_record(session, row, (registered, country, accredited, kyc_expiry), result)
     session.commit()
     if venue is not None:
         for row in result.delisted:  # revoked as "not registered": cancel_reason "delisted"
             venue.cancel_orders_if_barred(session, row)
     return result
+
+
+def resync_wallets(session: Session, chain: Chain, wallets: Iterable[str]) -> InvestorResync:
+    """`resync_investors` for the known investors among `wallets` only (the registry events the
+    service's watcher saw: backend/trading/chain_cancels.py); commits."""
+    registry = chain.core("identity_registry")
+    result = InvestorResync()
+    for wallet in sorted(set(wallets)):
+        row = session.exec(select(Investor).where(Investor.wallet == wallet)).first()
+        if row is None:
+            continue
+        result.checked += 1
+        follow_record(session, row, chain.call(registry.functions.investorOf(wallet)), result)
+    session.commit()
+    return result
+
+
+def follow_record(session: Session, row: Investor, record: Sequence[Any], result: InvestorResync) -> None:
+    """Bring a known investor's row to its registry record (registered, country, accredited,
+    kycExpiry): a wallet no longer registered is revoked as "not registered" (delisted)."""
+    registered, country, accredited, kyc_expiry = record
+    before = (row.status, row.country, row.accredited, row.kyc_expires)
+    if registered:
+        _apply(row, country, accredited, kyc_expiry)
+    elif row.status == InvestorStatus.APPROVED:
+        row.status, row.status_reason = InvestorStatus.REVOKED, NOT_REGISTERED
+        result.delisted.append(row)
+    elif row.status == InvestorStatus.PENDING:
+        row.status, row.status_reason = InvestorStatus.FAILED, "the whitelist transaction never took effect"
+    if (row.status, row.country, row.accredited, row.kyc_expires) != before:
+        row.updated_at = utcnow()
+        session.add(row)
+        result.changed.append(row.wallet)
 
 
 def _apply(row: Investor, country: int, accredited: bool, kyc_expiry: int) -> None:

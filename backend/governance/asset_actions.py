@@ -65,8 +65,19 @@ def set_wallet_frozen(
 
 
 def freeze_tokens(
-    session: Session, chain: Chain, *, reason: Reason, symbol: str, wallet: str, quantity: Decimal, freeze: bool
+    session: Session,
+    chain: Chain,
+    *,
+    reason: Reason,
+    symbol: str,
+    wallet: str,
+    quantity: Decimal,
+    freeze: bool,
+    venue: Venue | None = None,
 ) -> AuditEntry:
+    """Freeze (or release) `quantity` of the wallet's tokens. With the `venue`, a freeze cancels
+    its resting sells that the unfrozen rest can no longer deliver (newest first, cancel_reason
+    "frozen"); elsewhere (`rwa admin freeze-partial`) the service's watcher sweep does it."""
     asset = get_asset(session, symbol)
     investor = known_investor(session, wallet)
     amount = units(quantity)
@@ -75,7 +86,9 @@ def freeze_tokens(
     fn = agent_call(
         token_contract(chain, asset), name, ["address", "uint256"], [investor.wallet, amount], reason_args(reason)
     )
-    receipt = _send(session, chain, asset, fn)
+    receipt = _send(session, chain, asset, fn)  # the mirror now holds the frozen amount
+    if freeze and venue is not None:
+        revocations.trim_sells(session, venue, investor_id=investor.id, wallet=investor.wallet, asset=asset)  # type: ignore[arg-type]
     action = "tokens.freeze" if freeze else "tokens.unfreeze"
     return record(session, reason, action, asset=asset.symbol, wallet=investor.wallet, receipt=receipt)
 

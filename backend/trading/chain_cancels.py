@@ -16,6 +16,15 @@ every RIGHTS_INTERVAL_SECONDS: KYC that ran out, freezes mirrored from the chain
 on chain outside the service must take the wallet's orders off the book within seconds, or they
 keep matching and every trade fails at settlement; tests/integration/test_attacks_orders.py).
 
+It also follows the IdentityRegistry (ChainCursor "identity_registry"): a wallet removed
+(`InvestorRemoved`) or updated (`InvestorUpdated`: KYC expiry, country) on chain by the
+registrar outside the service has its Investor row brought to the registry record
+(registry_sync.resync_wallets, as `rwa resync` does) and, if it may no longer trade, its
+resting orders cancelled (cancel_reason "delisted" or "kyc_expired"); new orders are then
+refused. Registry events are acted on once REGISTRY_GRACE_SECONDS old, so the service's own
+revoke or update, which mirrors its row right after the receipt, is never taken for an
+outside change (its cancel_reason stays "revoked").
+
 DELETE /v1/orders/{id} cancels off chain only; `onchain_cancel_request` says what the wallet
 signs to make the cancellation final on chain (as the distribution claim does: the service
 holds no investor key).
@@ -26,7 +35,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +46,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from backend.chain.client import Chain
+from backend.compliance import registry_sync
 from backend.errors import DomainError
+from backend.models.compliance import Investor
 from backend.models.trading import ChainCursor, Order
 from backend.statuses import OPEN_STATUSES
 from backend.trading import revocations, service, terms
@@ -46,6 +57,9 @@ from backend.trading.sequencer import Venue
 log = logging.getLogger(__name__)
 
 CURSOR = "settlement_exchange"
+REGISTRY_CURSOR = "identity_registry"
+REGISTRY_EVENTS = ("InvestorRemoved", "InvestorUpdated")
+REGISTRY_GRACE_SECONDS = 2.0
 ONCHAIN = "onchain"
 MAX_BLOCKS = 2_000  # logs asked per request: a long catch-up goes in steps
 RIGHTS_INTERVAL_SECONDS = 2.0  # two indexed queries over open orders: cheap
@@ -93,10 +107,10 @@ class Pass:
     by_event: dict[str, int] = field(default_factory=dict)
 
 
-def _cursor(session: Session, chain: Chain) -> ChainCursor:
-    cursor = session.get(ChainCursor, CURSOR)
+def _cursor(session: Session, chain: Chain, name: str = CURSOR) -> ChainCursor:
+    cursor = session.get(ChainCursor, name)
     if cursor is None:  # first start: from the deployment's block
-        cursor = ChainCursor(name=CURSOR, block=max(chain.deployment.block - 1, 0))
+        cursor = ChainCursor(name=name, block=max(chain.deployment.block - 1, 0))
         session.add(cursor)
         session.commit()
     return cursor
@@ -144,6 +158,44 @@ def poll(session: Session, chain: Chain, venue: Venue, *, max_blocks: int = MAX_
     return result
 
 
+def poll_registry(session: Session, chain: Chain, venue: Venue, *, to_block: int, max_blocks: int = MAX_BLOCKS) -> Pass:
+    """Read the IdentityRegistry's removals and updates after its cursor (up to `to_block`, at
+    most max_blocks), bring the named investors' rows to the registry, cancel the resting orders
+    of those who may no longer trade, advance the cursor."""
+    registry = chain.core("identity_registry")
+    cursor = _cursor(session, chain, REGISTRY_CURSOR)
+    result = Pass(from_block=cursor.block + 1, to_block=min(to_block, cursor.block + max_blocks), head=to_block)
+    if result.from_block > result.to_block:
+        return result
+    logs = chain.logs(addresses=[registry.address], from_block=result.from_block, to_block=result.to_block)
+    topics = {bytes(HexBytes(getattr(registry.events, name)().topic)): name for name in REGISTRY_EVENTS}
+    wallets = {
+        to_checksum_address("0x" + bytes(entry["topics"][1])[-20:].hex())  # `wallet`: indexed in both
+        for entry in logs
+        if len(entry["topics"]) > 1 and bytes(entry["topics"][0]) in topics
+    }
+    result.events = len(wallets)
+    if wallets:
+        changed = registry_sync.resync_wallets(session, chain, wallets)
+        for wallet in changed.changed:
+            row = session.exec(select(Investor).where(Investor.wallet == wallet)).one()
+            n = revocations.cancel_if_barred(session, venue, row)
+            result.cancelled += n
+            result.by_event["registry"] = result.by_event.get("registry", 0) + n
+    cursor.block = result.to_block
+    session.add(cursor)
+    session.commit()
+    if wallets:
+        log.info(
+            "registry blocks %d-%d: %d wallets changed on chain, %d resting orders cancelled",
+            result.from_block,
+            result.to_block,
+            len(wallets),
+            result.cancelled,
+        )
+    return result
+
+
 def _by_hash(session: Session, order_hash: str) -> list[Order]:
     query = select(Order).where(Order.order_hash == order_hash.lower(), col(Order.status).in_(OPEN_STATUSES))
     return list(session.exec(query))
@@ -181,6 +233,8 @@ class ChainCancelWatcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._rights_due = 0.0  # monotonic time of the next sweep: at start
+        self.registry_grace = REGISTRY_GRACE_SECONDS
+        self._heads: deque[tuple[float, int]] = deque()  # (monotonic time, head) seen
         self.last_error: str | None = None
         self.last_pass: Pass | None = None
 
@@ -204,7 +258,23 @@ class ChainCancelWatcher:
             while result.to_block < result.head and not self._stop.is_set():  # catching up: step on
                 result = poll(session, self.chain, self.venue)
             self.last_pass = result
+            settled = self._registry_head(result.head)
+            if settled is not None:
+                seen = poll_registry(session, self.chain, self.venue, to_block=settled)
+                while seen.to_block < settled and not self._stop.is_set():
+                    seen = poll_registry(session, self.chain, self.venue, to_block=settled)
             return result
+
+    def _registry_head(self, head: int) -> int | None:
+        """The highest head seen at least `registry_grace` seconds ago (None: none yet)."""
+        now = time.monotonic()
+        self._heads.append((now, head))
+        settled = None
+        while self._heads and self._heads[0][0] <= now - self.registry_grace:
+            settled = self._heads.popleft()[1]
+        if settled is not None:  # keep it: the next tick may see no older head
+            self._heads.appendleft((now - self.registry_grace, settled))
+        return settled
 
     def _loop(self) -> None:
         while not self._stop.is_set():

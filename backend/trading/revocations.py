@@ -11,6 +11,10 @@ The service's own actions (the admin's revoke and freeze, `rwa resync`) call
 running out at midnight UTC, a freeze by an agent's script mirrored from the chain, a row
 corrected by the registry sync): the chain-event watcher runs it at start and once a
 minute. Cancelling what is no longer resting is a no-op, so a repeated sweep changes nothing.
+
+A partial freeze (part of a wallet's tokens in one asset) bars only what cannot be delivered:
+`trim_sells` cancels the wallet's resting sells there, newest first, until what they still
+offer fits in balance - frozen - locked - sold and not yet settled (cancel_reason "frozen").
 """
 
 from __future__ import annotations
@@ -20,12 +24,15 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
+from backend.assets.units import lots_units
 from backend.clock import utc_today
+from backend.compliance import mirror, registry_sync
+from backend.compliance.rules import locked_balance
 from backend.models.assets import Asset
 from backend.models.compliance import HolderState, Investor
 from backend.models.trading import Order
 from backend.statuses import OPEN_STATUSES, InvestorStatus
-from backend.trading import service
+from backend.trading import reservations, service
 from backend.trading.sequencer import Venue
 
 log = logging.getLogger(__name__)
@@ -35,7 +42,7 @@ REVOKED = "revoked"  # the admin revoked the investor (DELETE /v1/investors/{id}
 DELISTED = "delisted"  # no longer registered in the IdentityRegistry (found by the registry sync)
 FROZEN = "frozen"  # the wallet is frozen (every asset, or one asset's token)
 KYC_EXPIRED = "kyc_expired"  # KYC ran out: kyc_expires < today (UTC)
-NOT_REGISTERED = "not registered in the IdentityRegistry"  # registry_sync's status_reason
+NOT_REGISTERED = registry_sync.NOT_REGISTERED  # registry_sync's status_reason
 
 
 def cancel_investor_orders(
@@ -105,4 +112,53 @@ def sweep(session: Session, venue: Venue, *, today: date | None = None) -> dict[
     for investor_id, symbol in frozen_in_asset:
         n = cancel_investor_orders(session, venue, investor_id=investor_id, reason=FROZEN, symbols=[symbol])
         counts[FROZEN] = counts.get(FROZEN, 0) + n
+    partly_frozen = session.exec(
+        select(Order.investor_id, Order.wallet, Asset)
+        .join(Asset, Asset.symbol == Order.symbol)  # type: ignore[arg-type]
+        .join(HolderState, (HolderState.asset_id == Asset.id) & (HolderState.wallet == Order.wallet))  # type: ignore[arg-type]
+        .where(col(Order.status).in_(OPEN_STATUSES), Order.side == "sell", HolderState.frozen_tokens != "0")
+        .distinct()
+    ).all()
+    for investor_id, wallet, asset in partly_frozen:
+        n = trim_sells(session, venue, investor_id=investor_id, wallet=wallet, asset=asset)
+        counts[FROZEN] = counts.get(FROZEN, 0) + n
     return counts
+
+
+def trim_sells(session: Session, venue: Venue, *, investor_id: int, wallet: str, asset: Asset) -> int:
+    """Cancel the wallet's resting sells in `asset`, newest first, until what they still offer
+    fits in what it can deliver per the compliance mirror: balance - frozen tokens - tokens
+    in a running lock-up - units sold in trades not yet settled (cancel_reason "frozen");
+    returns how many were cancelled."""
+    state, held, _rules = mirror.asset_view(session, asset, wallet)
+    locked = locked_balance(amount=held.locked_amount, until=held.locked_until, now=mirror.chain_now(state))
+    _open, unsettled_lots = session.exec(
+        _OPEN_AND_UNSETTLED_SELLS, params={"investor_id": investor_id, "symbol": asset.symbol}
+    ).one()
+    deliverable = held.balance - held.frozen_tokens - locked - lots_units(asset, int(unsettled_lots))
+    sells = session.exec(
+        select(Order)
+        .where(
+            Order.investor_id == investor_id,
+            Order.symbol == asset.symbol,
+            Order.side == "sell",
+            col(Order.status).in_(OPEN_STATUSES),
+        )
+        .order_by(col(Order.created_at).desc(), col(Order.id).desc())
+    ).all()
+    offered = lots_units(asset, sum(o.quantity_lots - o.filled_lots for o in sells))
+    excess: list[str] = []
+    for order in sells:  # newest first
+        if offered <= deliverable:
+            break
+        excess.append(order.id)
+        offered -= lots_units(asset, order.quantity_lots - order.filled_lots)
+    if not excess:
+        return 0
+    n = service.cancel_orders(session, venue, symbol=asset.symbol, order_ids=excess, reason=FROZEN)
+    if n:
+        log.info("wallet %s: %d sells in %s cancelled beyond its unfrozen balance", wallet, n, asset.symbol)
+    return n
+
+
+_OPEN_AND_UNSETTLED_SELLS = reservations.open_and_unsettled("sell")

@@ -107,12 +107,14 @@ def unfreeze(symbol: str, body: WalletBody, s: SessionDep, c: ChainDep, v: Venue
 
 
 @router.post("/assets/{symbol}/freeze-partial")
-def freeze_partial(symbol: str, body: QuantityBody, s: SessionDep, c: ChainDep, p: AdminDep) -> ActionResult:
-    """Freeze `quantity` of the wallet's tokens in this asset."""
+def freeze_partial(
+    symbol: str, body: QuantityBody, s: SessionDep, c: ChainDep, v: VenueDep, p: AdminDep
+) -> ActionResult:
+    """Freeze `quantity` of the wallet's tokens in this asset (its sells beyond the rest are cancelled)."""
     reason = reason_of(p, body)
     return result(
         asset_actions.freeze_tokens(
-            s, c, reason=reason, symbol=symbol, wallet=body.wallet, quantity=body.quantity, freeze=True
+            s, c, reason=reason, symbol=symbol, wallet=body.wallet, quantity=body.quantity, freeze=True, venue=v
         )
     )
 
