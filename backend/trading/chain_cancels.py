@@ -20,7 +20,8 @@ It also follows the IdentityRegistry (ChainCursor "identity_registry"): a wallet
 (`InvestorRemoved`) or updated (`InvestorUpdated`: KYC expiry, country) on chain by the
 registrar outside the service has its Investor row brought to the registry record
 (registry_sync.resync_wallets, as `rwa resync` does) and, if it may no longer trade, its
-resting orders cancelled (cancel_reason "delisted" or "kyc_expired"); new orders are then
+resting orders cancelled (cancel_reason "delisted" or "kyc_expired"; buys in assets whose
+rules no longer admit its country or accreditation: "ineligible"); new orders are then
 refused. Registry events are acted on once REGISTRY_GRACE_SECONDS old, so the service's own
 revoke or update, which mirrors its row right after the receipt, is never taken for an
 outside change (its cancel_reason stays "revoked").
@@ -176,10 +177,10 @@ def poll_registry(session: Session, chain: Chain, venue: Venue, *, to_block: int
     }
     result.events = len(wallets)
     if wallets:
-        changed = registry_sync.resync_wallets(session, chain, wallets)
-        for wallet in changed.changed:
-            row = session.exec(select(Investor).where(Investor.wallet == wallet)).one()
-            n = revocations.cancel_if_barred(session, venue, row)
+        changed = set(registry_sync.resync_wallets(session, chain, wallets).changed)
+        for row in session.exec(select(Investor).where(col(Investor.wallet).in_(sorted(wallets)))).all():
+            n = revocations.cancel_if_barred(session, venue, row) if row.wallet in changed else 0
+            n += revocations.cancel_ineligible_buys(session, venue, row)  # the service's own updates too
             result.cancelled += n
             result.by_event["registry"] = result.by_event.get("registry", 0) + n
     cursor.block = result.to_block

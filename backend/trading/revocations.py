@@ -42,6 +42,7 @@ REVOKED = "revoked"  # the admin revoked the investor (DELETE /v1/investors/{id}
 DELISTED = "delisted"  # no longer registered in the IdentityRegistry (found by the registry sync)
 FROZEN = "frozen"  # the wallet is frozen (every asset, or one asset's token)
 KYC_EXPIRED = "kyc_expired"  # KYC ran out: kyc_expires < today (UTC)
+INELIGIBLE = "ineligible"  # a buy in an asset whose rules no longer admit the investor's country or accreditation
 NOT_REGISTERED = registry_sync.NOT_REGISTERED  # registry_sync's status_reason
 
 
@@ -159,6 +160,35 @@ def trim_sells(session: Session, venue: Venue, *, investor_id: int, wallet: str,
     if n:
         log.info("wallet %s: %d sells in %s cancelled beyond its unfrozen balance", wallet, n, asset.symbol)
     return n
+
+
+def cancel_ineligible_buys(session: Session, venue: Venue, investor: Investor) -> int:
+    """Cancel the investor's resting buys in assets whose rules no longer admit its country or
+    accreditation (after a registry update: the tokens could never be received, code 4 or 5);
+    returns how many were cancelled."""
+    record = mirror.identity(investor)
+    if not record.registered:
+        return 0
+    symbols = session.exec(
+        select(Order.symbol)
+        .where(Order.investor_id == investor.id, Order.side == "buy", col(Order.status).in_(OPEN_STATUSES))
+        .distinct()
+    ).all()
+    cancelled = 0
+    for asset in session.exec(select(Asset).where(col(Asset.symbol).in_(symbols)).order_by(Asset.symbol)).all():
+        rules = mirror.rules_of(session, asset)
+        if rules.country_ok(record.country) and (record.accredited or not rules.accredited_only):
+            continue
+        buys = session.exec(
+            select(Order.id).where(
+                Order.investor_id == investor.id,
+                Order.symbol == asset.symbol,
+                Order.side == "buy",
+                col(Order.status).in_(OPEN_STATUSES),
+            )
+        ).all()
+        cancelled += service.cancel_orders(session, venue, symbol=asset.symbol, order_ids=list(buys), reason=INELIGIBLE)
+    return cancelled
 
 
 _OPEN_AND_UNSETTLED_SELLS = reservations.open_and_unsettled("sell")

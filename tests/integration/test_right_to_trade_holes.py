@@ -21,6 +21,7 @@ from backend.models.compliance import Investor
 from backend.models.trading import Order
 from backend.statuses import InvestorStatus
 from tests.integration.test_chain_cancels import OBEYED_WITHIN, _place, _wait_status
+from tests.support.compliance import put_rules
 from tests.support.trading import fund_and_approve
 
 UNIT = 10**18
@@ -166,3 +167,24 @@ def test_the_services_own_revocation_keeps_its_reason(client, admin, chain_info,
         row = session.get(Order, placed["id"])
         assert row is not None
         assert (row.status, row.cancel_reason) == ("cancelled", "revoked")
+
+
+def test_a_country_changed_on_chain_cancels_buys_where_it_is_no_longer_allowed(
+    client, admin, chain_info, make_asset, make_investor
+):
+    """The registrar moves a buyer to Germany on chain; an asset open to the US only can no
+    longer deliver to it (code 4): its buys there go ("ineligible"), its buys elsewhere stay."""
+    us_only, anywhere = make_asset(), make_asset()
+    assert put_rules(client, admin, us_only["symbol"], allowed_countries=["US"]).status_code == 200
+    buyer = make_investor(country="US")
+    fund_and_approve(client, admin, chain_info, us_only, None, buyer)
+    closed, _ = _place(client, buyer, us_only["symbol"], "buy", "5", "1")
+    kept, _ = _place(client, buyer, anywhere["symbol"], "buy", "5", "1")
+    chain = client.app.state.chain
+    registry = chain.core("identity_registry")
+    _registered, _country, accredited, expiry = chain.call(registry.functions.investorOf(buyer.wallet.address))
+    chain.transact(registry.functions.updateInvestor(buyer.wallet.address, 276, accredited, expiry))  # DE
+    now, _ = _wait_status(client, buyer, closed["id"], "cancelled", timeout=OBEYED_WITHIN)
+    assert now["cancel_reason"] == "ineligible", now
+    assert client.get(f"/v1/orders/{kept['id']}", headers=buyer.headers).json()["status"] == "open"
+    assert client.get(f"/v1/investors/{buyer.id}", headers=admin).json()["country"] == "DE"
