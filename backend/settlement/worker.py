@@ -61,7 +61,7 @@ FAILURE_REASONS = {
     5: "order expired",
     6: "order cancelled on chain",
     7: "price outside the orders' limits",
-    8: "quantity exceeds what the orders have left",
+    8: "quantity exceeds what the orders have left (or its cash amount is not exact)",
     9: "asset transfer refused (compliance, balance or allowance)",
     10: "cash transfer refused (balance or allowance)",
 }

@@ -31,7 +31,9 @@ pragma solidity 0.8.28;
 ///         7 FAIL_PRICE               price == 0, price > buy.price or price < sell.price (or
 ///                                    price * quantity does not fit in 256 bits)
 ///         8 FAIL_QUANTITY            quantity == 0 or more than the remaining quantity of either
-///                                    order (quantity - filled; fills are capped at 2^248 - 1)
+///                                    order (quantity - filled; fills are capped at 2^248 - 1), or
+///                                    a cash amount that is not whole (price * quantity % 1e18 != 0:
+///                                    never rounded against the seller)
 ///         9 FAIL_ASSET_TRANSFER      asset transferFrom(seller -> buyer) failed (compliance,
 ///                                    balance, allowance)
 ///        10 FAIL_CASH_TRANSFER       cash transferFrom(buyer -> seller) failed (balance, allowance)

@@ -195,9 +195,11 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
         bool overflows = quantity != 0 && price > type(uint256).max / quantity;
         if (price == 0 || price > buy.price || price < sell.price || overflows) return _fail(tradeId, FAIL_PRICE);
 
+        // the cash must be exact: rounding price * quantity / 1e18 down would hand the buyer dust
+        // of the seller's asset below the signed price (the venue's ticks and lots are always exact)
         if (
             quantity == 0 || quantity > _remaining(buy.quantity, buyState.filled)
-                || quantity > _remaining(sell.quantity, sellState.filled)
+                || quantity > _remaining(sell.quantity, sellState.filled) || mulmod(price, quantity, _ASSET_UNIT) != 0
         ) return _fail(tradeId, FAIL_QUANTITY);
 
         _execute(trade, tradeId, buyHash, sellHash, buyState.filled, sellState.filled);

@@ -101,7 +101,7 @@ def test_absurd_prices_and_quantities_fail_alone_and_never_revert_the_batch(
     batch = [
         trade(1, greedy_buy, sign(greedy_buy), huge_sell, sign(huge_sell), top, top),  # price * qty overflows
         trade(2, greedy_buy, sign(greedy_buy), huge_sell, sign(huge_sell), 1, top),  # above the fill counter
-        trade(3, greedy_buy, sign(greedy_buy), huge_sell, sign(huge_sell), 1, 2**248 - 1),  # more than alice holds
+        trade(3, greedy_buy, sign(greedy_buy), huge_sell, sign(huge_sell), 1, (2**248 - 1) // E18 * E18),  # > held
         trade(4, greedy_buy, sign(greedy_buy), huge_sell, sign(huge_sell), 0, E18),  # price 0
         trade(5, good_buy, sign(good_buy), good_sell, sign(good_sell), PRICE, E18),
     ]

@@ -213,14 +213,15 @@ def test_seller_without_allowance_fails_with_code_9(exchange, market, operator, 
     assert failures(tx) == [(tid(t), 9)]
 
 
-def test_cash_amount_rounds_down(exchange, market, cash, operator, sign, alice, bob):
+def test_a_cash_amount_that_would_round_fails_with_code_8(exchange, market, cash, operator, sign, alice, bob):
     buy = order(bob, market, True, 3, 10 * E18, nonce=11)
     sell = order(alice, market, False, 3, 10 * E18, nonce=11)
-    # 3 base units per token * 0.5 token = 1.5 -> 1
+    # 3 base units per token * 0.5 token = 1.5: never rounded (down, against the seller)
     t = trade(1, buy, sign(buy), sell, sign(sell), 3, E18 // 2)
-    before = cash.balanceOf(alice)
-    exchange.settle([t], {"from": operator})
-    assert cash.balanceOf(alice) - before == 1
+    before, held = cash.balanceOf(alice), market.balanceOf(alice)
+    tx = exchange.settle([t], {"from": operator})
+    assert [e["code"] for e in tx.events["TradeFailed"]] == [8]
+    assert cash.balanceOf(alice) == before and market.balanceOf(alice) == held
 
 
 def test_only_operator_settles(exchange, admin, mallory, book):

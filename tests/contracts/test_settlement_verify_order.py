@@ -89,11 +89,11 @@ def test_verify_order_agrees_with_settle_codes_3_and_4(exchange, operator, order
     trades, expected = [], []
     for seq, (signature, _) in enumerate(variants.values(), start=1):
         valid, _ = exchange.verifyOrder(order_tuple(buy), signature)
-        trades.append(trade(seq, buy, signature, sell, sell_sig, PRICE, 1))
+        trades.append(trade(seq, buy, signature, sell, sell_sig, PRICE, E18))
         expected.append(0 if valid else 3)
     for seq, signature in enumerate(sell_variants.values(), start=100):
         valid, _ = exchange.verifyOrder(order_tuple(sell), signature)
-        trades.append(trade(seq, buy, buy_sig, sell, signature, PRICE, 1))
+        trades.append(trade(seq, buy, buy_sig, sell, signature, PRICE, E18))
         expected.append(0 if valid else 4)
 
     tx = exchange.settle(trades, {"from": operator})
