@@ -12,16 +12,13 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-ROOT = Path(__file__).resolve().parent.parent
+# The well-known development secrets, refused outside development; re-exported for callers.
+from backend.dev_keys import DEV_ADMIN_KEY as DEV_ADMIN_KEY
+from backend.dev_keys import DEV_GOVERNANCE_KEY as DEV_GOVERNANCE_KEY
+from backend.dev_keys import DEV_OPERATOR_KEY as DEV_OPERATOR_KEY
+from backend.dev_keys import GANACHE_MNEMONIC as GANACHE_MNEMONIC
 
-# Account 0 of `ganache --wallet.deterministic`: a well-known development key, refused
-# outside development (see Settings.check).
-DEV_OPERATOR_KEY = "0x4f3edf983ac636a65a842ce7c78d9aa706d3b113bce9c46f30d7d21715b23b1d"
-DEV_ADMIN_KEY = "dev-admin-key"
-# Account 10 of the same mnemonic (outside the ten the node funds; the deployment pays its
-# gas): the local governance key (DESIGN "Keys and governance", docs/security.md).
-DEV_GOVERNANCE_KEY = "0x77c5495fbb039eed474fc940f29955ed0531693cc9212911efd35dff0373153f"
-GANACHE_MNEMONIC = "myth like bonus scare over problem client lizard pioneer submit female collect"
+ROOT = Path(__file__).resolve().parent.parent
 TEST_CHAIN_IDS = frozenset({1337, 31337})
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from backend.config import DEV_ADMIN_KEY, DEV_GOVERNANCE_KEY, DEV_OPERATOR_KEY, GANACHE_MNEMONIC
+from backend.dev_keys import DEV_ADMIN_KEY, DEV_GOVERNANCE_KEY, DEV_OPERATOR_KEY, GANACHE_MNEMONIC
 
 MIN_ADMIN_KEY_LENGTH = 32
 MNEMONIC_ACCOUNTS = 10
