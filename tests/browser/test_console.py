@@ -176,7 +176,8 @@ def test_partial_freeze_asks_for_a_reason_and_lands_in_the_audit_log(ui, client,
     assert entry["reason"] == "Attachment order 2026-117, Amtsgericht München" and entry["tx_hash"]
     expect(holder_row.get_by_role("cell").nth(2)).to_have_text("25")  # frozen, read back from the token
     log = console.get_by_role("region", name="Audit log")
-    audit_row = log.get_by_role("row").filter(has_text="Attachment order 2026-117")
+    audit_row = log.locator(f'tr[data-seq="{entry["seq"]}"]')  # this entry's row: the session's log has others
+    expect(audit_row).to_contain_text("Attachment order 2026-117")
     expect(audit_row).to_contain_text("tokens.freeze")
     expect(audit_row).to_contain_text("court_order")
     expect(audit_row).to_contain_text(str(entry["seq"]))
