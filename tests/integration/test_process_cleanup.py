@@ -54,6 +54,9 @@ def stop_and_check(process: subprocess.Popen, signum: int, ports: list[int]) -> 
         output, _ = process.communicate(timeout=60)
     except subprocess.TimeoutExpired:
         process.kill()
+        for pid in started:  # never leak into the next test, even when this one fails
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
         pytest.fail(f"still running 60 s after {signal.Signals(signum).name}")
     left = {pid for pid in started if alive(pid)}
     for pid in left:  # never leak into the next test, even when this one fails
