@@ -156,7 +156,13 @@ def test_typed_data_never_hands_out_a_nonce_below_the_wallets_floor(
         answer = client.post("/v1/orders/typed-data", json=order, headers=seller.headers)
         if answer.status_code != 200 or int(answer.json()["message"]["nonce"]) >= floor:
             break
-        signed = _signed(client, seller, order)
+        data = answer.json()  # sign the very nonce typed-data handed out (asking again races the watcher)
+        signed = {
+            **order,
+            "nonce": int(data["message"]["nonce"]),
+            "expires_at": int(data["message"]["expiry"]),
+            "signature": seller.wallet.sign_order(data),
+        }
         placed = client.post("/v1/orders", json=signed, headers=seller.headers)
         if placed.status_code == 409:  # the watcher saw the floor between typed-data and this order
             assert placed.json()["error"]["code"] == "order.nonce_cancelled", placed.text

@@ -150,4 +150,6 @@ def test_websocket_announces_the_kill_switch_with_its_reason(calls, new_wallet: 
     assert halted["market_status"] == "halted: operator" and halted["halted"] is True
     # A market that never traded ends the halt in its opening call (no reference price yet).
     assert call["market_status"].startswith("auction: opening (until ") and call["halted"] is False
-    assert reopened["market_status"] == "open" and reopened["sequence"] > call["sequence"] > halted["sequence"]
+    # "open" may be announced once the call's time is up, before the sweeper's uncross command
+    # lands (same sequence), never before the call itself
+    assert reopened["market_status"] == "open" and reopened["sequence"] >= call["sequence"] > halted["sequence"]
