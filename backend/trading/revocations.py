@@ -113,14 +113,17 @@ def sweep(session: Session, venue: Venue, *, today: date | None = None) -> dict[
     for investor_id, symbol in frozen_in_asset:
         n = cancel_investor_orders(session, venue, investor_id=investor_id, reason=FROZEN, symbols=[symbol])
         counts[FROZEN] = counts.get(FROZEN, 0) + n
+    # the asset's id, not its row: PostgreSQL cannot DISTINCT a JSON column (Asset.details)
     partly_frozen = session.exec(
-        select(Order.investor_id, Order.wallet, Asset)
+        select(Order.investor_id, Order.wallet, Asset.id)
         .join(Asset, Asset.symbol == Order.symbol)  # type: ignore[arg-type]
         .join(HolderState, (HolderState.asset_id == Asset.id) & (HolderState.wallet == Order.wallet))  # type: ignore[arg-type]
         .where(col(Order.status).in_(OPEN_STATUSES), Order.side == "sell", HolderState.frozen_tokens != "0")
         .distinct()
     ).all()
-    for investor_id, wallet, asset in partly_frozen:
+    for investor_id, wallet, asset_id in partly_frozen:
+        asset = session.get(Asset, asset_id)
+        assert asset is not None  # joined just above
         n = trim_sells(session, venue, investor_id=investor_id, wallet=wallet, asset=asset)
         counts[FROZEN] = counts.get(FROZEN, 0) + n
     return counts
