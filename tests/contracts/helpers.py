@@ -126,6 +126,12 @@ def trade(seq: int, buy: dict, buy_sig: bytes, sell: dict, sell_sig: bytes, pric
     return (int(seq), order_tuple(buy), buy_sig, order_tuple(sell), sell_sig, int(price), int(quantity))
 
 
+def settle_trades(exchange, trades: list[tuple], tx: dict):
+    """Send `trades` (tuples from `trade`) to exchange.settle() in one transaction, encoded for its
+    ABI. Tests call settle() through this one function, so an ABI change is made in one place."""
+    return exchange.settle(list(trades), tx)
+
+
 def derived_trade_id(buy_hash: bytes, sell_hash: bytes, seq: int) -> bytes:
     """keccak256(abi.encode(buyHash, sellHash, seq)), computed with eth_abi."""
     return keccak(encode(["bytes32", "bytes32", "uint256"], [buy_hash, sell_hash, int(seq)]))
