@@ -7,7 +7,6 @@ worst a leaked key can do is anchor something bogus, which `verify` reports.
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 from eth_utils import keccak
@@ -15,9 +14,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from backend.chain.client import Chain
-from backend.errors import Conflict, DomainError, Unavailable
+from backend.errors import Conflict, Unavailable
 from backend.governance import log
 from backend.models.governance import AuditAnchorRecord, AuditEntry
+from backend.periodic import PeriodicWorker
 
 LOG = logging.getLogger(__name__)
 ANCHORED_TOPIC = keccak(text="AuditAnchored(uint64,bytes32,address)")
@@ -100,27 +100,16 @@ def verify(session: Session, chain: Chain) -> tuple[list[str], dict[str, int]]:
     return problems, counts
 
 
-class AnchorWorker:
-    """Anchors the log's head every `interval_s` seconds when it moved."""
+class AnchorWorker(PeriodicWorker):
+    """Anchors the log's head every `interval_s` seconds when it moved (backend/periodic.py)."""
+
+    name = "audit-anchor"
+    wait_first = True
 
     def __init__(self, engine: Engine, chain: Chain, *, interval_s: int):
-        self.engine, self.chain, self.interval_s = engine, chain, interval_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="audit-anchor", daemon=True)
+        super().__init__(interval=interval_s)
+        self.engine, self.chain = engine, chain
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            try:
-                with Session(self.engine) as session:
-                    anchor_head(session, self.chain)
-            except DomainError as exc:
-                LOG.warning("audit anchor: %s", exc.message)
-            except Exception:  # a worker must outlive one bad round
-                LOG.exception("audit anchor failed")
+    def run_once(self) -> object:
+        with Session(self.engine) as session:
+            return anchor_head(session, self.chain)

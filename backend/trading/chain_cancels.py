@@ -34,7 +34,6 @@ holds no investor key).
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -48,11 +47,11 @@ from sqlmodel import Session, col, select
 
 from backend.chain.client import Chain
 from backend.compliance import registry_sync
-from backend.errors import DomainError
 from backend.models.compliance import Investor
 from backend.models.trading import ChainCursor, Order
+from backend.periodic import PeriodicWorker
 from backend.statuses import OPEN_STATUSES
-from backend.trading import revocations, service, terms
+from backend.trading import entry, revocations, terms
 from backend.trading.sequencer import Venue
 
 log = logging.getLogger(__name__)
@@ -212,13 +211,16 @@ def _cancel(session: Session, venue: Venue, orders: list[Order]) -> int:
     for order in orders:
         by_symbol[order.symbol].append(order.id)
     return sum(
-        service.cancel_orders(session, venue, symbol=symbol, order_ids=ids, reason=ONCHAIN)
+        entry.cancel_orders(session, venue, symbol=symbol, order_ids=ids, reason=ONCHAIN)
         for symbol, ids in sorted(by_symbol.items())
     )
 
 
-class ChainCancelWatcher:
-    """The background thread: `poll` every interval, the right-to-trade sweep every RIGHTS_INTERVAL_SECONDS."""
+class ChainCancelWatcher(PeriodicWorker):
+    """The background thread (backend/periodic.py): `poll` every interval, the right-to-trade sweep every
+    RIGHTS_INTERVAL_SECONDS."""
+
+    name = "chain-cancels"
 
     def __init__(
         self,
@@ -229,26 +231,13 @@ class ChainCancelWatcher:
         interval_ms: int = 1000,
         rights_interval: float = RIGHTS_INTERVAL_SECONDS,
     ):
+        super().__init__(interval=interval_ms / 1000)
         self.db, self.chain, self.venue = db, chain, venue
-        self.interval, self.rights_interval = interval_ms / 1000, rights_interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.rights_interval = rights_interval
         self._rights_due = 0.0  # monotonic time of the next sweep: at start
         self.registry_grace = REGISTRY_GRACE_SECONDS
         self._heads: deque[tuple[float, int]] = deque()  # (monotonic time, head) seen
-        self.last_error: str | None = None
         self.last_pass: Pass | None = None
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="chain-cancels", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=10)
-            self._thread = None
 
     def run_once(self) -> Pass:
         with Session(self.db, expire_on_commit=False) as session:
@@ -256,13 +245,13 @@ class ChainCancelWatcher:
                 revocations.sweep(session, self.venue)
                 self._rights_due = time.monotonic() + self.rights_interval
             result = poll(session, self.chain, self.venue)
-            while result.to_block < result.head and not self._stop.is_set():  # catching up: step on
+            while result.to_block < result.head and not self.stopping:  # catching up: step on
                 result = poll(session, self.chain, self.venue)
             self.last_pass = result
             settled = self._registry_head(result.head)
             if settled is not None:
                 seen = poll_registry(session, self.chain, self.venue, to_block=settled)
-                while seen.to_block < settled and not self._stop.is_set():
+                while seen.to_block < settled and not self.stopping:
                     seen = poll_registry(session, self.chain, self.venue, to_block=settled)
             return result
 
@@ -276,17 +265,3 @@ class ChainCancelWatcher:
         if settled is not None:  # keep it: the next tick may see no older head
             self._heads.appendleft((now - self.registry_grace, settled))
         return settled
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-                self.last_error = None
-            except DomainError as exc:  # chain unreachable or not deployed yet: next tick
-                if exc.message != self.last_error:
-                    log.warning("chain-cancel watcher: %s (retrying)", exc.message)
-                self.last_error = exc.message
-            except Exception as exc:  # the watcher must outlive any one pass
-                log.exception("chain-cancel watcher pass failed")
-                self.last_error = str(exc)
-            self._stop.wait(self.interval)

@@ -19,7 +19,6 @@ crash in between fires again after restart, and a CancelAll of nothing changes n
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,8 +29,9 @@ from sqlmodel import Session, col, select
 from backend.clock import utcnow
 from backend.models.compliance import Investor
 from backend.models.trading import DeadManSwitch, Order
+from backend.periodic import PeriodicWorker
 from backend.statuses import OPEN_STATUSES
-from backend.trading import service
+from backend.trading import entry
 from backend.trading.sequencer import Venue
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ def sweep(session: Session, venue: Venue, *, now: datetime | None = None) -> int
             .distinct()
         ).all()
         cancelled = sum(
-            service.cancel_all_orders(session, venue, investor_id=investor_id, symbol=symbol)
+            entry.cancel_all_orders(session, venue, investor_id=investor_id, symbol=symbol)
             for symbol in sorted(symbols)
         )
         won = session.exec(
@@ -113,31 +113,15 @@ def sweep(session: Session, venue: Venue, *, now: datetime | None = None) -> int
     return fired
 
 
-class DeadManWorker:
-    """The background sweeper, about four times a second."""
+class DeadManWorker(PeriodicWorker):
+    """The background sweeper, about four times a second (backend/periodic.py)."""
+
+    name = "dead-man"
 
     def __init__(self, db: Engine, venue: Venue, *, interval: float = SWEEP_INTERVAL_SECONDS):
-        self.db, self.venue, self.interval = db, venue, interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.last_error: str | None = None
+        super().__init__(interval=interval)
+        self.db, self.venue = db, venue
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="dead-man", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=10)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                with Session(self.db, expire_on_commit=False) as session:
-                    sweep(session, self.venue)
-                self.last_error = None
-            except Exception as exc:  # the sweeper must outlive any one pass
-                log.exception("dead-man sweep failed")
-                self.last_error = str(exc)
-            self._stop.wait(self.interval)
+    def run_once(self) -> int:
+        with Session(self.db, expire_on_commit=False) as session:
+            return sweep(session, self.venue)

@@ -5,7 +5,7 @@ The engine cancels an order whose ``expires_ts`` has come at the start of any co
 ns, so an order leaves the book before the chain would refuse it as expired). In a quiet
 market no command may come for a long time, so this sweeper, about once a second, looks at
 each loaded market's ``engine.next_expiry()`` and, when it is due, submits ``Expire(ts=now)``
-through the market's sequencer like any order entry command (``service._run``): the expiry
+through the market's sequencer like any order entry command (``dispatch.run_command``): the expiry
 is journaled (a replay expires the same orders at the same point), the orders' rows become
 ``expired`` and the book change is published on the feed.
 
@@ -17,7 +17,6 @@ leave the book at once after a restart, not on the market's next order.
 from __future__ import annotations
 
 import logging
-import threading
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -25,8 +24,9 @@ from sqlmodel import Session, col, select
 from backend.assets.service import get_asset
 from backend.matching import Expire
 from backend.models.trading import Order
+from backend.periodic import PeriodicWorker
 from backend.statuses import OPEN_STATUSES
-from backend.trading import service
+from backend.trading import dispatch
 from backend.trading.sequencer import Market, Venue, now_ns
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def expire_market(session: Session, venue: Venue, market: Market, *, now: int | 
         if not dues or min(dues) > ts:
             return False
         asset = get_asset(session, market.symbol)
-        service._run(session, venue, market, asset, Expire(ts=ts))
+        dispatch.run_command(session, venue, market, asset, Expire(ts=ts))
         return True
 
 
@@ -71,36 +71,20 @@ def sweep(session: Session, venue: Venue, *, now: int | None = None) -> int:
     return swept
 
 
-class ExpiryWorker:
-    """The background sweeper (start/stop like the other workers)."""
+class ExpiryWorker(PeriodicWorker):
+    """The background sweeper (backend/periodic.py). Loads every market with open orders on its
+    first pass, so orders resting since before a restart expire too."""
+
+    name = "order-expiry"
 
     def __init__(self, db: Engine, venue: Venue, *, interval: float = SWEEP_INTERVAL_SECONDS):
-        self.db, self.venue, self.interval = db, venue, interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.last_error: str | None = None
+        super().__init__(interval=interval)
+        self.db, self.venue = db, venue
+        self._loaded = False
 
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="order-expiry", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=10)
-
-    def _loop(self) -> None:
-        loaded = False
-        while not self._stop.is_set():
-            try:
-                with Session(self.db, expire_on_commit=False) as session:
-                    if not loaded:
-                        load_open_markets(session, self.venue)
-                        loaded = True
-                    sweep(session, self.venue)
-                self.last_error = None
-            except Exception as exc:  # the sweeper must outlive any one pass
-                log.exception("order expiry sweep failed")
-                self.last_error = str(exc)
-            self._stop.wait(self.interval)
+    def run_once(self) -> int:
+        with Session(self.db, expire_on_commit=False) as session:
+            if not self._loaded:
+                load_open_markets(session, self.venue)
+                self._loaded = True
+            return sweep(session, self.venue)
