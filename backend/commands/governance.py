@@ -9,8 +9,10 @@ journal the halt.
 from __future__ import annotations
 
 import getpass
+from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 import httpx
 import typer
@@ -99,80 +101,64 @@ def show(
 # --- rwa admin -------------------------------------------------------------------------------
 
 
+def _act(reason_code: str, reason: str, action: Callable[[Any, Reason], AuditEntry | Sequence[AuditEntry]]) -> None:
+    """Run one privileged action with its reason (checked before anything moves) and print the
+    audit entries it appended. `action(ctx, why)` calls the governance function."""
+    with service_context() as ctx:
+        done = action(ctx, Reason.of(_actor(), reason_code, reason))
+    _show(*(done if isinstance(done, Sequence) else [done]))
+
+
 @admin_app.command("freeze")
 def freeze(symbol: str, wallet: str, reason_code: str = CODE, reason: str = REASON) -> None:
     """Freeze a whole wallet in an asset."""
-    with service_context() as ctx:
-        why = Reason.of(_actor(), reason_code, reason)
-        _show(
-            asset_actions.set_wallet_frozen(
-                ctx.session, ctx.chain, None, reason=why, symbol=symbol, wallet=wallet, frozen=True
-            )
-        )
+    _act(reason_code, reason, _set_frozen(symbol, wallet, frozen=True))
 
 
 @admin_app.command("unfreeze")
 def unfreeze(symbol: str, wallet: str, reason_code: str = CODE, reason: str = REASON) -> None:
     """Unfreeze a whole wallet in an asset."""
-    with service_context() as ctx:
-        why = Reason.of(_actor(), reason_code, reason)
-        _show(
-            asset_actions.set_wallet_frozen(
-                ctx.session, ctx.chain, None, reason=why, symbol=symbol, wallet=wallet, frozen=False
-            )
-        )
+    _act(reason_code, reason, _set_frozen(symbol, wallet, frozen=False))
+
+
+def _set_frozen(symbol: str, wallet: str, *, frozen: bool) -> Callable[[Any, Reason], AuditEntry]:
+    return lambda ctx, why: asset_actions.set_wallet_frozen(
+        ctx.session, ctx.chain, None, reason=why, symbol=symbol, wallet=wallet, frozen=frozen
+    )
 
 
 @admin_app.command("freeze-partial")
 def freeze_partial(symbol: str, wallet: str, quantity: str, reason_code: str = CODE, reason: str = REASON) -> None:
     """Freeze QUANTITY of a wallet's tokens."""
-    with service_context() as ctx:
-        why = Reason.of(_actor(), reason_code, reason)
-        _show(
-            asset_actions.freeze_tokens(
-                ctx.session,
-                ctx.chain,
-                reason=why,
-                symbol=symbol,
-                wallet=wallet,
-                quantity=_quantity(quantity),
-                freeze=True,
-            )
-        )
+    _act(reason_code, reason, _freeze_tokens(symbol, wallet, _quantity(quantity), freeze=True))
 
 
 @admin_app.command("unfreeze-partial")
 def unfreeze_partial(symbol: str, wallet: str, quantity: str, reason_code: str = CODE, reason: str = REASON) -> None:
     """Release QUANTITY of a wallet's frozen tokens."""
-    with service_context() as ctx:
-        why = Reason.of(_actor(), reason_code, reason)
-        _show(
-            asset_actions.freeze_tokens(
-                ctx.session,
-                ctx.chain,
-                reason=why,
-                symbol=symbol,
-                wallet=wallet,
-                quantity=_quantity(quantity),
-                freeze=False,
-            )
-        )
+    _act(reason_code, reason, _freeze_tokens(symbol, wallet, _quantity(quantity), freeze=False))
+
+
+def _freeze_tokens(symbol: str, wallet: str, quantity: Decimal, *, freeze: bool) -> Callable[[Any, Reason], AuditEntry]:
+    return lambda ctx, why: asset_actions.freeze_tokens(
+        ctx.session, ctx.chain, reason=why, symbol=symbol, wallet=wallet, quantity=quantity, freeze=freeze
+    )
 
 
 @admin_app.command("pause")
 def pause(symbol: str, reason_code: str = CODE, reason: str = REASON) -> None:
     """Pause every holder transfer of an asset."""
-    with service_context() as ctx:
-        why = Reason.of(_actor(), reason_code, reason)
-        _show(asset_actions.set_paused(ctx.session, ctx.chain, reason=why, symbol=symbol, paused=True))
+    _act(reason_code, reason, _set_paused(symbol, paused=True))
 
 
 @admin_app.command("unpause")
 def unpause(symbol: str, reason_code: str = CODE, reason: str = REASON) -> None:
     """Resume holder transfers of an asset."""
-    with service_context() as ctx:
-        why = Reason.of(_actor(), reason_code, reason)
-        _show(asset_actions.set_paused(ctx.session, ctx.chain, reason=why, symbol=symbol, paused=False))
+    _act(reason_code, reason, _set_paused(symbol, paused=False))
+
+
+def _set_paused(symbol: str, *, paused: bool) -> Callable[[Any, Reason], AuditEntry]:
+    return lambda ctx, why: asset_actions.set_paused(ctx.session, ctx.chain, reason=why, symbol=symbol, paused=paused)
 
 
 @admin_app.command("forced-transfer")
@@ -186,58 +172,40 @@ def forced_transfer(
     document_hash: str = DOCUMENT,
 ) -> None:
     """Move QUANTITY from one investor's wallet to another's (the receiver must pass the rules)."""
-    with service_context() as ctx:
-        why = Reason.of(_actor(), reason_code, reason)
-        store = ContentStore(ctx.settings.storage_dir)
-        _show(
-            asset_actions.forced_transfer(
-                ctx.session,
-                ctx.chain,
-                store,
-                reason=why,
-                symbol=symbol,
-                from_wallet=from_wallet,
-                to_wallet=to_wallet,
-                quantity=_quantity(quantity),
-                document=document_hash,
-            )
-        )
+    amount = _quantity(quantity)
+    _act(
+        reason_code,
+        reason,
+        lambda ctx, why: asset_actions.forced_transfer(
+            ctx.session,
+            ctx.chain,
+            ContentStore(ctx.settings.storage_dir),
+            reason=why,
+            symbol=symbol,
+            from_wallet=from_wallet,
+            to_wallet=to_wallet,
+            quantity=amount,
+            document=document_hash,
+        ),
+    )
 
 
 @admin_app.command("mint")
 def mint(symbol: str, wallet: str, quantity: str, reason_code: str = CODE, reason: str = REASON) -> None:
     """Mint QUANTITY to an investor's wallet (within the supply cap)."""
-    with service_context() as ctx:
-        why = Reason.of(_actor(), reason_code, reason)
-        _show(
-            asset_actions.mint_or_burn(
-                ctx.session,
-                ctx.chain,
-                reason=why,
-                symbol=symbol,
-                wallet=wallet,
-                quantity=_quantity(quantity),
-                mint=True,
-            )
-        )
+    _act(reason_code, reason, _mint_or_burn(symbol, wallet, _quantity(quantity), mint=True))
 
 
 @admin_app.command("burn")
 def burn(symbol: str, wallet: str, quantity: str, reason_code: str = CODE, reason: str = REASON) -> None:
     """Burn QUANTITY of an investor's wallet."""
-    with service_context() as ctx:
-        why = Reason.of(_actor(), reason_code, reason)
-        _show(
-            asset_actions.mint_or_burn(
-                ctx.session,
-                ctx.chain,
-                reason=why,
-                symbol=symbol,
-                wallet=wallet,
-                quantity=_quantity(quantity),
-                mint=False,
-            )
-        )
+    _act(reason_code, reason, _mint_or_burn(symbol, wallet, _quantity(quantity), mint=False))
+
+
+def _mint_or_burn(symbol: str, wallet: str, quantity: Decimal, *, mint: bool) -> Callable[[Any, Reason], AuditEntry]:
+    return lambda ctx, why: asset_actions.mint_or_burn(
+        ctx.session, ctx.chain, reason=why, symbol=symbol, wallet=wallet, quantity=quantity, mint=mint
+    )
 
 
 @admin_app.command("recover")
@@ -245,47 +213,54 @@ def recover(
     lost_wallet: str, new_wallet: str, reason_code: str = CODE, reason: str = REASON, document_hash: str = DOCUMENT
 ) -> None:
     """Move a lost wallet's investor record, balances, freezes and revenue to NEW_WALLET."""
-    with service_context() as ctx:
-        why = Reason.of(_actor(), reason_code, reason)
-        store = ContentStore(ctx.settings.storage_dir)
-        _show(
-            *investor_actions.recover(
-                ctx.session,
-                ctx.chain,
-                store,
-                None,
-                reason=why,
-                lost_wallet=lost_wallet,
-                new_wallet=new_wallet,
-                document=document_hash,
-            )
-        )
+    _act(
+        reason_code,
+        reason,
+        lambda ctx, why: investor_actions.recover(
+            ctx.session,
+            ctx.chain,
+            ContentStore(ctx.settings.storage_dir),
+            None,
+            reason=why,
+            lost_wallet=lost_wallet,
+            new_wallet=new_wallet,
+            document=document_hash,
+        ),
+    )
 
 
 @admin_app.command("revoke")
 def revoke(investor_id: int, reason_code: str = CODE, reason: str = REASON) -> None:
     """Remove an investor from the whitelist and revoke its keys."""
-    with service_context() as ctx:
-        why = Reason.of(_actor(), reason_code, reason)
-        _show(investor_actions.revoke(ctx.session, ctx.chain, None, reason=why, investor_id=investor_id))
+    _act(
+        reason_code,
+        reason,
+        lambda ctx, why: investor_actions.revoke(ctx.session, ctx.chain, None, reason=why, investor_id=investor_id),
+    )
 
 
 @admin_app.command("reinstate")
 def reinstate(investor_id: int, reason_code: str = CODE, reason: str = REASON) -> None:
     """Whitelist a revoked investor again."""
-    with service_context() as ctx:
-        why = Reason.of(_actor(), reason_code, reason)
-        _show(investor_actions.reinstate(ctx.session, ctx.chain, reason=why, investor_id=investor_id)[1])
+    _act(
+        reason_code,
+        reason,
+        lambda ctx, why: investor_actions.reinstate(ctx.session, ctx.chain, reason=why, investor_id=investor_id)[1],
+    )
 
 
 @admin_app.command("rotate-key")
 def rotate_key(investor_id: int, reason_code: str = CODE, reason: str = REASON) -> None:
     """Revoke an investor's API keys and print a new one (shown once)."""
-    with service_context() as ctx:
-        why = Reason.of(_actor(), reason_code, reason)
+    keys: list[str] = []
+
+    def rotate(ctx: Any, why: Reason) -> AuditEntry:
         key, entry = investor_actions.rotate_key(ctx.session, reason=why, investor_id=investor_id)
-        _show(entry)
-        console.print(f"new API key: {key}", highlight=False)
+        keys.append(key)
+        return entry
+
+    _act(reason_code, reason, rotate)
+    console.print(f"new API key: {keys[0]}", highlight=False)
 
 
 SERVICE_URL = typer.Option(
