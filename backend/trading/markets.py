@@ -21,7 +21,9 @@ def market_status(
     session: Session, venue: Venue, asset: Asset, *, enforce_disclosures: bool = True, today: date | None = None
 ) -> str:
     """`open`, `auction: reopening (until <time>)` / `auction: opening (until <time>)` (a call:
-    orders and cancels accepted, nothing matches until the uncross) or `halted: <reason>`. One
+    orders and cancels accepted, nothing matches until the uncross), `limit state: up|down (until
+    <time>)` (trades only inside the price band; a halt follows at <time> unless the book
+    recovers first) or `halted: <reason>`. One
     reason is shown: an engine halt (operator kill switch, volatility band) first, because
     lifting it is the operator's action; then missing or stale disclosures (the asset JSON
     lists those separately as `missing_disclosures`)."""
@@ -34,6 +36,9 @@ def market_status(
             call = engine.auction_state()
         if call.phase != "none" and call.ends_at is not None:
             return f"auction: {call.phase} (until {_iso(call.ends_at)})"
+    if halted is None and engine.limit_state is not None:  # trading inside the band only
+        _since, until_ts, direction = engine.limit_state
+        return f"limit state: {direction} (until {_iso(until_ts)})"
     if halted is None:
         if enforce_disclosures:
             missing = missing_disclosures(session, asset, today or utc_today())

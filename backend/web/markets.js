@@ -4,7 +4,8 @@ import { fixed, grouped, places } from "./dec.js";
 import { h, kindLabel } from "./dom.js";
 
 /** "halted: disclosure_missing (offering_memorandum)" -> {open: false, reason: "disclosure_missing (...)"};
- * "auction: reopening (until <time>)" -> {open: false, auction: true, reason: "reopening call until <time>"} */
+ * "auction: reopening (until <time>)" -> {open: false, auction: true, reason: "reopening call until <time>"}
+ * "limit state: down (until <time>)" -> {open: true, limit: true, reason: "price band hit (down), halts at <time> ..."} */
 export function parseStatus(status) {
   const text = String(status ?? "");
   if (text === "open") return { open: true, label: "Open", reason: "" };
@@ -12,6 +13,11 @@ export function parseStatus(status) {
   if (call) {
     const until = new Date(call[2]).toLocaleTimeString([], { hour12: false });
     return { open: false, auction: true, label: "Call auction", reason: `${call[1]} call until ${until}` };
+  }
+  const limit = text.match(/^limit state: (\w+) \(until (.*)\)$/);
+  if (limit) {
+    const until = new Date(limit[2]).toLocaleTimeString([], { hour12: false });
+    return { open: true, limit: true, label: "Limit state", reason: `price band hit (${limit[1]}), halts at ${until} unless it recovers` };
   }
   const reason = text.startsWith("halted:") ? text.slice("halted:".length).trim() : text;
   return { open: false, label: "Halted", reason: humanReason(reason) };
@@ -24,7 +30,8 @@ function humanReason(reason) {
     .replace(/^operator$/, "stopped by the operator");
 }
 
-const statusClass = (parsed) => (parsed.open ? "status-open" : parsed.auction ? "status-auction" : "status-halted");
+const statusClass = (parsed) =>
+  parsed.limit ? "status-auction" : parsed.open ? "status-open" : parsed.auction ? "status-auction" : "status-halted";
 
 export function statusBadge(status) {
   const parsed = parseStatus(status);
