@@ -29,7 +29,7 @@ from backend.governance.common import (
 from backend.models.assets import Asset
 from backend.models.governance import AuditEntry
 from backend.money import ASSET_DECIMALS, fmt, to_units
-from backend.trading import revocations, service
+from backend.trading import halts, revocations
 from backend.trading.sequencer import Venue
 
 
@@ -174,9 +174,9 @@ def set_rules(session: Session, chain: Chain, *, reason: Reason, symbol: str, ru
 def halt_or_resume(session: Session, venue: Venue, *, reason: Reason, symbol: str, halt: bool) -> AuditEntry:
     asset = get_asset(session, symbol)
     if halt:
-        service.halt_market(session, venue, asset)
+        halts.halt_market(session, venue, asset)
     else:
-        service.resume_market(session, venue, asset)
+        halts.resume_market(session, venue, asset)
     return record(session, reason, "market.halt" if halt else "market.resume", asset=asset.symbol)
 
 

@@ -21,7 +21,7 @@ from backend.chain.client import Chain
 from backend.models.assets import Asset
 from backend.models.settlement import TradeRecord
 from backend.models.trading import Order
-from backend.trading.service import chain_trade_id
+from backend.trading.projection import chain_trade_id
 from backend.trading.signing import order_digest, typed_data
 
 log = logging.getLogger(__name__)

@@ -51,7 +51,8 @@ from backend.models.compliance import Investor
 from backend.models.trading import ChainCursor, Order
 from backend.periodic import PeriodicWorker
 from backend.statuses import OPEN_STATUSES
-from backend.trading import entry, revocations, terms
+from backend.trading import revocations, terms
+from backend.trading.entry import cancel_orders
 from backend.trading.sequencer import Venue
 
 log = logging.getLogger(__name__)
@@ -211,7 +212,7 @@ def _cancel(session: Session, venue: Venue, orders: list[Order]) -> int:
     for order in orders:
         by_symbol[order.symbol].append(order.id)
     return sum(
-        entry.cancel_orders(session, venue, symbol=symbol, order_ids=ids, reason=ONCHAIN)
+        cancel_orders(session, venue, symbol=symbol, order_ids=ids, reason=ONCHAIN)
         for symbol, ids in sorted(by_symbol.items())
     )
 

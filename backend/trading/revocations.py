@@ -32,7 +32,7 @@ from backend.models.assets import Asset
 from backend.models.compliance import HolderState, Investor
 from backend.models.trading import Order
 from backend.statuses import OPEN_STATUSES, InvestorStatus
-from backend.trading import reservations, service
+from backend.trading import entry, reservations
 from backend.trading.sequencer import Venue
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def cancel_investor_orders(
     found = session.exec(query).all()
     targets = sorted(s for s in found if symbols is None or s in symbols)
     cancelled = sum(
-        service.cancel_all_orders(session, venue, investor_id=investor_id, symbol=symbol, reason=reason)
+        entry.cancel_all_orders(session, venue, investor_id=investor_id, symbol=symbol, reason=reason)
         for symbol in targets
     )
     if cancelled:
@@ -159,7 +159,7 @@ def trim_sells(session: Session, venue: Venue, *, investor_id: int, wallet: str,
         offered -= lots_units(asset, order.quantity_lots - order.filled_lots)
     if not excess:
         return 0
-    n = service.cancel_orders(session, venue, symbol=asset.symbol, order_ids=excess, reason=FROZEN)
+    n = entry.cancel_orders(session, venue, symbol=asset.symbol, order_ids=excess, reason=FROZEN)
     if n:
         log.info("wallet %s: %d sells in %s cancelled beyond its unfrozen balance", wallet, n, asset.symbol)
     return n
@@ -190,7 +190,7 @@ def cancel_ineligible_buys(session: Session, venue: Venue, investor: Investor) -
                 col(Order.status).in_(OPEN_STATUSES),
             )
         ).all()
-        cancelled += service.cancel_orders(session, venue, symbol=asset.symbol, order_ids=list(buys), reason=INELIGIBLE)
+        cancelled += entry.cancel_orders(session, venue, symbol=asset.symbol, order_ids=list(buys), reason=INELIGIBLE)
     return cancelled
 
 

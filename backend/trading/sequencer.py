@@ -34,6 +34,7 @@ from backend.matching import (
 )
 from backend.models.compliance import Investor
 from backend.models.trading import JournalEntry
+from backend.trading.balances import BalanceReader
 from backend.trading.feed import Feed
 
 COMMANDS: dict[str, type] = {
@@ -128,6 +129,7 @@ class Venue:
 
     def __init__(self, engine_factory: Any = None, feed: Feed | None = None):
         self.feed = feed or Feed()
+        self.balances = BalanceReader()  # the funds check's node reads and what they remember
         self._markets: dict[str, Market] = {}
         self._investor_locks: dict[int, threading.Lock] = {}
         self._lock = threading.Lock()

@@ -19,7 +19,7 @@ from backend.matching import OrderCancelled
 from backend.models.compliance import Investor
 from backend.models.trading import Order
 from backend.trading.revocations import DELISTED, FROZEN, KYC_EXPIRED, NOT_REGISTERED, REVOKED, reason_for
-from backend.trading.service import apply_events
+from backend.trading.projection import apply_events
 
 
 @pytest.fixture

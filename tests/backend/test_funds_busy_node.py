@@ -20,10 +20,9 @@ from sqlmodel import Session, SQLModel, create_engine
 from backend.chain.client import Chain
 from backend.clock import utcnow
 from backend.config import Settings
-from backend.errors import DomainError
-from backend.matching import Side
+from backend.errors import DomainError, Refused
 from backend.models.trading import FundsSnapshot
-from backend.trading import funds
+from backend.trading import balances, funds
 
 WALLET = "0x" + "ab" * 20
 TOKEN = SimpleNamespace(address="0x" + "cd" * 20)
@@ -88,8 +87,13 @@ def _chain(node: SlowNode, wait_ms: int = 100) -> Chain:
     return Chain(Settings(rpc_url=node.url, funds_live_wait_ms=wait_ms))
 
 
+READERS: dict[int, balances.BalanceReader] = {}
+
+
 def _read(session, chain, **kwargs):
-    return funds.read(session, chain, WALLET, TOKEN, SPENDER, frozen=True, **kwargs)
+    """One BalanceReader per chain (per test): what it remembers carries from read to read."""
+    reader = READERS.setdefault(id(chain), balances.BalanceReader())
+    return reader.read(session, chain, WALLET, TOKEN, SPENDER, frozen=True, **kwargs)
 
 
 def test_a_node_that_answers_in_time_is_read_live(node, session):
@@ -120,7 +124,7 @@ def test_after_a_timeout_the_busy_node_is_left_alone_for_a_moment(node, session)
     started = time.monotonic()
     assert _read(session, chain, wait_ms=100).source == "busy"  # at once, without asking
     assert node.requests == asked and time.monotonic() - started < 0.1
-    time.sleep(funds.BUSY_COOLDOWN_SECONDS)
+    time.sleep(balances.BUSY_COOLDOWN_SECONDS)
     node.delay = 0.0
     assert _read(session, chain, wait_ms=100).source == "live"  # then the node is asked again
 
@@ -141,7 +145,7 @@ def test_a_stand_in_older_than_the_limit_is_not_used(node, session):
             balance="1",
             frozen="0",
             allowance="1",
-            read_at=utcnow() - funds.BUSY_SNAPSHOT_MAX_AGE - timedelta(seconds=1),
+            read_at=utcnow() - balances.BUSY_SNAPSHOT_MAX_AGE - timedelta(seconds=1),
         )
     )
     session.commit()
@@ -168,49 +172,69 @@ def test_wait_zero_always_waits_for_the_node(node, session):
     assert _read(session, chain, wait_ms=0).balance == 9
 
 
-def sell_500(chain, investor) -> None:
-    """check_funds for a limit sell of 500 lots (one lot one unit, with the fakes below)."""
-    funds.check_funds(
-        None,  # type: ignore[arg-type]
-        chain,
-        investor=investor,
-        asset=SimpleNamespace(symbol="X", rules_address=RULES),  # type: ignore[arg-type]
-        side=Side.SELL,
-        price_ticks=100,
-        lots=500,
-        market=None,
+class ScriptedReader:
+    """A BalanceReader that answers with the readings given, noting each call's limits."""
+
+    def __init__(self, answers: list[balances.Reading]) -> None:
+        self.answers = answers
+        self.calls: list[tuple[int, int]] = []
+
+    def read(self, _session, _chain, _wallet, _token, _spender, *, frozen, max_age_ms, wait_ms, lock_at):
+        self.calls.append((max_age_ms, wait_ms))
+        return self.answers.pop(0)
+
+
+def sell_500(chain, reader) -> None:
+    """The funds rule for a sell of 500 units, nothing reserved or locked."""
+    claim = funds.Claim(
+        token=TOKEN,
+        need=500,
+        reserved=0,
+        mirror_locked=0,
+        short=Refused("order.insufficient_balance", "short"),
+        out_since=lambda _since: 0,
+        frozen=True,
+        lock_at=RULES,
     )
+    funds.check_claim(None, chain, reader, wallet=WALLET, claim=claim)  # type: ignore[arg-type]
 
 
-def test_a_busy_reading_that_falls_short_is_read_again_live_before_refusing(monkeypatch):
-    """check_funds never refuses on a stand-in: it asks again, waiting for the node."""
-    calls: list[tuple[int, int]] = []
-    answers = [
-        funds.Reading(10, 0, 10**9, since=utcnow(), source="busy"),  # stale: too little
-        funds.Reading(10**6, 0, 10**9),  # the node, once it answered: funds arrived
-    ]
-
-    def fake_read(_session, _chain, _wallet, _token, _spender, *, frozen, max_age_ms, wait_ms, lock_at):
-        calls.append((max_age_ms, wait_ms))
-        return answers.pop(0)
-
-    monkeypatch.setattr(funds, "read", fake_read)
-    monkeypatch.setattr(funds.reservations, "reserved_asset_units", lambda *_a, **_k: 0)
-    monkeypatch.setattr(funds.reservations, "lots_units", lambda _asset, lots: lots)
-    monkeypatch.setattr(funds, "asset_out_since", lambda *_a, **_k: 0)
-    monkeypatch.setattr(funds, "mirror_locked_units", lambda *_a, **_k: 0)
-    monkeypatch.setattr(funds, "token_contract", lambda _chain, _asset: TOKEN)
+def test_a_busy_reading_that_falls_short_is_read_again_live_before_refusing():
+    """check_claim never refuses on a stand-in: it asks again, waiting for the node."""
+    reader = ScriptedReader(
+        [
+            balances.Reading(10, 0, 10**9, since=utcnow(), source="busy"),  # stale: too little
+            balances.Reading(10**6, 0, 10**9),  # the node, once it answered: funds arrived
+        ]
+    )
     chain = SimpleNamespace(
         deployment=SimpleNamespace(contracts={"settlement_exchange": SPENDER}),
         settings=Settings(funds_max_age_ms=1000, funds_live_wait_ms=250),
     )
-    investor = SimpleNamespace(id=1, wallet=WALLET)
-    sell_500(chain, investor)
-    assert calls == [(1000, 250), (0, 0)]
+    sell_500(chain, reader)
+    assert reader.calls == [(1000, 250), (0, 0)]
 
     # and a live reading that falls short is refused at once
-    answers[:] = [funds.Reading(10, 0, 10**9)]
-    calls.clear()
+    reader = ScriptedReader([balances.Reading(10, 0, 10**9)])
     with pytest.raises(DomainError) as refused:
-        sell_500(chain, investor)
-    assert refused.value.code == "order.insufficient_balance" and calls == [(1000, 250)]
+        sell_500(chain, reader)
+    assert refused.value.code == "order.insufficient_balance" and reader.calls == [(1000, 250)]
+
+
+def test_the_rule_refuses_a_sale_reaching_into_locked_tokens():
+    """Enough units, but with the lock-up (the chain's, read live, beats the mirror's) too few are free."""
+    claim = funds.Claim(
+        token=TOKEN,
+        need=500,
+        reserved=100,
+        mirror_locked=200,
+        short=Refused("order.insufficient_balance", "short"),
+        out_since=lambda _since: 0,
+    )
+    assert funds.refusal(claim, balances.Reading(1000, 0, 10**9, locked=0)) is None  # 1000-100-200 >= 500
+    refused = funds.refusal(claim, balances.Reading(1000, 0, 10**9, locked=450))
+    assert refused is not None and refused.code == "compliance.lockup"
+    short = funds.refusal(claim, balances.Reading(1000, 450, 10**9))
+    assert short is not None and short.code == "order.insufficient_balance"
+    no_allowance = funds.refusal(claim, balances.Reading(1000, 0, 550))
+    assert no_allowance is not None and no_allowance.code == "order.allowance_missing"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from backend.matching import RejectCode
-from backend.trading.service import REJECT_CODES
+from backend.trading.projection import REJECT_CODES
 
 
 def test_every_engine_reject_code_has_an_api_error_code():

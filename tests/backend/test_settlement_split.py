@@ -28,7 +28,7 @@ from backend.models.settlement import TradeRecord
 from backend.models.trading import Order
 from backend.settlement.encoding import order_hash
 from backend.settlement.worker import GAS_BASE, GAS_PER_TRADE, MAX_ATTEMPTS, SettlementWorker
-from backend.trading.service import chain_trade_id
+from backend.trading.projection import chain_trade_id
 
 EXCHANGE = "0x" + "11" * 20
 TOKEN = "0x" + "22" * 20

@@ -11,7 +11,7 @@ import pytest
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
-from backend.trading.service import chain_trade_id
+from backend.trading.projection import chain_trade_id
 
 
 def _hash() -> str:

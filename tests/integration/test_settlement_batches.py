@@ -22,7 +22,7 @@ from backend.demo.wallet import token_balance
 from backend.models.settlement import TradeRecord
 from backend.models.trading import Order
 from backend.settlement.worker import SettlementWorker
-from backend.trading.service import chain_trade_id
+from backend.trading.projection import chain_trade_id
 from tests.support.compliance import put_rules
 from tests.support.live_stack import ADMIN_KEY, upload_required_documents
 from tests.support.trading import Who, market_with_a_trade

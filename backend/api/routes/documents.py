@@ -17,7 +17,7 @@ from backend.disclosures import policies, service, validation
 from backend.disclosures.store import ContentStore
 from backend.models.disclosures import DOC_TYPES, Document
 from backend.statuses import AnchorStatus
-from backend.trading import service as trading
+from backend.trading import halts as trading
 
 router = APIRouter(prefix="/v1", tags=["documents"], responses={**ERRORS, 413: ERRORS[422]})
 

@@ -14,7 +14,7 @@ from backend.api.schemas import ERRORS
 from backend.assets.service import get_asset
 from backend.errors import DomainError
 from backend.governance.legacy import audit_legacy
-from backend.trading import markets, service
+from backend.trading import halts, markets
 
 router = APIRouter(prefix="/v1/markets", tags=["markets"], responses=ERRORS)
 ws_router = APIRouter(prefix="/v1/ws", tags=["markets"])
@@ -56,7 +56,7 @@ def auction(symbol: str, session: SessionDep, venue: VenueDep) -> dict[str, Any]
 def halt(symbol: str, session: SessionDep, venue: VenueDep, settings: SettingsDep, p: AdminDep) -> MarketStatusPublic:
     """Kill switch: stop matching in this market. Cancels keep working."""
     asset = get_asset(session, symbol)
-    service.halt_market(session, venue, asset)
+    halts.halt_market(session, venue, asset)
     audit_legacy(session, p, "market.halt", "POST /v1/markets/{symbol}/halt", asset=asset.symbol)
     return MarketStatusPublic(
         symbol=asset.symbol,
@@ -69,7 +69,7 @@ def halt(symbol: str, session: SessionDep, venue: VenueDep, settings: SettingsDe
 @router.post("/{symbol}/resume")
 def resume(symbol: str, session: SessionDep, venue: VenueDep, settings: SettingsDep, p: AdminDep) -> MarketStatusPublic:
     asset = get_asset(session, symbol)
-    service.resume_market(session, venue, asset)
+    halts.resume_market(session, venue, asset)
     audit_legacy(session, p, "market.resume", "POST /v1/markets/{symbol}/resume", asset=asset.symbol)
     return MarketStatusPublic(
         symbol=asset.symbol,

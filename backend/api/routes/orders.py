@@ -16,7 +16,7 @@ from backend.models.assets import Asset
 from backend.models.settlement import TradeRecord
 from backend.models.trading import Order
 from backend.money import fmt
-from backend.trading import service
+from backend.trading import entry
 from backend.trading.chain_cancels import onchain_cancel_request
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=ERRORS)
@@ -51,8 +51,8 @@ class OrderCreate(Strict):
         "now + RWA_ORDER_SHORT_TTL_SECONDS. 0 is refused: every order expires",
     )
 
-    def request(self) -> service.OrderRequest:
-        return service.OrderRequest(**self.model_dump())
+    def request(self) -> entry.OrderRequest:
+        return entry.OrderRequest(**self.model_dump())
 
 
 def order_public(
@@ -109,7 +109,7 @@ def typed_data(
     expiry and (a market order's collar) limit price in `message`; `limit_price` is that limit
     as a decimal. Send the order back with the same `nonce`, `expires_at` (= message.expiry),
     a market order's `price` = limit_price, and the `signature`."""
-    prepared = service.prepare(session, chain, venue, investor, body.request())
+    prepared = entry.prepare(session, chain, venue, investor, body.request())
     return {**prepared.typed, "limit_price": fmt(Decimal(prepared.asset.tick_size) * prepared.limit_ticks)}
 
 
@@ -128,7 +128,7 @@ def place_order(
     investor: CurrentInvestor,
 ) -> dict[str, Any]:
     """Place a signed order. A repeated client_order_id returns the original order (200)."""
-    order, created, fills = service.place_order(session, chain, venue, investor, body.request())
+    order, created, fills = entry.place_order(session, chain, venue, investor, body.request())
     if not created:
         response.status_code = 200
     return order_public(session, get_asset(session, order.symbol), order, fills)
@@ -154,7 +154,7 @@ def list_orders(
 
 @router.get("/{order_id}", response_model=OrderPublic)
 def read_order(order_id: str, session: SessionDep, investor: CurrentInvestor) -> dict[str, Any]:
-    order = service.get_own_order(session, investor, order_id)
+    order = entry.get_own_order(session, investor, order_id)
     return order_public(session, get_asset(session, order.symbol), order)
 
 
@@ -164,7 +164,7 @@ def cancel_order(
 ) -> dict[str, Any]:
     """Cancel on this venue (at once, `cancel_reason: "user"`). The signature stays valid on
     chain: `onchain_cancel` is the cancelUpTo transaction the wallet signs to invalidate it."""
-    order = service.cancel_order(session, venue, investor, order_id)
+    order = entry.cancel_order(session, venue, investor, order_id)
     try:  # the cancel is done: a node that cannot be asked its chain id does not undo it
         exchange, chain_id = chain.deployment.contracts["settlement_exchange"], chain.chain_id
     except DomainError:

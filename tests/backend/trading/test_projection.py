@@ -52,7 +52,7 @@ from backend.models.compliance import Investor
 from backend.models.settlement import TradeRecord
 from backend.models.trading import Order
 from backend.statuses import OPEN_STATUSES
-from backend.trading.service import REJECT_CODES, apply_events, chain_trade_id
+from backend.trading.projection import REJECT_CODES, apply_events, chain_trade_id
 
 INVESTORS = (1, 2, 3)
 
