@@ -27,7 +27,7 @@ from fastapi import FastAPI
 from backend.api.errors import envelope
 from backend.config import Settings
 
-ORDER_PATHS = ("/v1/orders", "/v1/orders/")
+ORDER_PATHS = ("/v1/orders", "/v1/orders/", "/v1/orders/batch")  # a batch is admitted as one request
 
 
 class OrderAdmission:

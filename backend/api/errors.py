@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -29,10 +31,25 @@ HTTP_CODES = {
 def envelope(
     status: int, code: str, message: str, details: object = None, headers: dict[str, str] | None = None
 ) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": error_body(code, message, details)}, headers=headers)
+
+
+def error_body(code: str, message: str, details: object = None) -> dict[str, object]:
+    """The `error` object of the envelope (also each failed item of a batch, backend/api/batch.py)."""
     body: dict[str, object] = {"code": code, "message": message}
     if details is not None:
         body["details"] = details
-    return JSONResponse(status_code=status, content={"error": body}, headers=headers)
+    return body
+
+
+def validation_problem(errors: Sequence[Any]) -> tuple[str, list[dict[str, Any]]]:
+    """pydantic's errors as `validation.invalid`'s message and `details` (field, problem)."""
+    details = [
+        {"field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"), "problem": err.get("msg", "")}
+        for err in errors
+    ]
+    first = details[0] if details else {"field": "", "problem": "invalid request"}
+    return f"{first['field'] or 'request'}: {first['problem']}", details
 
 
 def route_methods(request: Request) -> set[str] | None:
@@ -51,12 +68,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [
-            {"field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"), "problem": err.get("msg", "")}
-            for err in exc.errors()
-        ]
-        first = details[0] if details else {"field": "", "problem": "invalid request"}
-        message = f"{first['field'] or 'request'}: {first['problem']}"
+        message, details = validation_problem(exc.errors())
         return envelope(422, "validation.invalid", message, details)
 
     @app.exception_handler(StarletteHTTPException)

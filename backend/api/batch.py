@@ -1,0 +1,90 @@
+"""Batches of orders and cancels: `POST /v1/orders/batch` and `POST /v1/orders/cancel-batch`.
+
+A batch carries 1-50 items and is answered with one result per item, in the same order:
+`{"status": <the HTTP status the single endpoint would answer>, "order": {...}}` or
+`{"status": ..., "error": {"code", "message", "details"?}}` with the very code the single
+endpoint gives. Items are processed one after another, each exactly as its single request
+would be (its own database session, the API key and its investor read again, so a
+revocation takes effect on the next item); a bad item never fails its neighbours. An item
+that is not even an order object is answered `validation.invalid` on its own; only a batch
+that is not `{orders: [...]}` of 1-50 items (or `{order_ids: [...]}`) fails as a whole.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Annotated, Any, TypeVar
+
+from pydantic import Field, ValidationError, WithJsonSchema
+
+from backend.api.errors import error_body, validation_problem
+from backend.api.public import OrderCancelled, OrderPublic, Public
+from backend.api.schemas import ErrorBody, Strict
+from backend.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 50
+
+# Any JSON value: an item that is not an order is refused on its own (schema: an order).
+OrderItem = Annotated[Any, WithJsonSchema({"$ref": "#/components/schemas/OrderCreate"})]
+
+
+class OrderBatch(Strict):
+    orders: list[OrderItem] = Field(
+        min_length=1, max_length=MAX_BATCH, description=f"1-{MAX_BATCH} orders, each the body of POST /v1/orders"
+    )
+
+
+class CancelBatch(Strict):
+    order_ids: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        min_length=1, max_length=MAX_BATCH, description=f"1-{MAX_BATCH} ids of the caller's orders"
+    )
+
+
+class ErrorResult(Public):
+    status: int = Field(description="the HTTP status the single endpoint answers this item with")
+    error: ErrorBody
+
+
+class OrderResult(Public):
+    status: int = Field(description="201 placed; 200 the original order of a repeated client_order_id")
+    order: OrderPublic
+
+
+class CancelResult(Public):
+    status: int = Field(description="200: cancelled")
+    order: OrderCancelled
+
+
+class OrderBatchResults(Public):
+    results: list[OrderResult | ErrorResult]
+
+
+class CancelBatchResults(Public):
+    results: list[CancelResult | ErrorResult]
+
+
+Item = TypeVar("Item")
+
+
+def each(items: Iterable[Item], handle: Callable[[Item], tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """`handle` each item; its (status, order) or the error it raised, as the single endpoint
+    would have answered it. Never raises for an item: an unexpected failure is that item's
+    500 (logged), and the items after it still run."""
+    results: list[dict[str, Any]] = []
+    for item in items:
+        try:
+            status, order = handle(item)
+        except DomainError as exc:
+            results.append({"status": exc.status, "error": error_body(exc.code, exc.message, exc.details)})
+        except ValidationError as exc:
+            message, details = validation_problem(exc.errors())
+            results.append({"status": 422, "error": error_body("validation.invalid", message, details)})
+        except Exception:  # one item's failure is its own answer, not its neighbours'
+            log.exception("batch item failed")
+            results.append({"status": 500, "error": error_body("internal.error", "internal error; it has been logged")})
+        else:
+            results.append({"status": status, "order": order})
+    return results
