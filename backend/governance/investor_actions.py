@@ -70,6 +70,14 @@ def rotate_key(session: Session, *, reason: Reason, investor_id: int) -> tuple[s
     return key, entry
 
 
+def issue_issuer_key(session: Session, *, reason: Reason, wallet: str, name: str) -> tuple[str, AuditEntry]:
+    """An issuer API key (shown once) for the assets whose issuer_wallet is `wallet`: it files
+    documents, sets rules, issues and distributes, so its creation is in the audit log."""
+    key = issue_key(session, role="issuer", issuer_wallet=wallet, label=name)
+    entry = record(session, reason, "api_key.issue_issuer", wallet=wallet)  # commits the key too
+    return key, entry
+
+
 def recover(
     session: Session,
     chain: Chain,

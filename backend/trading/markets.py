@@ -37,8 +37,8 @@ def market_status(
         if call.phase != "none" and call.ends_at is not None:
             return f"auction: {call.phase} (until {_iso(call.ends_at)})"
     if halted is None and engine.limit_state is not None:  # trading inside the band only
-        _since, until_ts, direction = engine.limit_state
-        return f"limit state: {direction} (until {_iso(until_ts)})"
+        _since, limit_ends, direction = engine.limit_state
+        return f"limit state: {direction} (until {_iso(limit_ends)})"
     if halted is None:
         if enforce_disclosures:
             missing = missing_disclosures(session, asset, today or utc_today())

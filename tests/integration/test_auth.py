@@ -87,3 +87,21 @@ def test_issuer_key_issues_only_its_own_assets(client, admin, make_asset, make_i
         client.post("/v1/issuers/keys", headers=issuer, json={"wallet": own["issuer_wallet"], "name": "x"}).status_code
         == 403
     )
+
+
+def test_an_issuer_key_is_a_privileged_action_in_the_audit_log(client, admin, make_asset):
+    own = make_asset()
+    why = {"reason_code": "corporate_action", "reason": "the issuer's treasury desk"}
+    body = {"wallet": own["issuer_wallet"], "name": "Treasury"} | why
+    assert client.post("/v1/issuers/keys", headers=admin, json=body).status_code == 201
+    default = client.post("/v1/issuers/keys", headers=admin, json={"wallet": own["issuer_wallet"], "name": "Ops"})
+    assert default.status_code == 201
+    entries = client.get("/v1/audit", params={"action": "api_key.issue_issuer", "wallet": own["issuer_wallet"]}).json()[
+        "entries"
+    ]
+    reasons = [(e["reason_code"], e["reason"]) for e in entries]
+    assert ("corporate_action", "the issuer's treasury desk") in reasons
+    assert ("corporate_action", f"issuer key 'Ops' for {default.json()['wallet']}") in reasons
+    assert all(default.json()["api_key"] not in str(e) for e in entries)  # the key itself is never logged
+    bad = client.post("/v1/issuers/keys", headers=admin, json=body | {"reason_code": "whim"})
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "governance.unknown_reason_code"
