@@ -1,23 +1,33 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import Field
 from sqlmodel import Session, col, select
 
-from backend.api.deps import ChainDep, CurrentInvestor, SessionDep, VenueDep
+from backend.api import batch
+from backend.api.deps import ChainDep, CurrentInvestor, SessionDep, SettingsDep, VenueDep, current_investor
 from backend.api.public import OrderCancelled, OrderPublic, OrderTypedData
 from backend.api.schemas import ERRORS, PositiveDecimal, Strict
 from backend.assets.service import get_asset
+from backend.chain.client import Chain
+from backend.config import Settings
 from backend.errors import DomainError
 from backend.models.assets import Asset
+from backend.models.compliance import Investor
 from backend.models.settlement import TradeRecord
 from backend.models.trading import Order
 from backend.money import fmt
 from backend.trading import entry
 from backend.trading.chain_cancels import onchain_cancel_request
+from backend.trading.sequencer import Venue
+
+Outcome = tuple[int, dict[str, Any]]  # a batch item's status and order
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=ERRORS)
 
@@ -164,6 +174,10 @@ def cancel_order(
 ) -> dict[str, Any]:
     """Cancel on this venue (at once, `cancel_reason: "user"`). The signature stays valid on
     chain: `onchain_cancel` is the cancelUpTo transaction the wallet signs to invalidate it."""
+    return _cancelled(session, chain, venue, investor, order_id)
+
+
+def _cancelled(session: Session, chain: Chain, venue: Venue, investor: Investor, order_id: str) -> dict[str, Any]:
     order = entry.cancel_order(session, venue, investor, order_id)
     try:  # the cancel is done: a node that cannot be asked its chain id does not undo it
         exchange, chain_id = chain.deployment.contracts["settlement_exchange"], chain.chain_id
@@ -175,3 +189,60 @@ def cancel_order(
             exchange=exchange, wallet=order.wallet, chain_id=chain_id, order_nonce=int(order.nonce)
         ),
     }
+
+
+@dataclass(frozen=True)
+class BatchContext:
+    """What each item of a batch needs: the app's parts and the caller's API key, which is
+    read again for every item (a revocation stops the rest of the batch)."""
+
+    request: Request
+    chain: Chain
+    venue: Venue
+    settings: Settings
+
+    def each(self, items: list[Any], handle: Callable[[Session, Investor, Any], Outcome]) -> JSONResponse:
+        """Each item as its own request would be: a session of its own, the key and its
+        investor resolved again, answered as the single endpoint would answer it."""
+        key = self.request.headers.get("x-api-key")
+
+        def one(item: Any) -> Outcome:
+            with Session(self.request.app.state.db, expire_on_commit=False) as session:
+                return handle(session, current_investor(self.request, session, self.settings, key), item)
+
+        return JSONResponse({"results": batch.each(items, one)})
+
+
+def batch_context(
+    request: Request, chain: ChainDep, venue: VenueDep, settings: SettingsDep, _investor: CurrentInvestor
+) -> BatchContext:
+    """The batch as a whole needs an investor key (401/403 otherwise), as the single endpoint."""
+    return BatchContext(request, chain, venue, settings)
+
+
+BatchDep = Annotated[BatchContext, Depends(batch_context)]
+
+
+@router.post("/batch", response_model=None, responses={200: {"model": batch.OrderBatchResults}})
+def place_orders_batch(body: batch.OrderBatch, ctx: BatchDep) -> JSONResponse:
+    """Place 1-50 signed orders (each the body of POST /v1/orders), in order; `results[i]` is
+    `{status, order}` or `{status, error}` with the status and error the single endpoint gives
+    order i. One bad order never fails the others. An empty or longer batch: 422 `validation.invalid`."""
+
+    def place(session: Session, investor: Investor, item: Any) -> Outcome:
+        req = OrderCreate.model_validate(item).request()
+        order, created, fills = entry.place_order(session, ctx.chain, ctx.venue, investor, req)
+        return (201 if created else 200), order_public(session, get_asset(session, order.symbol), order, fills)
+
+    return ctx.each(body.orders, place)
+
+
+@router.post("/cancel-batch", response_model=None, responses={200: {"model": batch.CancelBatchResults}})
+def cancel_orders_batch(body: batch.CancelBatch, ctx: BatchDep) -> JSONResponse:
+    """Cancel 1-50 of the caller's orders, in order; `results[i]` is `{status: 200, order}` (as
+    DELETE /v1/orders/{id} answers) or `{status, error}` (e.g. 404 `order.not_found`, 409 `order.not_open`)."""
+
+    def cancel(session: Session, investor: Investor, order_id: Any) -> Outcome:
+        return 200, _cancelled(session, ctx.chain, ctx.venue, investor, order_id)
+
+    return ctx.each(body.order_ids, cancel)
