@@ -14,7 +14,7 @@ BUILD_STAMP := build/.compiled
 CONTRACTS := $(shell find contracts -name '*.sol' 2>/dev/null)
 PYTEST_ARGS ?=
 
-.PHONY: test-pythons lint-strict migration install matching-native toolchain compile chain deploy serve demo test test-contracts test-backend browser test-postgres lint bench bench-matching bench-orders bench-settlement gas soak chaos slither clean fuzz-env fuzz
+.PHONY: test-pythons lint-strict migration install matching-native toolchain compile chain deploy serve demo test test-contracts test-backend browser test-postgres test-anvil lint bench bench-matching bench-orders bench-settlement gas soak chaos slither clean fuzz-env fuzz
 
 install: $(PY_STAMP) $(NODE_STAMP) toolchain matching-native
 
@@ -71,6 +71,7 @@ test: compile
 	$(MAKE) --no-print-directory test-contracts
 	$(MAKE) --no-print-directory test-backend
 	$(MAKE) --no-print-directory test-postgres
+	$(MAKE) --no-print-directory test-anvil
 	@if [ -n "$$(bash tools/pythons.sh others $$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])'))" ]; then \
 		$(MAKE) --no-print-directory test-pythons; fi
 
@@ -123,6 +124,17 @@ test-postgres: compile
 	url=$$(bash tools/postgres.sh) && RWA_TEST_DATABASE_URL=$$url RWA_TEST_CHAIN_PORT=8564 \
 		$(PY) -m pytest tests/backend/test_migrations.py tests/integration --deselect tests/integration/test_demo.py \
 		--deselect tests/integration/test_readme_examples.py --deselect tests/integration/test_process_cleanup.py $(PYTEST_ARGS)
+
+# The trading and settlement tests again on anvil instead of ganache (RWA_TEST_NODE=anvil:
+# tests/support/live_stack.py starts the node it names; docs/toolchain.md). About 3 minutes.
+ANVIL_TESTS := tests/integration/test_trade_flow.py tests/integration/test_order_entry.py \
+	tests/integration/test_settlement_batches.py tests/integration/test_settlement_recovery.py \
+	tests/integration/test_settlement_backlog.py tests/integration/test_chain_cancels.py \
+	tests/integration/test_order_expiry.py tests/integration/test_reconcile_ledger.py
+TEST_ANVIL_PORT ?= 8590
+
+test-anvil: compile
+	RWA_TEST_NODE=anvil RWA_TEST_CHAIN_PORT=$(TEST_ANVIL_PORT) $(PY) -m pytest $(ANVIL_TESTS) $(PYTEST_ARGS)
 
 # A new Alembic revision from the difference between the models and the migrations:
 # make migration MESSAGE="add x"

@@ -1,4 +1,6 @@
-"""A real ganache node with the contracts deployed, and the service wired to it.
+"""A real ganache (or anvil) node with the contracts deployed, and the service wired to it.
+
+RWA_TEST_NODE=anvil runs the same tests on anvil (`make test-anvil`); ganache is the default.
 
 Session-scoped: one chain and one deployment for the whole run, shared by
 tests/integration and tests/browser (tests/conftest.py loads this module as a pytest plugin, so
@@ -34,8 +36,9 @@ from backend.disclosures.policies import required_types
 
 # Parallel runs (several developers' sessions on one machine) pick different ports.
 TEST_PORT = int(os.environ.get("RWA_TEST_CHAIN_PORT", "8565"))
+TEST_NODE = os.environ.get("RWA_TEST_NODE", "ganache")
 ADMIN_KEY = "test-admin-key"
-FUNDER = 9  # ganache account that pays test wallets' gas
+FUNDER = 9  # the node's dev account that pays test wallets' gas
 
 
 @dataclass
@@ -59,7 +62,7 @@ class Investor:
 @pytest.fixture(scope="session")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
     tmp = tmp_path_factory.mktemp("chain")
-    process = local_node.start_ganache(TEST_PORT, log_path=tmp / "ganache.log")
+    process = local_node.start_node(TEST_NODE, TEST_PORT, log_path=tmp / f"{TEST_NODE}.log")
     try:
         deployment = tmp / "deployment.json"
         local_node.deploy(TEST_PORT, deployment, log_path=tmp / "deploy.log")
@@ -129,7 +132,10 @@ def new_wallet(node: Node) -> Callable[[], Wallet]:
 
     def make() -> Wallet:
         account = Account.create()
-        tx = node.w3.eth.send_transaction({"from": funder, "to": account.address, "value": 10**18})
+        # a legacy gas price: anvil on berlin refuses web3's EIP-1559 defaults
+        tx = node.w3.eth.send_transaction(
+            {"from": funder, "to": account.address, "value": 10**18, "gasPrice": node.w3.eth.gas_price}
+        )
         node.w3.eth.wait_for_transaction_receipt(tx)
         return Wallet(account.key.to_0x_hex(), node.rpc_url)
 
