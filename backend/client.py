@@ -4,6 +4,7 @@
     ex = ExchangeClient("http://127.0.0.1:8000", api_key="rwa_inv_...", private_key="0x...")
     order = ex.place_order("ACME", "buy", quantity="5", price="12.40")
     ex.book("ACME"); ex.cancel(order["id"]); ex.trades()
+    ex.place_orders([{"symbol": "ACME", "side": "sell", "quantity": "1", "price": p} for p in ("13", "14")])
 
 Orders are signed locally with the wallet key (EIP-712, the structure the service
 returns from /v1/orders/typed-data); the key never leaves this process. Amounts are
@@ -123,6 +124,44 @@ class ExchangeClient:
             self._http.request, body, lambda typed: account.sign_typed_data(full_message=typed).signature.to_0x_hex()
         )
         return self._answer(response)
+
+    def place_orders(self, orders: list[dict[str, Any]]) -> list[dict[str, Any] | ApiError]:
+        """Sign each order (bodies of POST /v1/orders: symbol, side, quantity, price, ...) and
+        place them all with one POST /v1/orders/batch (1-50). One result per order, in order:
+        the order, or the ApiError that refused it (returned, not raised: its neighbours stand).
+        A typed-data refusal (e.g. an unknown symbol) is that order's ApiError, and it is not sent."""
+        bodies: list[dict[str, Any] | ApiError] = [self._signed(order) for order in orders]
+        to_send = [b for b in bodies if not isinstance(b, ApiError)]
+        answers = iter(self._batch("/v1/orders/batch", {"orders": to_send}) if to_send else [])
+        return [b if isinstance(b, ApiError) else next(answers) for b in bodies]
+
+    def cancel_orders(self, order_ids: list[str]) -> list[dict[str, Any] | ApiError]:
+        """Cancel up to 50 orders with one POST /v1/orders/cancel-batch; one result per id."""
+        return self._batch("/v1/orders/cancel-batch", {"order_ids": order_ids})
+
+    def _signed(self, order: dict[str, Any]) -> dict[str, Any] | ApiError:
+        if any(isinstance(v, float) for v in order.values()):
+            raise TypeError("amounts must be decimal strings, int or Decimal, never float")
+        body = {k: str(v) if isinstance(v, Decimal) else v for k, v in order.items()}
+        if self._account is None:
+            return body
+        typed_response = self._http.post("/v1/orders/typed-data", json=body)
+        try:
+            typed = self._answer(typed_response)
+        except ApiError as exc:
+            return exc
+        signable = {k: typed[k] for k in ("types", "primaryType", "domain", "message")}
+        signature = self._account.sign_typed_data(full_message=signable).signature.to_0x_hex()
+        return signed_order_body(body, typed, signature)
+
+    def _batch(self, path: str, body: dict[str, Any]) -> list[dict[str, Any] | ApiError]:
+        results = self._request("POST", path, json=body)["results"]
+        return [
+            r["order"]
+            if "order" in r
+            else ApiError(r["status"], r["error"]["code"], r["error"]["message"], r["error"].get("details"))
+            for r in results
+        ]
 
     def cancel(self, order_id: str) -> dict[str, Any]:
         return self._request("DELETE", f"/v1/orders/{order_id}")

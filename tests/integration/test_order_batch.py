@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import threading
 import time
+from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
 from backend.api.batch import CancelBatchResults, OrderBatchResults
+from backend.client import ApiError, ExchangeClient
 from backend.models.trading import Order
 from tests.support.compliance import put_rules
 from tests.support.trading import fund_and_approve
@@ -221,3 +223,34 @@ def test_a_revocation_stops_the_rest_of_a_running_batch(client, admin, chain_inf
         ).all()
     assert still == []
     assert client.get(f"/v1/markets/{symbol}/book").json()["bids"] == []
+
+
+def test_the_python_client_signs_and_sends_a_batch(client, admin, chain_info, make_asset, make_investor):
+    asset = make_asset()
+    seller, buyer = make_investor(), make_investor()
+    fund_and_approve(client, admin, chain_info, asset, seller, buyer)
+    symbol = asset["symbol"]
+    with ExchangeClient(
+        "http://testserver",
+        api_key=seller.api_key,
+        private_key=seller.wallet.account.key.to_0x_hex(),
+        transport=client._transport,
+    ) as ex:
+        results = ex.place_orders(
+            [
+                {"symbol": symbol, "side": "sell", "quantity": "1", "price": "5"},
+                {"symbol": "NOSUCH", "side": "sell", "quantity": "1", "price": "5"},  # refused at typed-data
+                {"symbol": symbol, "side": "sell", "quantity": "1", "price": "5.001"},  # refused in the batch
+                {"symbol": symbol, "side": "sell", "quantity": Decimal("2"), "price": "6"},
+            ]
+        )
+        assert [r.code if isinstance(r, ApiError) else r["status"] for r in results] == [
+            "open",
+            "asset.not_found",
+            "order.invalid_tick",
+            "open",
+        ]
+        assert client.get(f"/v1/markets/{symbol}/book").json()["asks"] == [["5", "1"], ["6", "2"]]
+        cancelled = ex.cancel_orders([results[0]["id"], "nope"])
+        assert cancelled[0]["status"] == "cancelled"
+        assert isinstance(cancelled[1], ApiError) and cancelled[1].status == 404
