@@ -5,7 +5,10 @@
 
 Kills: the service process is SIGKILLed at random moments (uniform in [CHAOS_MIN_GAP,
 CHAOS_MAX_GAP] seconds after it came back) while every trader keeps sending orders, and
-restarted each time. Afterwards the settlement outbox drains and bench/invariants.py
+restarted each time. The traders send their orders through POST /v1/orders/batch,
+CHAOS_BATCH (20) a request (0: one by one through POST /v1/orders), so a kill can cut a batch
+in the middle: resent as it was, each of its orders is answered exactly once.
+Afterwards the settlement outbox drains and bench/invariants.py
 checks: acknowledged orders all present, no trade lost, none settled twice, books
 identical to a replay of the journal, on-chain balances equal to the database's, no nonce
 gap. Outage: ganache is stopped (SIGTERM; it keeps its state in --database.dbPath) for
@@ -25,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -33,7 +37,7 @@ from backend.db import make_engine
 from backend.models.settlement import TradeRecord
 from bench.flow import OrderFlow
 from bench.invariants import Verdict, balances, check
-from bench.stack import MarketSetup, Stack, set_up_market
+from bench.stack import MarketSetup, Stack, Trader, set_up_market
 
 
 @dataclass
@@ -43,6 +47,7 @@ class ChaosResult:
     flow: OrderFlow
     restart_seconds: list[float] = field(default_factory=list)
     drain_seconds: float = 0.0
+    flow_seconds: float = 0.0  # from the flow's start to its stop, kills and restarts included
 
     def figures(self) -> str:
         restarts = (
@@ -50,13 +55,67 @@ class ChaosResult:
             if self.restart_seconds
             else ""
         )
+        rate = self.verdict.acknowledged / self.flow_seconds if self.flow_seconds else 0.0
+        via = f"batches of {self.flow.batch}" if isinstance(self.flow, BatchFlow) else "one by one"
         return (
-            f"kills survived {self.kills}, orders sent {self.flow.sent}, acknowledged "
+            f"orders sent {via}, {rate:.1f} acknowledged a second over {self.flow_seconds:.0f}s (kills and "
+            f"restarts included); kills survived {self.kills}, orders sent {self.flow.sent}, acknowledged "
             f"{self.verdict.acknowledged}, in doubt at a kill and resent {sum(self.flow.in_doubt.values())} "
             f"({dict(self.flow.in_doubt)}), rejected {dict(self.flow.rejected)}, trades {self.verdict.trades}, "
             f"lost {self.verdict.lost}, doubled {self.verdict.doubled}; {restarts}; outbox drained in "
             f"{self.drain_seconds:.1f}s\n  invariants: {self.verdict.summary()}"
         )
+
+
+class BatchFlow(OrderFlow):
+    """The same steady flow through POST /v1/orders/batch: each trader sends `batch` orders a
+    request. A batch cut off by a kill is in doubt as a whole and resent as it was: each of its
+    orders is then answered 200 (committed before the kill) or 201 (not), exactly once."""
+
+    def __init__(self, stack: Stack, setup: MarketSetup, *, batch: int, **kwargs: Any):
+        super().__init__(stack, setup, **kwargs)
+        self.batch = batch
+
+    def _run(self, index: int, trader: Trader) -> None:
+        rng = random.Random(self.seed * 1_000 + index)  # noqa: S311 - a reproducible flow
+        with httpx.Client(base_url=self.stack.base_url, timeout=60) as client:
+            count = 0
+            while not self._stop.is_set():
+                ids = range(count, count + self.batch)
+                bodies = [self.next_body(rng, trader, f"{self.tag}-{index}-{i}") for i in ids]
+                self.send_batch(client, trader, bodies)
+                count += self.batch
+                if self.pause:
+                    time.sleep(self.pause)
+
+    def send_batch(self, client: httpx.Client, trader: Trader, bodies: list[dict[str, Any]]) -> None:
+        doubted, deadline = False, time.monotonic() + self.answer_timeout
+        with self._lock:
+            self.sent += len(bodies)
+        while True:
+            try:
+                response = client.post("/v1/orders/batch", json={"orders": bodies}, headers=trader.headers)
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    with self._lock:
+                        self.rejected["no_answer"] += len(bodies)
+                    return
+                doubted = True
+                time.sleep(0.1)
+                continue
+            with self._lock:
+                if response.status_code != 200:  # the batch as a whole (e.g. 503 service.busy)
+                    code = response.json().get("error", {}).get("code", str(response.status_code))
+                    self.rejected[code] += len(bodies)
+                    return
+                for result in response.json()["results"]:
+                    if result["status"] in (200, 201):
+                        self.acknowledged[result["order"]["id"]] = result["order"]
+                        if doubted:
+                            self.in_doubt["committed" if result["status"] == 200 else "not_committed"] += 1
+                    else:
+                        self.rejected[result["error"]["code"]] += 1
+            return
 
 
 def unfinished_trades(stack: Stack, symbol: str) -> int:
@@ -92,13 +151,20 @@ def run_chaos(
     seed: int = 7,
     min_gap: float = 0.5,
     max_gap: float = 3.0,
+    batch: int = 0,
     log: Callable[[str], None] = print,
 ) -> ChaosResult:
-    """The service must be running; returns the figures and the invariants' verdict."""
+    """The service must be running; returns the figures and the invariants' verdict. `batch`:
+    the flow sends that many orders a request through POST /v1/orders/batch (0: one by one)."""
     rng = random.Random(seed)  # noqa: S311 - reproducible timings, not secrets
     setup = set_up_market(stack, traders=traders)
     baseline = balances(stack, setup)
-    flow = OrderFlow(stack, setup, seed=seed, tag=f"k{seed}")
+    flow = (
+        BatchFlow(stack, setup, batch=batch, seed=seed, tag=f"k{seed}")
+        if batch
+        else OrderFlow(stack, setup, seed=seed, tag=f"k{seed}")
+    )
+    started = time.monotonic()
     result = ChaosResult(kills=0, verdict=Verdict(), flow=flow)
     flow.start()
     try:
@@ -116,6 +182,7 @@ def run_chaos(
         time.sleep(1.0)
     finally:
         flow.stop()
+        result.flow_seconds = time.monotonic() - started
     result.drain_seconds = wait_settled(stack, setup.symbol)
     result.verdict = check(stack, setup, flow.acknowledged, baseline)
     return result
@@ -212,6 +279,7 @@ def main() -> int:
             traders=int(env("CHAOS_TRADERS", "4")),
             min_gap=float(env("CHAOS_MIN_GAP", "0.5")),
             max_gap=float(env("CHAOS_MAX_GAP", "3")),
+            batch=int(env("CHAOS_BATCH", "20")),
             log=lambda line: print(line, flush=True),
         )
         print(f"SIGKILL x{kills}: {chaos.figures()}", flush=True)

@@ -63,21 +63,19 @@ class OrderFlow:
         with httpx.Client(base_url=self.stack.base_url, timeout=30) as client:
             count = 0
             while not self._stop.is_set():
-                side = rng.choice(("buy", "sell"))
-                skew = rng.randint(0, 5)
-                price = MID_TICKS - 3 + skew if side == "buy" else MID_TICKS + 3 - skew
-                body = order_body(
-                    self.setup,
-                    trader,
-                    side=side,
-                    price_ticks=price,
-                    lots=rng.randint(1, 3),
-                    client_order_id=f"{self.tag}-{index}-{count}",
-                )
-                self.send(client, trader, body)
+                self.send(client, trader, self.next_body(rng, trader, f"{self.tag}-{index}-{count}"))
                 count += 1
                 if self.pause:
                     time.sleep(self.pause)
+
+    def next_body(self, rng: random.Random, trader: Trader, client_order_id: str) -> dict[str, Any]:
+        """The next signed order of the flow: a buy or sell 0-5 ticks either side of the mid."""
+        side = rng.choice(("buy", "sell"))
+        skew = rng.randint(0, 5)
+        price = MID_TICKS - 3 + skew if side == "buy" else MID_TICKS + 3 - skew
+        return order_body(
+            self.setup, trader, side=side, price_ticks=price, lots=rng.randint(1, 3), client_order_id=client_order_id
+        )
 
     def send(self, client: httpx.Client, trader: Trader, body: dict[str, Any]) -> httpx.Response | None:
         doubted, deadline = False, time.monotonic() + self.answer_timeout

@@ -5,6 +5,7 @@ the rest of a batch that is running."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from decimal import Decimal
@@ -14,7 +15,10 @@ from sqlmodel import Session, col, select
 from backend.api.batch import CancelBatchResults, OrderBatchResults
 from backend.client import ApiError, ExchangeClient
 from backend.models.trading import Order
+from bench.chaos import run_chaos
+from bench.stack import Stack
 from tests.support.compliance import put_rules
+from tests.support.live_stack import TEST_PORT
 from tests.support.trading import fund_and_approve
 
 
@@ -254,3 +258,31 @@ def test_the_python_client_signs_and_sends_a_batch(client, admin, chain_info, ma
         cancelled = ex.cancel_orders([results[0]["id"], "nope"])
         assert cancelled[0]["status"] == "cancelled"
         assert isinstance(cancelled[1], ApiError) and cancelled[1].status == 404
+
+
+def test_sigkill_in_the_middle_of_batches_loses_no_order_and_doubles_none(node, tmp_path, stack_database_url):
+    """The bounded version of `make chaos` through the batch endpoint: a kill can cut a batch
+    half placed; resent as it was, each order is acknowledged exactly once (200 if it had been
+    committed, 201 if not), and the invariants of bench/invariants.py hold."""
+    stack = Stack(
+        tmp_path / "stack",
+        chain_port=TEST_PORT,
+        service_port=int(os.environ.get("RWA_CHAOS_SERVICE_PORT", "8178")),
+        rpc_url=node.rpc_url,
+        deployment_file=node.deployment_file,
+        database_url=stack_database_url,
+        env={"RWA_FUNDS_MAX_AGE_MS": "1000"},
+    )
+    try:
+        stack.start_service()
+        result = run_chaos(stack, kills=2, traders=3, seed=16, batch=10)
+    finally:
+        stack.close()
+    print(f"\nSIGKILL x2 through batches: {result.figures()}")
+    verdict = result.verdict
+    assert result.kills == 2 and verdict.acknowledged > 0 and verdict.trades > 0
+    assert verdict.missing_orders == [] and verdict.missing_fills == []
+    assert verdict.lost_trades == [] and verdict.extra_trades == []
+    assert verdict.book_matches_replay and verdict.open_orders_match_replay
+    assert verdict.unfinished == 0 and verdict.doubled == 0 and verdict.settled_disagree == 0
+    assert verdict.balance_mismatches == []
