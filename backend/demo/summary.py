@@ -57,11 +57,15 @@ def _table(title: str, *columns: str) -> Table:
 
 
 def render(console: Console, result: DemoResult) -> None:
-    from backend.commands.reconcile import positions_table, summary_line
+    from backend.commands.reconcile import positions_table, summary_line, unexplained_table
 
     console.rule("[bold]Demo summary")
     if result.positions is not None:
-        console.print(positions_table(result.positions, "Positions: on-chain balance vs database (reconcile)"))
+        console.print(
+            positions_table(result.positions, "Positions: on-chain balance vs the venue's ledger (reconcile)")
+        )
+        if result.positions.unexplained:
+            console.print(unexplained_table(result.positions))
         console.print(summary_line(result.positions), highlight=False)
 
     trades = _table(

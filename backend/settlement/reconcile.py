@@ -1,12 +1,16 @@
-"""Reconciliation: the database's positions against on-chain balances, per asset and wallet.
+"""Reconciliation: on-chain balances against the venue's own ledger, per asset (and cash) and wallet.
 
-The database position of a wallet in an asset is the compliance mirror's balance (the
-event-sourced projection of the token, backend/compliance/mirror.py) plus the trades of
-the venue still on their way to the chain (pending or submitted settlements: + bought,
-- sold). The comparison is made at one block per asset: the block the mirror is synced
-to, so a chain that moves on while we read never shows up as a difference. A row agrees
-when the chain's balance at that block equals the mirror's; `settling` is what the
-wallet's balance will still change by once the venue's outbox drains.
+Two checks per row, both must hold:
+
+- the ledger (backend/settlement/ledger.py): what the wallet should hold from the venue's
+  records (issuance and governance actions in the audit log, settled trades, distributions,
+  test cash) against balanceOf at one block, the chain head when the run starts. A settlement
+  bug (netting included), an altered trade record or a transfer behind the venue's back shows
+  up here. Trades still on their way to the chain (pending or submitted) are `settling`: a
+  row whose balance already includes them (mined, not yet marked settled) still agrees;
+- the compliance mirror (backend/compliance/mirror.py, assets only): its balance against the
+  chain's at the block the mirror is synced to, so a chain that moves on while we read never
+  shows up as a difference.
 
 `rwa reconcile` prints this report (exit 0 when every row agrees, 1 otherwise) and the
 demo's summary shows the same rows.
@@ -14,39 +18,48 @@ demo's summary shows the same rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from backend.assets.service import list_assets, token_contract
-from backend.assets.units import lots_units
 from backend.chain.client import Chain
 from backend.compliance import sync
-from backend.compliance.mirror import ZERO_ADDRESS
 from backend.models.assets import Asset
 from backend.models.compliance import ComplianceState, HolderState, Investor
-from backend.models.settlement import TradeRecord
-from backend.statuses import UNSETTLED
+from backend.settlement import ledger as venue_ledger
+from backend.settlement.ledger import CASH, ZERO, Movement, Progress
 
 
 @dataclass(frozen=True)
 class PositionRow:
-    symbol: str
+    symbol: str  # an asset's, or CASH
     wallet: str
-    holder: str  # the investor's name, "issuer", or "" for a wallet the database does not know
+    holder: str  # the investor's name, "issuer", a venue contract, or "" for a wallet the database does not know
     block: int
-    onchain: int  # asset units (18 decimals) at `block`
-    mirror: int
+    onchain: int  # units (18 decimals for an asset, 6 for cash) at `block`
+    ledger: int  # what the venue's records say, at `block`
     settling: int  # net units of pending/submitted trades
+    mirror: int | None = None  # the compliance mirror's balance (assets only)
+    mirror_onchain: int | None = None  # the chain's balance at the mirror's block
 
     @property
-    def db_position(self) -> int:
-        """What the database says the wallet holds once its trades have settled."""
-        return self.mirror + self.settling
+    def ledger_agrees(self) -> bool:
+        return self.onchain == self.ledger or (self.settling != 0 and self.onchain == self.ledger + self.settling)
+
+    @property
+    def mirror_agrees(self) -> bool:
+        return self.mirror is None or self.mirror == self.mirror_onchain
 
     @property
     def agrees(self) -> bool:
-        return self.onchain == self.mirror
+        return self.ledger_agrees and self.mirror_agrees
+
+    @property
+    def difference(self) -> int:
+        """On chain minus ledger (0 when the row agrees with the ledger)."""
+        return 0 if self.ledger_agrees else self.onchain - self.ledger
 
 
 @dataclass
@@ -54,6 +67,8 @@ class Report:
     rows: list[PositionRow] = field(default_factory=list)
     blocks: dict[str, int] = field(default_factory=dict)
     hidden_zero_rows: int = 0
+    block: int = 0
+    unexplained: list[Movement] = field(default_factory=list)  # transfers no venue record explains
 
     @property
     def ok(self) -> bool:
@@ -63,21 +78,13 @@ class Report:
     def differences(self) -> list[PositionRow]:
         return [row for row in self.rows if not row.agrees]
 
+    @property
+    def asset_rows(self) -> list[PositionRow]:
+        return [row for row in self.rows if row.symbol != CASH]
 
-def settling_units(session: Session, asset: Asset, wallets_by_investor: dict[int, str]) -> dict[str, int]:
-    """Net asset units per wallet of the asset's trades not yet settled on chain."""
-    net: dict[str, int] = {}
-    for trade in session.exec(
-        select(TradeRecord).where(TradeRecord.symbol == asset.symbol, col(TradeRecord.settlement_status).in_(UNSETTLED))
-    ):
-        units = lots_units(asset, trade.quantity_lots)
-        buyer = wallets_by_investor.get(trade.buyer_investor_id)
-        seller = wallets_by_investor.get(trade.seller_investor_id)
-        if buyer:
-            net[buyer] = net.get(buyer, 0) + units
-        if seller:
-            net[seller] = net.get(seller, 0) - units
-    return net
+    @property
+    def cash_rows(self) -> list[PositionRow]:
+        return [row for row in self.rows if row.symbol == CASH]
 
 
 def _mirror_snapshot(session: Session, asset: Asset, attempts: int = 5) -> tuple[int, dict[str, int]]:
@@ -104,41 +111,80 @@ def reconcile(
     symbols: list[str] | None = None,
     sync_first: bool = True,
     include_zero: bool = False,
+    wallets: set[str] | None = None,
+    progress: Progress | None = None,
 ) -> Report:
-    """Compare every investor's (and every other holder's) position in each asset.
+    """Compare every known wallet's position in each asset (and in cash) with the chain.
 
-    `sync_first` brings the mirror to the chain head first, exactly as the service's worker
-    would (so a lagging mirror is not reported as a difference); without it the mirror is
-    compared as it stands, at the block it is synced to. Rows where both sides are zero
-    and nothing is settling are left out unless `include_zero`.
+    `symbols` restricts the assets (CASH for cash; all of them and cash when None); `wallets`
+    the rows. `sync_first` brings the mirror to the chain head first, exactly as the service's
+    worker would (so a lagging mirror is not reported as a difference); without it the mirror
+    is compared as it stands. Rows where both sides are zero and nothing is settling are left
+    out unless `include_zero`.
     """
+    say = progress or (lambda _message: None)
     report = Report()
     investors = list(session.exec(select(Investor)))
     names = {i.wallet: i.name for i in investors}
-    wallets_by_investor = {i.id: i.wallet for i in investors if i.id is not None}
-    for asset in list_assets(session):
-        if symbols and asset.symbol not in symbols:
-            continue
-        if sync_first:
-            sync.sync(session, chain, asset)
-        block, mirrored = _mirror_snapshot(session, asset)
-        report.blocks[asset.symbol] = block
-        settling = settling_units(session, asset, wallets_by_investor)
-        wallets = (set(mirrored) | set(names) | set(settling)) - {ZERO_ADDRESS}
-        token = token_contract(chain, asset)
-        for wallet in sorted(wallets, key=lambda w: (w not in names, names.get(w, ""), w)):
-            onchain = int(chain.call(token.functions.balanceOf(wallet), block=block)) if block else 0
+    contracts = chain.deployment.contracts
+    names |= {contracts["revenue_distributor"]: "(revenue distributor)", contracts["settlement_exchange"]: "(exchange)"}
+    assets = [a for a in list_assets(session) if not symbols or a.symbol in symbols]
+    mirrors = _mirrors(session, chain, assets, sync_first=sync_first, say=say)
+    report.blocks = {symbol: block for symbol, (block, _) in mirrors.items()}
+    report.block = chain.block_number()
+    wanted = set(symbols) if symbols else None
+    book = venue_ledger.build(session, chain, block=report.block, symbols=wanted, progress=say)
+    report.unexplained = [m for m in book.unexplained if wallets is None or {m.sender, m.receiver} & wallets]
+    tokens: list[tuple[str, Any, Asset | None]] = [(a.symbol, token_contract(chain, a), a) for a in assets]
+    if wanted is None or CASH in wanted:
+        tokens.append((CASH, chain.core("cash_token"), None))
+    for symbol, token, listed in tokens:
+        mirror_block, mirrored = mirrors.get(symbol, (0, {}))
+        candidates = (
+            set(book.expected.get(symbol, {}))
+            | set(book.settling.get(symbol, {}))
+            | book.touched.get(symbol, set())
+            | set(mirrored)
+            | set(names)
+        ) - {ZERO}
+        if wallets is not None:
+            candidates &= wallets
+        say(f"reading {len(candidates)} balances of {symbol}")
+        for wallet in sorted(candidates, key=lambda w: (w not in names, names.get(w, ""), w)):
+            holder = names.get(wallet) or ("issuer" if listed and wallet == listed.issuer_wallet else "")
             row = PositionRow(
-                symbol=asset.symbol,
+                symbol=symbol,
                 wallet=wallet,
-                holder=names.get(wallet) or ("issuer" if wallet == asset.issuer_wallet else ""),
-                block=block,
-                onchain=onchain,
-                mirror=mirrored.get(wallet, 0),
-                settling=settling.get(wallet, 0),
+                holder=holder,
+                block=report.block,
+                onchain=_balance(chain, token, wallet, report.block),
+                ledger=book.expected.get(symbol, {}).get(wallet, 0),
+                settling=book.settling.get(symbol, {}).get(wallet, 0),
             )
-            if not include_zero and row.agrees and not (row.onchain or row.settling):
+            if listed is not None:
+                at_mirror = (
+                    row.onchain if mirror_block == report.block else _balance(chain, token, wallet, mirror_block)
+                )
+                row = replace(row, mirror=mirrored.get(wallet, 0), mirror_onchain=at_mirror)
+            if not include_zero and row.agrees and not (row.onchain or row.settling or row.ledger):
                 report.hidden_zero_rows += 1
                 continue
             report.rows.append(row)
     return report
+
+
+def _mirrors(
+    session: Session, chain: Chain, assets: list[Asset], *, sync_first: bool, say: Progress
+) -> dict[str, tuple[int, dict[str, int]]]:
+    """(synced block, balances) of each asset's mirror, synced to the head first if asked."""
+    mirrors = {}
+    for asset in assets:
+        if sync_first:
+            say(f"syncing the compliance mirror of {asset.symbol}")
+            sync.sync(session, chain, asset)
+        mirrors[asset.symbol] = _mirror_snapshot(session, asset)
+    return mirrors
+
+
+def _balance(chain: Chain, token: Any, wallet: str, block: int) -> int:
+    return int(chain.call(token.functions.balanceOf(wallet), block=block)) if block else 0

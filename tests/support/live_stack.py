@@ -109,6 +109,17 @@ def settings(node: Node, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     )
 
 
+def cli_env(settings: Settings) -> dict[str, str]:
+    """The environment an `rwa ...` command needs to reach the fixtures' chain and database."""
+    return {
+        "DATABASE_URL": settings.database_url,
+        "RPC_URL": settings.rpc_url,
+        "RWA_DEPLOYMENT_FILE": str(settings.deployment_file),
+        "RWA_STORAGE_DIR": str(settings.storage_dir),
+        "RWA_ADMIN_KEY": ADMIN_KEY,
+    }
+
+
 @pytest.fixture(scope="session")
 def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
