@@ -18,8 +18,8 @@ from backend.db import create_tables, make_engine
 from backend.matching import OrderCancelled
 from backend.models.compliance import Investor
 from backend.models.trading import Order
-from backend.trading.revocations import DELISTED, FROZEN, KYC_EXPIRED, NOT_REGISTERED, REVOKED, reason_for
 from backend.trading.projection import apply_events
+from backend.trading.revocations import DELISTED, FROZEN, KYC_EXPIRED, NOT_REGISTERED, REVOKED, reason_for
 
 
 @pytest.fixture

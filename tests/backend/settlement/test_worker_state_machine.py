@@ -45,8 +45,8 @@ from backend.models.settlement import TradeRecord
 from backend.models.trading import Order
 from backend.money import ASSET_DECIMALS, CASH_DECIMALS, to_units
 from backend.settlement.worker import FAILURE_REASONS, MAX_ATTEMPTS, SettlementWorker
-from backend.trading.reservations import reserved_asset_units, reserved_cash_units
 from backend.trading.projection import chain_trade_id
+from backend.trading.reservations import reserved_asset_units, reserved_cash_units
 from backend.trading.signing import order_digest, typed_data
 
 CHAIN_ID = 1337
