@@ -32,11 +32,11 @@ from backend.models.trading import Order
 from backend.money import ASSET_DECIMALS, to_units
 from backend.statuses import OPEN_STATUSES, InvestorStatus
 from backend.trading import funds, reservations, terms
-from backend.trading.dispatch import run_command
+from backend.trading.dispatch import FeedMessage, run_command
 from backend.trading.halts import sync_disclosure_halt
 from backend.trading.node_signing import node_signature
 from backend.trading.pretrade import check_order_compliance
-from backend.trading.sequencer import Venue, now_ns
+from backend.trading.sequencer import Market, Venue, now_ns
 from backend.trading.signing import canonical_problem, signature_bytes, typed_data, verify_order
 
 
@@ -144,19 +144,15 @@ class Placed(NamedTuple):
     fills: list[TradeRecord] | None
 
 
-def place_orders(
-    session: Session, chain: Chain, venue: Venue, investor: Investor, reqs: list[OrderRequest]
-) -> list[Placed | DomainError]:
-    """Place each order of a batch in turn, each answered on its own: its Placed, or the
-    DomainError that refused it (a bad order never fails its neighbours). Every order answered
-    Placed is committed before this returns."""
-    results: list[Placed | DomainError] = []
-    for req in reqs:
-        try:
-            results.append(place_order(session, chain, venue, investor, req))
-        except DomainError as exc:
-            results.append(exc)
-    return results
+@dataclass(frozen=True)
+class Checked:
+    """An order request that passed what needs no lock: its terms, its market's disclosures,
+    the investor's standing and the signature (the chain's spelling of it, and its digest)."""
+
+    req: OrderRequest
+    prep: PreparedOrder
+    signature: str
+    digest: bytes
 
 
 def place_order(session: Session, chain: Chain, venue: Venue, investor: Investor, req: OrderRequest) -> Placed:
@@ -167,19 +163,8 @@ def place_order(session: Session, chain: Chain, venue: Venue, investor: Investor
         existing = _by_client_id(session, investor, req.client_order_id)
         if existing is not None:
             return Placed(existing, False, None)
-    prep = prepare(session, chain, venue, investor, req)
-    if req.signature is None and not terms.node_signing_allowed(chain):
-        raise InvalidInput(
-            "order.signature_required",
-            "sign the typed data from POST /v1/orders/typed-data with the order's wallet and send the signature",
-            details=[{"field": "signature"}],
-        )
-    # Flow 2: a market whose required disclosures are missing or stale does not trade.
-    # Checked before the engine sees the order; cancels stay allowed (see cancel_order).
-    refuse_missing(
-        prep.asset, sync_disclosure_halt(session, venue, prep.asset, enforced=chain.settings.disclosure_policy_enforced)
-    )
-    _check_investor(investor)
+    checked = check_order(session, chain, venue, investor, req)
+    prep = checked.prep
     # Flow 3: the asset's compliance rules, answered from the mirror (trading/pretrade.py).
     check_order_compliance(
         session,
@@ -188,18 +173,6 @@ def place_order(session: Session, chain: Chain, venue: Venue, investor: Investor
         side=prep.side,
         quantity_units=reservations.lots_units(prep.asset, prep.quantity_lots),
     )
-    signature = req.signature if req.signature is not None else node_signature(chain, investor, prep.typed)
-    valid, digest = verify_order(prep.typed, signature)
-    if not valid or digest is None:
-        raw = signature_bytes(signature)
-        problem = "it is not hex" if raw is None else canonical_problem(raw)
-        raise InvalidInput(
-            "order.bad_signature",
-            f"the signature is not one the exchange contract accepts: {problem}"
-            if problem
-            else "the signature does not belong to this order and wallet",
-        )
-    signature = "0x" + (signature_bytes(signature) or b"").hex()  # one spelling: the bytes the chain checks
     market = venue.market(session, prep.asset.symbol)
     # Funds are checked and reserved under the investor's lock (its orders on every
     # market share one cash balance), then sequenced under the market's lock. The funds
@@ -226,10 +199,7 @@ def place_order(session: Session, chain: Chain, venue: Venue, investor: Investor
             ):
                 return Placed(existing, False, None)
         if clashes:
-            raise Conflict(
-                "order.duplicate_nonce",
-                "this signed order was already placed: ask POST /v1/orders/typed-data for a new nonce and sign again",
-            )
+            raise duplicate_nonce()
         funds.check_funds(
             session,
             chain,
@@ -241,45 +211,11 @@ def place_order(session: Session, chain: Chain, venue: Venue, investor: Investor
             lots=prep.quantity_lots,
             market=market,
         )
-        order = Order(
-            id=uuid.uuid4().hex,
-            client_order_id=req.client_order_id,
-            investor_id=investor.id,  # type: ignore[arg-type]
-            wallet=investor.wallet,
-            symbol=prep.asset.symbol,
-            side=prep.side.value,
-            type=prep.type.value,
-            time_in_force=prep.tif.value,
-            post_only=req.post_only,
-            price_ticks=prep.price_ticks,
-            quantity_lots=prep.quantity_lots,
-            signed_price=str(prep.signed_price),
-            nonce=str(prep.typed["message"]["nonce"]),
-            expiry=prep.typed["message"]["expiry"],
-            signature=signature,
-            order_hash="0x" + digest.hex(),
-        )
+        order = new_order(investor, checked)
         session.add(order)
-        fills: list[TradeRecord] = []
         try:
-            with market.lock:  # writes only under the market's lock, as _run's
-                if req.nonce is not None:
-                    terms.pass_nonce(session, investor.wallet, req.nonce)
-                command = PlaceOrder(
-                    order_id=order.id,
-                    owner=str(investor.id),
-                    side=prep.side,
-                    type=prep.type,
-                    price=prep.limit_ticks,  # a market order's: the protection limit it signed
-                    quantity=prep.quantity_lots,
-                    tif=prep.tif,
-                    post_only=req.post_only,
-                    ts=now_ns(),
-                    expires_ts=prep.expires_ts,
-                )
-                rejection = run_command(
-                    session, venue, market, prep.asset, command, known={order.id: order}, trades_out=fills
-                )
+            with market.lock:  # writes only under the market's lock, as run_command's
+                rejection, fills = sequence(session, venue, market, investor, checked, order)
         except IntegrityError:  # another process took this client_order_id first
             existing = _by_client_id(session, investor, req.client_order_id or "")
             if existing is None:
@@ -288,6 +224,111 @@ def place_order(session: Session, chain: Chain, venue: Venue, investor: Investor
     if rejection is not None:
         raise rejection
     return Placed(order, True, fills)  # current: apply_events updated this very object before the commit
+
+
+def check_order(session: Session, chain: Chain, venue: Venue, investor: Investor, req: OrderRequest) -> Checked:
+    """What order entry checks before any lock: terms (prepare), the signature, the market's
+    disclosures (flow 2) and the investor's standing. Compliance and funds come after."""
+    prep = prepare(session, chain, venue, investor, req)
+    if req.signature is None and not terms.node_signing_allowed(chain):
+        raise InvalidInput(
+            "order.signature_required",
+            "sign the typed data from POST /v1/orders/typed-data with the order's wallet and send the signature",
+            details=[{"field": "signature"}],
+        )
+    # Flow 2: a market whose required disclosures are missing or stale does not trade.
+    # Checked before the engine sees the order; cancels stay allowed (see cancel_order).
+    refuse_missing(
+        prep.asset, sync_disclosure_halt(session, venue, prep.asset, enforced=chain.settings.disclosure_policy_enforced)
+    )
+    _check_investor(investor)
+    signature = req.signature if req.signature is not None else node_signature(chain, investor, prep.typed)
+    valid, digest = verify_order(prep.typed, signature)
+    if not valid or digest is None:
+        raw = signature_bytes(signature)
+        problem = "it is not hex" if raw is None else canonical_problem(raw)
+        raise InvalidInput(
+            "order.bad_signature",
+            f"the signature is not one the exchange contract accepts: {problem}"
+            if problem
+            else "the signature does not belong to this order and wallet",
+        )
+    # one spelling: the bytes the chain checks
+    return Checked(req, prep, "0x" + (signature_bytes(signature) or b"").hex(), digest)
+
+
+def duplicate_nonce() -> Conflict:
+    return Conflict(
+        "order.duplicate_nonce",
+        "this signed order was already placed: ask POST /v1/orders/typed-data for a new nonce and sign again",
+    )
+
+
+def new_order(investor: Investor, checked: Checked) -> Order:
+    """The order row of a checked request (not yet added to a session)."""
+    prep, req = checked.prep, checked.req
+    return Order(
+        id=uuid.uuid4().hex,
+        client_order_id=req.client_order_id,
+        investor_id=investor.id,  # type: ignore[arg-type]
+        wallet=investor.wallet,
+        symbol=prep.asset.symbol,
+        side=prep.side.value,
+        type=prep.type.value,
+        time_in_force=prep.tif.value,
+        post_only=req.post_only,
+        price_ticks=prep.price_ticks,
+        quantity_lots=prep.quantity_lots,
+        signed_price=str(prep.signed_price),
+        nonce=str(prep.typed["message"]["nonce"]),
+        expiry=prep.typed["message"]["expiry"],
+        signature=checked.signature,
+        order_hash="0x" + checked.digest.hex(),
+    )
+
+
+def sequence(
+    session: Session,
+    venue: Venue,
+    market: Market,
+    investor: Investor,
+    checked: Checked,
+    order: Order,
+    *,
+    commit: bool = True,
+    outbox: list[FeedMessage] | None = None,
+) -> tuple[DomainError | None, list[TradeRecord]]:
+    """PlaceOrder of `order` (in the session) through its market's sequencer; the caller holds
+    the market's lock. Returns the engine's rejection (None: accepted) and the trades it made.
+    With commit False the caller commits (and publishes `outbox` after its commit)."""
+    prep, req = checked.prep, checked.req
+    if req.nonce is not None:
+        terms.pass_nonce(session, investor.wallet, req.nonce)
+    command = PlaceOrder(
+        order_id=order.id,
+        owner=str(investor.id),
+        side=prep.side,
+        type=prep.type,
+        price=prep.limit_ticks,  # a market order's: the protection limit it signed
+        quantity=prep.quantity_lots,
+        tif=prep.tif,
+        post_only=req.post_only,
+        ts=now_ns(),
+        expires_ts=prep.expires_ts,
+    )
+    fills: list[TradeRecord] = []
+    rejection = run_command(
+        session,
+        venue,
+        market,
+        prep.asset,
+        command,
+        known={order.id: order},
+        trades_out=fills,
+        commit=commit,
+        outbox=outbox,
+    )
+    return rejection, fills
 
 
 def cancel_order(session: Session, venue: Venue, investor: Investor, order_id: str, *, reason: str = "user") -> Order:

@@ -15,7 +15,7 @@ the venue while the node cannot be read is caught by settlement (codes 9 and 10)
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -96,8 +96,11 @@ def check_funds(
     market: Market,
 ) -> None:
     """Refuse an order its wallet cannot pay for; call under the investor's lock (not the market's)."""
-    claim = order_claim(
-        session, chain, investor=investor, asset=asset, side=side, price_ticks=price_ticks, lots=lots, market=market
+    # The database first (commitments), then the wallet: a settlement landing in between is
+    # counted twice, never missed.
+    claim = replace(
+        wallet_claim(session, chain, investor=investor, asset=asset, side=side),
+        need=order_need(asset, side, price_ticks=price_ticks, lots=lots, market=market),
     )
     check_claim(session, chain, reader, wallet=investor.wallet, claim=claim)
 
@@ -128,24 +131,25 @@ def check_claim(session: Session, chain: Chain, reader: BalanceReader, *, wallet
         max_age_ms = wait_ms = 0
 
 
-def order_claim(
-    session: Session,
-    chain: Chain,
-    *,
-    investor: Investor,
-    asset: Asset,
-    side: Side,
-    price_ticks: int | None,
-    lots: int,
-    market: Market,
-) -> Claim:
-    """What the order needs and what its investor has committed, from the database (read before
-    the wallet: a settlement landing in between is counted twice, never missed)."""
+def order_need(asset: Asset, side: Side, *, price_ticks: int | None, lots: int, market: Market) -> int:
+    """Units of the claim's token the order may take: a sell's quantity, a buy's cost at its
+    limit (a market buy: what sweeping the asks for its quantity would cost now)."""
+    if side is Side.SELL:
+        return reservations.lots_units(asset, lots)
+    if price_ticks is not None:
+        return reservations.cost_units(asset, price_ticks, lots)
+    with market.lock:
+        asks = market.engine.depth(None)[1]
+    return sweep_cost(asset, asks, lots)
+
+
+def wallet_claim(session: Session, chain: Chain, *, investor: Investor, asset: Asset, side: Side) -> Claim:
+    """The investor's commitments in the token an order on `side` of `asset` pays with (need 0)."""
     investor_id: int = investor.id  # type: ignore[assignment]
     if side is Side.SELL:
         return Claim(
             token=token_contract(chain, asset),
-            need=reservations.lots_units(asset, lots),
+            need=0,
             reserved=reservations.reserved_asset_units(session, investor_id=investor_id, asset=asset),
             mirror_locked=mirror_locked_units(session, asset=asset, wallet=investor.wallet),
             short=Refused("order.insufficient_balance", "not enough unreserved, unfrozen units to sell"),
@@ -154,20 +158,64 @@ def order_claim(
             lock_at=asset.rules_address,
         )
     assets = AssetsBySymbol(session)
-    if price_ticks is not None:
-        need = reservations.cost_units(asset, price_ticks, lots)
-    else:  # a market buy: what sweeping the asks for its quantity would cost
-        with market.lock:
-            asks = market.engine.depth(None)[1]
-        need = sweep_cost(asset, asks, lots)
     return Claim(
         token=chain.core("cash_token"),
-        need=need,
+        need=0,
         reserved=reservations.reserved_cash_units(session, investor_id=investor_id, assets=assets),
         mirror_locked=0,
         short=Refused("order.insufficient_cash", "not enough unreserved cash for this order"),
         out_since=lambda since: cash_out_since(session, investor_id=investor_id, assets=assets, since=since),
     )
+
+
+class BatchFunds:
+    """The funds rule across one investor's batch: per token the commitments and the wallet
+    are read once; each order the batch accepts adds its need to what is committed, so the
+    batch as a whole never commits more than the wallet can pay (the same rule as one by one).
+    A stand-in reading that falls short is replaced by a live one, as check_claim does."""
+
+    def __init__(self, session: Session, chain: Chain, reader: BalanceReader, investor: Investor) -> None:
+        self.session, self.chain, self.reader, self.investor = session, chain, reader, investor
+        self._bases: dict[str, Claim] = {}  # "cash" or the asset's symbol -> its claim, need 0
+        self._readings: dict[str, Reading] = {}
+        self._accepted: dict[str, int] = {}
+
+    def check(
+        self, *, asset: Asset, side: Side, price_ticks: int | None, lots: int, market: Market
+    ) -> DomainError | None:
+        """Why the wallet cannot also pay for this order, or None (then it counts as committed)."""
+        key = "cash" if side is Side.BUY else asset.symbol
+        base = self._bases.get(key)
+        if base is None:
+            base = self._bases[key] = wallet_claim(
+                self.session, self.chain, investor=self.investor, asset=asset, side=side
+            )
+        need = order_need(asset, side, price_ticks=price_ticks, lots=lots, market=market)
+        claim = replace(base, need=need, reserved=base.reserved + self._accepted.get(key, 0))
+        reading = self._readings.get(key)
+        if reading is None:
+            reading = self._readings[key] = self._read(claim, live=False)
+        error = refusal(claim, reading)
+        if error is not None and reading.source in ("cache", "busy"):
+            reading = self._readings[key] = self._read(claim, live=True)
+            error = refusal(claim, reading)
+        if error is None:
+            self._accepted[key] = self._accepted.get(key, 0) + need
+        return error
+
+    def _read(self, claim: Claim, *, live: bool) -> Reading:
+        settings = self.chain.settings
+        return self.reader.read(
+            self.session,
+            self.chain,
+            self.investor.wallet,
+            claim.token,
+            self.chain.deployment.contracts["settlement_exchange"],
+            frozen=claim.frozen,
+            max_age_ms=0 if live else settings.funds_max_age_ms,
+            wait_ms=0 if live else settings.funds_live_wait_ms,
+            lock_at=claim.lock_at,
+        )
 
 
 def mirror_locked_units(session: Session, *, asset: Asset, wallet: str) -> int:

@@ -18,23 +18,39 @@ final word: a trade the mirror let through but the token refuses fails with a re
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
 from backend.compliance import mirror
 from backend.compliance import rules as ev
 from backend.compliance.codes import restriction_error
+from backend.compliance.mirror import Holding
 from backend.matching import Side
 from backend.models.assets import Asset
-from backend.models.compliance import Investor
+from backend.models.compliance import ComplianceState, Investor
 from backend.trading.reservations import lots_units, open_and_unsettled
 
 
 def check_order_compliance(
-    session: Session, *, investor: Investor, asset: Asset, side: Side, quantity_units: int, now: int | None = None
+    session: Session,
+    *,
+    investor: Investor,
+    asset: Asset,
+    side: Side,
+    quantity_units: int,
+    now: int | None = None,
+    snapshot: ComplianceSnapshot | None = None,
 ) -> None:
-    # The asset's state, the investor's holding and the rule set: one query, read per order.
-    state, held, rules = mirror.asset_view(session, asset, investor.wallet)
+    """Refuse an order the asset's rules would refuse for this side. A batch passes one
+    `snapshot`: the mirror and the committed buys are read once per asset, and the buys the
+    batch accepted so far (`snapshot.accepted_buy_units`) count as committed."""
+    if snapshot is None:
+        snapshot = ComplianceSnapshot()
+    view = snapshot.views.get(asset.symbol)
+    if view is None:  # the asset's state, the investor's holding and the rule set: one query
+        view = snapshot.views[asset.symbol] = mirror.asset_view(session, asset, investor.wallet)
+    state, held, rules = view
     now = mirror.chain_now(state) if now is None else now
     # The registry record of the investor at hand (wallets are unique: the row a lookup by
     # wallet would find is this one), without querying it again.
@@ -43,7 +59,10 @@ def check_order_compliance(
     else:
         record = mirror.investor_record(session, investor.wallet, held.wallet_frozen)
     if side is Side.BUY:
-        incoming = committed_buy_units(session, investor=investor, asset=asset)
+        incoming = snapshot.incoming.get(asset.symbol)
+        if incoming is None:
+            incoming = snapshot.incoming[asset.symbol] = committed_buy_units(session, investor=investor, asset=asset)
+        incoming += snapshot.accepted_buy_units.get(asset.symbol, 0)
         code = ev.receiver_side(
             rules=rules,
             receiver=record,
@@ -68,6 +87,20 @@ def check_order_compliance(
         )
     if code != ev.OK:
         raise restriction_error(code)
+
+
+@dataclass
+class ComplianceSnapshot:
+    """What pre-trade compliance read for one investor, kept for the rest of a batch."""
+
+    views: dict[str, tuple[ComplianceState, Holding, ev.RuleSet]] = field(default_factory=dict)  # by symbol
+    incoming: dict[str, int] = field(default_factory=dict)  # symbol -> committed_buy_units
+    accepted_buy_units: dict[str, int] = field(default_factory=dict)  # symbol -> the batch's accepted buys
+
+    def accept(self, asset: Asset, side: Side, quantity_units: int) -> None:
+        """An order of the batch was accepted: a buy is on its way to the investor."""
+        if side is Side.BUY:
+            self.accepted_buy_units[asset.symbol] = self.accepted_buy_units.get(asset.symbol, 0) + quantity_units
 
 
 def committed_buy_units(session: Session, *, investor: Investor, asset: Asset) -> int:

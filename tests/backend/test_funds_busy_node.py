@@ -184,18 +184,15 @@ class ScriptedReader:
         return self.answers.pop(0)
 
 
+def _claim(**kwargs) -> funds.Claim:
+    """A sell's claim of 500 units (nothing reserved or locked unless given)."""
+    fields = {"token": TOKEN, "need": 500, "reserved": 0, "mirror_locked": 0, "out_since": lambda _since: 0}
+    return funds.Claim(short=Refused("order.insufficient_balance", "short"), **{**fields, **kwargs})
+
+
 def sell_500(chain, reader) -> None:
     """The funds rule for a sell of 500 units, nothing reserved or locked."""
-    claim = funds.Claim(
-        token=TOKEN,
-        need=500,
-        reserved=0,
-        mirror_locked=0,
-        short=Refused("order.insufficient_balance", "short"),
-        out_since=lambda _since: 0,
-        frozen=True,
-        lock_at=RULES,
-    )
+    claim = _claim(frozen=True, lock_at=RULES)
     funds.check_claim(None, chain, reader, wallet=WALLET, claim=claim)  # type: ignore[arg-type]
 
 
@@ -223,14 +220,7 @@ def test_a_busy_reading_that_falls_short_is_read_again_live_before_refusing():
 
 def test_the_rule_refuses_a_sale_reaching_into_locked_tokens():
     """Enough units, but with the lock-up (the chain's, read live, beats the mirror's) too few are free."""
-    claim = funds.Claim(
-        token=TOKEN,
-        need=500,
-        reserved=100,
-        mirror_locked=200,
-        short=Refused("order.insufficient_balance", "short"),
-        out_since=lambda _since: 0,
-    )
+    claim = _claim(reserved=100, mirror_locked=200)
     assert funds.refusal(claim, balances.Reading(1000, 0, 10**9, locked=0)) is None  # 1000-100-200 >= 500
     refused = funds.refusal(claim, balances.Reading(1000, 0, 10**9, locked=450))
     assert refused is not None and refused.code == "compliance.lockup"

@@ -1,0 +1,147 @@
+"""Batch order entry: one investor's orders placed together, each answered on its own.
+
+The batch shares what order entry reads and writes once per request: the investor's lock,
+one compliance snapshot and one funds reading per token (each accepted order counts as
+committed for the ones after it), one query for client_order_id and nonce clashes, and one
+database commit (group commit: the batch's journal rows and order rows are durable together,
+before any of its answers leave). A bad order is answered with its error and never fails its
+neighbours; a failure of the database fails the batch as a whole (nothing of it committed).
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+
+from sqlmodel import Session, and_, col, or_, select
+
+from backend.chain.client import Chain
+from backend.errors import DomainError
+from backend.models.compliance import Investor
+from backend.models.trading import Order
+from backend.trading import reservations
+from backend.trading.dispatch import FeedMessage, rebuild_after_failure
+from backend.trading.entry import Checked, OrderRequest, Placed, check_order, duplicate_nonce, new_order, sequence
+from backend.trading.funds import BatchFunds
+from backend.trading.pretrade import ComplianceSnapshot, check_order_compliance
+from backend.trading.sequencer import Market, Venue
+
+Result = Placed | DomainError
+
+
+def place_orders(
+    session: Session, chain: Chain, venue: Venue, investor: Investor, reqs: list[OrderRequest]
+) -> list[Result]:
+    """Place `reqs` in their order; one result per request: its Placed (created False: a
+    client_order_id seen before, in the database or earlier in this batch) or its DomainError.
+    Every order answered Placed is committed before this returns."""
+    results: list[Result | None] = [None] * len(reqs)
+    first_of: dict[str, int] = {}  # client_order_id -> the index of its first request in the batch
+    repeats: dict[int, int] = {}
+    checked: dict[int, Checked] = {}
+    known = _known_client_ids(session, investor, reqs)
+    for i, req in enumerate(reqs):  # what needs no lock: terms, disclosures, standing, signature
+        cid = req.client_order_id
+        if cid and cid in known:
+            results[i] = Placed(known[cid], False, None)
+        elif cid and cid in first_of:
+            repeats[i] = first_of[cid]
+        else:
+            if cid:
+                first_of[cid] = i
+            try:
+                checked[i] = check_order(session, chain, venue, investor, req)
+            except DomainError as exc:
+                results[i] = exc
+    if checked:
+        with venue.investor_lock(investor.id):  # type: ignore[arg-type]
+            _place_checked(session, chain, venue, investor, checked, results)
+    for i, first in repeats.items():
+        found = results[first]
+        results[i] = Placed(found.order, False, None) if isinstance(found, Placed) else found
+    assert all(r is not None for r in results)
+    return results  # type: ignore[return-value]
+
+
+def _place_checked(
+    session: Session,
+    chain: Chain,
+    venue: Venue,
+    investor: Investor,
+    checked: dict[int, Checked],
+    results: list[Result | None],
+) -> None:
+    """Under the investor's lock: clashes, compliance and funds order by order, then every
+    accepted order sequenced under its market's lock and all of them committed at once."""
+    clashing, taken = _clashes(session, investor, list(checked.values()))
+    compliance = ComplianceSnapshot()
+    wallet = BatchFunds(session, chain, venue.balances, investor)
+    markets: dict[str, Market] = {}
+    accepted: list[tuple[int, Checked, Order]] = []
+    for i, one in checked.items():
+        prep, nonce = one.prep, str(one.prep.typed["message"]["nonce"])
+        existing = taken.get(one.req.client_order_id or "")
+        if existing is not None:  # a concurrent retry of this client_order_id won: its order
+            results[i] = Placed(existing, False, None)
+            continue
+        try:
+            if nonce in clashing:  # a signature is good for one order (see place_order)
+                raise duplicate_nonce()
+            units = reservations.lots_units(prep.asset, prep.quantity_lots)
+            check_order_compliance(
+                session, investor=investor, asset=prep.asset, side=prep.side, quantity_units=units, snapshot=compliance
+            )
+            market = markets.get(prep.asset.symbol) or venue.market(session, prep.asset.symbol)
+            error = wallet.check(
+                asset=prep.asset, side=prep.side, price_ticks=prep.price_ticks, lots=prep.quantity_lots, market=market
+            )
+            if error is not None:
+                raise error
+        except DomainError as exc:
+            results[i] = exc
+            continue
+        clashing.add(nonce)
+        compliance.accept(prep.asset, prep.side, units)
+        markets[prep.asset.symbol] = market
+        accepted.append((i, one, new_order(investor, one)))
+    if not accepted:
+        return
+    outbox: list[FeedMessage] = []
+    with ExitStack() as locks:
+        for symbol in sorted(markets):  # one order of locking for every batch
+            locks.enter_context(markets[symbol].lock)
+        try:
+            for i, one, order in accepted:
+                session.add(order)
+                rejection, fills = sequence(
+                    session, venue, markets[one.prep.asset.symbol], investor, one, order, commit=False, outbox=outbox
+                )
+                results[i] = rejection if rejection is not None else Placed(order, True, fills)
+            session.commit()  # the group commit: every journal and order row of the batch at once
+        except BaseException:
+            rebuild_after_failure(session, venue, list(markets.values()))
+            raise
+        for symbol, message in outbox:  # still under the markets' locks: in sequence order
+            venue.feed.publish(symbol, message)
+
+
+def _known_client_ids(session: Session, investor: Investor, reqs: list[OrderRequest]) -> dict[str, Order]:
+    """The investor's orders already placed under any client_order_id of the batch (one query)."""
+    ids = sorted({r.client_order_id for r in reqs if r.client_order_id})
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(Order).where(Order.investor_id == investor.id, col(Order.client_order_id).in_(ids))
+    ).all()
+    return {row.client_order_id: row for row in rows if row.client_order_id}
+
+
+def _clashes(session: Session, investor: Investor, checked: list[Checked]) -> tuple[set[str], dict[str, Order]]:
+    """Under the investor's lock, one query: the nonces of the batch this wallet has used for an
+    order already, and the orders that took a client_order_id of the batch meanwhile."""
+    nonces = sorted({str(c.prep.typed["message"]["nonce"]) for c in checked})
+    ids = sorted({c.req.client_order_id for c in checked if c.req.client_order_id})
+    same_nonce = and_(col(Order.wallet) == investor.wallet, col(Order.nonce).in_(nonces))
+    same_id = and_(col(Order.investor_id) == investor.id, col(Order.client_order_id).in_(ids))
+    rows = session.exec(select(Order).where(or_(same_nonce, same_id) if ids else same_nonce)).all()
+    taken = {r.client_order_id: r for r in rows if r.investor_id == investor.id and r.client_order_id in ids}
+    return {r.nonce for r in rows if r.wallet == investor.wallet}, taken
