@@ -260,7 +260,8 @@ class SettlementWorker:
     def _give_up(self, trade: TradeRecord, tx_hash: str | None, reason: str) -> None:
         """After MAX_ATTEMPTS: failed, unless an earlier transaction settled it."""
         exchange = self.chain.core("settlement_exchange")
-        if trade.chain_trade_id and self.chain.call(exchange.functions.settled(HexBytes(trade.chain_trade_id))):
+        settled = exchange.functions.settled(HexBytes(trade.chain_trade_id or "0x"), trade.trade_seq)
+        if trade.chain_trade_id and self.chain.call(settled):
             trade.settlement_status, trade.settled_at = SettlementStatus.SETTLED, utcnow()
             return
         trade.settlement_status, trade.tx_hash, trade.failure_reason = SettlementStatus.FAILED, tx_hash, reason

@@ -31,14 +31,22 @@ pragma solidity 0.8.28;
 ///         7 FAIL_PRICE               price == 0, price > buy.price or price < sell.price (or
 ///                                    price * quantity does not fit in 256 bits)
 ///         8 FAIL_QUANTITY            quantity == 0 or more than the remaining quantity of either
-///                                    order (quantity - filled; fills are capped at 2^248 - 1), or
+///                                    order (quantity - filled; nothing remains once the order's
+///                                    nonce is spent, see below), or
 ///                                    a cash amount that is not whole (price * quantity % 1e18 != 0:
 ///                                    never rounded against the seller)
 ///         9 FAIL_ASSET_TRANSFER      asset transferFrom(seller -> buyer) failed (compliance,
 ///                                    balance, allowance)
 ///        10 FAIL_CASH_TRANSFER       cash transferFrom(buyer -> seller) failed (balance, allowance)
 ///      A trade's two transfers are atomic: on 9 or 10 neither moved. Only a settled trade marks
-///      `settled[tradeId]` and adds to `filled` of both orders. Signatures are 65-byte (r, s, v)
+///      `settled(tradeId, seq)` and adds to `filled` of both orders.
+///      Order state is kept per (trader, nonce), after Permit2's unordered nonces: two bits a nonce
+///      (`nonceBitmap`, 128 nonces a word; bit 0 "partially filled", bit 1 "spent"). An order
+///      filled completely, or cancelled with `cancelOrder`, spends its nonce: no order of that
+///      trader with that nonce fills afterwards (the venue hands out each nonce once). Only a
+///      partial fill keeps a filled amount in a slot of the order's own. Within a batch each order
+///      is verified once and its fills are summed in memory, so two trades of one batch can never
+///      fill more than the order's quantity. Signatures are 65-byte (r, s, v)
 ///      ECDSA signatures with v in {27, 28} and low s (`verifyOrder` gives the same verdict);
 ///      malformed ones fail with 3 or 4, never revert the batch.
 interface ISettlementExchange {
@@ -118,12 +126,18 @@ interface ISettlementExchange {
     function tradeIdOf(bytes32 buyHash, bytes32 sellHash, uint256 seq) external pure returns (bytes32);
     /// @notice The trader's nonce floor: its orders with a lower nonce cannot settle.
     function nonceFloor(address trader) external view returns (uint256);
-    /// @notice Quantity of the order already settled.
-    function filled(bytes32 orderHash) external view returns (uint256);
+    /// @notice Quantity of the order already settled: its whole quantity once its nonce is spent by
+    ///         a fill (a cancelled order: what it had filled before the cancel).
+    function filled(Order calldata order) external view returns (uint256);
+    /// @notice The order state bits of `trader`'s nonces 128 * word .. 128 * word + 127: two bits
+    ///         each, bit 0 partially filled, bit 1 spent (filled completely or cancelled).
+    function nonceBitmap(address trader, uint256 word) external view returns (uint256);
     /// @notice Whether the order was cancelled on chain.
     function cancelled(bytes32 orderHash) external view returns (bool);
-    /// @notice Whether the (derived) trade id was settled.
-    function settled(bytes32 tradeId) external view returns (bool);
+    /// @notice Whether the trade with (derived) id `tradeId` and sequence number `seq` settled.
+    ///         Recorded as a 64-bit fingerprint of the id per sequence number (a sequence number
+    ///         reused with other orders records the full id).
+    function settled(bytes32 tradeId, uint256 seq) external view returns (bool);
     /// @notice The payment token.
     function cashToken() external view returns (address);
     /// @notice The EIP-712 domain separator (name "RWA Settlement", version "1").

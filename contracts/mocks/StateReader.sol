@@ -57,19 +57,20 @@ contract StateReader {
         }
     }
 
-    /// @notice settled(id) for each id and filled(hash) for each order hash.
-    function exchangeState(ISettlementExchange exchange, bytes32[] calldata tradeIds, bytes32[] calldata orderHashes)
-        external
-        view
-        returns (bool[] memory settled, uint256[] memory filled)
-    {
+    /// @notice settled(id, seq) for each trade id and its sequence number, filled(order) for each order.
+    function exchangeState(
+        ISettlementExchange exchange,
+        bytes32[] calldata tradeIds,
+        uint256[] calldata seqs,
+        ISettlementExchange.Order[] calldata orders
+    ) external view returns (bool[] memory settled, uint256[] memory filled) {
         settled = new bool[](tradeIds.length);
         for (uint256 i = 0; i < tradeIds.length; ++i) {
-            settled[i] = exchange.settled(tradeIds[i]);
+            settled[i] = exchange.settled(tradeIds[i], seqs[i]);
         }
-        filled = new uint256[](orderHashes.length);
-        for (uint256 i = 0; i < orderHashes.length; ++i) {
-            filled[i] = exchange.filled(orderHashes[i]);
+        filled = new uint256[](orders.length);
+        for (uint256 i = 0; i < orders.length; ++i) {
+            filled[i] = exchange.filled(orders[i]);
         }
     }
 }

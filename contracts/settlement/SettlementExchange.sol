@@ -19,6 +19,16 @@ import {TrySafeERC20} from "./TrySafeERC20.sol";
 ///      checks in the order of the FAIL_* codes, then moves the asset seller->buyer
 ///      and the cash buyer->seller through `transferFrom` (so the asset's compliance applies) in
 ///      an external self-call, so that a failing trade rolls back alone and emits TradeFailed.
+///      Storage (issue 17: no fresh slot per trade or per order in the usual case):
+///      - order state: two bits per (trader, nonce), 128 nonces a slot (after Permit2's unordered
+///        nonces): SPENT (filled completely, or cancelled) and PARTIAL (a filled amount is kept in
+///        `_partialFill[orderHash]`, the only per-order slot, written only for a partial fill);
+///      - idempotency: a 64-bit fingerprint of the trade id per sequence number, four a slot; a
+///        sequence number reused with other orders (a different fingerprint) records its trade id
+///        in `_settledIds` instead.
+///      Each order met in a batch is loaded from storage once into the batch's memory table, and a
+///      signature recovered for it is not recovered again for the same bytes; its fills accumulate
+///      in memory and are written once, after the last trade.
 ///      OpenZeppelin and Solidity primitives (ECDSA.tryRecover, abi.encode struct hashing, Math.mulDiv,
 ///      try/catch); assembly only where docs/gas.md measured it pays: TrySafeERC20's call, and the
 ///      reuse of each trade's memory in settle().
@@ -44,16 +54,39 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
     uint8 public constant FAIL_CASH_TRANSFER = 10;
 
     uint256 private constant _ASSET_UNIT = 1e18;
+    /// @dev Order state bits of a nonce (two bits each, 128 nonces a word).
+    uint256 private constant _PARTIAL = 1;
+    uint256 private constant _SPENT = 2;
+    /// @dev Trade id fingerprints: 64 bits each, four sequence numbers a word.
+    uint256 private constant _LANE_MASK = type(uint64).max;
 
-    /// @dev Filled quantity and the cancel flag share one slot: one storage read per order.
-    struct OrderState {
-        uint248 filled;
+    /// @dev An order met in the batch: loaded from storage once, its fills kept here and written
+    ///      once at the end of the batch.
+    struct Entry {
+        bytes32 hash;
+        address trader;
+        uint256 nonce;
+        uint256 quantity;
+        uint256 filledBefore;
+        uint256 filled;
+        bytes32 signatureHash;
         bool cancelled;
     }
 
+    /// @dev The batch's orders: an open-addressing table (order hash -> entry index + 1) over
+    ///      entries allocated before the first trade (so each trade's memory can be reused).
+    struct Batch {
+        uint256[] table;
+        Entry[] entries;
+        uint256 count;
+    }
+
     IERC20 private immutable _cash;
-    mapping(bytes32 orderHash => OrderState) private _orders;
-    mapping(bytes32 tradeId => bool) private _settled;
+    mapping(address trader => mapping(uint256 word => uint256 bits)) private _nonceBits;
+    mapping(bytes32 orderHash => uint256) private _partialFill;
+    mapping(bytes32 orderHash => bool) private _cancelled;
+    mapping(uint256 seqWord => uint256 fingerprints) private _settledSeqs;
+    mapping(bytes32 tradeId => bool) private _settledIds;
     mapping(address trader => uint256) private _nonceFloor;
 
     /// @param cash The payment token.
@@ -68,30 +101,34 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
     function settle(Trade[] calldata trades) external nonReentrant onlyRole(OPERATOR_ROLE) {
         bytes32 domain = _domainSeparatorV4();
         uint256 n = trades.length;
+        Batch memory batch = _newBatch(n);
         for (uint256 i = 0; i < n; ++i) {
             uint256 freeMemory;
             assembly ("memory-safe") {
                 freeMemory := mload(0x40)
             }
-            _settleOne(trades[i], domain);
-            // nothing _settleOne allocated outlives it: reuse that memory for the next trade
-            // (keeps the batch's memory, whose cost grows quadratically, at one trade's worth)
+            _settleOne(trades[i], domain, batch);
+            // nothing _settleOne allocated outlives it (the batch's table and entries were
+            // allocated before): reuse that memory for the next trade (keeps the batch's memory,
+            // whose cost grows quadratically, at one trade's worth)
             assembly ("memory-safe") {
                 mstore(0x40, freeMemory)
             }
         }
+        _writeFills(batch);
     }
 
     /// @inheritdoc ISettlementExchange
-    function cancelOrder(Order calldata order) external {
+    function cancelOrder(Order calldata order) external nonReentrant {
         if (msg.sender != order.trader) revert SettlementExchangeNotOrderOwner(msg.sender);
         bytes32 orderHash = _hashOrder(order, _domainSeparatorV4());
-        _orders[orderHash].cancelled = true;
+        _cancelled[orderHash] = true;
+        _nonceBits[msg.sender][order.nonce >> 7] |= _SPENT << ((order.nonce & 127) << 1);
         emit OrderCancelled(orderHash, msg.sender);
     }
 
     /// @inheritdoc ISettlementExchange
-    function cancelUpTo(uint256 nonce) external {
+    function cancelUpTo(uint256 nonce) external nonReentrant {
         uint256 current = _nonceFloor[msg.sender];
         if (nonce <= current) revert SettlementExchangeNonceFloorNotRaised(current, nonce);
         _nonceFloor[msg.sender] = nonce;
@@ -137,18 +174,26 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
     }
 
     /// @inheritdoc ISettlementExchange
-    function filled(bytes32 orderHash) external view returns (uint256) {
-        return _orders[orderHash].filled;
+    function nonceBitmap(address trader, uint256 word) external view returns (uint256) {
+        return _nonceBits[trader][word];
+    }
+
+    /// @inheritdoc ISettlementExchange
+    function filled(Order calldata order) external view returns (uint256) {
+        bytes32 orderHash = _hashOrder(order, _domainSeparatorV4());
+        uint256 bits = _bitsOf(order.trader, order.nonce);
+        if (bits & _SPENT != 0 && !_cancelled[orderHash]) return order.quantity;
+        return bits & _PARTIAL != 0 ? _partialFill[orderHash] : 0;
     }
 
     /// @inheritdoc ISettlementExchange
     function cancelled(bytes32 orderHash) external view returns (bool) {
-        return _orders[orderHash].cancelled;
+        return _cancelled[orderHash];
     }
 
     /// @inheritdoc ISettlementExchange
-    function settled(bytes32 tradeId) external view returns (bool) {
-        return _settled[tradeId];
+    function settled(bytes32 tradeId, uint256 seq) external view returns (bool) {
+        return _isSettled(tradeId, seq);
     }
 
     /// @inheritdoc ISettlementExchange
@@ -163,29 +208,23 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
 
     /// @dev Check one trade, execute it or emit TradeFailed. The trade id is derived first (it is
     ///      what every TradeFailed names), so both order digests are computed before any check.
-    function _settleOne(Trade calldata trade, bytes32 domain) private {
+    function _settleOne(Trade calldata trade, bytes32 domain, Batch memory batch) private {
         Order calldata buy = trade.buy;
         Order calldata sell = trade.sell;
         bytes32 buyHash = _hashOrder(buy, domain);
         bytes32 sellHash = _hashOrder(sell, domain);
         bytes32 tradeId = _tradeId(buyHash, sellHash, trade.seq);
-        if (_settled[tradeId]) return _fail(tradeId, FAIL_ALREADY_SETTLED);
+        if (_isSettled(tradeId, trade.seq)) return _fail(tradeId, FAIL_ALREADY_SETTLED);
 
         if (!buy.isBuy || sell.isBuy || buy.asset != sell.asset || buy.trader == sell.trader) {
             return _fail(tradeId, FAIL_INVALID_ORDERS);
         }
-        if (!_validSignature(buyHash, trade.buySignature, buy.trader)) return _fail(tradeId, FAIL_BAD_BUY_SIGNATURE);
-        if (!_validSignature(sellHash, trade.sellSignature, sell.trader)) {
-            return _fail(tradeId, FAIL_BAD_SELL_SIGNATURE);
-        }
+        Entry memory buyEntry = _entry(batch, buy, buyHash);
+        if (!_signedBy(buyEntry, trade.buySignature)) return _fail(tradeId, FAIL_BAD_BUY_SIGNATURE);
+        Entry memory sellEntry = _entry(batch, sell, sellHash);
+        if (!_signedBy(sellEntry, trade.sellSignature)) return _fail(tradeId, FAIL_BAD_SELL_SIGNATURE);
         if (_expired(buy.expiry) || _expired(sell.expiry)) return _fail(tradeId, FAIL_EXPIRED);
-
-        OrderState memory buyState = _orders[buyHash];
-        OrderState memory sellState = _orders[sellHash];
-        if (
-            buyState.cancelled || sellState.cancelled || buy.nonce < _nonceFloor[buy.trader]
-                || sell.nonce < _nonceFloor[sell.trader]
-        ) return _fail(tradeId, FAIL_CANCELLED);
+        if (buyEntry.cancelled || sellEntry.cancelled) return _fail(tradeId, FAIL_CANCELLED);
 
         uint256 price = trade.price;
         uint256 quantity = trade.quantity;
@@ -198,44 +237,125 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
         // the cash must be exact: rounding price * quantity / 1e18 down would hand the buyer dust
         // of the seller's asset below the signed price (the venue's ticks and lots are always exact)
         if (
-            quantity == 0 || quantity > _remaining(buy.quantity, buyState.filled)
-                || quantity > _remaining(sell.quantity, sellState.filled) || mulmod(price, quantity, _ASSET_UNIT) != 0
+            quantity == 0 || quantity > buyEntry.quantity - buyEntry.filled
+                || quantity > sellEntry.quantity - sellEntry.filled || mulmod(price, quantity, _ASSET_UNIT) != 0
         ) return _fail(tradeId, FAIL_QUANTITY);
 
-        _execute(trade, tradeId, buyHash, sellHash, buyState.filled, sellState.filled);
-    }
-
-    /// @dev Move asset and cash for a trade that passed every check, in the self-call, then record
-    ///      it (or emit TradeFailed with the transfer's code).
-    function _execute(
-        Trade calldata trade,
-        bytes32 tradeId,
-        bytes32 buyHash,
-        bytes32 sellHash,
-        uint248 buyFilled,
-        uint248 sellFilled
-    ) private {
-        uint256 quantity = trade.quantity;
-        // rounded down (the venue's tick and lot sizes make it exact)
-        uint256 cashAmount = Math.mulDiv(trade.price, quantity, _ASSET_UNIT);
-        try this.executeTransfers(trade.buy.asset, trade.sell.trader, trade.buy.trader, quantity, cashAmount) {}
+        // rounded down (the check above makes it exact)
+        uint256 cashAmount = Math.mulDiv(price, quantity, _ASSET_UNIT);
+        try this.executeTransfers(buy.asset, sell.trader, buy.trader, quantity, cashAmount) {}
         catch (bytes memory reason) {
             return _fail(tradeId, _transferFailureCode(reason));
         }
-        // filled + quantity <= min(order quantity, 2^248 - 1): the casts cannot truncate
-        _orders[buyHash].filled = uint248(buyFilled + quantity);
-        _orders[sellHash].filled = uint248(sellFilled + quantity);
-        _settled[tradeId] = true;
-        emit TradeSettled(
-            tradeId, buyHash, sellHash, trade.buy.asset, trade.buy.trader, trade.sell.trader, trade.price, quantity
-        );
+        // quantity <= quantity - filled for both: the sums cannot exceed the orders' quantities
+        buyEntry.filled += quantity;
+        sellEntry.filled += quantity;
+        _recordSettled(tradeId, trade.seq);
+        emit TradeSettled(tradeId, buyHash, sellHash, buy.asset, buy.trader, sell.trader, price, quantity);
     }
 
-    /// @dev Quantity still open: fills are stored in 248 bits, so larger orders cap there.
-    ///      `filled` never exceeds the capped quantity, so the subtraction cannot underflow.
-    function _remaining(uint256 quantity, uint248 filled_) private pure returns (uint256) {
-        uint256 cap = quantity < type(uint248).max ? quantity : type(uint248).max;
-        return cap - filled_;
+    /// @dev The batch's memory: a table of at least 4 slots per trade (two orders a trade, so it
+    ///      is never more than half full) and room for two entries per trade.
+    function _newBatch(uint256 trades) private pure returns (Batch memory batch) {
+        uint256 size = 4;
+        while (size < 4 * trades) size <<= 1;
+        batch.table = new uint256[](size);
+        batch.entries = new Entry[](2 * trades);
+    }
+
+    /// @dev The batch's entry for `order` (digest `orderHash`), loaded from storage the first time
+    ///      the batch meets it. The returned struct is the one in the batch: changes stay.
+    function _entry(Batch memory batch, Order calldata order, bytes32 orderHash)
+        private
+        view
+        returns (Entry memory entry)
+    {
+        uint256 mask = batch.table.length - 1;
+        uint256 i = uint256(orderHash) & mask;
+        for (uint256 slot = batch.table[i]; slot != 0; slot = batch.table[i]) {
+            entry = batch.entries[slot - 1];
+            if (entry.hash == orderHash) return entry;
+            i = (i + 1) & mask;
+        }
+        entry = batch.entries[batch.count];
+        ++batch.count;
+        batch.table[i] = batch.count;
+        entry.hash = orderHash;
+        entry.trader = order.trader;
+        entry.nonce = order.nonce;
+        entry.quantity = order.quantity;
+        uint256 bits = _bitsOf(order.trader, order.nonce);
+        if (bits & _SPENT != 0) {
+            // cancelled, or its nonce spent by a complete fill: nothing left either way
+            entry.cancelled = _cancelled[orderHash];
+            entry.filledBefore = order.quantity;
+        } else if (bits & _PARTIAL != 0) {
+            entry.filledBefore = _partialFill[orderHash];
+        }
+        entry.filled = entry.filledBefore;
+        if (order.nonce < _nonceFloor[order.trader]) entry.cancelled = true;
+    }
+
+    /// @dev Write what the batch filled: a completely filled order spends its nonce's bit, a
+    ///      partially filled one keeps its filled amount in its own slot.
+    function _writeFills(Batch memory batch) private {
+        uint256 count = batch.count;
+        for (uint256 k = 0; k < count; ++k) {
+            Entry memory entry = batch.entries[k];
+            if (entry.filled == entry.filledBefore) continue;
+            uint256 shift = (entry.nonce & 127) << 1;
+            mapping(uint256 => uint256) storage words = _nonceBits[entry.trader];
+            uint256 word = entry.nonce >> 7;
+            if (entry.filled == entry.quantity) {
+                words[word] |= _SPENT << shift;
+            } else {
+                _partialFill[entry.hash] = entry.filled;
+                uint256 bits = words[word];
+                if ((bits >> shift) & _PARTIAL == 0) words[word] = bits | (_PARTIAL << shift);
+            }
+        }
+    }
+
+    /// @dev Whether `signature` is the entry's trader's signature of its digest. The signature
+    ///      recovered last for this order in the batch is remembered (by its hash): the same bytes
+    ///      again are not recovered again; any other bytes are, so every trade gets exactly the
+    ///      verdict `verifyOrder` gives its own signature.
+    function _signedBy(Entry memory entry, bytes calldata signature) private pure returns (bool) {
+        bytes32 signatureHash = keccak256(signature);
+        if (signatureHash == entry.signatureHash) return true;
+        if (!_validSignature(entry.hash, signature, entry.trader)) return false;
+        entry.signatureHash = signatureHash;
+        return true;
+    }
+
+    /// @dev The two state bits of (trader, nonce).
+    function _bitsOf(address trader, uint256 nonce) private view returns (uint256) {
+        return (_nonceBits[trader][nonce >> 7] >> ((nonce & 127) << 1)) & 3;
+    }
+
+    /// @dev Whether trade `tradeId` numbered `seq` settled: its fingerprint in the sequence
+    ///      number's lane, or (a sequence number reused with other orders) its id recorded apart.
+    function _isSettled(bytes32 tradeId, uint256 seq) private view returns (bool) {
+        uint256 lane = (_settledSeqs[seq >> 2] >> ((seq & 3) << 6)) & _LANE_MASK;
+        if (lane == 0) return false;
+        return lane == _fingerprint(tradeId) || _settledIds[tradeId];
+    }
+
+    /// @dev Record a settled trade: in its sequence number's lane when free, else by its id.
+    function _recordSettled(bytes32 tradeId, uint256 seq) private {
+        uint256 shift = (seq & 3) << 6;
+        uint256 word = _settledSeqs[seq >> 2];
+        if ((word >> shift) & _LANE_MASK == 0) {
+            _settledSeqs[seq >> 2] = word | (_fingerprint(tradeId) << shift);
+        } else {
+            _settledIds[tradeId] = true;
+        }
+    }
+
+    /// @dev A trade id's nonzero 64-bit fingerprint (its low 64 bits; 1 when those are 0).
+    function _fingerprint(bytes32 tradeId) private pure returns (uint256) {
+        uint256 fingerprint = uint256(tradeId) & _LANE_MASK;
+        return fingerprint == 0 ? 1 : fingerprint;
     }
 
     function _fail(bytes32 tradeId, uint8 code) private {

@@ -283,6 +283,7 @@ class SettlementMachine:
             for s in range(4)
         }
         cls.id_list = list(cls.ids.values())
+        cls.seq_list = [seq for seq, _b, _s in cls.ids]
 
     def setup(self):
         self.settled = {}  # trade id -> times a TradeSettled was seen
@@ -296,7 +297,9 @@ class SettlementMachine:
 
     def _observe(self):
         if self._observed is None:
-            settled, filled = self.reader.exchangeState(self.exchange, self.id_list, self.hashes)
+            settled, filled = self.reader.exchangeState(
+                self.exchange, self.id_list, self.seq_list, [order_tuple(o) for o in self.orders]
+            )
             (assets, cash) = self.reader.balancesOf([self.token, self.cash], self.traders)
             self._observed = (list(settled), list(filled), list(assets), list(cash))
         return self._observed

@@ -55,10 +55,10 @@ def test_successful_dvp_batch(exchange, market, cash, operator, book, tid, alice
     assert cash.balanceOf(alice) == 250 * 10**6
     assert cash.balanceOf(bob) == 1_000_000 * 10**6 - 250 * 10**6
     assert cash.balanceOf(carol) == 480 * 10**6
-    assert exchange.settled(tid(trades[0])) and exchange.settled(tid(trades[1]))
+    assert exchange.settled(tid(trades[0]), 1) and exchange.settled(tid(trades[1]), 2)
+    assert exchange.filled(trades[0][1]) == 10 * E18 == exchange.filled(trades[0][3])
     buy_hash = exchange.hashOrder(trades[0][1])
     sell_hash = exchange.hashOrder(trades[0][3])
-    assert exchange.filled(buy_hash) == 10 * E18 == exchange.filled(sell_hash)
     event = tx.events["TradeSettled"][0]
     assert (event["buyOrderHash"], event["sellOrderHash"]) == (buy_hash, sell_hash)
     assert (event["asset"], event["buyer"], event["seller"]) == (market, bob, alice)
@@ -142,7 +142,7 @@ def test_overfill_across_two_trades_fails_with_code_8(exchange, market, operator
     assert settled_ids(tx) == [tid(trades[0]), tid(trades[2])]
     assert failures(tx) == [(tid(trades[1]), 8), (tid(trades[3]), 8)]
     assert market.balanceOf(bob) == 100 * E18
-    assert exchange.filled(exchange.hashOrder(trades[0][1])) == 100 * E18
+    assert exchange.filled(trades[0][1]) == 100 * E18
 
 
 def test_overfill_of_the_sell_side_fails_with_code_8(exchange, market, operator, sign, book, tid, alice, bob, dave):
@@ -179,10 +179,10 @@ def test_compliance_failure_of_one_trade_does_not_revert_the_others(
     assert failures(tx) == [(tid(trades[1]), 9)]
     assert market.balanceOf(mallory) == 0
     assert cash.balanceOf(mallory) == 1000 * 10**6  # atomic: no cash left her wallet
-    assert not exchange.settled(tid(trades[1]))
-    assert exchange.filled(exchange.hashOrder(trades[1][1])) == 0
+    assert not exchange.settled(tid(trades[1]), trades[1][0])
+    assert exchange.filled(trades[1][1]) == 0
     # the seller's order was only filled by the successful trade
-    assert exchange.filled(exchange.hashOrder(trades[0][3])) == 10 * E18
+    assert exchange.filled(trades[0][3]) == 10 * E18
 
 
 def test_cash_failure_fails_with_code_10_and_moves_no_asset(exchange, market, cash, operator, book, tid, alice, bob):

@@ -41,7 +41,7 @@ def test_valid_signatures_settle(exchange, operator, orders, tid):
     buy, buy_sig, sell, sell_sig = orders
     t = trade(1, buy, buy_sig, sell, sell_sig, PRICE, E18)
     tx = exchange.settle([t], {"from": operator})
-    assert codes(tx) == [] and exchange.settled(tid(t))
+    assert codes(tx) == [] and exchange.settled(tid(t), t[0])
 
 
 def test_buy_signed_by_someone_else_fails_with_code_3(exchange, operator, orders, sign, mallory):
@@ -91,7 +91,7 @@ def test_malformed_signatures_fail_without_reverting_the_batch(exchange, operato
     trades.append(trade(101, buy, buy_sig, sell, sell_sig, PRICE, E18))
     tx = exchange.settle(trades, {"from": operator})
     assert codes(tx) == [3] * len(malformed) + [4]
-    assert exchange.settled(tid(trades[-1]))
+    assert exchange.settled(tid(trades[-1]), trades[-1][0])
 
 
 def test_signature_for_another_exchange_or_chain_fails(exchange, cash, admin, operator, orders, keys, alice, bob):

@@ -45,8 +45,8 @@ def test_settled_trade_carries_the_derived_id(exchange, operator, pairs):
     assert exchange.tradeIdOf(buy_hash, sell_hash, 7) == expected
     (event,) = events(tx, "TradeSettled")
     assert event["tradeId"] == expected
-    assert exchange.settled(expected)
-    assert not exchange.settled("0x" + derived_trade_id(buy_hash, sell_hash, 8).hex())
+    assert exchange.settled(expected, 7)
+    assert not exchange.settled("0x" + derived_trade_id(buy_hash, sell_hash, 8).hex(), 8)
 
 
 def test_failed_trade_names_the_derived_id(exchange, operator, pairs):
@@ -66,7 +66,7 @@ def test_reused_seq_with_different_orders_settles_as_a_new_trade(exchange, marke
     assert events(tx, "TradeFailed") == []
     assert [e["tradeId"] for e in events(tx, "TradeSettled")] == [tid(second)]
     assert tid(first) != tid(second)
-    assert exchange.settled(tid(first)) and exchange.settled(tid(second))
+    assert exchange.settled(tid(first), 1) and exchange.settled(tid(second), 1)
     assert market.balanceOf(bob) == E18 == market.balanceOf(dave)
 
 
