@@ -109,12 +109,15 @@ def _place_checked(
     with ExitStack() as locks:
         for symbol in sorted(markets):  # one order of locking for every batch
             locks.enter_context(markets[symbol].lock)
+        pending: dict[str, Order] = {}  # the batch's orders, unflushed: a later one may trade with or cancel them
         try:
             for i, one, order in accepted:
                 session.add(order)
+                market = markets[one.prep.asset.symbol]
                 rejection, fills = sequence(
-                    session, venue, markets[one.prep.asset.symbol], investor, one, order, commit=False, outbox=outbox
+                    session, venue, market, investor, one, order, commit=False, outbox=outbox, pending=pending
                 )
+                pending[order.id] = order
                 results[i] = rejection if rejection is not None else Placed(order, True, fills)
             session.commit()  # the group commit: every journal and order row of the batch at once
         except BaseException:

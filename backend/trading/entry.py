@@ -297,10 +297,12 @@ def sequence(
     *,
     commit: bool = True,
     outbox: list[FeedMessage] | None = None,
+    pending: dict[str, Order] | None = None,
 ) -> tuple[DomainError | None, list[TradeRecord]]:
     """PlaceOrder of `order` (in the session) through its market's sequencer; the caller holds
     the market's lock. Returns the engine's rejection (None: accepted) and the trades it made.
-    With commit False the caller commits (and publishes `outbox` after its commit)."""
+    With commit False the caller commits (and publishes `outbox` after its commit); `pending`
+    are the caller's other orders in the session, not yet flushed, that the events may name."""
     prep, req = checked.prep, checked.req
     if req.nonce is not None:
         terms.pass_nonce(session, investor.wallet, req.nonce)
@@ -323,7 +325,7 @@ def sequence(
         market,
         prep.asset,
         command,
-        known={order.id: order},
+        known={**(pending or {}), order.id: order},
         trades_out=fills,
         commit=commit,
         outbox=outbox,

@@ -47,7 +47,8 @@ def apply_events(
 ) -> tuple[DomainError | None, list[TradeRecord]]:
     """Record the engine's events; returns its rejection (if any) and the new trades.
 
-    Orders in hand (`known`, or already in the session) are updated as objects. A resting
+    Orders in hand (`known`: e.g. the orders of a batch not yet flushed; or already in the
+    session) are updated as objects. A resting
     order the events name but nobody loaded (a maker, an order a CancelAll cancels) is not
     read back: one UPDATE applies its fills and final status in SQL (everything a trade
     record needs of a maker is in the Trade event). Nothing flushes while the events are
@@ -58,14 +59,15 @@ def apply_events(
     cancels of a CancelOrder/CancelAll take the service's `cancel_reason` when one is given;
     an order the engine expired gets the status "expired"."""
     rejection: DomainError | None = None
-    orders: dict[str, Order] = dict(known or {})
+    known = known or {}
+    orders: dict[str, Order] = {}  # the orders in hand the events named
     resting: dict[str, _RestingChange] = {}
     trades: list[TradeRecord] = []
     order_hashes: dict[str, str | None] = {}  # of the orders the trades name: filled at the first Trade
 
     def in_hand(order_id: str) -> Order | None:
         if order_id not in orders:
-            found = session.identity_map.get(identity_key(Order, order_id))
+            found = known.get(order_id) or session.identity_map.get(identity_key(Order, order_id))
             if found is None:
                 return None
             orders[order_id] = found
@@ -139,7 +141,7 @@ def apply_events(
                 code, kind = REJECT_CODES.get(event.code.name, ("order.rejected", Conflict))
                 # Only the order being placed is rejected: a refused cancel (e.g. of an order
                 # the same command just expired) leaves the order it names as it is.
-                rejected = (known or {}).get(event.order_id)
+                rejected = known.get(event.order_id)
                 if rejected is not None:
                     rejected.status, rejected.reject_code = OrderStatus.REJECTED, code
                     orders[rejected.id] = rejected

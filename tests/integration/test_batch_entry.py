@@ -111,3 +111,23 @@ def test_the_batch_never_commits_more_cash_than_the_wallet_has(client, admin, ch
     # and what the batch committed counts for the next request
     more = _signed(buyer, client, {"symbol": symbol, "side": "buy", "price": "1", "quantity": "1"})
     assert _codes(_place(client, buyer, [more])) == ["order.insufficient_cash"]
+
+
+def test_a_later_order_of_the_batch_may_cancel_an_earlier_one(client, admin, chain_info, make_asset, make_investor):
+    """Self-trade prevention inside one batch: the sell cancels the batch's own resting buy, an
+    order not yet written when the sell is sequenced."""
+    asset = make_asset()
+    trader = make_investor()
+    fund_and_approve(client, admin, chain_info, asset, trader, trader)
+    symbol = asset["symbol"]
+    buy = _signed(trader, client, {"symbol": symbol, "side": "buy", "price": "2", "quantity": "1"})
+    sell = _signed(trader, client, {"symbol": symbol, "side": "sell", "price": "2", "quantity": "1"})
+    results = _place(client, trader, [buy, sell])
+    assert _codes(results) == ["placed", "placed"]
+    first = results[0]
+    assert isinstance(first, Placed)
+    with Session(client.app.state.db) as session:
+        stored = session.get(Order, first.order.id)
+        assert stored is not None and stored.status == "cancelled"
+        replayed = Venue.for_settings(client.app.state.settings).market(session, symbol).engine
+    assert replayed.state_hash() == client.app.state.venue.market(None, symbol).engine.state_hash()
