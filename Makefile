@@ -14,7 +14,7 @@ BUILD_STAMP := build/.compiled
 CONTRACTS := $(shell find contracts -name '*.sol' 2>/dev/null)
 PYTEST_ARGS ?=
 
-.PHONY: test-pythons lint-strict migration install matching-native toolchain compile chain deploy serve demo test test-contracts test-backend browser test-postgres test-anvil lint bench bench-matching bench-orders bench-settlement gas soak chaos slither clean fuzz-env fuzz
+.PHONY: test-pythons lint-strict migration install matching-native toolchain compile chain deploy serve demo test test-contracts test-backend browser test-postgres test-anvil lint bench bench-matching bench-orders bench-settlement gas soak chaos slither clean fuzz-env fuzz fuzz-compliance
 
 install: $(PY_STAMP) $(NODE_STAMP) toolchain matching-native
 
@@ -196,6 +196,16 @@ $(SLITHER_STAMP):
 
 slither: $(SLITHER_STAMP) toolchain
 	bash tools/slither.sh --fail-high $(SLITHER_ARGS)
+
+# Order entry's pre-trade compliance check against the chain's detectTransferRestriction, both
+# sides of FUZZ_COMPLIANCE_CASES random trades (make test runs 1,000 with a fixed seed); a fresh
+# seed each run unless FUZZ_COMPLIANCE_SEED is given; RWA_TEST_CHAIN_PORT picks the chain's port.
+# docs/reliability.md, "Compliance differential".
+FUZZ_COMPLIANCE_CASES ?= 10000
+FUZZ_COMPLIANCE_SEED ?= $(shell date +%s)
+fuzz-compliance: compile
+	RWA_FUZZ_CASES=$(FUZZ_COMPLIANCE_CASES) RWA_FUZZ_SEED=$(FUZZ_COMPLIANCE_SEED) $(PY) -m pytest \
+		tests/integration/test_order_compliance_differential.py -k both_sides -q -s -p no:pytest-brownie
 
 # Faults and load with figures (docs/reliability.md), each on its own ganache and service.
 # chaos: CHAOS_KILLS=20 SIGKILLs under a steady order flow, then a CHAOS_OUTAGE_SECONDS=20 chain outage.

@@ -101,6 +101,7 @@ class Tally:
     known: int = 0
     codes: dict[str, Counter[int]] = field(default_factory=lambda: {k: Counter() for k in ("seller", "buyer", "pair")})
     rounds: Counter[str] = field(default_factory=Counter)
+    seconds: Counter[str] = field(default_factory=Counter)
     disagreements: list[str] = field(default_factory=list)
 
 
@@ -191,7 +192,10 @@ def judge(
     asset = world.assets[symbol]
     clean_seller, clean_buyer = clean
     block, now = at
+    clock = time.perf_counter()
     codes, funds = Round(world, symbol, trades, clean_seller, clean_buyer).ask(block)
+    tally.seconds["chain"] += time.perf_counter() - clock
+    clock = time.perf_counter()
     ids = world.investor_ids
 
     def sell(wallet: str, q: int) -> int:  # order entry's verdict on a sell: compliance, then funds
@@ -237,6 +241,7 @@ def judge(
             )
         answered.append((trade, codes[(trade.seller, trade.buyer, q)]))
     tally.cases += len(trades)
+    tally.seconds["order entry"] += time.perf_counter() - clock
     return answered
 
 
@@ -257,6 +262,7 @@ def send_one(world: World, symbol: str, answered: list[tuple[Trade, int]], now: 
 
 
 def run_round(world: World, symbol: str, clean: tuple[str, str], tally: Tally, *, mutation: bool) -> None:
+    clock = time.perf_counter()
     world.refresh(symbol)
     tally.rounds[mutate(world, symbol) if mutation else "none"] += 1
     head = world.chain.block("latest")
@@ -265,10 +271,13 @@ def run_round(world: World, symbol: str, clean: tuple[str, str], tally: Tally, *
     world.refresh(symbol)
     now = int(head["timestamp"])
     trades = [pick_trade(world, world.rng) for _ in range(PER_ROUND)]
+    tally.seconds["change+sync"] += time.perf_counter() - clock
     with db_session(world.client) as session:
         answered = judge(session, world, symbol, trades, clean, (block, now), tally)
     assert world.chain.block_number() == block, "the chain moved under the test"
+    clock = time.perf_counter()
     send_one(world, symbol, answered, now, tally)
+    tally.seconds["transfer"] += time.perf_counter() - clock
 
 
 def test_order_entry_compliance_agrees_with_the_chain_on_both_sides(
@@ -296,10 +305,14 @@ def test_order_entry_compliance_agrees_with_the_chain_on_both_sides(
             f"{tally.conservative} conservative refusals (new holder at the cap buying a sell-out), "
             f"{tally.known} known lockup-for-balance reasons; "
             + "; ".join(f"{k} codes {dict(sorted(c.items()))}" for k, c in tally.codes.items())
-            + f"; rounds {dict(sorted(tally.rounds.items()))}"
+            + f"; rounds {dict(sorted(tally.rounds.items()))}; "
+            + "seconds "
+            + ", ".join(f"{k} {v:.1f}" for k, v in tally.seconds.items())
         )
     assert not tally.disagreements, f"seed {SEED}:\n" + "\n".join(tally.disagreements[:20])
     assert tally.cases >= CASES
+    if CASES < 1000:
+        return  # a short run (RWA_FUZZ_CASES) need not reach every code
     # the walk must reach every code each side can answer
     assert set(tally.codes["buyer"]) >= {0, 2, 3, 4, 5, 6, 7, 9, 10}, tally.codes["buyer"]
     assert set(tally.codes["seller"]) >= {0, 1, 3, 8, 9, 10, 11}, tally.codes["seller"]
