@@ -6,8 +6,8 @@ the sum of the movements the venue can account for:
 
 - settled trades (TradeRecord, status settled): the DB's quantity and price, buyer and seller
   by the wallets that signed the orders. The transfers inside settlement transactions (any
-  transaction in which the SettlementExchange logged) are ignored, so a settlement bug, netting
-  included, shows up as a difference;
+  transaction in which the SettlementExchange emitted TradeSettled or TradeFailed) are ignored,
+  so a settlement bug, netting included, shows up as a difference;
 - distributions (Distribution, confirmed): the issuer pays the amount to the RevenueDistributor.
   Cash paid into the distributor is taken from these rows, not from the chain; cash paid out of
   it is a holder's claim (the distributor's own accounting decides those);
@@ -46,6 +46,8 @@ CASH = "CASH"  # the cash token's row symbol
 ZERO = "0x" + "0" * 40
 TRANSFER_TOPIC = HexBytes(Web3.keccak(text="Transfer(address,address,uint256)"))
 MAX_LOG_RANGE = 5_000  # blocks per eth_getLogs request
+# The exchange's events that mark a settle() transaction (a cancelOrder's OrderCancelled does not).
+SETTLEMENT_EVENTS = ("TradeSettled", "TradeFailed")
 
 Progress = Callable[[str], None]
 
@@ -96,7 +98,9 @@ def build(
     cash = symbols is None or CASH in symbols
     if cash:
         tokens[Web3.to_checksum_address(contracts["cash_token"])] = CASH
-    movements, settlement_txs = _scan(chain, tokens, exchange, chain.deployment.block, block, say)
+    settle_events = chain.core("settlement_exchange").events
+    topics = {HexBytes(settle_events[name]().topic) for name in SETTLEMENT_EVENTS}
+    movements, settlement_txs = _scan(chain, tokens, (exchange, topics), chain.deployment.block, block, say)
     audited = {h.lower() for h in session.exec(select(AuditEntry.tx_hash)) if h}
     for m in movements:
         ledger.touched.setdefault(m.symbol, set()).update({m.sender, m.receiver} - {ZERO})
@@ -116,9 +120,12 @@ def build(
 
 
 def _scan(
-    chain: Chain, tokens: dict[str, str], exchange: str, start: int, end: int, say: Progress
+    chain: Chain, tokens: dict[str, str], settlement: tuple[str, set[HexBytes]], start: int, end: int, say: Progress
 ) -> tuple[list[Movement], set[str]]:
-    """Transfer events of `tokens` in [start, end], and the hashes of settlement transactions."""
+    """Transfer events of `tokens` in [start, end], and the hashes of settlement transactions
+    (those in which the exchange (`settlement`: its address and event topics) settled or failed
+    a trade)."""
+    exchange, settle_topics = settlement
     movements: list[Movement] = []
     settlement_txs: set[str] = set()
     addresses = [*tokens, exchange]
@@ -130,10 +137,11 @@ def _scan(
         for log in chain.logs(addresses=addresses, from_block=first, to_block=last):
             tx_hash = HexBytes(log["transactionHash"]).to_0x_hex().lower()
             address = Web3.to_checksum_address(log["address"])
-            if address == exchange:
-                settlement_txs.add(tx_hash)
-                continue
             topics = log["topics"]
+            if address == exchange:
+                if topics and HexBytes(topics[0]) in settle_topics:
+                    settlement_txs.add(tx_hash)
+                continue
             if len(topics) != 3 or HexBytes(topics[0]) != TRANSFER_TOPIC:
                 continue
             movements.append(

@@ -16,6 +16,8 @@ from sqlmodel import Session, SQLModel
 from web3 import Web3
 
 import backend.models  # noqa: F401 - every table on the metadata
+from backend.chain.artifacts import load_abi
+from backend.config import ROOT
 from backend.db import make_engine
 from backend.models.assets import Asset
 from backend.models.compliance import Investor
@@ -28,6 +30,9 @@ from backend.settlement.ledger import CASH, TRANSFER_TOPIC, ZERO, build
 TOKEN, CASH_TOKEN, EXCHANGE, DISTRIBUTOR = (Web3.to_checksum_address(f"0x{c * 40}") for c in "abef")
 SELLER, BUYER, OUTSIDER, ISSUER = (Web3.to_checksum_address(f"0x{c * 40}") for c in "1234")
 UNIT, CASH_UNIT = 10**18, 10**6
+EXCHANGE_CONTRACT = Web3().eth.contract(
+    address=EXCHANGE, abi=load_abi(ROOT / "build" / "contracts", "SettlementExchange")
+)
 
 
 def _topic(address: str) -> bytes:
@@ -52,13 +57,16 @@ LOGS = [
     _transfer(TOKEN, ZERO, SELLER, 100 * UNIT, 2, 1),  # issuance (audited)
     _transfer(CASH_TOKEN, ZERO, BUYER, 1000 * CASH_UNIT, 3, 2),  # faucet
     # a settlement transaction: the chain moved 4 and 50.00; the database says what counts
-    {**_transfer(EXCHANGE, ZERO, ZERO, 0, 4, 3), "topics": [HexBytes(b"\x01" * 32)]},
+    {**_transfer(EXCHANGE, ZERO, ZERO, 0, 4, 3), "topics": [EXCHANGE_CONTRACT.events.TradeSettled().topic]},
     _transfer(TOKEN, SELLER, BUYER, 4 * UNIT, 4, 3),
     _transfer(CASH_TOKEN, BUYER, SELLER, 50 * CASH_UNIT, 4, 3),
     _transfer(CASH_TOKEN, ZERO, ISSUER, 100 * CASH_UNIT, 5, 4),  # the faucet funds the issuer
     _transfer(CASH_TOKEN, ISSUER, DISTRIBUTOR, 100 * CASH_UNIT, 5, 5),  # the deposit
     _transfer(CASH_TOKEN, DISTRIBUTOR, SELLER, 10 * CASH_UNIT, 6, 6),  # a claim
     _transfer(TOKEN, SELLER, OUTSIDER, 1 * UNIT, 7, 7),  # behind the venue's back
+    # an exchange event that is not a settlement (a cancel) does not hide a transfer beside it
+    {**_transfer(EXCHANGE, ZERO, ZERO, 0, 8, 8), "topics": [EXCHANGE_CONTRACT.events.OrderCancelled().topic]},
+    _transfer(TOKEN, SELLER, OUTSIDER, 1 * UNIT, 8, 8),
 ]
 
 
@@ -75,6 +83,10 @@ class FakeChain:
     def logs(self, *, addresses: list[str], from_block: int, to_block: int) -> list[dict[str, Any]]:
         wanted = {a.lower() for a in addresses}
         return [g for g in LOGS if g["address"].lower() in wanted and from_block <= g["blockNumber"] <= to_block]
+
+    def core(self, key: str) -> Any:
+        assert key == "settlement_exchange"
+        return EXCHANGE_CONTRACT
 
     def receipt_or_none(self, tx_hash: str) -> dict | None:
         return {"blockNumber": 20} if tx_hash == _tx(9) else None
@@ -182,7 +194,8 @@ def test_the_ledger_counts_the_venues_records_and_nothing_else(venue):
     assert ledger.settling["ACME"] == {SELLER: -2 * UNIT, BUYER: 2 * UNIT}
     assert ledger.settling[CASH] == {BUYER: -25 * CASH_UNIT, SELLER: 25 * CASH_UNIT}
     assert [(m.symbol, m.sender, m.receiver, m.tx_hash) for m in ledger.unexplained] == [
-        ("ACME", SELLER, OUTSIDER, _tx(7))
+        ("ACME", SELLER, OUTSIDER, _tx(7)),
+        ("ACME", SELLER, OUTSIDER, _tx(8)),
     ]
     assert OUTSIDER in ledger.touched["ACME"]
 
