@@ -8,16 +8,20 @@ checks both parties at once, in one fixed order. So for a trade between a seller
 buyer B of quantity q the two one-sided verdicts determine the chain's: the first refusal
 in the contract's order of checks, OK when both accept. The one exception is conservative
 by design: a buyer who would be a new holder at the holder cap is refused although the
-chain lets it in when the seller sells out (counted, not a disagreement).
+chain lets it in when the seller sells out (counted, not a disagreement). A known difference
+of reason is counted apart while it lasts (KNOWN_LOCKUP_BEFORE_BALANCE, pinned by the xfail
+test at the end).
 
 Every case is one random trade, checked three ways against AssetToken.detectTransferRestriction
 at one pinned block: the seller's side (S to a clean buyer), the buyer's side (a clean seller
 to B) and the pair (S to B; also `mirror.check_transfer`, what POST /v1/compliance/check
-answers). The world is the seeded walk of tests/support/compliance_walk.py (rule sets, KYC
-expiry, whitelisting, freezes, partial freezes, pauses, lock-ups, issuance, transfers,
-burns) on one deployment; every round changes it once, syncs the mirror, then asks the chain
-about PER_ROUND trades in one JSON-RPC batch, and one trade is really sent as a transfer
-(its receipt must say what detectTransferRestriction said).
+answers). The clean parties are the walk's bystanders, not immune to its rules (a country
+list without theirs, a balance cap): their own verdicts enter the composition too. The world
+is the seeded walk of tests/support/compliance_walk.py (rule sets, KYC expiry, whitelisting,
+freezes, partial freezes, pauses, lock-ups, issuance, transfers, burns) on one deployment;
+every round changes it once, syncs the mirror, then asks the chain about PER_ROUND trades in
+one eth_call (contracts/mocks/RestrictionProbe.sol), and one trade is really sent as a
+transfer (its receipt must say what detectTransferRestriction said).
 
 RWA_FUZZ_SEED and RWA_FUZZ_CASES (default 1,000; `make fuzz-compliance` runs 10,000) change
 the run; the seed, cases and disagreements are printed.
@@ -43,7 +47,7 @@ from backend.matching import Side
 from backend.models.compliance import Investor
 from backend.trading.pretrade import check_order_compliance
 from tests.support.compliance import UNIT, asset_row, db_session, issue, onchain_code, put_rules, sync_now
-from tests.support.compliance_walk import World, build_world, mutate
+from tests.support.compliance_walk import World, build_world, mutate, pick_amount
 from tests.support.live_stack import FUNDER
 
 SEED = int(os.environ.get("RWA_FUZZ_SEED", "20261205"))
@@ -126,23 +130,7 @@ def pick_trade(world: World, rng: random.Random) -> Trade:
     seller = rng.choice(holders if rng.random() < 0.8 else wallets)
     empty = [w for w in wallets if not world.holding(w).balance and w != seller]
     buyer = rng.choice(empty) if empty and rng.random() < 0.3 else rng.choice([w for w in wallets if w != seller])
-    held, theirs = world.holding(seller), world.holding(buyer)
-    unfrozen = max(held.balance - held.frozen_tokens, 0)
-    options = [
-        1,
-        UNIT,
-        unfrozen,
-        unfrozen + 1,
-        unfrozen - held.locked_amount,
-        unfrozen - held.locked_amount + 1,
-        held.balance,
-        rng.randint(1, max(held.balance, UNIT) * 6 // 5),
-        rng.randint(1, 60) * UNIT,
-        10**30 * UNIT,
-    ]
-    if world.cap:
-        options += [world.cap - theirs.balance, world.cap - theirs.balance + 1]
-    return Trade(seller, buyer, max(rng.choice(options), 1))
+    return Trade(seller, buyer, max(pick_amount(world, seller, buyer), 1))  # an order is for 1 unit at least
 
 
 class Round:
@@ -283,6 +271,8 @@ def run_round(world: World, symbol: str, clean: tuple[str, str], tally: Tally, *
 def test_order_entry_compliance_agrees_with_the_chain_on_both_sides(
     client, admin, node, make_asset, make_investor, new_wallet, capsys
 ):
+    with capsys.disabled():
+        print(f"\norder-entry compliance differential: seed {SEED} (RWA_FUZZ_SEED), {CASES} trades (RWA_FUZZ_CASES)")
     rng = random.Random(SEED)
     # US, accredited, KYC for a year; the seller holds plenty, the buyer one unit (no new holder, room under caps)
     clean_seller, clean_buyer = make_investor(), make_investor()
