@@ -17,7 +17,7 @@ from sqlmodel import Session, and_, col, or_, select
 from backend.chain.client import Chain
 from backend.errors import DomainError
 from backend.models.compliance import Investor
-from backend.models.trading import Order
+from backend.models.trading import Order, WalletNonce
 from backend.trading import reservations
 from backend.trading.dispatch import FeedMessage, rebuild_after_failure
 from backend.trading.entry import Checked, OrderRequest, Placed, check_order, duplicate_nonce, new_order, sequence
@@ -39,6 +39,9 @@ def place_orders(
     repeats: dict[int, int] = {}
     checked: dict[int, Checked] = {}
     known = _known_client_ids(session, investor, reqs)
+    # Held for the batch: the identity map keeps only what someone holds, and every order's
+    # nonce check reads this row (terms.check_nonce_floor).
+    nonce_row = session.get(WalletNonce, investor.wallet)  # noqa: F841
     for i, req in enumerate(reqs):  # what needs no lock: terms, disclosures, standing, signature
         cid = req.client_order_id
         if cid and cid in known:

@@ -179,6 +179,7 @@ class BatchFunds:
         self._bases: dict[str, Claim] = {}  # "cash" or the asset's symbol -> its claim, need 0
         self._readings: dict[str, Reading] = {}
         self._accepted: dict[str, int] = {}
+        self._out: dict[tuple[str, datetime], int] = {}  # (token, reading time) -> units out since
 
     def check(
         self, *, asset: Asset, side: Side, price_ticks: int | None, lots: int, market: Market
@@ -195,13 +196,24 @@ class BatchFunds:
         reading = self._readings.get(key)
         if reading is None:
             reading = self._readings[key] = self._read(claim, live=False)
-        error = refusal(claim, reading)
+        error = refusal(self._settled_once(claim, reading), reading)
         if error is not None and reading.source in ("cache", "busy"):
             reading = self._readings[key] = self._read(claim, live=True)
-            error = refusal(claim, reading)
+            error = refusal(self._settled_once(claim, reading), reading)
         if error is None:
             self._accepted[key] = self._accepted.get(key, 0) + need
         return error
+
+    def _settled_once(self, claim: Claim, reading: Reading) -> Claim:
+        """The claim with what left the wallet since a stand-in reading asked once per reading
+        (the same answer for every order of the batch that uses that reading)."""
+        if reading.since is None:
+            return claim
+        key = (claim.token.address, reading.since)
+        if key not in self._out:
+            self._out[key] = claim.out_since(reading.since)
+        out = self._out[key]
+        return replace(claim, out_since=lambda _since: out)
 
     def _read(self, claim: Claim, *, live: bool) -> Reading:
         settings = self.chain.settings
