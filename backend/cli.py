@@ -234,7 +234,9 @@ app.add_typer(
 app.add_typer(investors_commands.app, name="investors", short_help="onboard investors from a CSV file")
 app.add_typer(markets_commands.app, name="markets", short_help="a market's phase and call auction figures (status)")
 app.add_typer(
-    orders_commands.app, name="orders", short_help="invalidate a wallet's signed orders on chain (cancel-onchain)"
+    orders_commands.app,
+    name="orders",
+    short_help="place orders from a file in batches (place-batch); invalidate signed orders on chain (cancel-onchain)",
 )
 app.add_typer(
     documents_commands.app, name="documents", short_help="verify filed disclosures against the hashes anchored on chain"

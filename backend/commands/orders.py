@@ -1,4 +1,5 @@
 """`rwa orders cancel-onchain`: invalidate a wallet's signed orders on chain (cancelUpTo).
+`rwa orders place-batch --file`: sign orders from a JSON file and place them in batches.
 
 DELETE /v1/orders/{id} takes an order off the venue's book, but its signature stays valid
 on SettlementExchange until the wallet says otherwise. This command is the wallet saying
@@ -10,14 +11,19 @@ the NonceFloorRaised event and cancels any of those orders still resting (cancel
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
+import httpx
 import typer
 from eth_account import Account
 from hexbytes import HexBytes
 from sqlmodel import select
 
+from backend.api.batch import MAX_BATCH
 from backend.chain.client import TRANSIENT
+from backend.client import ApiError, ExchangeClient
 from backend.commands.common import (
     BAD_INPUT,
     EXIT_CODES_HELP,
@@ -28,6 +34,7 @@ from backend.commands.common import (
     fail,
     service_context,
 )
+from backend.commands.governance import SERVICE_URL
 from backend.models.trading import Order
 
 app = typer.Typer(help="Orders, from the wallet's side. " + SETTINGS_HELP, no_args_is_help=True)
@@ -105,3 +112,65 @@ def cancel_onchain(
             f"  nonce floor {floor} -> {new_floor}: orders with a nonce below {new_floor} can no longer settle",
             soft_wrap=True,
         )
+
+
+PLACE_BATCH_HELP = (
+    "Sign the orders of a JSON file (a list of POST /v1/orders bodies: symbol, side, quantity, price, "
+    "type, time_in_force, client_order_id, ...) with the wallet's key and place them through the running "
+    f"service's POST /v1/orders/batch, {MAX_BATCH} a request. Prints one line per order: its id and status, or "
+    "the error that refused it (the others still go in). Give each order a client_order_id to make a rerun "
+    "safe. " + EXIT_CODES_HELP
+)
+
+
+def client_for(url: str, api_key: str, private_key: str) -> ExchangeClient:
+    """The API client (tests hand in one on the app's own transport)."""
+    return ExchangeClient(url, api_key=api_key, private_key=private_key)
+
+
+def read_orders(path: Path) -> list[dict[str, Any]]:
+    try:
+        orders = json.loads(path.read_text())
+    except OSError as exc:
+        fail(f"cannot read {path}: {exc.strerror or exc}", BAD_INPUT)
+    except ValueError as exc:
+        fail(f"{path} is not JSON: {exc}", BAD_INPUT)
+    if isinstance(orders, dict) and "orders" in orders:
+        orders = orders["orders"]
+    if not isinstance(orders, list) or not orders or not all(isinstance(o, dict) for o in orders):
+        fail(f"{path} must hold a non-empty JSON list of order objects (or {{orders: [...]}})", BAD_INPUT)
+    return orders
+
+
+@app.command("place-batch", help=PLACE_BATCH_HELP)
+def place_batch(
+    file: Path = typer.Option(..., "--file", help="JSON list of orders (bodies of POST /v1/orders)"),
+    wallet_key_file: Path = typer.Option(
+        ..., "--wallet-key-file", help="file holding the wallet's private key (hex); it never leaves this machine"
+    ),
+    api_key: str = typer.Option(..., "--api-key", envvar="RWA_API_KEY", help="the investor's API key (RWA_API_KEY)"),
+    url: str = SERVICE_URL,
+) -> None:
+    orders = read_orders(file)
+    key = read_key(wallet_key_file)
+    refused = 0
+    try:
+        with client_for(url, api_key, key) as ex:
+            for begin in range(0, len(orders), MAX_BATCH):
+                chunk = orders[begin : begin + MAX_BATCH]
+                for index, result in enumerate(ex.place_orders(chunk), start=begin):
+                    label = chunk[index - begin].get("client_order_id") or f"#{index + 1}"
+                    if isinstance(result, ApiError):
+                        refused += 1
+                        console.print(f"[red]✗[/] {label}: {result.code}: {result.message}", soft_wrap=True)
+                    else:
+                        console.print(f"[green]✓[/] {label}: {result['id']} {result['status']}", soft_wrap=True)
+    except ApiError as exc:  # the batch as a whole (the key, the service)
+        fail(f"refused: {exc}", UNAVAILABLE if exc.status >= 500 else BAD_INPUT)
+    except httpx.HTTPError as exc:
+        fail(f"cannot reach the service at {url} ({exc}): start it (rwa serve) or pass --url", UNAVAILABLE)
+    except TypeError as exc:
+        fail(str(exc), BAD_INPUT)
+    console.print(f"{len(orders) - refused} of {len(orders)} orders placed", highlight=False)
+    if refused:
+        raise typer.Exit(FAILED)

@@ -5,15 +5,20 @@ the rest of a batch that is running."""
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
 from decimal import Decimal
 
 from sqlmodel import Session, col, select
+from typer.testing import CliRunner
 
+from backend import cli
 from backend.api.batch import CancelBatchResults, OrderBatchResults
+from backend.api.routes import orders as orders_routes
 from backend.client import ApiError, ExchangeClient
+from backend.commands import orders as orders_commands
 from backend.models.trading import Order
 from bench.chaos import run_chaos
 from bench.stack import Stack
@@ -190,7 +195,9 @@ def test_a_batch_cancel_answers_each_id_as_delete_does(client, admin, chain_info
     assert book["bids"] == [["2", "1"]] and book["asks"] == [["9", "1"]]
 
 
-def test_a_revocation_stops_the_rest_of_a_running_batch(client, admin, chain_info, make_asset, make_investor):
+def test_a_revocation_stops_the_rest_of_a_running_batch(
+    client, admin, chain_info, make_asset, make_investor, monkeypatch
+):
     asset = make_asset()
     seller, buyer = make_investor(), make_investor()
     fund_and_approve(client, admin, chain_info, asset, seller, buyer)
@@ -198,6 +205,15 @@ def test_a_revocation_stops_the_rest_of_a_running_batch(client, admin, chain_inf
     orders = [
         _signed(client, buyer, {"symbol": symbol, "side": "buy", "price": "0.5", "quantity": "1"}) for _ in range(50)
     ]
+    # Each item waits 50 ms before it is authenticated, so that the revocation (a chain
+    # transaction, then the database) lands while the batch runs even on a loaded machine.
+    authenticate = orders_routes.current_investor
+
+    def slowly(*args, **kwargs):
+        time.sleep(0.05)
+        return authenticate(*args, **kwargs)
+
+    monkeypatch.setattr(orders_routes, "current_investor", slowly)
     answer: dict = {}
     batch = threading.Thread(
         target=lambda: answer.update(
@@ -286,3 +302,54 @@ def test_sigkill_in_the_middle_of_batches_loses_no_order_and_doubles_none(node, 
     assert verdict.book_matches_replay and verdict.open_orders_match_replay
     assert verdict.unfinished == 0 and verdict.doubled == 0 and verdict.settled_disagree == 0
     assert verdict.balance_mismatches == []
+
+
+def test_rwa_orders_place_batch_signs_a_file_of_orders(
+    client, admin, chain_info, make_asset, make_investor, tmp_path, monkeypatch
+):
+    asset = make_asset()
+    seller, buyer = make_investor(), make_investor()
+    fund_and_approve(client, admin, chain_info, asset, seller, buyer)
+    symbol = asset["symbol"]
+    monkeypatch.setattr(
+        orders_commands,
+        "client_for",
+        lambda url, api_key, key: ExchangeClient(url, api_key=api_key, private_key=key, transport=client._transport),
+    )
+    key_file = tmp_path / "key"
+    key_file.write_text(seller.wallet.account.key.to_0x_hex())
+    orders = [
+        {"symbol": symbol, "side": "sell", "quantity": "1", "price": str(7 + i), "client_order_id": f"cli-{i}"}
+        for i in range(55)  # two batches
+    ]
+    orders[3]["price"] = "7.001"
+    (tmp_path / "orders.json").write_text(json.dumps(orders))
+    args = ["orders", "place-batch", "--file", str(tmp_path / "orders.json"), "--wallet-key-file", str(key_file)]
+    result = CliRunner().invoke(cli.app, [*args, "--api-key", seller.api_key, "--url", "http://testserver"])
+    assert result.exit_code == 1, result.output  # one order refused
+    assert "cli-3: order.invalid_tick" in result.output and "54 of 55 orders placed" in result.output
+    asks = client.get(f"/v1/markets/{symbol}/book", params={"depth": 100}).json()["asks"]
+    assert len(asks) == 54 and asks[0] == ["7", "1"]
+    # Run again: every client_order_id finds its order (nothing placed twice).
+    again = CliRunner().invoke(cli.app, [*args, "--api-key", seller.api_key, "--url", "http://testserver"])
+    assert (
+        again.exit_code == 1
+        and len(client.get(f"/v1/markets/{symbol}/book", params={"depth": 100}).json()["asks"]) == 54
+    )
+    (tmp_path / "bad.json").write_text("{not json")
+    bad = CliRunner().invoke(
+        cli.app,
+        [
+            "orders",
+            "place-batch",
+            "--file",
+            str(tmp_path / "bad.json"),
+            "--wallet-key-file",
+            str(key_file),
+            "--api-key",
+            seller.api_key,
+            "--url",
+            "http://testserver",
+        ],
+    )
+    assert bad.exit_code == 2, bad.output
