@@ -25,7 +25,8 @@ run (nodes, runs, main).
 
 Environment: RWA_BENCH_NODES (default "ganache,anvil"), RWA_BENCH_BATCHES ("1,10,50"),
 RWA_BENCH_TRADES_GANACHE (200), RWA_BENCH_TRADES_ANVIL (1000), RWA_BENCH_INVESTORS (20),
-RWA_BENCH_SETTLEMENT_PORT (8580; anvil takes the next port), RWA_BENCH_REPEATS (3: each
+RWA_BENCH_SETTLEMENT_PORT (8580; anvil takes the next port, or the same one with
+RWA_BENCH_PORT_STEP=0: the nodes run one after the other), RWA_BENCH_REPEATS (3: each
 figure is the median run).
 """
 

@@ -140,6 +140,8 @@ def main() -> int:
     batches = _env_ints("RWA_BENCH_BATCHES", "1,10,50")
     investors_n = int(os.environ.get("RWA_BENCH_INVESTORS", "20"))
     base_port = int(os.environ.get("RWA_BENCH_SETTLEMENT_PORT", "8580"))
+    # each node is stopped before the next starts: a step of 0 runs them all on one port
+    port_step = int(os.environ.get("RWA_BENCH_PORT_STEP", "1"))
     repeats = int(os.environ.get("RWA_BENCH_REPEATS", "3"))
     counts = {
         "ganache": int(os.environ.get("RWA_BENCH_TRADES_GANACHE", "200")),
@@ -149,13 +151,9 @@ def main() -> int:
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="rwa-bench-settlement-") as tmp:
         for index, node in enumerate(nodes):
-            print(
-                f"{node}: starting on port {base_port + index}, deploying, onboarding {investors_n} investors",
-                flush=True,
-            )
-            results += bench_node(
-                node, base_port + index, batches, counts.get(node, 500), investors_n, Path(tmp), repeats
-            )
+            port = base_port + index * port_step
+            print(f"{node}: starting on port {port}, deploying, onboarding {investors_n} investors", flush=True)
+            results += bench_node(node, port, batches, counts.get(node, 500), investors_n, Path(tmp), repeats)
     body = (
         f"`python -m bench.settlement`: SettlementExchange.settle() on each node (berlin hardfork, "
         f"automine), one asset with compliance applied (country allow-list, holder and balance caps), "
