@@ -179,7 +179,7 @@ bench-orders: compile
 bench-settlement: compile
 	$(PY) -m bench.settlement
 
-# Gas of a compliant transfer, settle() of 1/10/50 trades and a revenue claim (docs/gas.md).
+# Gas of a compliant transfer, settle() of 1/10/50/100 trades (bench population) and a revenue claim (docs/gas.md).
 gas: compile
 	$(BROWNIE) test tests/contracts/test_gas_report.py tests/contracts/test_settlement_gas.py -s --network $(CONTRACTS_NETWORK)
 
