@@ -127,7 +127,7 @@ test-postgres: compile
 
 # The trading and settlement tests again on anvil instead of ganache (RWA_TEST_NODE=anvil:
 # tests/support/live_stack.py starts the node it names; docs/toolchain.md). About 3 minutes.
-ANVIL_TESTS := tests/integration/test_trade_flow.py tests/integration/test_order_entry.py \
+ANVIL_TESTS := tests/integration/test_node_kind.py tests/integration/test_trade_flow.py tests/integration/test_order_entry.py \
 	tests/integration/test_settlement_batches.py tests/integration/test_settlement_recovery.py \
 	tests/integration/test_settlement_backlog.py tests/integration/test_chain_cancels.py \
 	tests/integration/test_reconcile_ledger.py
