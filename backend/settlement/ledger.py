@@ -30,10 +30,12 @@ from hexbytes import HexBytes
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from web3 import Web3
+from web3.exceptions import Web3RPCError
 
 from backend.assets.service import list_assets
 from backend.assets.units import cost_units, lots_units
 from backend.chain.client import Chain
+from backend.errors import Unavailable
 from backend.models.assets import Asset
 from backend.models.distributions import Distribution
 from backend.models.governance import AuditEntry
@@ -134,7 +136,13 @@ def _scan(
         last = min(first + MAX_LOG_RANGE - 1, end)
         if end - start >= MAX_LOG_RANGE:
             say(f"scanning blocks {first}-{last} of {start}-{end}")
-        for log in chain.logs(addresses=addresses, from_block=first, to_block=last):
+        try:
+            logs = chain.logs(addresses=addresses, from_block=first, to_block=last)
+        except (Web3RPCError, ValueError) as exc:  # e.g. a node that limits eth_getLogs ranges
+            raise Unavailable(
+                "chain.logs_refused", f"the node refused the logs of blocks {first}-{last}: {exc}"
+            ) from None
+        for log in logs:
             tx_hash = HexBytes(log["transactionHash"]).to_0x_hex().lower()
             address = Web3.to_checksum_address(log["address"])
             topics = log["topics"]

@@ -14,11 +14,13 @@ import pytest
 from hexbytes import HexBytes
 from sqlmodel import Session, SQLModel
 from web3 import Web3
+from web3.exceptions import Web3RPCError
 
 import backend.models  # noqa: F401 - every table on the metadata
 from backend.chain.artifacts import load_abi
 from backend.config import ROOT
 from backend.db import make_engine
+from backend.errors import Unavailable
 from backend.models.assets import Asset
 from backend.models.compliance import Investor
 from backend.models.distributions import Distribution
@@ -215,3 +217,13 @@ def test_a_symbol_filter_leaves_cash_out_unless_asked(venue):
     assert CASH not in ledger.expected and CASH not in ledger.settling
     cash_only = build(venue, FakeChain(), block=10, symbols={CASH})  # type: ignore[arg-type]
     assert "ACME" not in cash_only.expected and cash_only.expected[CASH][BUYER] == 950 * CASH_UNIT
+
+
+def test_a_node_that_refuses_the_logs_is_a_clear_unavailable_not_a_traceback(venue):
+    class Refusing(FakeChain):
+        def logs(self, **_: Any) -> list[dict[str, Any]]:
+            raise Web3RPCError("query returned more than 10000 results")
+
+    with pytest.raises(Unavailable) as refused:
+        build(venue, Refusing(), block=10)  # type: ignore[arg-type]
+    assert refused.value.code == "chain.logs_refused" and "blocks 1-10" in refused.value.message

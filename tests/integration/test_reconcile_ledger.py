@@ -10,8 +10,10 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 from web3 import Web3
 
+from backend.chain.artifacts import load_abi
 from backend.cli import app
 from backend.commands import common
+from backend.config import ROOT
 from backend.demo import issuer as issuer_wallet
 from backend.demo.wallet import Wallet
 from backend.models.settlement import TradeRecord
@@ -21,15 +23,7 @@ from tests.support.live_stack import cli_env, wait_for_settlement
 from tests.support.trading import fund_and_approve
 
 UNIT, CASH_UNIT = 10**18, 10**6
-TRANSFER_ABI = [
-    {
-        "name": "transfer",
-        "type": "function",
-        "stateMutability": "nonpayable",
-        "inputs": [{"name": "to", "type": "address"}, {"name": "amount", "type": "uint256"}],
-        "outputs": [{"name": "", "type": "bool"}],
-    }
-]
+ERC20_ABI = load_abi(ROOT / "build" / "contracts", "CashToken")  # transfer(to, amount), as every ERC-20
 
 
 def _reconcile(client, symbol: str, *wallets: str) -> Report:
@@ -44,7 +38,7 @@ def _rows(report: Report) -> dict[tuple[str, str], tuple[int, int]]:
 
 def _transfer(wallet: Wallet, token: str, to: str, amount: int) -> str:
     """A plain ERC-20 transfer signed by the wallet: no venue record explains it."""
-    contract = wallet.w3.eth.contract(address=Web3.to_checksum_address(token), abi=TRANSFER_ABI)
+    contract = wallet.w3.eth.contract(address=Web3.to_checksum_address(token), abi=ERC20_ABI)
     return wallet._send(wallet._sign(contract.functions.transfer(to, amount), gas=300_000), what="transfer")
 
 
