@@ -3,9 +3,9 @@
 A batch carries 1-50 items and is answered with one result per item, in the same order:
 `{"status": <the HTTP status the single endpoint would answer>, "order": {...}}` or
 `{"status": ..., "error": {"code", "message", "details"?}}` with the very code the single
-endpoint gives. Items are processed one after another, each exactly as its single request
-would be (its own database session, the API key and its investor read again, so a
-revocation takes effect on the next item); a bad item never fails its neighbours. An item
+endpoint gives; a bad item never fails its neighbours. Orders go to
+`backend.trading.batch.place_orders` together (one investor lock, one group commit); cancels
+are processed one after another, each as its own DELETE would be. An item
 that is not even an order object is answered `validation.invalid` on its own; only a batch
 that is not `{orders: [...]}` of 1-50 items (or `{order_ids: [...]}`) fails as a whole.
 """
@@ -77,14 +77,19 @@ def each(items: Iterable[Item], handle: Callable[[Item], tuple[int, dict[str, An
     for item in items:
         try:
             status, order = handle(item)
-        except DomainError as exc:
-            results.append({"status": exc.status, "error": error_body(exc.code, exc.message, exc.details)})
-        except ValidationError as exc:
-            message, details = validation_problem(exc.errors())
-            results.append({"status": 422, "error": error_body("validation.invalid", message, details)})
+        except (DomainError, ValidationError) as exc:
+            results.append(failed(exc))
         except Exception:  # one item's failure is its own answer, not its neighbours'
             log.exception("batch item failed")
             results.append({"status": 500, "error": error_body("internal.error", "internal error; it has been logged")})
         else:
             results.append({"status": status, "order": order})
     return results
+
+
+def failed(exc: DomainError | ValidationError) -> dict[str, Any]:
+    """An item's error result: the status and error body the single endpoint answers it with."""
+    if isinstance(exc, ValidationError):
+        message, details = validation_problem(exc.errors())
+        return {"status": 422, "error": error_body("validation.invalid", message, details)}
+    return {"status": exc.status, "error": error_body(exc.code, exc.message, exc.details)}

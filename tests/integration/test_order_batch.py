@@ -16,7 +16,6 @@ from typer.testing import CliRunner
 
 from backend import cli
 from backend.api.batch import CancelBatchResults, OrderBatchResults
-from backend.api.routes import orders as orders_routes
 from backend.client import ApiError, ExchangeClient
 from backend.commands import orders as orders_commands
 from backend.models.trading import Order
@@ -195,53 +194,50 @@ def test_a_batch_cancel_answers_each_id_as_delete_does(client, admin, chain_info
     assert book["bids"] == [["2", "1"]] and book["asks"] == [["9", "1"]]
 
 
-def test_a_revocation_stops_the_rest_of_a_running_batch(
-    client, admin, chain_info, make_asset, make_investor, monkeypatch
-):
+def test_a_revocation_takes_effect_in_a_stream_of_batches(client, admin, chain_info, make_asset, make_investor):
+    """Batches of 5 one after another; the investor is revoked while they stream. A batch is
+    placed as a whole (one group commit): once the revocation is in, the next batch is refused,
+    and whatever was placed, also by a batch that was running meanwhile, is cancelled."""
     asset = make_asset()
     seller, buyer = make_investor(), make_investor()
     fund_and_approve(client, admin, chain_info, asset, seller, buyer)
     symbol = asset["symbol"]
-    orders = [
-        _signed(client, buyer, {"symbol": symbol, "side": "buy", "price": "0.5", "quantity": "1"}) for _ in range(50)
+    batches = [
+        [_signed(client, buyer, {"symbol": symbol, "side": "buy", "price": "0.5", "quantity": "1"}) for _ in range(5)]
+        for _ in range(20)
     ]
-    # Each item waits 50 ms before it is authenticated, so that the revocation (a chain
-    # transaction, then the database) lands while the batch runs even on a loaded machine.
-    authenticate = orders_routes.current_investor
+    answers: list = []
+    revoked = threading.Event()
 
-    def slowly(*args, **kwargs):
-        time.sleep(0.05)
-        return authenticate(*args, **kwargs)
+    def stream() -> None:  # a batch every 100 ms or so, until one is refused
+        for orders in batches:
+            sent_after_revocation = revoked.is_set()
+            response = client.post("/v1/orders/batch", headers=buyer.headers, json={"orders": orders})
+            answers.append((sent_after_revocation, response))
+            if response.status_code != 200:
+                return
+            time.sleep(0.1)
 
-    monkeypatch.setattr(orders_routes, "current_investor", slowly)
-    answer: dict = {}
-    batch = threading.Thread(
-        target=lambda: answer.update(
-            response=client.post("/v1/orders/batch", headers=buyer.headers, json={"orders": orders})
-        )
-    )
-    batch.start()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:  # the batch is under way: its first order is in
-        with Session(client.app.state.db) as session:
-            if session.exec(select(Order.id).where(Order.investor_id == buyer.id)).first():
-                break
+    sender = threading.Thread(target=stream)
+    sender.start()
+    deadline = time.monotonic() + 60
+    while not answers and time.monotonic() < deadline:  # the stream is under way
         time.sleep(0.005)
     assert client.delete(f"/v1/investors/{buyer.id}", headers=admin).status_code == 200
-    batch.join(timeout=120)
-    results = answer["response"].json()["results"]
-    codes = [_code(r) for r in results]
-    placed = sum(1 for status, _ in codes if status == 201)
-    assert 1 <= placed < 50, codes  # the revocation came while the batch ran
-    # Once one order is refused, every later one is: the revocation holds for the rest.
-    assert all(status == 201 for status, _ in codes[:placed]), codes
-    assert {code for _, code in codes[placed:]} <= {"auth.invalid_key", "compliance.sender_not_whitelisted"}, codes
-    # And nothing of the investor's is left resting (the revocation cancelled what was placed).
+    revoked.set()
+    sender.join(timeout=120)
+    placed = [a for _, a in answers if a.status_code == 200]
+    assert placed and all(r["status"] == 201 for a in placed for r in a.json()["results"]), answers
+    # After the revocation returned, the very next batch is refused as a whole (its key is revoked).
+    after = [a for was_revoked, a in answers if was_revoked]
+    assert after and after[0].status_code == 401 and after[0].json()["error"]["code"] == "auth.invalid_key"
+    # Nothing of the investor's is left resting, whichever batch was running meanwhile.
     with Session(client.app.state.db) as session:
         still = session.exec(
             select(Order).where(Order.investor_id == buyer.id, col(Order.status).in_(["open", "partially_filled"]))
         ).all()
-    assert still == []
+        cancelled = session.exec(select(Order).where(Order.investor_id == buyer.id)).all()
+    assert still == [] and {o.cancel_reason for o in cancelled} == {"revoked"}
     assert client.get(f"/v1/markets/{symbol}/book").json()["bids"] == []
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import Field
+from pydantic import Field, ValidationError
 from sqlmodel import Session, col, select
 
 from backend.api import batch
@@ -24,6 +24,7 @@ from backend.models.settlement import TradeRecord
 from backend.models.trading import Order
 from backend.money import fmt
 from backend.trading import entry
+from backend.trading.batch import place_orders
 from backend.trading.chain_cancels import onchain_cancel_request
 from backend.trading.sequencer import Venue
 
@@ -224,17 +225,37 @@ BatchDep = Annotated[BatchContext, Depends(batch_context)]
 
 
 @router.post("/batch", response_model=None, responses={200: {"model": batch.OrderBatchResults}})
-def place_orders_batch(body: batch.OrderBatch, ctx: BatchDep) -> JSONResponse:
-    """Place 1-50 signed orders (each the body of POST /v1/orders), in order; `results[i]` is
+def place_orders_batch(
+    body: batch.OrderBatch, session: SessionDep, ctx: BatchDep, investor: CurrentInvestor
+) -> JSONResponse:
+    """Place 1-50 signed orders (each the body of POST /v1/orders) together; `results[i]` is
     `{status, order}` or `{status, error}` with the status and error the single endpoint gives
     order i. One bad order never fails the others. An empty or longer batch: 422 `validation.invalid`."""
-
-    def place(session: Session, investor: Investor, item: Any) -> Outcome:
-        req = OrderCreate.model_validate(item).request()
-        order, created, fills = entry.place_order(session, ctx.chain, ctx.venue, investor, req)
-        return (201 if created else 200), order_public(session, get_asset(session, order.symbol), order, fills)
-
-    return ctx.each(body.orders, place)
+    results: list[dict[str, Any] | None] = [None] * len(body.orders)
+    requests: list[tuple[int, entry.OrderRequest]] = []
+    for i, item in enumerate(body.orders):
+        try:
+            requests.append((i, OrderCreate.model_validate(item).request()))
+        except ValidationError as exc:
+            results[i] = batch.failed(exc)
+    outcomes = place_orders(session, ctx.chain, ctx.venue, investor, [r for _, r in requests]) if requests else []
+    if any(isinstance(o, entry.Placed) for o in outcomes):
+        # A revocation (freeze, KYC expiry) committed while the batch ran may have cancelled the
+        # investor's orders before the batch's commit: read the investor again, cancel if barred.
+        session.refresh(investor)
+        ctx.venue.cancel_orders_if_barred(session, investor)
+    assets: dict[str, Asset] = {}
+    for (i, _), outcome in zip(requests, outcomes, strict=True):
+        if isinstance(outcome, DomainError):
+            results[i] = batch.failed(outcome)
+            continue
+        order = outcome.order
+        asset = assets.get(order.symbol) or assets.setdefault(order.symbol, get_asset(session, order.symbol))
+        results[i] = {
+            "status": 201 if outcome.created else 200,
+            "order": order_public(session, asset, order, outcome.fills),
+        }
+    return JSONResponse({"results": results})
 
 
 @router.post("/cancel-batch", response_model=None, responses={200: {"model": batch.CancelBatchResults}})
