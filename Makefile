@@ -170,7 +170,8 @@ bench-matching: $(BENCH_STAMP) matching-native
 	$(PY) -m bench.matching_peers
 	$(PY) -m bench.auction_uncross
 
-# REST order entry: signed limit orders/s and latency, beside a bare FastAPI endpoint.
+# REST order entry: signed limit orders/s and latency, beside a bare FastAPI endpoint; then the batch
+# endpoint (50 orders a request), DELETE and cancel-batch.
 bench-orders: compile
 	$(PY) -m bench.order_entry
 
@@ -208,7 +209,8 @@ fuzz-compliance: compile
 		tests/integration/test_order_compliance_differential.py -k both_sides -q -s -p no:pytest-brownie
 
 # Faults and load with figures (docs/reliability.md), each on its own ganache and service.
-# chaos: CHAOS_KILLS=20 SIGKILLs under a steady order flow, then a CHAOS_OUTAGE_SECONDS=20 chain outage.
+# chaos: CHAOS_KILLS=20 SIGKILLs under a steady order flow through POST /v1/orders/batch (CHAOS_BATCH=20
+# orders a request; 0: one by one), then a CHAOS_OUTAGE_SECONDS=20 chain outage.
 # soak: SOAK_RATE=1000 orders/s for SOAK_MINUTES=10, open loop; CI runs the bounded versions
 # (tests/integration/test_chaos.py, test_soak_smoke.py).
 chaos: compile
