@@ -286,8 +286,16 @@ def test_order_entry_compliance_agrees_with_the_chain_on_both_sides(
     tally = Tally()
     for symbol in symbols:  # the set-up state as it is
         run_round(world, symbol, clean, tally, mutation=False)
+    started = time.monotonic()
     while tally.cases < CASES:
         run_round(world, rng.choice(symbols), clean, tally, mutation=True)
+        if tally.cases % 1000 < PER_ROUND and CASES > 1000:  # progress of a long run
+            with capsys.disabled():
+                print(
+                    f"  {tally.cases} trades, {len(tally.disagreements)} disagreements, "
+                    f"{time.monotonic() - started:.0f} s",
+                    flush=True,
+                )
     with capsys.disabled():
         print(
             f"\norder-entry compliance differential (seed {SEED}): {tally.cases} trades, {tally.checks} side checks, "
