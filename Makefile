@@ -130,7 +130,7 @@ test-postgres: compile
 ANVIL_TESTS := tests/integration/test_node_kind.py tests/integration/test_trade_flow.py tests/integration/test_order_entry.py \
 	tests/integration/test_settlement_batches.py tests/integration/test_settlement_recovery.py \
 	tests/integration/test_settlement_backlog.py tests/integration/test_chain_cancels.py \
-	tests/integration/test_reconcile_ledger.py
+	tests/integration/test_reconcile_ledger.py tests/integration/test_distributions.py
 TEST_ANVIL_PORT ?= 8590
 
 test-anvil: compile

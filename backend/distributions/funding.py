@@ -313,8 +313,14 @@ def simulate_deposit(chain: Chain, fn: Any, *, sender: str, symbol: str) -> None
 def _node_send(chain: Chain, sender: str, fn: Any) -> str:
     """eth_sendTransaction from one of the node's unlocked accounts (node_holds): the node signs."""
     try:
+        # a legacy gasPrice: anvil on berlin refuses web3.py's default EIP-1559 fee fields
         tx_hash = chain.w3.eth.send_transaction(
-            {"from": sender, "to": fn.address, "data": fn._encode_transaction_data()}
+            {
+                "from": sender,
+                "to": fn.address,
+                "data": fn._encode_transaction_data(),
+                "gasPrice": chain.w3.eth.gas_price,
+            }
         )
     except TRANSIENT as exc:
         raise Unavailable("chain.unavailable", f"chain node unreachable: {exc}") from None
