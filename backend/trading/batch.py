@@ -77,7 +77,7 @@ def _place_checked(
     accepted order sequenced under its market's lock and all of them committed at once."""
     clashing, taken = _clashes(session, investor, list(checked.values()))
     compliance = ComplianceSnapshot()
-    wallet = BatchFunds(session, chain, venue.balances, investor)
+    wallet = BatchFunds(session, chain, venue.balances, investor, compliance)
     markets: dict[str, Market] = {}
     accepted: list[tuple[int, Checked, Order]] = []
     for i, one in checked.items():

@@ -35,7 +35,7 @@ from backend.trading import funds, reservations, terms
 from backend.trading.dispatch import FeedMessage, run_command
 from backend.trading.halts import sync_disclosure_halt
 from backend.trading.node_signing import node_signature
-from backend.trading.pretrade import check_order_compliance
+from backend.trading.pretrade import ComplianceSnapshot, check_order_compliance
 from backend.trading.sequencer import Market, Venue, now_ns
 from backend.trading.signing import canonical_problem, signature_bytes, typed_data, verify_order
 
@@ -166,12 +166,14 @@ def place_order(session: Session, chain: Chain, venue: Venue, investor: Investor
     checked = check_order(session, chain, venue, investor, req)
     prep = checked.prep
     # Flow 3: the asset's compliance rules, answered from the mirror (trading/pretrade.py).
+    compliance = ComplianceSnapshot()  # its mirror view serves the funds check's lock-up too
     check_order_compliance(
         session,
         investor=investor,
         asset=prep.asset,
         side=prep.side,
         quantity_units=reservations.lots_units(prep.asset, prep.quantity_lots),
+        snapshot=compliance,
     )
     market = venue.market(session, prep.asset.symbol)
     # Funds are checked and reserved under the investor's lock (its orders on every
@@ -210,6 +212,7 @@ def place_order(session: Session, chain: Chain, venue: Venue, investor: Investor
             price_ticks=prep.price_ticks,
             lots=prep.quantity_lots,
             market=market,
+            compliance=compliance,
         )
         order = new_order(investor, checked)
         session.add(order)

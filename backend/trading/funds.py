@@ -35,6 +35,7 @@ from backend.models.settlement import TradeRecord
 from backend.statuses import SettlementStatus
 from backend.trading import reservations
 from backend.trading.balances import BalanceReader, Reading
+from backend.trading.pretrade import ComplianceSnapshot
 from backend.trading.sequencer import Market
 
 
@@ -94,12 +95,13 @@ def check_funds(
     price_ticks: int | None,
     lots: int,
     market: Market,
+    compliance: ComplianceSnapshot | None = None,
 ) -> None:
     """Refuse an order its wallet cannot pay for; call under the investor's lock (not the market's)."""
     # The database first (commitments), then the wallet: a settlement landing in between is
     # counted twice, never missed.
     claim = replace(
-        wallet_claim(session, chain, investor=investor, asset=asset, side=side),
+        wallet_claim(session, chain, investor=investor, asset=asset, side=side, compliance=compliance),
         need=order_need(asset, side, price_ticks=price_ticks, lots=lots, market=market),
     )
     check_claim(session, chain, reader, wallet=investor.wallet, claim=claim)
@@ -143,15 +145,24 @@ def order_need(asset: Asset, side: Side, *, price_ticks: int | None, lots: int, 
     return sweep_cost(asset, asks, lots)
 
 
-def wallet_claim(session: Session, chain: Chain, *, investor: Investor, asset: Asset, side: Side) -> Claim:
-    """The investor's commitments in the token an order on `side` of `asset` pays with (need 0)."""
+def wallet_claim(
+    session: Session,
+    chain: Chain,
+    *,
+    investor: Investor,
+    asset: Asset,
+    side: Side,
+    compliance: ComplianceSnapshot | None = None,
+) -> Claim:
+    """The investor's commitments in the token an order on `side` of `asset` pays with (need 0);
+    `compliance`: what pre-trade compliance read for this order (its mirror view is reused)."""
     investor_id: int = investor.id  # type: ignore[assignment]
     if side is Side.SELL:
         return Claim(
             token=token_contract(chain, asset),
             need=0,
             reserved=reservations.reserved_asset_units(session, investor_id=investor_id, asset=asset),
-            mirror_locked=mirror_locked_units(session, asset=asset, wallet=investor.wallet),
+            mirror_locked=mirror_locked_units(session, asset=asset, wallet=investor.wallet, compliance=compliance),
             short=Refused("order.insufficient_balance", "not enough unreserved, unfrozen units to sell"),
             out_since=lambda since: asset_out_since(session, investor_id=investor_id, asset=asset, since=since),
             frozen=True,
@@ -174,8 +185,16 @@ class BatchFunds:
     batch as a whole never commits more than the wallet can pay (the same rule as one by one).
     A stand-in reading that falls short is replaced by a live one, as check_claim does."""
 
-    def __init__(self, session: Session, chain: Chain, reader: BalanceReader, investor: Investor) -> None:
+    def __init__(
+        self,
+        session: Session,
+        chain: Chain,
+        reader: BalanceReader,
+        investor: Investor,
+        compliance: ComplianceSnapshot | None = None,
+    ) -> None:
         self.session, self.chain, self.reader, self.investor = session, chain, reader, investor
+        self.compliance = compliance
         self._bases: dict[str, Claim] = {}  # "cash" or the asset's symbol -> its claim, need 0
         self._readings: dict[str, Reading] = {}
         self._accepted: dict[str, int] = {}
@@ -230,10 +249,13 @@ class BatchFunds:
         )
 
 
-def mirror_locked_units(session: Session, *, asset: Asset, wallet: str) -> int:
+def mirror_locked_units(
+    session: Session, *, asset: Asset, wallet: str, compliance: ComplianceSnapshot | None = None
+) -> int:
     """The wallet's tokens in lock-up per the compliance mirror (HolderState's lock, active
-    while the chain's time is before its release)."""
-    state, held, _rules = mirror.asset_view(session, asset, wallet)
+    while the chain's time is before its release); from `compliance`'s view when it has one."""
+    view = compliance.views.get(asset.symbol) if compliance is not None else None
+    state, held, _rules = view or mirror.asset_view(session, asset, wallet)
     return locked_balance(amount=held.locked_amount, until=held.locked_until, now=mirror.chain_now(state))
 
 
