@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
+import pytest
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from backend.auth.service import resolve_investor_key
@@ -131,3 +133,31 @@ def test_a_later_order_of_the_batch_may_cancel_an_earlier_one(client, admin, cha
         assert stored is not None and stored.status == "cancelled"
         replayed = Venue.for_settings(client.app.state.settings).market(session, symbol).engine
     assert replayed.state_hash() == client.app.state.venue.market(None, symbol).engine.state_hash()
+
+
+def test_a_batch_whose_commit_fails_leaves_nothing_behind(client, admin, chain_info, make_asset, make_investor):
+    """The group commit fails: the batch raises, none of its orders is stored, and the engine is
+    rebuilt from the journal (it had run ahead of the database), so the book shows none of them."""
+    asset = make_asset()
+    buyer = make_investor()
+    fund_and_approve(client, admin, chain_info, asset, None, buyer)
+    symbol = asset["symbol"]
+    reqs = [_signed(buyer, client, {"symbol": symbol, "side": "buy", "price": p, "quantity": "1"}) for p in ("1", "2")]
+    state = client.app.state
+    before = state.venue.market(None, symbol).engine.state_hash()
+
+    class Failing(Session):
+        def commit(self) -> None:
+            raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+
+    with Failing(state.db, expire_on_commit=False) as session:
+        _principal, investor = resolve_investor_key(session, settings=state.settings, key=buyer.api_key)
+        assert investor is not None
+        with pytest.raises(OperationalError):
+            place_orders(session, state.chain, state.venue, investor, reqs)
+    assert state.venue.market(None, symbol).engine.state_hash() == before
+    with Session(state.db) as session:
+        assert session.exec(select(Order).where(Order.symbol == symbol)).all() == []
+    assert client.get(f"/v1/markets/{symbol}/book").json()["bids"] == []
+    # and the same signed orders go through once the database is back
+    assert _codes(_place(client, buyer, reqs)) == ["placed", "placed"]
