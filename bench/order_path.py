@@ -69,7 +69,14 @@ def main() -> int:
 
         state = create_app().state
         statements = [0]
-        event.listen(state.db, "before_cursor_execute", lambda *_a: statements.__setitem__(0, statements[0] + 1))
+        trace = env("PATH_TRACE_SQL") == "1"
+
+        def counted(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+            statements[0] += 1
+            if trace:
+                print("SQL", " ".join(statement.split())[:150])
+
+        event.listen(state.db, "before_cursor_execute", counted)
 
         def run(items: list[tuple[str, str]]) -> list[str]:
             with Session(state.db, expire_on_commit=False) as session:
