@@ -13,13 +13,16 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 from web3 import Web3
 
 from backend.assets.service import get_asset
+from backend.models.distributions import Distribution
+from backend.models.settlement import TradeRecord
 from backend.models.trading import Order
 from backend.settlement.encoding import trade_struct
 from backend.settlement.ledger import CASH
+from backend.statuses import SettlementStatus
 from tests.integration.test_reconcile_ledger import ERC20_ABI, _reconcile, _transfer, traded  # noqa: F401
 from tests.support.live_stack import TEST_NODE
 
@@ -136,3 +139,38 @@ def test_transfers_that_cancel_out_still_fail_the_reconciliation(client, traded)
     report = _reconcile(client, asset["symbol"], s, b)
     assert len(report.unexplained) == 2
     assert not report.ok
+
+
+def test_a_trade_recorded_failed_that_settled_on_chain_differs(client, traded):  # noqa: F811
+    """The worker's bug the other way round: the chain settled the trade of 3, the database
+    says it failed. Its transfers are in a settle() transaction (never taken as the ledger),
+    so seller and buyer differ for the asset and for cash."""
+    asset, seller, buyer, _ = traded
+    symbol, s, b = asset["symbol"], seller.wallet.address, buyer.wallet.address
+    with Session(client.app.state.db) as session:
+        trade = session.exec(
+            select(TradeRecord).where(TradeRecord.symbol == symbol, TradeRecord.quantity_lots == 3)
+        ).one()
+        trade.settlement_status = SettlementStatus.FAILED
+        session.add(trade)
+        session.commit()
+    assert _differences(_reconcile(client, symbol, s, b)) == {
+        (symbol, s): -3 * UNIT,
+        (symbol, b): 3 * UNIT,
+        (CASH, s): 37_500_000,  # 3 x 12.50
+        (CASH, b): -37_500_000,
+    }
+
+
+def test_a_distribution_recorded_larger_than_its_deposit_differs(client, traded, chain_info):  # noqa: F811
+    """The Distribution row says 150 where the issuer deposited 100: the issuer and the
+    distributor differ by 50 in cash."""
+    asset, _, _, issuer = traded
+    distributor = Web3.to_checksum_address(chain_info["contracts"]["revenue_distributor"])
+    with Session(client.app.state.db) as session:
+        row = session.exec(select(Distribution).where(Distribution.symbol == asset["symbol"])).one()
+        row.amount = "150"
+        session.add(row)
+        session.commit()
+    differences = _differences(_reconcile(client, asset["symbol"], issuer.address, distributor))
+    assert differences == {(CASH, issuer.address): 50 * CASH_UNIT, (CASH, distributor): -50 * CASH_UNIT}
