@@ -75,11 +75,15 @@ class BalanceReader:
         max_age_ms: int = 0,
         wait_ms: int = 0,
         lock_at: str | None = None,
+        rows: list[FundsSnapshot] | None = None,
     ) -> Reading:
         """Balance, frozen amount and allowance of `wallet` in `token`: a snapshot younger than
         `max_age_ms`, else live, else (node busy past `wait_ms`, or unreachable) the last known.
         With `lock_at` (the asset's ComplianceRules), a live reading also holds the wallet's
-        lockedBalance (snapshots do not: `locked` None)."""
+        lockedBalance (snapshots do not: `locked` None). A live reading's snapshot row is merged
+        into the session, or, with `rows`, appended there for the caller to write later (a
+        batch writes nothing before it holds its markets' locks: the database's write lock is
+        always taken after a market's lock, never before)."""
         recent = self.recent.get((wallet, token.address))
         if max_age_ms:  # this process's own last live read first: no query for it
             if (
@@ -122,16 +126,18 @@ class BalanceReader:
                 self.down_until = time.monotonic() + COOLDOWN_SECONDS
             else:
                 self.down_until = 0.0
-                session.merge(
-                    FundsSnapshot(
-                        wallet=wallet,
-                        token=token.address,
-                        balance=str(balance),
-                        frozen=str(frozen_units),
-                        allowance=str(allowance),
-                        read_at=read_at,
-                    )
+                row = FundsSnapshot(
+                    wallet=wallet,
+                    token=token.address,
+                    balance=str(balance),
+                    frozen=str(frozen_units),
+                    allowance=str(allowance),
+                    read_at=read_at,
                 )
+                if rows is None:
+                    session.merge(row)
+                else:
+                    rows.append(row)
                 self.recent[(wallet, token.address)] = Reading(
                     balance, frozen_units, allowance, since=read_at, source="cache", locked=locked if lock_at else None
                 )

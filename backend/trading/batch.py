@@ -73,8 +73,10 @@ def _place_checked(
     checked: dict[int, Checked],
     results: list[Result | None],
 ) -> None:
-    """Under the investor's lock: clashes, compliance and funds order by order, then every
-    accepted order sequenced under its market's lock and all of them committed at once."""
+    """Under the investor's lock: clashes, compliance and funds order by order (reads only),
+    then every accepted order sequenced under its market's lock and all committed at once.
+    Nothing is written before the markets' locks are held: a write takes SQLite's write lock,
+    and another thread holding a market's lock waits for that one (a lock-order deadlock)."""
     clashing, taken = _clashes(session, investor, list(checked.values()))
     compliance = ComplianceSnapshot()
     wallet = BatchFunds(session, chain, venue.balances, investor, compliance)
@@ -114,6 +116,7 @@ def _place_checked(
             locks.enter_context(markets[symbol].lock)
         pending: dict[str, Order] = {}  # the batch's orders, unflushed: a later one may trade with or cancel them
         try:
+            wallet.write_snapshots()  # only now: the database's write lock after the markets' locks
             for i, one, order in accepted:
                 session.add(order)
                 market = markets[one.prep.asset.symbol]

@@ -32,6 +32,7 @@ from backend.matching import Side
 from backend.models.assets import Asset
 from backend.models.compliance import Investor
 from backend.models.settlement import TradeRecord
+from backend.models.trading import FundsSnapshot
 from backend.statuses import SettlementStatus
 from backend.trading import reservations
 from backend.trading.balances import BalanceReader, Reading
@@ -199,6 +200,7 @@ class BatchFunds:
         self._readings: dict[str, Reading] = {}
         self._accepted: dict[str, int] = {}
         self._out: dict[tuple[str, datetime], int] = {}  # (token, reading time) -> units out since
+        self._rows: list[FundsSnapshot] = []  # live readings' snapshot rows, written by write_snapshots
 
     def check(
         self, *, asset: Asset, side: Side, price_ticks: int | None, lots: int, market: Market
@@ -246,7 +248,14 @@ class BatchFunds:
             max_age_ms=0 if live else settings.funds_max_age_ms,
             wait_ms=0 if live else settings.funds_live_wait_ms,
             lock_at=claim.lock_at,
+            rows=self._rows,
         )
+
+    def write_snapshots(self) -> None:
+        """Merge the live readings' snapshot rows into the session (the last per wallet and
+        token): call once the batch holds its markets' locks (see BalanceReader.read's `rows`)."""
+        for row in {(r.wallet, r.token): r for r in self._rows}.values():
+            self.session.merge(row)
 
 
 def mirror_locked_units(

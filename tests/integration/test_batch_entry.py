@@ -4,6 +4,9 @@ in the journal), funds and compliance counted across the batch, client_order_id 
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+import time
 from dataclasses import replace
 from decimal import Decimal
 
@@ -161,3 +164,38 @@ def test_a_batch_whose_commit_fails_leaves_nothing_behind(client, admin, chain_i
     assert client.get(f"/v1/markets/{symbol}/book").json()["bids"] == []
     # and the same signed orders go through once the database is back
     assert _codes(_place(client, buyer, reqs)) == ["placed", "placed"]
+
+
+def test_a_batch_writes_nothing_before_it_holds_its_markets_locks(client, admin, chain_info, make_asset, make_investor):
+    """Lock order: a market's lock, then the database's write lock, never the other way round.
+    While another thread holds the market's lock, a batch that has checked its orders (a live
+    funds reading among them) waits for that lock without holding SQLite's write lock: the
+    holder can still write."""
+    state = client.app.state
+    url = str(state.settings.database_url)
+    if not url.startswith("sqlite:///"):
+        pytest.skip("SQLite's single write lock")
+    asset = make_asset()
+    trader = make_investor()
+    fund_and_approve(client, admin, chain_info, asset, trader, trader)
+    symbol = asset["symbol"]
+    reqs = [  # a buy (a live cash reading), then a sell (its reservations read after that reading)
+        _signed(trader, client, {"symbol": symbol, "side": "buy", "price": "1", "quantity": "1"}),
+        _signed(trader, client, {"symbol": symbol, "side": "sell", "price": "5", "quantity": "1"}),
+    ]
+    state.venue.balances.recent.clear()  # no reading in memory: the batch reads the node live
+    market = state.venue.market(None, symbol)
+    results: list = []
+    with market.lock:
+        worker = threading.Thread(target=lambda: results.extend(_place(client, trader, reqs)))
+        worker.start()
+        time.sleep(3)  # the batch has checked its orders and waits for the market's lock
+        assert worker.is_alive()
+        other = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=2)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # "database is locked" if the batch took the write lock
+            other.execute("ROLLBACK")
+        finally:
+            other.close()
+    worker.join(timeout=60)
+    assert _codes(results) == ["placed", "placed"]
