@@ -17,21 +17,10 @@ import pytest
 from sqlmodel import Session, select
 
 from backend.models.trading import Order
+from tests.integration.test_order_batch import _signed
 from tests.support.trading import fund_and_approve
 
 LEAKS = ("Traceback", "sqlalchemy", "sqlite", "psycopg", 'File "', "web3", "Error(")
-
-
-def _signed(client, investor, order: dict) -> dict:
-    typed = client.post("/v1/orders/typed-data", headers=investor.headers, json=order)
-    assert typed.status_code == 200, typed.text
-    message = typed.json()["message"]
-    return {
-        **order,
-        "nonce": message["nonce"],
-        "expires_at": message["expiry"],
-        "signature": investor.wallet.sign_order(typed.json()),
-    }
 
 
 def _post(client, investor, body: Any, *, raw: bool = False):
