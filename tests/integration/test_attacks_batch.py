@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from backend.models.trading import Order
 from tests.integration.test_order_batch import _signed
+from tests.support.compliance import put_rules
 from tests.support.trading import fund_and_approve
 
 LEAKS = ("Traceback", "sqlalchemy", "sqlite", "psycopg", 'File "', "web3", "Error(")
@@ -410,3 +411,21 @@ def test_odd_ids_are_answered_never_a_500(client, admin, chain_info, make_asset,
     codes = _codes(cancel.json()["results"])
     assert codes[: len(odd)] == [(404, "order.not_found")] * len(odd)
     assert all(status < 500 for status, _ in codes), codes
+
+
+def test_a_max_balance_is_counted_across_the_buys_of_a_batch_and_the_next_batch(
+    client, admin, chain_info, make_asset, make_investor
+):
+    """A cap of 10 units per investor: buys of 6 and 6 in one batch cannot both rest (they
+    would take the buyer to 12), nor can a later batch's 6 on top of the 6 resting."""
+    asset = make_asset()
+    buyer = make_investor()
+    fund_and_approve(client, admin, chain_info, asset, None, buyer)
+    symbol = asset["symbol"]
+    assert put_rules(client, admin, symbol, max_balance="10").status_code == 200
+    buys = [_signed(client, buyer, {"symbol": symbol, "side": "buy", "price": "1", "quantity": "6"}) for _ in range(3)]
+    first = _post(client, buyer, {"orders": buys[:2]}).json()["results"]
+    assert _codes(first) == [(201, "ok"), (422, "compliance.max_balance")], first
+    later = _post(client, buyer, {"orders": buys[2:]}).json()["results"]
+    assert _codes(later) == [(422, "compliance.max_balance")], later
+    assert client.get(f"/v1/markets/{symbol}/book").json()["bids"] == [["1", "6"]]
