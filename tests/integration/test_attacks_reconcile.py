@@ -174,3 +174,25 @@ def test_a_distribution_recorded_larger_than_its_deposit_differs(client, traded,
         session.commit()
     differences = _differences(_reconcile(client, asset["symbol"], issuer.address, distributor))
     assert differences == {(CASH, issuer.address): 50 * CASH_UNIT, (CASH, distributor): -50 * CASH_UNIT}
+
+
+def test_a_trade_recorded_settled_that_the_chain_never_settled_differs(client, traded):  # noqa: F811
+    """The database says a third trade of 2 settled, in the settle() transaction of the trade
+    of 3, which never carried it: the ledger counts it, the chain does not, the rows differ."""
+    asset, seller, buyer, _ = traded
+    symbol, s, b = asset["symbol"], seller.wallet.address, buyer.wallet.address
+    with Session(client.app.state.db) as session:
+        real = session.exec(
+            select(TradeRecord).where(TradeRecord.symbol == symbol, TradeRecord.quantity_lots == 3)
+        ).one()
+        ghost = TradeRecord.model_validate(
+            {**real.model_dump(), "id": f"{symbol}-ghost", "trade_seq": real.trade_seq + 1000, "quantity_lots": 2}
+        )
+        session.add(ghost)
+        session.commit()
+    assert _differences(_reconcile(client, symbol, s, b)) == {
+        (symbol, s): 2 * UNIT,
+        (symbol, b): -2 * UNIT,
+        (CASH, s): -25 * CASH_UNIT,
+        (CASH, b): 25 * CASH_UNIT,
+    }
