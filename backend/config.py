@@ -95,6 +95,10 @@ class Settings(BaseModel):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
     rate_limit_per_second: float = Field(default=20, ge=0, description="0 disables the limit")
     rate_limit_burst: int = Field(default=40, ge=1)
+    # Orders per second per investor, single or in batches (a batch of n takes n); the burst
+    # holds at least one full batch (50).
+    order_rate_limit_per_second: float = Field(default=100, ge=0, description="0 disables the limit")
+    order_rate_limit_burst: int = Field(default=200, ge=50)
 
     @property
     def governance_key(self) -> str | None:
@@ -151,6 +155,8 @@ _ENV = {
     "max_body_bytes": "RWA_MAX_BODY_BYTES",
     "rate_limit_per_second": "RWA_RATE_LIMIT_PER_SECOND",
     "rate_limit_burst": "RWA_RATE_LIMIT_BURST",
+    "order_rate_limit_per_second": "RWA_ORDER_RATE_LIMIT_PER_SECOND",
+    "order_rate_limit_burst": "RWA_ORDER_RATE_LIMIT_BURST",
 }
 
 

@@ -56,6 +56,16 @@ class TooLarge(DomainError):
     status = 413
 
 
+class RateLimited(DomainError):
+    """Too many requests or orders for now; `retry_after` seconds until there is room."""
+
+    status = 429
+
+    def __init__(self, code: str, message: str, *, retry_after: int, details: Any = None):
+        super().__init__(code, message, details=details)
+        self.retry_after = retry_after
+
+
 class Unavailable(DomainError):
     """A dependency (the chain node, the database) cannot be reached right now."""
 

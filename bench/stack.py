@@ -106,6 +106,7 @@ class Stack:
             "RWA_STORAGE_DIR": str(self.workdir / "documents"),
             "RWA_ENFORCE_DISCLOSURES": "false",
             "RWA_RATE_LIMIT_PER_SECOND": "0",
+            "RWA_ORDER_RATE_LIMIT_PER_SECOND": "0",
             "RWA_SETTLEMENT_INTERVAL_MS": "50",
             "RWA_COMPLIANCE_SYNC_INTERVAL_MS": "500",
             # Load and chaos runs trade new listings at once: no opening call, no limit state.

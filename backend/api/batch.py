@@ -22,10 +22,10 @@ from backend.api.errors import error_body, validation_problem
 from backend.api.public import OrderCancelled, OrderPublic, Public
 from backend.api.schemas import ErrorBody, Strict
 from backend.errors import DomainError
+from backend.trading.batch import MAX_BATCH
 
 log = logging.getLogger(__name__)
 
-MAX_BATCH = 50
 
 # Any JSON value: an item that is not an order is refused on its own (schema: an order).
 OrderItem = Annotated[Any, WithJsonSchema({"$ref": "#/components/schemas/OrderCreate"})]

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 
-from backend.errors import DomainError
+from backend.errors import DomainError, RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,8 @@ def route_methods(request: Request) -> set[str] | None:
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
-        return envelope(exc.status, exc.code, exc.message, exc.details)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+        return envelope(exc.status, exc.code, exc.message, exc.details, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

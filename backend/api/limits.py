@@ -31,6 +31,7 @@ from starlette.exceptions import HTTPException
 
 from backend.api.errors import envelope
 from backend.config import Settings
+from backend.errors import RateLimited
 
 UPLOAD_PATH = re.compile(r"^/v1/assets/[^/]+/documents/?$")
 FRAMING_BYTES = 64 * 1024  # multipart boundaries, part headers and the small form fields
@@ -137,7 +138,7 @@ class RateLimit:
         self.burst = max(1, burst)
         self.clock = clock
         self.max_clients = max_clients
-        self.buckets: OrderedDict[str, TokenBucket] = OrderedDict()
+        self.buckets = Buckets(per_second=per_second, burst=burst, clock=clock, max_clients=max_clients)
         self.known_keys: OrderedDict[str, None] = OrderedDict()  # keys seen to resolve
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
@@ -173,26 +174,65 @@ class RateLimit:
         await self.app(scope, receive, learning_send)
 
     def _take(self, identity: str) -> float:
-        """Take one token; 0 when there was one, else the seconds until there will be."""
-        now = self.clock()
-        bucket = self.buckets.get(identity)
-        if bucket is None:
-            bucket = TokenBucket(float(self.burst), now)
-            self._remember(self.buckets, identity, bucket)
-        else:
-            self.buckets.move_to_end(identity)
-            bucket.tokens = min(float(self.burst), bucket.tokens + (now - bucket.stamp) * self.per_second)
-            bucket.stamp = now
-        if bucket.tokens >= 1:
-            bucket.tokens -= 1
-            return 0.0
-        return (1 - bucket.tokens) / self.per_second
+        return self.buckets.take(identity)
 
     def _remember(self, table: OrderedDict, name: str, value: Any) -> None:
-        table[name] = value
-        table.move_to_end(name)
-        while len(table) > self.max_clients:
-            table.popitem(last=False)
+        remember(table, name, value, self.max_clients)
+
+
+class Buckets:
+    """Token buckets by identity: `burst` tokens refilled at `per_second`, the least recently
+    used forgotten past `max_clients`."""
+
+    def __init__(self, *, per_second: float, burst: int, clock: Callable[[], float], max_clients: int = 100_000):
+        self.per_second, self.burst, self.clock, self.max_clients = per_second, max(1, burst), clock, max_clients
+        self._table: OrderedDict[str, TokenBucket] = OrderedDict()
+
+    def take(self, identity: str, n: int = 1) -> float:
+        """Take `n` tokens; 0 when there were n, else (nothing taken) the seconds until there will be."""
+        now = self.clock()
+        bucket = self._table.get(identity)
+        if bucket is None:
+            bucket = TokenBucket(float(self.burst), now)
+            remember(self._table, identity, bucket, self.max_clients)
+        else:
+            self._table.move_to_end(identity)
+            bucket.tokens = min(float(self.burst), bucket.tokens + (now - bucket.stamp) * self.per_second)
+            bucket.stamp = now
+        if bucket.tokens >= n:
+            bucket.tokens -= n
+            return 0.0
+        return (n - bucket.tokens) / self.per_second
+
+
+def remember(table: OrderedDict, name: str, value: Any, limit: int) -> None:
+    table[name] = value
+    table.move_to_end(name)
+    while len(table) > limit:
+        table.popitem(last=False)
+
+
+class OrderBudget:
+    """Orders per investor: each order, alone or in a batch, takes one token, so a batch of 50
+    costs what 50 single orders cost (the request limit above counts a batch as one request).
+    A batch needing more tokens than are left is refused whole, with the wait in Retry-After;
+    0 disables. The burst is at least a full batch, so a full batch can always pass in time."""
+
+    def __init__(self, *, per_second: float, burst: int, clock: Callable[[], float] = time.monotonic):
+        self.enabled = per_second > 0
+        self._buckets = Buckets(per_second=per_second or 1, burst=burst, clock=clock)
+
+    def take(self, investor_id: int, orders: int) -> None:
+        if not self.enabled:
+            return
+        wait = self._buckets.take(f"investor:{investor_id}", orders)
+        if wait > 0:
+            retry_after = max(1, math.ceil(wait))
+            raise RateLimited(
+                "request.rate_limited",
+                f"order rate limit: {orders} order(s) need tokens this investor has not got; retry in {retry_after} s",
+                retry_after=retry_after,
+            )
 
 
 def install(app: FastAPI, settings: Settings, *, clock: Callable[[], float] = time.monotonic) -> None:
@@ -202,6 +242,9 @@ def install(app: FastAPI, settings: Settings, *, clock: Callable[[], float] = ti
     )
     app.add_middleware(
         RateLimit, per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst, clock=clock
+    )
+    app.state.order_budget = OrderBudget(
+        per_second=settings.order_rate_limit_per_second, burst=settings.order_rate_limit_burst, clock=clock
     )
 
 

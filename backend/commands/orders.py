@@ -21,7 +21,6 @@ from eth_account import Account
 from hexbytes import HexBytes
 from sqlmodel import select
 
-from backend.api.batch import MAX_BATCH
 from backend.chain.client import TRANSIENT
 from backend.client import ApiError, ExchangeClient
 from backend.commands.common import (
@@ -36,6 +35,7 @@ from backend.commands.common import (
 )
 from backend.commands.governance import SERVICE_URL
 from backend.models.trading import Order
+from backend.trading.batch import MAX_BATCH
 
 app = typer.Typer(help="Orders, from the wallet's side. " + SETTINGS_HELP, no_args_is_help=True)
 

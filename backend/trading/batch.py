@@ -25,6 +25,8 @@ from backend.trading.funds import BatchFunds
 from backend.trading.pretrade import ComplianceSnapshot, check_order_compliance
 from backend.trading.sequencer import Market, Venue
 
+MAX_BATCH = 50  # orders (or cancels) a batch request may carry: POST /v1/orders/batch, rwa orders place-batch
+
 Result = Placed | DomainError
 
 

@@ -2,8 +2,9 @@
 
 The rate limit (backend/api/limits.py) is a token bucket per API key that bounds how much work
 one key can ask of order entry. A batch (POST /v1/orders/batch) carries up to 50 orders and
-takes one token, so a key allowed `burst` orders through POST /v1/orders places 50 x `burst`
-through batches (with the defaults, 20 orders/s becomes 1,000 orders/s per key).
+takes one token of it, so orders are bounded by a second limit, the investor's order budget
+(limits.OrderBudget: a batch of n takes n; tests/integration/test_order_rate_limit.py and
+tests/backend/test_limits.py show a batch cannot get round it).
 """
 
 from __future__ import annotations
@@ -81,13 +82,3 @@ def _placed_until_refused(client: TestClient, path: str, body: dict, tries: int)
 
 def test_single_orders_stop_at_the_burst(client):
     assert _placed_until_refused(client, "/v1/orders", {}, tries=BURST * 3) == BURST
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="backend/api/limits.py RateLimit takes one token per request: a batch of 50 orders costs "
-    "what one order costs, so a key places 50x its rate limit through POST /v1/orders/batch",
-)
-def test_batches_stop_at_the_same_number_of_orders(client):
-    batch = {"orders": [{"n": i} for i in range(50)]}
-    assert _placed_until_refused(client, "/v1/orders/batch", batch, tries=BURST * 3) <= BURST

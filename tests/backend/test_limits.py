@@ -16,6 +16,7 @@ from backend.api.deps import PrincipalDep
 from backend.auth.service import issue_key
 from backend.config import Settings
 from backend.db import create_tables, make_engine
+from backend.errors import RateLimited
 
 
 class Clock:
@@ -175,3 +176,36 @@ def test_uploads_get_the_document_limit_and_other_bodies_the_json_limit(tmp_path
         assert streamed.status_code == 413
         assert streamed.json()["error"]["message"] == "a document may be at most 2000 bytes"
         assert client.post("/v1/raw", content=b"x" * 1500).status_code == 413
+
+
+def test_the_order_budget_counts_every_order_of_a_batch_and_refuses_a_batch_whole():
+    clock = Clock()
+    budget = limits.OrderBudget(per_second=10, burst=60, clock=clock)
+    budget.take(7, 50)  # a full batch passes on a fresh budget
+    with pytest.raises(RateLimited) as refused:
+        budget.take(7, 20)  # 10 tokens left: the batch of 20 is refused whole
+    assert refused.value.status == 429 and refused.value.code == "request.rate_limited"
+    assert refused.value.retry_after == 1  # 10 more tokens come in 1 s
+    budget.take(7, 10)  # nothing was taken by the refusal: the 10 left are still there
+    budget.take(8, 50)  # another investor has a budget of its own
+    clock.now += 2
+    budget.take(7, 20)
+    limits.OrderBudget(per_second=0, burst=50).take(7, 10_000)  # 0 disables it
+
+
+def test_an_order_refused_by_the_budget_answers_429_with_retry_after(tmp_path):
+    clock = Clock()
+    app = FastAPI()
+    errors.install(app)
+    budget = limits.OrderBudget(per_second=5, burst=50, clock=clock)
+
+    @app.post("/v1/orders")
+    def place(count: int) -> dict:
+        budget.take(1, count)
+        return {"ok": True}
+
+    with TestClient(app) as client:
+        assert client.post("/v1/orders", params={"count": 50}).status_code == 200
+        refused = client.post("/v1/orders", params={"count": 1})
+        assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
+        assert refused.json()["error"]["code"] == "request.rate_limited"

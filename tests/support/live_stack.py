@@ -102,6 +102,8 @@ def settings(node: Node, tmp_path_factory: pytest.TempPathFactory) -> Settings:
         # Every test shares one admin key: limits this high are in the path but never hit.
         rate_limit_per_second=10_000,
         rate_limit_burst=10_000,
+        order_rate_limit_per_second=10_000,
+        order_rate_limit_burst=10_000,
         # Most tests trade a new listing at once: no opening call, no limit state. The tests
         # of the phases (test_auction.py, test_market_data.py's kill switch) set their own.
         market_auction_seconds=0,

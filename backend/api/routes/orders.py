@@ -23,6 +23,7 @@ from backend.models.compliance import Investor
 from backend.models.settlement import TradeRecord
 from backend.models.trading import Order
 from backend.money import fmt
+from backend.statuses import OPEN_STATUSES
 from backend.trading import entry
 from backend.trading.batch import place_orders
 from backend.trading.chain_cancels import onchain_cancel_request
@@ -132,6 +133,7 @@ def typed_data(
 )
 def place_order(
     body: OrderCreate,
+    request: Request,
     response: Response,
     session: SessionDep,
     chain: ChainDep,
@@ -139,10 +141,22 @@ def place_order(
     investor: CurrentInvestor,
 ) -> dict[str, Any]:
     """Place a signed order. A repeated client_order_id returns the original order (200)."""
+    request.app.state.order_budget.take(investor.id, 1)
     order, created, fills = entry.place_order(session, chain, venue, investor, body.request())
     if not created:
         response.status_code = 200
+    elif order.status in OPEN_STATUSES:
+        _cancel_if_barred_meanwhile(session, venue, investor)
+        session.refresh(order)
     return order_public(session, get_asset(session, order.symbol), order, fills)
+
+
+def _cancel_if_barred_meanwhile(session: Session, venue: Venue, investor: Investor) -> None:
+    """A revocation (freeze, KYC expiry, de-whitelisting) committed while the order was being
+    placed may have cancelled the investor's orders before this one was sequenced: read the
+    investor again and cancel what rests if it is barred now."""
+    session.refresh(investor)
+    venue.cancel_orders_if_barred(session, investor)
 
 
 @router.get("", response_model=list[OrderPublic])
@@ -231,6 +245,7 @@ def place_orders_batch(
     """Place 1-50 signed orders (each the body of POST /v1/orders) together; `results[i]` is
     `{status, order}` or `{status, error}` with the status and error the single endpoint gives
     order i. One bad order never fails the others. An empty or longer batch: 422 `validation.invalid`."""
+    ctx.request.app.state.order_budget.take(investor.id, len(body.orders))
     results: list[dict[str, Any] | None] = [None] * len(body.orders)
     requests: list[tuple[int, entry.OrderRequest]] = []
     for i, item in enumerate(body.orders):
@@ -240,10 +255,7 @@ def place_orders_batch(
             results[i] = batch.failed(exc)
     outcomes = place_orders(session, ctx.chain, ctx.venue, investor, [r for _, r in requests]) if requests else []
     if any(isinstance(o, entry.Placed) for o in outcomes):
-        # A revocation (freeze, KYC expiry) committed while the batch ran may have cancelled the
-        # investor's orders before the batch's commit: read the investor again, cancel if barred.
-        session.refresh(investor)
-        ctx.venue.cancel_orders_if_barred(session, investor)
+        _cancel_if_barred_meanwhile(session, ctx.venue, investor)
     assets: dict[str, Asset] = {}
     for (i, _), outcome in zip(requests, outcomes, strict=True):
         if isinstance(outcome, DomainError):
