@@ -434,7 +434,14 @@ def _enum(enum: type[E], value: str, field: str) -> E:
         ) from None
 
 
+MAX_STEPS = 2**63 - 1  # ticks and lots are stored in 64-bit integer columns (orders, journal, trades)
+
+
 def _whole(ratio: Decimal, code: str, message: str, field: str) -> int:
     if ratio != ratio.to_integral_value() or ratio <= 0:
         raise InvalidInput(code, message, details=[{"field": field}])
+    if ratio > MAX_STEPS:
+        raise InvalidInput(
+            "validation.invalid", f"{field} is too large: at most {MAX_STEPS} ticks or lots", details=[{"field": field}]
+        )
     return int(ratio)

@@ -13,7 +13,6 @@ import json
 import threading
 from typing import Any
 
-import pytest
 from sqlmodel import Session, select
 
 from backend.models.trading import Order
@@ -327,11 +326,6 @@ def _signed_or_refused(client, investor, item: dict) -> dict:
 TOP_PRICE = "9" * 27 + ".99"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="backend/trading/entry.py: nothing bounds a limit price's ticks to the 64-bit INTEGER columns "
-    "(orders.price_ticks, the journal): the commit raises OverflowError and POST /v1/orders answers 500",
-)
 def test_a_sell_at_a_price_past_64_bits_is_refused_by_the_single_endpoint(
     client, admin, chain_info, make_asset, make_investor
 ):
@@ -345,12 +339,6 @@ def test_a_sell_at_a_price_past_64_bits_is_refused_by_the_single_endpoint(
     assert 400 <= response.status_code < 500, response.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="backend/trading/batch.py _place_checked: a sell whose price ticks pass 2^63 is accepted by "
-    "every check, then the group commit raises OverflowError: the whole batch answers 500 and its good "
-    "orders are lost",
-)
 def test_a_sell_at_a_price_past_64_bits_never_fails_its_batch(client, admin, chain_info, make_asset, make_investor):
     asset = make_asset()
     seller = make_investor()
