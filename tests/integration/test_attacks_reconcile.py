@@ -33,6 +33,11 @@ def _differences(report) -> dict[tuple[str, str], int]:
     return {(row.symbol, row.wallet): row.difference for row in report.differences}
 
 
+def _trade_of_3(session: Session, symbol: str) -> TradeRecord:
+    """The fixture's second trade (3 of the sell of 10)."""
+    return session.exec(select(TradeRecord).where(TradeRecord.symbol == symbol, TradeRecord.quantity_lots == 3)).one()
+
+
 def _settle_orders_the_venue_never_matched(client, asset: dict, seller, buyer) -> str:
     """A sell and a buy of 1 @ 20, each cancelled at the venue (never matched, so no trade
     record), settled against each other by the hot settlement key; the settle() tx hash."""
@@ -148,9 +153,7 @@ def test_a_trade_recorded_failed_that_settled_on_chain_differs(client, traded): 
     asset, seller, buyer, _ = traded
     symbol, s, b = asset["symbol"], seller.wallet.address, buyer.wallet.address
     with Session(client.app.state.db) as session:
-        trade = session.exec(
-            select(TradeRecord).where(TradeRecord.symbol == symbol, TradeRecord.quantity_lots == 3)
-        ).one()
+        trade = _trade_of_3(session, symbol)
         trade.settlement_status = SettlementStatus.FAILED
         session.add(trade)
         session.commit()
@@ -182,9 +185,7 @@ def test_a_trade_recorded_settled_that_the_chain_never_settled_differs(client, t
     asset, seller, buyer, _ = traded
     symbol, s, b = asset["symbol"], seller.wallet.address, buyer.wallet.address
     with Session(client.app.state.db) as session:
-        real = session.exec(
-            select(TradeRecord).where(TradeRecord.symbol == symbol, TradeRecord.quantity_lots == 3)
-        ).one()
+        real = _trade_of_3(session, symbol)
         ghost = TradeRecord.model_validate(
             {**real.model_dump(), "id": f"{symbol}-ghost", "trade_seq": real.trade_seq + 1000, "quantity_lots": 2}
         )
