@@ -9,8 +9,8 @@ buyer B of quantity q the two one-sided verdicts determine the chain's: the firs
 in the contract's order of checks, OK when both accept. The one exception is conservative
 by design: a buyer who would be a new holder at the holder cap is refused although the
 chain lets it in when the seller sells out (counted, not a disagreement). A known difference
-of reason is counted apart while it lasts (KNOWN_LOCKUP_BEFORE_BALANCE, pinned by the xfail
-test at the end).
+of reason found by this test (a sale past the unfrozen balance under a lock-up called a lock-up)
+is fixed and pinned by the test at the end.
 
 Every case is one random trade, checked three ways against AssetToken.detectTransferRestriction
 at one pinned block: the seller's side (S to a clean buyer), the buyer's side (a clean seller
@@ -37,7 +37,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
 from sqlmodel import Session
 
 from backend.compliance import mirror
@@ -57,12 +56,6 @@ PER_ROUND = int(os.environ.get("RWA_FUZZ_PER_ROUND", "20"))
 # is the earlier of its two sides' codes in this order.
 ORDER = (10, 9, 1, 2, 3, 4, 5, 11, 8, 7, 6)
 RANK = {code: n for n, code in enumerate(ORDER)}
-# A known difference (report to the lead, 2026-12-05): a sell beyond the seller's unfrozen
-# balance while a lock-up runs is refused `compliance.lockup` (8) by check_order_compliance,
-# which clips the sale to the unfrozen balance and then finds the lock; the chain answers 11
-# (and order entry's own funds check would say order.insufficient_balance). Counted and printed
-# apart while it lasts; the xfail test at the end pins it. Set False once pretrade is fixed.
-KNOWN_LOCKUP_BEFORE_BALANCE = True
 
 
 def first_refusal(*codes: int) -> int:
@@ -102,7 +95,6 @@ class Tally:
     checks: int = 0
     transfers: int = 0
     conservative: int = 0
-    known: int = 0
     codes: dict[str, Counter[int]] = field(default_factory=lambda: {k: Counter() for k in ("seller", "buyer", "pair")})
     rounds: Counter[str] = field(default_factory=Counter)
     seconds: Counter[str] = field(default_factory=Counter)
@@ -114,7 +106,6 @@ class Tally:
         self.cases += other.cases
         self.checks += other.checks
         self.conservative += other.conservative
-        self.known += other.known
         for label, codes in other.codes.items():
             self.codes[label].update(codes)
         self.disagreements += other.disagreements
@@ -219,9 +210,6 @@ def judge(
             if ours == 6 and theirs == 0 and funds[sender].balance == q:
                 tally.conservative += 1  # a new holder at the cap, buying all the seller has
                 continue
-            if KNOWN_LOCKUP_BEFORE_BALANCE and (ours, theirs) == (8, 11) and s == 8 and funds[sender].verdict(q) == 11:
-                tally.known += 1  # see test_a_sale_beyond_the_unfrozen_balance_is_refused_for_the_balance
-                continue
             if ours != theirs:
                 tally.disagreements.append(
                     f"{label} side, {symbol}: {sender} sells {q} to {receiver}: order entry {ours} "
@@ -321,7 +309,7 @@ def test_order_entry_compliance_agrees_with_the_chain_on_both_sides(
             f"\norder-entry compliance differential (seed {SEED}): {tally.cases} trades, {tally.checks} side checks, "
             f"{tally.transfers} transfers sent, {len(tally.disagreements)} disagreements, "
             f"{tally.conservative} conservative refusals (new holder at the cap buying a sell-out), "
-            f"{tally.known} known lockup-for-balance reasons, {tally.discarded} rounds discarded (the chain moved); "
+            f"{tally.discarded} rounds discarded (the chain moved); "
             + "; ".join(f"{k} codes {dict(sorted(c.items()))}" for k, c in tally.codes.items())
             + f"; rounds {dict(sorted(tally.rounds.items()))}; "
             + "seconds "
@@ -337,11 +325,6 @@ def test_order_entry_compliance_agrees_with_the_chain_on_both_sides(
     assert set(tally.codes["seller"]) >= {0, 1, 3, 8, 9, 10, 11}, tally.codes["seller"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="check_order_compliance clips a sale to the unfrozen balance, then refuses it for the lock-up (8); "
-    "the chain says 11 (insufficient unfrozen balance)",
-)
 def test_a_sale_beyond_the_unfrozen_balance_is_refused_for_the_balance(client, admin, make_asset, make_investor):
     symbol = make_asset()["symbol"]
     seller, buyer = make_investor(), make_investor()
