@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Annotated, Any, TypeVar
 
-from pydantic import Field, ValidationError, WithJsonSchema
+from pydantic import Field, ValidationError, WithJsonSchema, model_validator
 
 from backend.api.errors import error_body, validation_problem
 from backend.api.public import OrderCancelled, OrderPublic, Public
@@ -35,6 +35,11 @@ class OrderBatch(Strict):
     orders: list[OrderItem] = Field(
         min_length=1, max_length=MAX_BATCH, description=f"1-{MAX_BATCH} orders, each the body of POST /v1/orders"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        return data  # each order is checked on its own (a NUL fails that order only)
 
 
 class CancelBatch(Strict):

@@ -109,6 +109,24 @@ def _too_large(message: str) -> Any:
     return envelope(413, "request.too_large", message, headers={"Connection": "close"})
 
 
+class NulGuard:
+    """A NUL character in the query string is refused before any route sees it: PostgreSQL
+    cannot compare a string holding one (the request would end in a 500). Bodies are checked
+    by their models (api/schemas.py Strict); a path naming a resource with one is that
+    resource's not_found (e.g. entry.get_own_order)."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            query = scope.get("query_string", b"").lower()
+            if b"%00" in query or b"\x00" in query:
+                await envelope(422, "validation.invalid", "the query contains a NUL character")(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 class TokenBucket:
     __slots__ = ("stamp", "tokens")
 
@@ -237,6 +255,7 @@ class OrderBudget:
 
 def install(app: FastAPI, settings: Settings, *, clock: Callable[[], float] = time.monotonic) -> None:
     """Body sizes inside, rate limit outermost: a throttled client's body is never read."""
+    app.add_middleware(NulGuard)
     app.add_middleware(
         BodySizeLimit, max_document_bytes=settings.document_max_bytes, max_body_bytes=settings.max_body_bytes
     )

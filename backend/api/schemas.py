@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 import pycountry
 from fastapi import Path
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator
+from pydantic_core import PydanticCustomError
 
 from backend.money import fmt
 
@@ -109,7 +110,36 @@ Wallet = Annotated[
 
 
 class Strict(BaseModel):
+    """A request body: unknown fields refused, and no NUL character in any string (PostgreSQL
+    cannot store one; refused here, as validation.invalid naming the field, before it reaches
+    a query or a batch's shared commit)."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        where = _nul_at(data, ())
+        if where is not None:
+            raise PydanticCustomError("nul_character", "a string contains a NUL character ({loc})", {"loc": where})
+        return data
+
+
+def _nul_at(value: Any, path: tuple[str, ...]) -> str | None:
+    """The dotted path of the first string holding a NUL character, if any."""
+    if isinstance(value, str):
+        return (".".join(path) or "body") if "\x00" in value else None
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _nul_at(item, (*path, str(key)))
+        if found is not None:
+            return found
+    return None
 
 
 class ErrorBody(BaseModel):

@@ -89,7 +89,7 @@ def summary_line(report: Report) -> str:
         else:
             line += f"; cash: all {len(cash)} wallets agree with the ledger"
     if report.unexplained:
-        line += f"; {len(report.unexplained)} transfer(s) the ledger does not explain"
+        line += f"; [red]✗[/] {len(report.unexplained)} transfer(s) the ledger does not explain"
     return line + zero
 
 

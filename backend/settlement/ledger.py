@@ -6,8 +6,10 @@ the sum of the movements the venue can account for:
 
 - settled trades (TradeRecord, status settled): the DB's quantity and price, buyer and seller
   by the wallets that signed the orders. The transfers inside settlement transactions (any
-  transaction in which the SettlementExchange emitted TradeSettled or TradeFailed) are ignored,
-  so a settlement bug, netting included, shows up as a difference;
+  transaction in which the SettlementExchange emitted TradeSettled or TradeFailed) are not
+  counted, so a settlement bug, netting included, shows up as a difference; and a settlement
+  transaction whose transfers do not net to the trades it settled (by its TradeSettled ids, with
+  the database's quantities and prices) has those transfers listed in `unexplained`;
 - distributions (Distribution, confirmed): the issuer pays the amount to the RevenueDistributor.
   Cash paid into the distributor is taken from these rows, not from the chain; cash paid out of
   it is a holder's claim (the distributor's own accounting decides those);
@@ -101,13 +103,15 @@ def build(
     if cash:
         tokens[Web3.to_checksum_address(contracts["cash_token"])] = CASH
     settle_events = chain.core("settlement_exchange").events
-    topics = {HexBytes(settle_events[name]().topic) for name in SETTLEMENT_EVENTS}
+    topics = [HexBytes(settle_events[name]().topic) for name in SETTLEMENT_EVENTS]  # TradeSettled first
     movements, settlement_txs = _scan(chain, tokens, (exchange, topics), chain.deployment.block, block, say)
     audited = {h.lower() for h in session.exec(select(AuditEntry.tx_hash)) if h}
+    in_settlements: dict[str, list[Movement]] = {}
     for m in movements:
         ledger.touched.setdefault(m.symbol, set()).update({m.sender, m.receiver} - {ZERO})
         if m.tx_hash in settlement_txs:
-            continue  # the DB's trades stand in for them
+            in_settlements.setdefault(m.tx_hash, []).append(m)
+            continue  # the DB's trades stand in for them (checked against them below)
         if m.symbol == CASH and m.receiver == distributor:
             continue  # a deposit: the Distribution rows stand in for it
         if m.tx_hash in audited or (m.symbol == CASH and (m.sender == ZERO or m.sender == distributor)):
@@ -115,21 +119,22 @@ def build(
         else:
             ledger.unexplained.append(m)
     say("adding the settled trades and distributions of the database")
-    _add_trades(session, chain, ledger, assets, wanted, settlement_txs, cash=cash)
+    _add_trades(session, chain, ledger, assets, wanted, set(settlement_txs), cash=cash)
+    ledger.unexplained += _unrecorded_settlements(session, assets, set(tokens.values()), in_settlements, settlement_txs)
     if cash:
         _add_distributions(session, ledger, assets, distributor)
     return ledger
 
 
 def _scan(
-    chain: Chain, tokens: dict[str, str], settlement: tuple[str, set[HexBytes]], start: int, end: int, say: Progress
-) -> tuple[list[Movement], set[str]]:
+    chain: Chain, tokens: dict[str, str], settlement: tuple[str, list[HexBytes]], start: int, end: int, say: Progress
+) -> tuple[list[Movement], dict[str, set[str]]]:
     """Transfer events of `tokens` in [start, end], and the hashes of settlement transactions
     (those in which the exchange (`settlement`: its address and event topics) settled or failed
     a trade)."""
     exchange, settle_topics = settlement
     movements: list[Movement] = []
-    settlement_txs: set[str] = set()
+    settlement_txs: dict[str, set[str]] = {}  # tx -> the trade ids it settled (TradeSettled)
     addresses = [*tokens, exchange]
     first = start
     while first <= end:
@@ -148,7 +153,9 @@ def _scan(
             topics = log["topics"]
             if address == exchange:
                 if topics and HexBytes(topics[0]) in settle_topics:
-                    settlement_txs.add(tx_hash)
+                    ids = settlement_txs.setdefault(tx_hash, set())
+                    if HexBytes(topics[0]) == settle_topics[0] and len(topics) > 1:
+                        ids.add(HexBytes(topics[1]).to_0x_hex())
                 continue
             if len(topics) != 3 or HexBytes(topics[0]) != TRANSFER_TOPIC:
                 continue
@@ -206,6 +213,52 @@ def _add_trades(
             _credit(book, trade.symbol, seller, buyer, lots_units(asset, trade.quantity_lots))
         if cash:
             _credit(book, CASH, buyer, seller, cost_units(asset, trade.price_ticks, trade.quantity_lots))
+
+
+def _unrecorded_settlements(
+    session: Session,
+    assets: dict[str, Asset],
+    symbols: set[str],
+    transfers: dict[str, list[Movement]],
+    settled_ids: dict[str, set[str]],
+) -> list[Movement]:
+    """The transfers of settlement transactions that the venue's settled trades do not account
+    for: per transaction, token and wallet, the transfers' net against the net of the trades it
+    settled (its TradeSettled events' ids, as recorded settled in the database, with the
+    database's quantities and prices). A settle() of orders the venue never matched (or a
+    netting bug) is then named by its transaction, not only seen as differing rows."""
+    if not transfers:
+        return []
+    tx_of = {trade_id: tx for tx, ids in settled_ids.items() if tx in transfers for trade_id in ids}
+    buy, sell = aliased(Order), aliased(Order)
+    query = (
+        select(TradeRecord, buy.wallet, sell.wallet)
+        .join(buy, col(TradeRecord.buy_order_id) == buy.id)
+        .join(sell, col(TradeRecord.sell_order_id) == sell.id)
+        .where(TradeRecord.settlement_status == SettlementStatus.SETTLED)
+    )
+    recorded: dict[str, dict[str, dict[str, int]]] = {}  # tx -> symbol -> wallet -> net units
+    for trade, buyer, seller in session.exec(query):
+        tx, asset = tx_of.get(trade.chain_trade_id or ""), assets.get(trade.symbol)
+        if tx is None or asset is None:
+            continue
+        book = recorded.setdefault(tx, {})
+        _credit(book, trade.symbol, seller, buyer, lots_units(asset, trade.quantity_lots))
+        _credit(book, CASH, buyer, seller, cost_units(asset, trade.price_ticks, trade.quantity_lots))
+    left: list[Movement] = []
+    for tx, moves in transfers.items():
+        actual: dict[str, dict[str, int]] = {}
+        for m in moves:
+            _credit(actual, m.symbol, m.sender, m.receiver, m.amount)
+        expected = recorded.get(tx, {})
+        differs = {
+            (symbol, wallet)
+            for symbol in symbols
+            for wallet in set(actual.get(symbol, {})) | set(expected.get(symbol, {}))
+            if actual.get(symbol, {}).get(wallet, 0) != expected.get(symbol, {}).get(wallet, 0)
+        }
+        left += [m for m in moves if (m.symbol, m.sender) in differs or (m.symbol, m.receiver) in differs]
+    return left
 
 
 def _credit(book: dict[str, dict[str, int]], symbol: str, sender: str, receiver: str, units: int) -> None:

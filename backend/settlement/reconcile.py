@@ -72,7 +72,9 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return all(row.agrees for row in self.rows)
+        """Every row agrees and no transfer is left that the venue's records do not explain
+        (two such transfers can cancel out in the balances)."""
+        return all(row.agrees for row in self.rows) and not self.unexplained
 
     @property
     def differences(self) -> list[PositionRow]:

@@ -392,7 +392,8 @@ def cancel_all_orders(
 
 
 def get_own_order(session: Session, investor: Investor, order_id: str) -> Order:
-    order = session.get(Order, order_id)
+    # no id holds a NUL (and PostgreSQL cannot compare one)
+    order = None if "\x00" in order_id else session.get(Order, order_id)
     if order is None or order.investor_id != investor.id:
         raise NotFound("order.not_found", f"no order {order_id}")
     return order

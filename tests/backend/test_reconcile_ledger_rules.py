@@ -55,11 +55,13 @@ def _tx(n: int) -> str:
     return HexBytes(n.to_bytes(32, "big")).to_0x_hex()
 
 
+T1_ID = bytes([0x11] * 32)  # the chain's id of trade t1, settled in transaction 3
+
 LOGS = [
     _transfer(TOKEN, ZERO, SELLER, 100 * UNIT, 2, 1),  # issuance (audited)
     _transfer(CASH_TOKEN, ZERO, BUYER, 1000 * CASH_UNIT, 3, 2),  # faucet
     # a settlement transaction: the chain moved 4 and 50.00; the database says what counts
-    {**_transfer(EXCHANGE, ZERO, ZERO, 0, 4, 3), "topics": [EXCHANGE_CONTRACT.events.TradeSettled().topic]},
+    {**_transfer(EXCHANGE, ZERO, ZERO, 0, 4, 3), "topics": [EXCHANGE_CONTRACT.events.TradeSettled().topic, T1_ID]},
     _transfer(TOKEN, SELLER, BUYER, 4 * UNIT, 4, 3),
     _transfer(CASH_TOKEN, BUYER, SELLER, 50 * CASH_UNIT, 4, 3),
     _transfer(CASH_TOKEN, ZERO, ISSUER, 100 * CASH_UNIT, 5, 4),  # the faucet funds the issuer
@@ -125,7 +127,7 @@ def _trade(tid: str, quantity: int, status: str, tx: str | None) -> TradeRecord:
         id=tid,
         symbol="ACME",
         trade_seq=int(tid[1:]),
-        chain_trade_id="",
+        chain_trade_id=HexBytes(T1_ID).to_0x_hex() if tid == "t1" else "",
         buy_order_id="b",
         sell_order_id="s",
         buyer_investor_id=2,
@@ -210,6 +212,11 @@ def test_the_database_not_the_settlement_transaction_decides_a_trades_amounts(ve
     ledger = build(venue, FakeChain(), block=10)  # type: ignore[arg-type]
     assert ledger.expected["ACME"] == {SELLER: 94 * UNIT, BUYER: 6 * UNIT}
     assert ledger.expected[CASH][BUYER] == 925 * CASH_UNIT
+    # and the settlement transaction's transfers (4 and 50.00) no longer net to what it settled
+    assert {(m.symbol, m.amount) for m in ledger.unexplained if m.tx_hash == _tx(3)} == {
+        ("ACME", 4 * UNIT),
+        (CASH, 50 * CASH_UNIT),
+    }
 
 
 def test_a_symbol_filter_leaves_cash_out_unless_asked(venue):

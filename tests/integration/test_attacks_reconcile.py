@@ -78,11 +78,6 @@ def test_the_hot_key_settling_orders_the_venue_never_matched_differs(client, tra
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="backend/settlement/ledger.py build(): every transfer of a settle() transaction is skipped "
-    "(the DB's trades stand in), so a settlement no trade record explains is never listed in unexplained",
-)
 def test_the_hot_key_settling_orders_the_venue_never_matched_lists_its_transaction(client, traded):  # noqa: F811
     """The rows differ (above), but the report should also name the transaction: today a
     settle() transaction's transfers are all taken to be the database's trades and dropped."""
@@ -128,11 +123,6 @@ def test_cash_the_distributor_pays_to_someone_owed_nothing_is_noticed(client, no
     assert not report.ok or report.unexplained, report.rows
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="backend/settlement/reconcile.py Report.ok ignores unexplained: transfers behind the venue's "
-    "back that net to zero are listed, yet the report is ok and rwa reconcile exits 0",
-)
 def test_transfers_that_cancel_out_still_fail_the_reconciliation(client, traded):  # noqa: F811
     """The seller lends 5 units to the buyer and gets them back (behind the venue's back, e.g.
     to pass a holding threshold or a vote in between): the balances agree again, the report
