@@ -263,12 +263,13 @@ def perturb(d: Differential, batch_no: int, total: int) -> None:
             d.stats.perturbations["re-whitelist"] += 1
     if rng.random() < 0.06:
         a, i = rng.randrange(len(ASSETS)), rng.randrange(n)
-        frozen = int(d.view.get(("frozen", a, wallets[i]), 0))
+        token = twin.netted.assets[a]  # read live: the view holds only the last batch's traders
+        frozen, balance = int(token.frozenTokens(wallets[i])), int(token.balanceOf(wallets[i]))
         if frozen:
             twin.both(lambda w: w.assets[a].unfreezePartialTokens(wallets[i], frozen, agent))
             d.stats.perturbations["partial unfreeze"] += 1
-        elif d.view[("balance", a, wallets[i])]:
-            amount = gen.part_of(int(d.view[("balance", a, wallets[i])]), 0.2, 0.8)
+        elif balance:
+            amount = gen.part_of(balance, 0.2, 0.8)
             twin.both(lambda w: w.assets[a].freezePartialTokens(wallets[i], amount, agent))
             d.stats.perturbations["partial freeze"] += 1
     if rng.random() < 0.15:
@@ -278,7 +279,8 @@ def perturb(d: Differential, batch_no: int, total: int) -> None:
         d.stats.perturbations["revenue deposit"] += 1
     if rng.random() < 0.08:
         a, i = rng.randrange(len(ASSETS)), rng.randrange(n)
-        if d.view[("claimable", a, wallets[i])] and (a, i) not in k.frozen and i not in k.removed:
+        due = twin.netted.distributor.claimable(twin.netted.assets[a], wallets[i])
+        if due and (a, i) not in k.frozen and i not in k.removed:
             twin.both(lambda w: w.distributor.claim(w.assets[a], _tx(twin.investors[i].account)))
             d.stats.perturbations["claim"] += 1
     if rng.random() < 0.08:

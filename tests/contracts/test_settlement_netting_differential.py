@@ -10,9 +10,10 @@ cash balance, supply, holder count, lock (stored amount and release, active amou
 amount, claimable revenue, order fill and each trade's outcome (TradeSettled, or TradeFailed and
 its code) must be equal (netting_driver.py). The first batch with a difference stops the run.
 
-RWA_NETTING_SEED and RWA_NETTING_BATCHES (default 17 and 200) choose the run; it prints the seed,
-batches, trades, differences, outcome codes, the ERC-1404 restrictions behind the code-9
-failures and where the time went (run with -s to see it).
+RWA_NETTING_SEED, RWA_NETTING_BATCHES and RWA_NETTING_MAX_BATCH (default 17, 200 and 4: batches
+of 1-3 or 4 to about 6 trades, to keep `make test` within minutes; a deeper run takes 12 or 24)
+choose the run. It prints the seed, batches, trades, differences, outcome codes, the ERC-1404
+restrictions behind the code-9 failures and where the time went (run with -s to see it).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from netting_world import ASSETS, Roles, Twin, deploy_probe, deploy_world, make_
 
 SEED = int(os.environ.get("RWA_NETTING_SEED", "17"))
 BATCHES = int(os.environ.get("RWA_NETTING_BATCHES", "200"))
-MAX_BATCH = int(os.environ.get("RWA_NETTING_MAX_BATCH", "12"))
+MAX_BATCH = int(os.environ.get("RWA_NETTING_MAX_BATCH", "4"))
 INVESTORS = 20
 EQ, OIL, FARM = 0, 1, 2
 
