@@ -55,7 +55,10 @@ def validation_problem(errors: Sequence[Any]) -> tuple[str, list[dict[str, Any]]
 def route_methods(request: Request) -> set[str] | None:
     """The methods of the API path that matches first (FastAPI makes one route per method)."""
     routes = [r for r in request.app.router.routes if isinstance(r, Route) and r.methods]
-    first = next((r for r in routes if r.path_regex.match(request.url.path)), None)
+    path = request.url.path
+    # a literal route (/v1/orders/batch) before a templated one that also matches (/v1/orders/{order_id})
+    matching = sorted((r for r in routes if r.path_regex.match(path)), key=lambda r: r.path_format != path)
+    first = matching[0] if matching else None
     if first is None:
         return None
     return {m for r in routes if r.path_format == first.path_format for m in r.methods or ()}

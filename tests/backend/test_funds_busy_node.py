@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import weakref
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
@@ -87,12 +88,13 @@ def _chain(node: SlowNode, wait_ms: int = 100) -> Chain:
     return Chain(Settings(rpc_url=node.url, funds_live_wait_ms=wait_ms))
 
 
-READERS: dict[int, balances.BalanceReader] = {}
+READERS: weakref.WeakKeyDictionary[Chain, balances.BalanceReader] = weakref.WeakKeyDictionary()
 
 
 def _read(session, chain, **kwargs):
-    """One BalanceReader per chain (per test): what it remembers carries from read to read."""
-    reader = READERS.setdefault(id(chain), balances.BalanceReader())
+    """One BalanceReader per chain (per test): what it remembers carries from read to read. Keyed
+    by the chain object itself, not id(): a later test's chain may reuse a collected one's id."""
+    reader = READERS.setdefault(chain, balances.BalanceReader())
     return reader.read(session, chain, WALLET, TOKEN, SPENDER, frozen=True, **kwargs)
 
 
