@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from fastapi.testclient import TestClient
 from hexbytes import HexBytes
@@ -53,10 +55,16 @@ def test_crash_after_submit_is_confirmed_not_resent_and_a_lost_tx_never_doubles(
         [trade] = session.exec(select(TradeRecord).where(TradeRecord.symbol == symbol)).all()
     assert trade.settlement_status == "submitted" and trade.tx_hash
 
-    # A fresh worker (the restarted service) confirms the mined transaction instead of resending.
-    SettlementWorker(app.state.db, app.state.chain, app.state.settings).run_once()
-    with Session(app.state.db, expire_on_commit=False) as session:
-        trade = session.get(TradeRecord, trade.id)
+    # A fresh worker (the restarted service) confirms the mined transaction instead of resending
+    # (on a pass of its own once the node has the receipt: anvil mines a moment after answering).
+    restarted = SettlementWorker(app.state.db, app.state.chain, app.state.settings)
+    for _ in range(40):
+        restarted.run_once()
+        with Session(app.state.db, expire_on_commit=False) as session:
+            trade = session.get(TradeRecord, trade.id)
+        if trade.settlement_status != "submitted":
+            break
+        time.sleep(0.25)
     assert trade.settlement_status == "settled" and trade.attempts == 1
     token = asset["token_address"]
     assert token_balance(node.rpc_url, token, buyer.wallet.address) == 3 * 10**18
