@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from hexbytes import HexBytes
 from sqlalchemy.orm import aliased
@@ -188,13 +189,7 @@ def _add_trades(
     cash: bool,
 ) -> None:
     """Settled trades (mined by `ledger.block`) into expected; pending/submitted into settling."""
-    buy, sell = aliased(Order), aliased(Order)
-    query = (
-        select(TradeRecord, buy.wallet, sell.wallet)
-        .join(buy, col(TradeRecord.buy_order_id) == buy.id)
-        .join(sell, col(TradeRecord.sell_order_id) == sell.id)
-        .where(col(TradeRecord.settlement_status).in_((SettlementStatus.SETTLED, *UNSETTLED)))
-    )
+    query = _trades_with_wallets(SettlementStatus.SETTLED, *UNSETTLED)
     later: dict[str, bool] = {}  # settlement tx hash -> mined after ledger.block (or never)
     for trade, buyer, seller in session.exec(query):
         asset = assets.get(trade.symbol)
@@ -230,13 +225,7 @@ def _unrecorded_settlements(
     if not transfers:
         return []
     tx_of = {trade_id: tx for tx, ids in settled_ids.items() if tx in transfers for trade_id in ids}
-    buy, sell = aliased(Order), aliased(Order)
-    query = (
-        select(TradeRecord, buy.wallet, sell.wallet)
-        .join(buy, col(TradeRecord.buy_order_id) == buy.id)
-        .join(sell, col(TradeRecord.sell_order_id) == sell.id)
-        .where(TradeRecord.settlement_status == SettlementStatus.SETTLED)
-    )
+    query = _trades_with_wallets(SettlementStatus.SETTLED)
     recorded: dict[str, dict[str, dict[str, int]]] = {}  # tx -> symbol -> wallet -> net units
     for trade, buyer, seller in session.exec(query):
         tx, asset = tx_of.get(trade.chain_trade_id or ""), assets.get(trade.symbol)
@@ -259,6 +248,17 @@ def _unrecorded_settlements(
         }
         left += [m for m in moves if (m.symbol, m.sender) in differs or (m.symbol, m.receiver) in differs]
     return left
+
+
+def _trades_with_wallets(*statuses: str) -> Any:
+    """Trades in `statuses` with their buyer's and seller's wallets (those that signed the orders)."""
+    buy, sell = aliased(Order), aliased(Order)
+    return (
+        select(TradeRecord, buy.wallet, sell.wallet)
+        .join(buy, col(TradeRecord.buy_order_id) == buy.id)
+        .join(sell, col(TradeRecord.sell_order_id) == sell.id)
+        .where(col(TradeRecord.settlement_status).in_(statuses))
+    )
 
 
 def _credit(book: dict[str, dict[str, int]], symbol: str, sender: str, receiver: str, units: int) -> None:
