@@ -12,7 +12,9 @@ the sum of the movements the venue can account for:
   the database's quantities and prices) has those transfers listed in `unexplained`;
 - distributions (Distribution, confirmed): the issuer pays the amount to the RevenueDistributor.
   Cash paid into the distributor is taken from these rows, not from the chain; cash paid out of
-  it is a holder's claim (the distributor's own accounting decides those);
+  it counts only as a claim: the distributor's RevenueClaimed event in the same transaction,
+  naming that holder and that amount (its accounting decides the amounts; a payout without
+  its event is unexplained);
 - issuance and the governance actions (mint, burn, forced transfer, wallet recovery): transfers
   in the transactions the venue's audit log records (AuditEntry.tx_hash). The log keeps no
   amounts, so these amounts are read from those transactions' Transfer events;
@@ -50,6 +52,7 @@ from backend.statuses import UNSETTLED, DistributionStatus, SettlementStatus
 CASH = "CASH"  # the cash token's row symbol
 ZERO = "0x" + "0" * 40
 TRANSFER_TOPIC = HexBytes(Web3.keccak(text="Transfer(address,address,uint256)"))
+CLAIMED_TOPIC = HexBytes(Web3.keccak(text="RevenueClaimed(address,address,uint256)"))
 MAX_LOG_RANGE = 5_000  # blocks per eth_getLogs request
 # The exchange's events that mark a settle() transaction (a cancelOrder's OrderCancelled does not).
 SETTLEMENT_EVENTS = ("TradeSettled", "TradeFailed")
@@ -105,7 +108,9 @@ def build(
         tokens[Web3.to_checksum_address(contracts["cash_token"])] = CASH
     settle_events = chain.core("settlement_exchange").events
     topics = [HexBytes(settle_events[name]().topic) for name in SETTLEMENT_EVENTS]  # TradeSettled first
-    movements, settlement_txs = _scan(chain, tokens, (exchange, topics), chain.deployment.block, block, say)
+    movements, settlement_txs, claims = _scan(
+        chain, tokens, (exchange, topics), distributor, chain.deployment.block, block, say
+    )
     audited = {h.lower() for h in session.exec(select(AuditEntry.tx_hash)) if h}
     in_settlements: dict[str, list[Movement]] = {}
     for m in movements:
@@ -115,7 +120,12 @@ def build(
             continue  # the DB's trades stand in for them (checked against them below)
         if m.symbol == CASH and m.receiver == distributor:
             continue  # a deposit: the Distribution rows stand in for it
-        if m.tx_hash in audited or (m.symbol == CASH and (m.sender == ZERO or m.sender == distributor)):
+        if m.symbol == CASH and m.sender == distributor:
+            if _take_claim(claims, m):
+                ledger.move(m.symbol, m.sender, m.receiver, m.amount)
+            else:
+                ledger.unexplained.append(m)  # cash out of the distributor that no claim explains
+        elif m.tx_hash in audited or (m.symbol == CASH and m.sender == ZERO):
             ledger.move(m.symbol, m.sender, m.receiver, m.amount)
         else:
             ledger.unexplained.append(m)
@@ -128,15 +138,22 @@ def build(
 
 
 def _scan(
-    chain: Chain, tokens: dict[str, str], settlement: tuple[str, list[HexBytes]], start: int, end: int, say: Progress
-) -> tuple[list[Movement], dict[str, set[str]]]:
-    """Transfer events of `tokens` in [start, end], and the hashes of settlement transactions
+    chain: Chain,
+    tokens: dict[str, str],
+    settlement: tuple[str, list[HexBytes]],
+    distributor: str,
+    start: int,
+    end: int,
+    say: Progress,
+) -> tuple[list[Movement], dict[str, set[str]], dict[str, list[tuple[str, int]]]]:
+    """Transfer events of `tokens` in [start, end], the hashes of settlement transactions
     (those in which the exchange (`settlement`: its address and event topics) settled or failed
-    a trade)."""
+    a trade), and the distributor's claims per transaction (holder, amount)."""
     exchange, settle_topics = settlement
     movements: list[Movement] = []
     settlement_txs: dict[str, set[str]] = {}  # tx -> the trade ids it settled (TradeSettled)
-    addresses = [*tokens, exchange]
+    claims: dict[str, list[tuple[str, int]]] = {}
+    addresses = [*tokens, exchange, distributor]
     first = start
     while first <= end:
         last = min(first + MAX_LOG_RANGE - 1, end)
@@ -158,6 +175,12 @@ def _scan(
                     if HexBytes(topics[0]) == settle_topics[0] and len(topics) > 1:
                         ids.add(HexBytes(topics[1]).to_0x_hex())
                 continue
+            if address == distributor:
+                if len(topics) == 3 and HexBytes(topics[0]) == CLAIMED_TOPIC:
+                    amount = int.from_bytes(HexBytes(log["data"])[:32], "big")
+                    claims.setdefault(tx_hash, []).append((_address(topics[2]), amount))
+                if address not in tokens:
+                    continue
             if len(topics) != 3 or HexBytes(topics[0]) != TRANSFER_TOPIC:
                 continue
             movements.append(
@@ -171,7 +194,17 @@ def _scan(
                 )
             )
         first = last + 1
-    return movements, settlement_txs
+    return movements, settlement_txs, claims
+
+
+def _take_claim(claims: dict[str, list[tuple[str, int]]], m: Movement) -> bool:
+    """Whether the distributor's RevenueClaimed in m's transaction names m's receiver and
+    amount (each event explains one payout)."""
+    pending = claims.get(m.tx_hash, [])
+    if (m.receiver, m.amount) in pending:
+        pending.remove((m.receiver, m.amount))
+        return True
+    return False
 
 
 def _address(topic: bytes) -> str:

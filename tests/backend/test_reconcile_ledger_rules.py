@@ -27,7 +27,7 @@ from backend.models.distributions import Distribution
 from backend.models.governance import AuditEntry
 from backend.models.settlement import TradeRecord
 from backend.models.trading import Order
-from backend.settlement.ledger import CASH, TRANSFER_TOPIC, ZERO, build
+from backend.settlement.ledger import CASH, CLAIMED_TOPIC, TRANSFER_TOPIC, ZERO, build
 
 TOKEN, CASH_TOKEN, EXCHANGE, DISTRIBUTOR = (Web3.to_checksum_address(f"0x{c * 40}") for c in "abef")
 SELLER, BUYER, OUTSIDER, ISSUER = (Web3.to_checksum_address(f"0x{c * 40}") for c in "1234")
@@ -51,6 +51,15 @@ def _transfer(token: str, sender: str, receiver: str, amount: int, block: int, t
     }
 
 
+def _claimed(holder: str, amount: int, block: int, tx: int) -> dict[str, Any]:
+    """The distributor's RevenueClaimed(asset, holder, amount) event."""
+    return {
+        **_transfer(DISTRIBUTOR, ZERO, ZERO, 0, block, tx),
+        "topics": [CLAIMED_TOPIC, _topic(TOKEN), _topic(holder)],
+        "data": amount.to_bytes(32, "big"),
+    }
+
+
 def _tx(n: int) -> str:
     return HexBytes(n.to_bytes(32, "big")).to_0x_hex()
 
@@ -66,7 +75,8 @@ LOGS = [
     _transfer(CASH_TOKEN, BUYER, SELLER, 50 * CASH_UNIT, 4, 3),
     _transfer(CASH_TOKEN, ZERO, ISSUER, 100 * CASH_UNIT, 5, 4),  # the faucet funds the issuer
     _transfer(CASH_TOKEN, ISSUER, DISTRIBUTOR, 100 * CASH_UNIT, 5, 5),  # the deposit
-    _transfer(CASH_TOKEN, DISTRIBUTOR, SELLER, 10 * CASH_UNIT, 6, 6),  # a claim
+    _transfer(CASH_TOKEN, DISTRIBUTOR, SELLER, 10 * CASH_UNIT, 6, 6),  # a claim ...
+    _claimed(SELLER, 10 * CASH_UNIT, 6, 6),  # ... with the distributor's event
     _transfer(TOKEN, SELLER, OUTSIDER, 1 * UNIT, 7, 7),  # behind the venue's back
     # an exchange event that is not a settlement (a cancel) does not hide a transfer beside it
     {**_transfer(EXCHANGE, ZERO, ZERO, 0, 8, 8), "topics": [EXCHANGE_CONTRACT.events.OrderCancelled().topic]},
@@ -217,6 +227,23 @@ def test_the_database_not_the_settlement_transaction_decides_a_trades_amounts(ve
         ("ACME", 4 * UNIT),
         (CASH, 50 * CASH_UNIT),
     }
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        None,  # no RevenueClaimed at all (the distributor's key misused, or a bug)
+        _claimed(BUYER, 3 * CASH_UNIT, 9, 10),  # an event naming another holder
+        _claimed(OUTSIDER, 2 * CASH_UNIT, 9, 10),  # an event with another amount
+    ],
+)
+def test_cash_out_of_the_distributor_counts_only_with_its_claim_event(venue, monkeypatch, event):
+    payout = _transfer(CASH_TOKEN, DISTRIBUTOR, OUTSIDER, 3 * CASH_UNIT, 9, 10)
+    monkeypatch.setitem(globals(), "LOGS", [*LOGS, payout, *([event] if event else [])])
+    ledger = build(venue, FakeChain(), block=10)  # type: ignore[arg-type]
+    assert OUTSIDER not in ledger.expected[CASH]
+    assert ledger.expected[CASH][DISTRIBUTOR] == 90 * CASH_UNIT
+    assert (CASH, OUTSIDER, 3 * CASH_UNIT) in {(m.symbol, m.receiver, m.amount) for m in ledger.unexplained}
 
 
 def test_a_symbol_filter_leaves_cash_out_unless_asked(venue):
