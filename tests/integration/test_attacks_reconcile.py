@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-import pytest
 from sqlmodel import Session, select
 from web3 import Web3
 
