@@ -55,6 +55,8 @@ def clean_title(title: str) -> str:
     value = " ".join((title or "").split())
     if not value or len(value) > 200:
         raise _invalid("title", "title must be 1-200 characters")
+    if not value.isprintable():  # a NUL (PostgreSQL refuses it in text) or another control character
+        raise _invalid("title", "title must not contain control characters")
     return value
 
 

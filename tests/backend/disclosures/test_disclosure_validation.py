@@ -13,6 +13,7 @@ from backend.disclosures.validation import (
     check_dates,
     clean_content_type,
     clean_filename,
+    clean_title,
     parse_date,
     validate_doc_type,
 )
@@ -96,3 +97,15 @@ def test_document_uris_name_their_row():
     assert document_id_from_uri("rwa://documents/42") == 42
     assert document_id_from_uri("ipfs://bafy") is None
     assert document_id_from_uri("rwa://documents/") is None
+
+
+@pytest.mark.parametrize("bad", ["annual\x00report", "line\x07bell", "   ", "x" * 201])
+def test_titles_with_control_characters_or_out_of_length_are_validation_invalid(bad):
+    with pytest.raises(InvalidInput) as caught:
+        clean_title(bad)
+    assert caught.value.code == "validation.invalid"
+    assert caught.value.details == [{"field": "title", "problem": caught.value.message}]
+
+
+def test_titles_keep_their_words_with_whitespace_folded():
+    assert clean_title("  Annual \t report\n2026 ") == "Annual report 2026"
