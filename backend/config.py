@@ -62,6 +62,9 @@ class Settings(BaseModel):
     # last snapshot (a node busy mining, as a one-request-at-a-time ganache during a
     # settle()); 0 waits as long as the node takes.
     funds_live_wait_ms: int = Field(default=250, ge=0)
+    # How often the balance follower polls the chain's token events, so that the funds check
+    # reads memory (backend/trading/balance_follower.py); 0: no follower, the reads above.
+    funds_follow_interval_ms: int = Field(default=100, ge=0)
     # Orders inside the service at once; more are answered 503 service.busy (backend/api/admission.py).
     order_max_in_flight: int = Field(default=32, ge=0, description="0 disables the limit")
     # Trades matched but not yet settled on chain (pending + submitted) past which new orders
@@ -137,6 +140,7 @@ _ENV = {
     "compliance_sync_enabled": "RWA_COMPLIANCE_SYNC_ENABLED",
     "funds_max_age_ms": "RWA_FUNDS_MAX_AGE_MS",
     "funds_live_wait_ms": "RWA_FUNDS_LIVE_WAIT_MS",
+    "funds_follow_interval_ms": "RWA_FUNDS_FOLLOW_INTERVAL_MS",
     "order_max_in_flight": "RWA_ORDER_MAX_IN_FLIGHT",
     "order_max_ttl_seconds": "RWA_ORDER_MAX_TTL_SECONDS",
     "order_short_ttl_seconds": "RWA_ORDER_SHORT_TTL_SECONDS",

@@ -73,7 +73,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.audit_anchor_interval_s:
             anchors = AnchorWorker(app.state.db, app.state.chain, interval_s=settings.audit_anchor_interval_s)
             anchors.start()
+        app.state.venue.balances.follow(app.state.chain, interval_ms=settings.funds_follow_interval_ms)
         yield
+        app.state.venue.balances.unfollow()
         if anchors:
             anchors.stop()
         app.state.chain_cancels.stop()

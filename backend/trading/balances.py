@@ -2,11 +2,13 @@
 check (funds.py), with the caches and circuit breakers that keep order entry going when the
 node is slow or down. One BalanceReader per venue holds that state (no module globals).
 
-Sources of a Reading: "live" (the node answered), "cache" (this process's or the snapshot
-row's reading younger than funds_max_age_ms), "busy" (the node did not answer within
-funds_live_wait_ms: the wallet's last reading younger than BUSY_SNAPSHOT_MAX_AGE stands in, and
-for BUSY_COOLDOWN_SECONDS the node is not asked again) and "fallback" (the node is unreachable:
-the last snapshot row; for COOLDOWN_SECONDS the node is not asked again). A wallet never read
+Sources of a Reading: "live" (the node answered), "follow" (the balance follower's position,
+current as of less than funds_max_age_ms ago: balance_follower.py; no node round trip, asked
+first while the venue follows), "cache" (this process's or the snapshot row's reading younger
+than funds_max_age_ms), "busy" (the node did not answer within funds_live_wait_ms: the wallet's
+last reading younger than BUSY_SNAPSHOT_MAX_AGE stands in, and for BUSY_COOLDOWN_SECONDS the
+node is not asked again) and "fallback" (the node is unreachable: the last snapshot row; for
+COOLDOWN_SECONDS the node is not asked again). A wallet never read
 before whose first order arrives while the node is down is refused with `chain.unavailable`.
 Every live reading is written to the wallet's FundsSnapshot row, for other processes and for
 outages. The funds rule decides what a stand-in may be trusted with (funds.py).
@@ -18,7 +20,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from eth_utils import keccak, to_canonical_address
@@ -29,12 +31,17 @@ from backend.clock import utcnow
 from backend.errors import Unavailable
 from backend.models.trading import FundsSnapshot
 
+if TYPE_CHECKING:
+    from backend.trading.balance_follower import BalanceFollower
+
 COOLDOWN_SECONDS = 1.0
 # A busy node's stand-in is a snapshot at most this old; an older one waits for the node.
 BUSY_SNAPSHOT_MAX_AGE = timedelta(seconds=60)
 # After a live read outlasted its wait, orders with a stand-in use it without asking the node
 # for this long: a node busy mining stays busy for a while, and each would wait in vain.
 BUSY_COOLDOWN_SECONDS = 0.5
+# Readings whose refusal is not final: the order is read again live before it is refused.
+RECHECKED_LIVE = frozenset({"follow", "cache", "busy"})
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,24 @@ class BalanceReader:
     busy_until: float = 0.0  # time.monotonic()
     down_until: float = 0.0
     recent: dict[tuple[str, str], Reading] = field(default_factory=dict)
+    follower: BalanceFollower | None = None  # while following (follow): read first
+    live_reads: int = 0  # node round trips made for order entry (tests, measurements)
+
+    def follow(self, chain: Chain, *, interval_ms: int) -> None:
+        """Follow the wallets' positions from the chain's events (balance_follower.py), polling
+        every `interval_ms` (0: do not; every order's funds check then takes the paths below)."""
+        from backend.trading.balance_follower import BalanceFollower  # it imports this module
+
+        self.unfollow()
+        if interval_ms:
+            follower = BalanceFollower(chain, interval_ms=interval_ms)
+            follower.start()
+            self.follower = follower
+
+    def unfollow(self) -> None:
+        follower, self.follower = self.follower, None
+        if follower is not None:
+            follower.stop()
 
     def read(
         self,
@@ -84,6 +109,11 @@ class BalanceReader:
         into the session, or, with `rows`, appended there for the caller to write later (a
         batch writes nothing before it holds its markets' locks: the database's write lock is
         always taken after a market's lock, never before)."""
+        if max_age_ms and self.follower is not None:  # the follower's position first: no node, no query
+            followed = self.follower.held(wallet, token.address, max_age_ms=max_age_ms, frozen=frozen)
+            if followed is not None:
+                held, since = followed
+                return Reading(held.balance, held.frozen, held.allowance, since=since, source="follow")
         recent = self.recent.get((wallet, token.address))
         if max_age_ms:  # this process's own last live read first: no query for it
             if (
@@ -107,6 +137,7 @@ class BalanceReader:
             if stand_in is not None and time.monotonic() < self.busy_until:
                 return stand_in
             try:
+                self.live_reads += 1
                 balance, frozen_units, allowance, locked = live_read(
                     chain,
                     wallet,
@@ -126,6 +157,8 @@ class BalanceReader:
                 self.down_until = time.monotonic() + COOLDOWN_SECONDS
             else:
                 self.down_until = 0.0
+                if self.follower is not None:
+                    self.follower.disagrees(wallet, token.address, balance, frozen_units, allowance, frozen=frozen)
                 row = FundsSnapshot(
                     wallet=wallet,
                     token=token.address,
@@ -180,9 +213,10 @@ ALLOWANCE = keccak(b"allowance(address,address)")[:4]
 LOCKED_BALANCE = keccak(b"lockedBalance(address)")[:4]
 
 
-def _call(token: str, selector: bytes, *addresses: str) -> tuple[str, list[Any]]:
+def eth_call(token: str, selector: bytes, *addresses: str, block: str = "latest") -> tuple[str, list[Any]]:
+    """The JSON-RPC eth_call of `token`.`selector`(addresses...) at `block`, encoded by hand."""
     data = selector + b"".join(to_canonical_address(a).rjust(32, b"\0") for a in addresses)
-    return "eth_call", [{"to": token, "data": "0x" + data.hex()}, "latest"]
+    return "eth_call", [{"to": token, "data": "0x" + data.hex()}, block]
 
 
 _http = threading.local()  # one keep-alive session per request thread, for timed reads
@@ -220,11 +254,11 @@ def live_read(
     without `lock_at`. Anything but clean uint256 answers takes web3's path, which raises
     the node's revert reason or its unavailability as usual. With `timeout`, a node that has
     not answered within it raises NodeBusy."""
-    calls = [_call(token.address, BALANCE_OF, wallet), _call(token.address, ALLOWANCE, wallet, spender)]
+    calls = [eth_call(token.address, BALANCE_OF, wallet), eth_call(token.address, ALLOWANCE, wallet, spender)]
     if frozen:
-        calls.append(_call(token.address, FROZEN_TOKENS, wallet))
+        calls.append(eth_call(token.address, FROZEN_TOKENS, wallet))
     if lock_at:
-        calls.append(_call(lock_at, LOCKED_BALANCE, wallet))
+        calls.append(eth_call(lock_at, LOCKED_BALANCE, wallet))
     answers: Any = None
     if timeout is not None:
         url = getattr(chain.w3.provider, "endpoint_uri", None)

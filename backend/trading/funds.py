@@ -6,8 +6,9 @@
 A buy needs that much cash (and allowance); a sell that many units and also may not reach into
 tokens in lock-up (code 8, `compliance.lockup`): locked is the larger of the compliance mirror's
 lock and the chain's, when read live. The reading comes from balances.BalanceReader: live, or a
-stand-in (cache, busy, fallback). A stand-in can only make the venue accept: an order it cannot
-pay for is read again live, however long the node takes, before it is refused. Counting a trade
+stand-in (follow: the balance follower's position; cache, busy, fallback). A stand-in can only
+make the venue accept: an order it cannot pay for is read again live, however long the node
+takes, before it is refused. Counting a trade
 settled around the reading's time twice is conservative, never not at all; what moves outside
 the venue while the node cannot be read is caught by settlement (codes 9 and 10).
 """
@@ -35,7 +36,7 @@ from backend.models.settlement import TradeRecord
 from backend.models.trading import FundsSnapshot
 from backend.statuses import SettlementStatus
 from backend.trading import reservations
-from backend.trading.balances import BalanceReader, Reading
+from backend.trading.balances import RECHECKED_LIVE, BalanceReader, Reading
 from backend.trading.pretrade import ComplianceSnapshot
 from backend.trading.sequencer import Market
 
@@ -128,7 +129,7 @@ def check_claim(session: Session, chain: Chain, reader: BalanceReader, *, wallet
         error = refusal(claim, reading)
         if error is None:
             return
-        if reading.source not in ("cache", "busy"):
+        if reading.source not in RECHECKED_LIVE:
             raise error
         # a stand-in fell short: funds may have arrived since, read them live however long it takes
         max_age_ms = wait_ms = 0
@@ -218,7 +219,7 @@ class BatchFunds:
         if reading is None:
             reading = self._readings[key] = self._read(claim, live=False)
         error = refusal(self._settled_once(claim, reading), reading)
-        if error is not None and reading.source in ("cache", "busy"):
+        if error is not None and reading.source in RECHECKED_LIVE:
             reading = self._readings[key] = self._read(claim, live=True)
             error = refusal(self._settled_once(claim, reading), reading)
         if error is None:
