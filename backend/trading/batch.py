@@ -12,17 +12,29 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 
-from sqlmodel import Session, and_, col, or_, select
+from sqlalchemy import bindparam
+from sqlmodel import Session, col, select
 
 from backend.chain.client import Chain
+from backend.clock import utcnow
 from backend.errors import DomainError
 from backend.models.compliance import Investor
 from backend.models.trading import Order, WalletNonce
+from backend.statuses import OrderStatus
 from backend.trading import reservations
 from backend.trading.dispatch import FeedMessage, rebuild_after_failure
-from backend.trading.entry import Checked, OrderRequest, Placed, check_order, duplicate_nonce, new_order, sequence
+from backend.trading.entry import (
+    Checked,
+    OrderRequest,
+    Placed,
+    check_order,
+    duplicate_nonce,
+    new_order_columns,
+    sequence,
+)
 from backend.trading.funds import BatchFunds
 from backend.trading.pretrade import ComplianceSnapshot, check_order_compliance
+from backend.trading.projection import Rows, detached
 from backend.trading.sequencer import Market, Venue
 
 MAX_BATCH = 50  # orders (or cancels) a batch request may carry: POST /v1/orders/batch, rwa orders place-batch
@@ -41,6 +53,7 @@ def place_orders(
     repeats: dict[int, int] = {}
     checked: dict[int, Checked] = {}
     known = _known_client_ids(session, investor, reqs)
+    missing: dict[str, list[str]] = {}  # each market's disclosures, looked up once for the batch
     # Held for the batch: the identity map keeps only what someone holds, and every order's
     # nonce check reads this row (terms.check_nonce_floor).
     nonce_row = session.get(WalletNonce, investor.wallet)  # noqa: F841
@@ -54,7 +67,7 @@ def place_orders(
             if cid:
                 first_of[cid] = i
             try:
-                checked[i] = check_order(session, chain, venue, investor, req)
+                checked[i] = check_order(session, chain, venue, investor, req, missing)
             except DomainError as exc:
                 results[i] = exc
     if checked:
@@ -109,25 +122,36 @@ def _place_checked(
         clashing.add(nonce)
         compliance.accept(prep.asset, prep.side, units)
         markets[prep.asset.symbol] = market
-        accepted.append((i, one, new_order(investor, one)))
+        accepted.append((i, one, _new_order(investor, one)))
     if not accepted:
         return
     outbox: list[FeedMessage] = []
     with ExitStack() as locks:
         for symbol in sorted(markets):  # one order of locking for every batch
             locks.enter_context(markets[symbol].lock)
-        pending: dict[str, Order] = {}  # the batch's orders, unflushed: a later one may trade with or cancel them
+        pending: dict[str, Order] = {}  # the batch's orders, unwritten: a later one may trade with or cancel them
+        rows = Rows()
         try:
             wallet.write_snapshots()  # only now: the database's write lock after the markets' locks
             for i, one, order in accepted:
-                session.add(order)
+                rows.orders.append(order)
                 market = markets[one.prep.asset.symbol]
                 rejection, fills = sequence(
-                    session, venue, market, investor, one, order, commit=False, outbox=outbox, pending=pending
+                    session,
+                    venue,
+                    market,
+                    investor,
+                    one,
+                    order,
+                    commit=False,
+                    outbox=outbox,
+                    pending=pending,
+                    rows=rows,
                 )
                 pending[order.id] = order
                 results[i] = rejection if rejection is not None else Placed(order, True, fills)
-            session.commit()  # the group commit: every journal and order row of the batch at once
+            rows.write(session)  # one INSERT each for the batch's journal entries, orders and trades
+            session.commit()  # the group commit: every journal, order and trade row of the batch at once
         except BaseException:
             rebuild_after_failure(session, venue, list(markets.values()))
             raise
@@ -135,14 +159,22 @@ def _place_checked(
             venue.feed.publish(symbol, message)
 
 
+# Built once with bind parameters (building the expressions costs more than running them).
+_SAME_CLIENT_IDS = (col(Order.investor_id) == bindparam("investor_id")) & col(Order.client_order_id).in_(
+    bindparam("ids", expanding=True)
+)
+_SAME_NONCES = (col(Order.wallet) == bindparam("wallet")) & col(Order.nonce).in_(bindparam("nonces", expanding=True))
+_BY_CLIENT_IDS = select(Order).where(_SAME_CLIENT_IDS)
+_CLASHES = select(Order).where(_SAME_NONCES)
+_CLASHES_OR_CLIENT_IDS = select(Order).where(_SAME_NONCES | _SAME_CLIENT_IDS)
+
+
 def _known_client_ids(session: Session, investor: Investor, reqs: list[OrderRequest]) -> dict[str, Order]:
     """The investor's orders already placed under any client_order_id of the batch (one query)."""
     ids = sorted({r.client_order_id for r in reqs if r.client_order_id})
     if not ids:
         return {}
-    rows = session.exec(
-        select(Order).where(Order.investor_id == investor.id, col(Order.client_order_id).in_(ids))
-    ).all()
+    rows = session.exec(_BY_CLIENT_IDS, params={"investor_id": investor.id, "ids": ids}).all()
     return {row.client_order_id: row for row in rows if row.client_order_id}
 
 
@@ -151,8 +183,26 @@ def _clashes(session: Session, investor: Investor, checked: list[Checked]) -> tu
     order already, and the orders that took a client_order_id of the batch meanwhile."""
     nonces = sorted({str(c.prep.typed["message"]["nonce"]) for c in checked})
     ids = sorted({c.req.client_order_id for c in checked if c.req.client_order_id})
-    same_nonce = and_(col(Order.wallet) == investor.wallet, col(Order.nonce).in_(nonces))
-    same_id = and_(col(Order.investor_id) == investor.id, col(Order.client_order_id).in_(ids))
-    rows = session.exec(select(Order).where(or_(same_nonce, same_id) if ids else same_nonce)).all()
+    params = {"wallet": investor.wallet, "nonces": nonces, "investor_id": investor.id, "ids": ids}
+    rows = session.exec(_CLASHES_OR_CLIENT_IDS if ids else _CLASHES, params=params).all()
     taken = {r.client_order_id: r for r in rows if r.investor_id == investor.id and r.client_order_id in ids}
     return {r.nonce for r in rows if r.wallet == investor.wallet}, taken
+
+
+def _new_order(investor: Investor, checked: Checked) -> Order:
+    """The order row of a checked request, detached (projection.detached: the batch writes its
+    orders with one INSERT): new_order's columns with the model's defaults."""
+    columns = new_order_columns(investor, checked)
+    now = utcnow()
+    return detached(
+        Order,
+        {
+            **columns,
+            "filled_lots": 0,
+            "status": OrderStatus.OPEN.value,
+            "reject_code": None,
+            "cancel_reason": None,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )

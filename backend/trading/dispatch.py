@@ -22,7 +22,7 @@ from backend.models.trading import Order
 from backend.money import fmt
 from backend.trading.feed import level_changes
 from backend.trading.markets import auction_public, trade_public
-from backend.trading.projection import apply_events
+from backend.trading.projection import Rows, apply_events
 from backend.trading.sequencer import Market, Venue
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,7 @@ def run_command(
     *,
     commit: bool = True,
     outbox: list[FeedMessage] | None = None,
+    rows: Rows | None = None,
 ) -> DomainError | None:
     """Journal + apply + record effects in one transaction. Returns the engine's rejection, if any.
     The caller holds the market's lock; `known` are orders of this session the events may name
@@ -52,13 +53,15 @@ def run_command(
 
     With `commit` False (a batch sharing one commit) the caller commits while it still holds
     the market's lock, publishes the feed messages left in `outbox` after that commit, and on
-    any failure rolls back and rebuilds every market the batch touched (rebuild_after_failure)."""
+    any failure rolls back and rebuilds every market the batch touched (rebuild_after_failure);
+    with `rows` too, the command's journal row and trades are left there for the caller to
+    write (projection.Rows.write) before that commit."""
     if market.stale:
         venue.rebuild(session, market)
     before = market.engine.depth(None)
     try:
-        events = market.submit(session, command)
-        rejection, trades = apply_events(session, asset, events, known, cancel_reason=cancel_reason)
+        events = market.submit(session, command, None if rows is None else rows.journal)
+        rejection, trades = apply_events(session, asset, events, known, cancel_reason=cancel_reason, rows=rows)
         if commit:
             session.commit()
     except Exception:

@@ -36,6 +36,7 @@ from backend.trading.dispatch import FeedMessage, run_command
 from backend.trading.halts import sync_disclosure_halt
 from backend.trading.node_signing import node_signature
 from backend.trading.pretrade import ComplianceSnapshot, check_order_compliance
+from backend.trading.projection import Rows
 from backend.trading.sequencer import Market, Venue, now_ns
 from backend.trading.signing import canonical_problem, signature_bytes, typed_data, verify_order
 
@@ -229,9 +230,17 @@ def place_order(session: Session, chain: Chain, venue: Venue, investor: Investor
     return Placed(order, True, fills)  # current: apply_events updated this very object before the commit
 
 
-def check_order(session: Session, chain: Chain, venue: Venue, investor: Investor, req: OrderRequest) -> Checked:
+def check_order(
+    session: Session,
+    chain: Chain,
+    venue: Venue,
+    investor: Investor,
+    req: OrderRequest,
+    missing: dict[str, list[str]] | None = None,
+) -> Checked:
     """What order entry checks before any lock: terms (prepare), the signature, the market's
-    disclosures (flow 2) and the investor's standing. Compliance and funds come after."""
+    disclosures (flow 2) and the investor's standing. Compliance and funds come after.
+    `missing`: a batch's disclosures by symbol, looked up once for all its orders."""
     prep = prepare(session, chain, venue, investor, req)
     if req.signature is None and not terms.node_signing_allowed(chain):
         raise InvalidInput(
@@ -241,9 +250,12 @@ def check_order(session: Session, chain: Chain, venue: Venue, investor: Investor
         )
     # Flow 2: a market whose required disclosures are missing or stale does not trade.
     # Checked before the engine sees the order; cancels stay allowed (see cancel_order).
-    refuse_missing(
-        prep.asset, sync_disclosure_halt(session, venue, prep.asset, enforced=chain.settings.disclosure_policy_enforced)
-    )
+    symbol, missing = prep.asset.symbol, {} if missing is None else missing
+    if symbol not in missing:
+        missing[symbol] = sync_disclosure_halt(
+            session, venue, prep.asset, enforced=chain.settings.disclosure_policy_enforced
+        )
+    refuse_missing(prep.asset, missing[symbol])
     _check_investor(investor)
     signature = req.signature if req.signature is not None else node_signature(chain, investor, prep.typed)
     valid, digest = verify_order(prep.typed, signature)
@@ -269,25 +281,30 @@ def duplicate_nonce() -> Conflict:
 
 def new_order(investor: Investor, checked: Checked) -> Order:
     """The order row of a checked request (not yet added to a session)."""
+    return Order(**new_order_columns(investor, checked))
+
+
+def new_order_columns(investor: Investor, checked: Checked) -> dict[str, Any]:
+    """What a checked request sets of its order row (the rest takes Order's defaults)."""
     prep, req = checked.prep, checked.req
-    return Order(
-        id=uuid.uuid4().hex,
-        client_order_id=req.client_order_id,
-        investor_id=investor.id,  # type: ignore[arg-type]
-        wallet=investor.wallet,
-        symbol=prep.asset.symbol,
-        side=prep.side.value,
-        type=prep.type.value,
-        time_in_force=prep.tif.value,
-        post_only=req.post_only,
-        price_ticks=prep.price_ticks,
-        quantity_lots=prep.quantity_lots,
-        signed_price=str(prep.signed_price),
-        nonce=str(prep.typed["message"]["nonce"]),
-        expiry=prep.typed["message"]["expiry"],
-        signature=checked.signature,
-        order_hash="0x" + checked.digest.hex(),
-    )
+    return {
+        "id": uuid.uuid4().hex,
+        "client_order_id": req.client_order_id,
+        "investor_id": investor.id,
+        "wallet": investor.wallet,
+        "symbol": prep.asset.symbol,
+        "side": prep.side.value,
+        "type": prep.type.value,
+        "time_in_force": prep.tif.value,
+        "post_only": req.post_only,
+        "price_ticks": prep.price_ticks,
+        "quantity_lots": prep.quantity_lots,
+        "signed_price": str(prep.signed_price),
+        "nonce": str(prep.typed["message"]["nonce"]),
+        "expiry": prep.typed["message"]["expiry"],
+        "signature": checked.signature,
+        "order_hash": "0x" + checked.digest.hex(),
+    }
 
 
 def sequence(
@@ -301,6 +318,7 @@ def sequence(
     commit: bool = True,
     outbox: list[FeedMessage] | None = None,
     pending: dict[str, Order] | None = None,
+    rows: Rows | None = None,
 ) -> tuple[DomainError | None, list[TradeRecord]]:
     """PlaceOrder of `order` (in the session) through its market's sequencer; the caller holds
     the market's lock. Returns the engine's rejection (None: accepted) and the trades it made.
@@ -332,6 +350,7 @@ def sequence(
         trades_out=fills,
         commit=commit,
         outbox=outbox,
+        rows=rows,
     )
     return rejection, fills
 

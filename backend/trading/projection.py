@@ -8,21 +8,22 @@ the caller's transaction; chain_trade_id names a trade the way the exchange cont
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, TypeVar
 
-from eth_utils import keccak
-from sqlalchemy import BigInteger, bindparam, case, select, update
+from sqlalchemy import BigInteger, bindparam, case, insert, select, update
 from sqlalchemy.orm.util import identity_key
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from backend.clock import utcnow
 from backend.errors import Conflict, DomainError, InvalidInput, NotFound
 from backend.matching import Event, OrderCancelled, OrderDone, OrderRejected, OrderRested, Side, Trade
 from backend.models.assets import Asset
 from backend.models.settlement import TradeRecord
-from backend.models.trading import Order
-from backend.statuses import OrderStatus
+from backend.models.trading import JournalEntry, Order
+from backend.statuses import OrderStatus, SettlementStatus
+from backend.trading.signing import keccak
 
 REJECT_CODES: dict[str, tuple[str, type[DomainError]]] = {
     "INVALID_ORDER": ("validation.invalid", InvalidInput),
@@ -44,6 +45,7 @@ def apply_events(
     known: dict[str, Order] | None = None,
     *,
     cancel_reason: str | None = None,
+    rows: Rows | None = None,
 ) -> tuple[DomainError | None, list[TradeRecord]]:
     """Record the engine's events; returns its rejection (if any) and the new trades.
 
@@ -57,7 +59,11 @@ def apply_events(
 
     A cancelled order records why (`cancel_reason`): the engine's reason, except that the
     cancels of a CancelOrder/CancelAll take the service's `cancel_reason` when one is given;
-    an order the engine expired gets the status "expired"."""
+    an order the engine expired gets the status "expired".
+
+    With `rows` (a batch's writer, see Rows) the trades are not added to the session but left
+    in `rows.trades`, and the orders in hand are not added either: the caller writes its own
+    orders and these trades with one INSERT each before its commit."""
     rejection: DomainError | None = None
     known = known or {}
     orders: dict[str, Order] = {}  # the orders in hand the events named
@@ -110,20 +116,20 @@ def apply_events(
                 buy_hash, sell_hash = order_hashes.get(buy_id), order_hashes.get(sell_id)
                 # "" when an order was placed before hashes were kept: the settlement worker derives it
                 trade_id = chain_trade_id(buy_hash, sell_hash, event.trade_seq) if buy_hash and sell_hash else ""
-                record = TradeRecord(
-                    id=f"{asset.symbol}-{event.trade_seq}",
-                    symbol=asset.symbol,
-                    trade_seq=event.trade_seq,
-                    chain_trade_id=trade_id,
-                    buy_order_id=buy_id,
-                    sell_order_id=sell_id,
-                    buyer_investor_id=owners[buy_id],
-                    seller_investor_id=owners[sell_id],
-                    taker_side=event.taker_side.value,
-                    price_ticks=event.price,
-                    quantity_lots=event.quantity,
-                )
-                trades.append(record)
+                record: dict[str, Any] = {
+                    "id": f"{asset.symbol}-{event.trade_seq}",
+                    "symbol": asset.symbol,
+                    "trade_seq": event.trade_seq,
+                    "chain_trade_id": trade_id,
+                    "buy_order_id": buy_id,
+                    "sell_order_id": sell_id,
+                    "buyer_investor_id": owners[buy_id],
+                    "seller_investor_id": owners[sell_id],
+                    "taker_side": event.taker_side.value,
+                    "price_ticks": event.price,
+                    "quantity_lots": event.quantity,
+                }
+                trades.append(TradeRecord(**record) if rows is None else detached(TradeRecord, _trade_row(record)))
             elif isinstance(event, OrderCancelled):
                 reason = str(event.reason)
                 if cancel_reason is not None and reason in _COMMAND_CANCELS:
@@ -149,14 +155,75 @@ def apply_events(
         now = utcnow()
         for order in orders.values():
             order.updated_at = now
-            session.add(order)
+            if rows is None:
+                session.add(order)
         for order_id, change in resting.items():
             _update_resting(session, order_id, change, now)
-    if trades:
+    if rows is not None:
+        rows.trades.extend(trades)
+    elif trades:
         # The trade rows name their orders (foreign keys): the order being placed goes first.
         session.flush()
         session.add_all(trades)
     return rejection, trades
+
+
+M = TypeVar("M", bound=SQLModel)
+
+
+def detached(model: type[M], values: dict[str, Any]) -> M:
+    """An instance of a table model holding `values` (every column: no defaults are applied),
+    built without pydantic's and the ORM's per-attribute work (~2 us against ~70 us for the
+    model's constructor). For rows written with one executemany by Rows.write and never added
+    to a session; reading and setting attributes work as on any instance."""
+    instance: M = model._sa_class_manager.new_instance()  # type: ignore[attr-defined]
+    instance.__dict__.update(values)
+    object.__setattr__(instance, "__pydantic_fields_set__", set(values))
+    object.__setattr__(instance, "__pydantic_extra__", None)
+    object.__setattr__(instance, "__pydantic_private__", None)
+    return instance
+
+
+def _trade_row(record: dict[str, Any]) -> dict[str, Any]:
+    """A trade's whole row: the event's columns and TradeRecord's defaults."""
+    return {
+        **record,
+        "settlement_status": SettlementStatus.PENDING.value,
+        "tx_hash": None,
+        "failure_code": None,
+        "failure_reason": None,
+        "attempts": 0,
+        "created_at": utcnow(),
+        "settled_at": None,
+    }
+
+
+@dataclass
+class Rows:
+    """The rows a batch of commands writes, in one INSERT (executemany) per table before its
+    group commit: its journal entries, its new orders (added by the caller, detached, with the
+    state the events left them in) and the trades (apply_events with `rows`). Orders go before
+    the trades that name them (foreign keys). Rows already in the database (makers resting
+    from earlier commands) are still updated in place as the events come."""
+
+    journal: list[dict[str, Any]] = field(default_factory=list)
+    orders: list[Order] = field(default_factory=list)
+    trades: list[TradeRecord] = field(default_factory=list)
+
+    def write(self, session: Session) -> None:
+        connection = session.connection()
+        for table, items in (
+            (JournalEntry.__table__, self.journal),  # type: ignore[attr-defined]
+            (_ORDERS, [_row(o, _ORDER_COLUMNS) for o in self.orders]),
+            (TradeRecord.__table__, [_row(t, _TRADE_COLUMNS) for t in self.trades]),  # type: ignore[attr-defined]
+        ):
+            if items:
+                connection.execute(insert(table), items)
+
+
+def _row(instance: SQLModel, columns: tuple[str, ...]) -> dict[str, Any]:
+    values = instance.__dict__
+    return {name: values[name] for name in columns}
 
 
 @dataclass
@@ -174,6 +241,8 @@ EXPIRED = "expired"
 
 
 _ORDERS = Order.__table__  # type: ignore[attr-defined]
+_ORDER_COLUMNS = tuple(c.name for c in _ORDERS.columns)
+_TRADE_COLUMNS = tuple(c.name for c in TradeRecord.__table__.columns)  # type: ignore[attr-defined]
 
 
 _FILLED = _ORDERS.c.filled_lots + bindparam("added", type_=BigInteger)

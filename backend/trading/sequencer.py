@@ -44,9 +44,18 @@ ENUM_FIELDS: dict[str, type[Enum]] = {"side": Side, "type": OrderType, "tif": Ti
 _JOURNAL_INSERT = insert(JournalEntry.__table__)  # type: ignore[attr-defined]  # built once
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {c: tuple(f.name for f in dataclasses.fields(c)) for c in COMMANDS.values()}
+
+
 def encode_command(command: Any) -> dict[str, Any]:
-    data = {k: (v.value if isinstance(v, Enum) else v) for k, v in dataclasses.asdict(command).items()}
-    return {"kind": type(command).__name__, **data}
+    """The journal's JSON of a command: its kind and fields (every field a scalar, so no deep
+    copy as dataclasses.asdict makes: on the path of every order)."""
+    cls = type(command)
+    data: dict[str, Any] = {"kind": cls.__name__}
+    for name in _FIELD_NAMES.get(cls) or tuple(f.name for f in dataclasses.fields(command)):
+        value = getattr(command, name)
+        data[name] = value.value if isinstance(value, Enum) else value
+    return data
 
 
 def decode_command(data: dict[str, Any]) -> Any:
@@ -99,10 +108,11 @@ class Market:
         self.stale = False  # the engine ran ahead of a failed commit: rebuild before the next command
         self.auction_seen: Any = None  # the call's figures last published (None: no call)
 
-    def submit(self, session: Session, command: Any) -> list[Any]:
+    def submit(self, session: Session, command: Any, journal: list[dict[str, Any]] | None = None) -> list[Any]:
         """Journal and apply `command`; the caller holds `lock` and commits the session.
         The journal row is a plain INSERT in the session's transaction (nothing reads the
-        object back, so no ORM object or unit of work for it).
+        object back, so no ORM object or unit of work for it); with `journal` (a batch's
+        projection.Rows) the row is left there for the caller's one INSERT of the batch.
 
         A new market (empty journal) opens through a call auction when calls are configured:
         its first command is preceded by an ``OpenAuction`` at the same ts, journaled like any
@@ -111,14 +121,15 @@ class Market:
         taking whatever rests)."""
         events: list[Any] = []
         if self.next_seq == 1 and self.engine.sequence == 0 and self.engine.config.auction_ns > 0:
-            events = self._journal_and_apply(session, OpenAuction(ts=command.ts))
-        return events + self._journal_and_apply(session, command)
+            events = self._journal_and_apply(session, OpenAuction(ts=command.ts), journal)
+        return events + self._journal_and_apply(session, command, journal)
 
-    def _journal_and_apply(self, session: Session, command: Any) -> list[Any]:
-        session.connection().execute(
-            _JOURNAL_INSERT,
-            {"symbol": self.symbol, "seq": self.next_seq, "command": encode_command(command), "created_at": utcnow()},
-        )
+    def _journal_and_apply(self, session: Session, command: Any, journal: list[dict[str, Any]] | None) -> list[Any]:
+        row = {"symbol": self.symbol, "seq": self.next_seq, "command": encode_command(command), "created_at": utcnow()}
+        if journal is None:
+            session.connection().execute(_JOURNAL_INSERT, row)
+        else:
+            journal.append(row)
         events = self.engine.apply(command)
         self.next_seq += 1
         return events

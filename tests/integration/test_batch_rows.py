@@ -1,0 +1,91 @@
+"""A batch's rows (backend/trading/projection.Rows): its journal entries, orders and trades are
+written with one INSERT each before the group commit, and what is stored is what the batch
+answered: every order's final state, every trade, a journal that replays to the live book."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlmodel import Session, col, select
+
+from backend.models.settlement import TradeRecord
+from backend.models.trading import Order
+from backend.trading.entry import Placed
+from backend.trading.sequencer import Venue
+from tests.integration.test_batch_entry import _codes, _place, _signed
+from tests.support.trading import fund_and_approve
+
+
+def _inserts(engine: Any) -> tuple[list[tuple[str, int]], Any]:
+    """(table, rows) of every INSERT the engine runs while the listener is on."""
+    seen: list[tuple[str, int]] = []
+
+    def listen(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO"):
+            table = statement.split()[2].strip('"')
+            seen.append((table, len(parameters) if executemany else 1))
+
+    event.listen(engine, "before_cursor_execute", listen)
+    return seen, lambda: event.remove(engine, "before_cursor_execute", listen)
+
+
+def test_a_batch_writes_its_rows_in_one_insert_each_and_stores_what_it_answered(
+    client, admin, chain_info, make_asset, make_investor
+):
+    asset = make_asset()
+    seller, buyer = make_investor(), make_investor()
+    fund_and_approve(client, admin, chain_info, asset, seller, buyer)
+    symbol = asset["symbol"]
+    asks = [
+        _signed(seller, client, {"symbol": symbol, "side": "sell", "price": p, "quantity": "2"})
+        for p in ("2", "2.01", "2.02", "2.03")
+    ]
+    assert _codes(_place(client, seller, asks)) == ["placed"] * 4
+
+    orders = [
+        {"symbol": symbol, "side": "buy", "price": "2.01", "quantity": "3", "time_in_force": "IOC"},  # fills 2 + 1
+        {"symbol": symbol, "side": "buy", "price": "1.5", "quantity": "1"},  # rests
+        {"symbol": symbol, "side": "buy", "price": "2.05", "quantity": "9", "time_in_force": "IOC"},  # the rest, 4
+        {"symbol": symbol, "side": "buy", "price": "1.4", "quantity": "2", "client_order_id": "rows-1"},  # rests
+        {"symbol": symbol, "side": "buy", "price": "1.3", "quantity": "1", "time_in_force": "FOK"},  # refused
+    ]
+    reqs = [_signed(buyer, client, order) for order in orders]
+    engine = client.app.state.db
+    inserts, stop = _inserts(engine)
+    try:
+        results = _place(client, buyer, reqs)
+    finally:
+        stop()
+    assert _codes(results) == ["placed", "placed", "placed", "placed", "order.fok_unfilled"]
+    # one INSERT per table for the whole batch (the FOK's order row is stored too, rejected)
+    by_table = {table: rows for table, rows in inserts if table in ("order", "traderecord", "journalentry")}
+    assert [t for t, _ in inserts if t in by_table] == ["journalentry", "order", "traderecord"], inserts
+    assert by_table == {"journalentry": 5, "order": 5, "traderecord": 5}
+
+    placed = [r for r in results if isinstance(r, Placed)]
+    fills = [t for r in placed for t in r.fills or []]
+    assert [(t.price_ticks, t.quantity_lots) for t in fills] == [(200, 2), (201, 1), (201, 1), (202, 2), (203, 2)]
+    with Session(engine) as session:
+        stored = {o.id: o for o in session.exec(select(Order).where(Order.symbol == symbol))}
+        for result in placed:
+            row, answered = stored[result.order.id], result.order
+            assert (row.status, row.filled_lots, row.cancel_reason, row.order_hash) == (
+                answered.status,
+                answered.filled_lots,
+                answered.cancel_reason,
+                answered.order_hash,
+            )
+        assert [stored[r.order.id].status for r in placed] == ["filled", "open", "cancelled", "open"]
+        assert stored[placed[2].order.id].filled_lots == 5
+        trades = session.exec(
+            select(TradeRecord).where(TradeRecord.symbol == symbol).order_by(col(TradeRecord.trade_seq))
+        ).all()
+        assert [(t.id, t.price_ticks, t.quantity_lots, t.chain_trade_id) for t in trades] == [
+            (t.id, t.price_ticks, t.quantity_lots, t.chain_trade_id) for t in fills
+        ]
+        assert all(t.settlement_status == "pending" and t.chain_trade_id.startswith("0x") for t in trades)
+        # the makers, resting before the batch, were updated in place: all four asks filled
+        assert sorted(o.status for o in stored.values() if o.side == "sell") == ["filled"] * 4
+        replayed = Venue.for_settings(client.app.state.settings).market(session, symbol).engine
+    assert replayed.state_hash() == client.app.state.venue.market(None, symbol).engine.state_hash()
