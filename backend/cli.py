@@ -112,6 +112,23 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000))
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
+@app.command("workers")
+def run_workers() -> None:
+    """Run the settlement worker, the compliance mirror and audit anchoring until Ctrl-C.
+
+    `rwa serve` already runs them in a child process (RWA_WORKERS=process); this is for a
+    supervisor of your own, beside a service that runs none of them (RWA_SETTLEMENT_ENABLED=false,
+    RWA_COMPLIANCE_SYNC_ENABLED=false, RWA_AUDIT_ANCHOR_INTERVAL_S=0). One per database: a
+    second settlement worker on the same database would be a second sender with the same key.
+    """
+    from backend import workers
+
+    try:
+        raise typer.Exit(workers.main([]))
+    except RuntimeError as exc:  # a development secret outside development (backend/dev_secrets.py)
+        _fail(str(exc))
+
+
 @app.command()
 def demo(
     exit_after: bool = typer.Option(

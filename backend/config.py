@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -45,6 +46,11 @@ class Settings(BaseModel):
     # The compliance mirror's background sync (backend/compliance/worker.py).
     compliance_sync_interval_ms: int = Field(default=1000, ge=10)
     compliance_sync_enabled: bool = True
+    # Where the settlement worker, the compliance mirror and audit anchoring run
+    # (backend/workers.py): "process", a child process of the service's own, off order
+    # entry's interpreter lock; "thread", threads of the service process (the in-process
+    # test client, which reaches app.state.settlement).
+    workers: Literal["process", "thread"] = "process"
     # Every signed order expires (DESIGN "What a signature authorizes"): GTC orders at most
     # order_max_ttl_seconds ahead (their default), IOC/FOK/market orders order_short_ttl_seconds.
     # An order leaves the book order_expiry_margin_seconds before its signed expiry, so that no
@@ -138,6 +144,7 @@ _ENV = {
     "settlement_enabled": "RWA_SETTLEMENT_ENABLED",
     "compliance_sync_interval_ms": "RWA_COMPLIANCE_SYNC_INTERVAL_MS",
     "compliance_sync_enabled": "RWA_COMPLIANCE_SYNC_ENABLED",
+    "workers": "RWA_WORKERS",
     "funds_max_age_ms": "RWA_FUNDS_MAX_AGE_MS",
     "funds_live_wait_ms": "RWA_FUNDS_LIVE_WAIT_MS",
     "funds_follow_interval_ms": "RWA_FUNDS_FOLLOW_INTERVAL_MS",

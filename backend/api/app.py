@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from backend import memory
+from backend import memory, workers
 from backend.api import admission, errors, limits
 from backend.api.routes import (
     account,
@@ -32,11 +32,8 @@ from backend.api.routes import (
     trades,
 )
 from backend.chain.client import Chain
-from backend.compliance.worker import MirrorWorker
 from backend.config import Settings, get_settings
 from backend.db import create_tables, make_engine
-from backend.governance.anchoring import AnchorWorker
-from backend.settlement.worker import SettlementWorker
 from backend.trading.chain_cancels import ChainCancelWatcher
 from backend.trading.dead_man import DeadManWorker
 from backend.trading.expiry import ExpiryWorker
@@ -51,16 +48,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        worker = None
-        if settings.settlement_enabled:
-            worker = SettlementWorker(app.state.db, app.state.chain, settings)
-            worker.start()
-        app.state.settlement = worker
-        mirror = None
-        if settings.compliance_sync_enabled:
-            mirror = MirrorWorker(app.state.db, app.state.chain, interval_ms=settings.compliance_sync_interval_ms)
-            mirror.start()
-        app.state.compliance_mirror = mirror
+        # Settlement, the compliance mirror and anchoring need no venue: a process of their own
+        # by default (backend/workers.py); app.state.settlement and .compliance_mirror hold
+        # the workers (thread mode) or what the child reports of them (process mode).
+        threads: dict[str, workers.Worker] = {}
+        children = None
+        if settings.workers == "thread":
+            threads = workers.build(app.state.db, app.state.chain, settings)
+            for worker in threads.values():
+                worker.start()
+        elif workers.enabled(settings):
+            children = workers.WorkerProcess(settings, workers.enabled(settings))
+            children.start()
+        app.state.workers = children
+        running = children.workers if children else threads
+        app.state.settlement = running.get("settlement")
+        app.state.compliance_mirror = running.get("compliance_mirror")
         app.state.dead_man = DeadManWorker(app.state.db, app.state.venue)
         app.state.dead_man.start()
         app.state.order_expiry = ExpiryWorker(app.state.db, app.state.venue)
@@ -69,22 +72,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.db, app.state.chain, app.state.venue, interval_ms=settings.chain_watch_interval_ms
         )
         app.state.chain_cancels.start()
-        anchors = None
-        if settings.audit_anchor_interval_s:
-            anchors = AnchorWorker(app.state.db, app.state.chain, interval_s=settings.audit_anchor_interval_s)
-            anchors.start()
-        app.state.venue.balances.follow(app.state.chain, interval_ms=settings.funds_follow_interval_ms)
         yield
-        app.state.venue.balances.unfollow()
-        if anchors:
-            anchors.stop()
         app.state.chain_cancels.stop()
         app.state.order_expiry.stop()
         app.state.dead_man.stop()
-        if mirror:
-            mirror.stop()
-        if worker:
-            worker.stop()
+        if children:
+            children.stop()
+        workers.stop_all(threads)
 
     app = FastAPI(
         title="RWA Exchange",

@@ -50,14 +50,26 @@ class SettlementBacklog(Public):
     last_error: str | None
 
 
+class WorkerProcessPublic(Public):
+    """The settlement/compliance-mirror/anchoring process (backend/workers.py)."""
+
+    mode: str
+    state: str
+    pid: int | None
+    restarts: int
+    last_exit_code: int | None
+
+
 class HealthPublic(Public):
-    """`settlement` is absent when the database is unreachable, `reasons` unless degraded."""
+    """`settlement` is absent when the database is unreachable, `workers` in thread mode,
+    `reasons` unless degraded."""
 
     status: str
     chain_id: int | None
     block: int | None
     db: str
     settlement: SettlementBacklog | None = None
+    workers: WorkerProcessPublic | None = None
     reasons: list[str] | None = None
 
 

@@ -98,6 +98,9 @@ def settings(node: Node, tmp_path_factory: pytest.TempPathFactory) -> Settings:
         deployment_file=node.deployment_file,
         storage_dir=tmp / "documents",
         settlement_interval_ms=50,
+        # In-process apps keep their workers in threads (tests reach app.state.settlement);
+        # served stacks (bench/stack.py) run them in a process (tests/integration/test_worker_process.py).
+        workers="thread",
         disclosure_policy_enforced=True,
         # Every test shares one admin key: limits this high are in the path but never hit.
         rate_limit_per_second=10_000,

@@ -39,6 +39,11 @@ def health(request: Request, session: SessionDep, chain: ChainDep) -> dict[str, 
     except Exception as exc:  # noqa: BLE001
         body["db"] = "unreachable"
         reasons.append(f"database: {type(exc).__name__}")
+    children = getattr(request.app.state, "workers", None)  # backend/workers.py, process mode
+    if children is not None:
+        body["workers"] = children.health()
+        if children.state == "restarting":
+            reasons.append(f"workers: the worker process exited ({children.last_exit_code}), restarting")
     try:
         body["chain_id"] = chain.chain_id
         body["block"] = chain.block_number()

@@ -1,0 +1,88 @@
+"""The settlement worker, compliance mirror and anchoring run in a child process of the served
+app (backend/workers.py, RWA_WORKERS=process): it settles trades, it is restarted when it dies,
+and it never outlives its service, not even a SIGKILL of it (make chaos kills the service 20
+times; an orphaned settlement worker would be a second sender with the hot key)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from bench.chaos import wait_settled
+from bench.stack import ADMIN_KEY, Stack, order_body, set_up_market
+from tests.integration import test_chaos
+from tests.integration.demo_stack import alive
+
+service = test_chaos.service  # the chaos tests' served app: uvicorn --factory, RWA_CHAOS_SERVICE_PORT
+
+
+def parent_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not within {timeout:.0f} s")
+        time.sleep(0.05)
+
+
+def running_worker(stack: Stack) -> dict:
+    """/health's `workers` once the child reports; its pid is a child of the service."""
+    workers = wait_for(
+        lambda: (w := stack.health().get("workers")) and w["state"] == "running" and w, 60, "worker process running"
+    )
+    assert workers["mode"] == "process"
+    assert stack.service is not None and parent_of(workers["pid"]) == stack.service.pid
+    return workers
+
+
+def test_the_worker_process_settles_the_services_trades(service):
+    setup = set_up_market(service, traders=2)
+    seller, buyer = setup.traders
+    with service.client() as client:
+        for trader, side in ((seller, "sell"), (buyer, "buy")):
+            body = order_body(setup, trader, side=side, price_ticks=100, lots=3, client_order_id=f"w-{side}")
+            placed = client.post("/v1/orders", json=body, headers=trader.headers)
+            assert placed.status_code == 201, placed.text
+        wait_settled(service, setup.symbol, timeout=60)
+        trades = client.get("/v1/trades", headers={"X-API-Key": ADMIN_KEY}, params={"symbol": setup.symbol}).json()
+    assert [t["settlement_status"] for t in trades] == ["settled"]
+    health = service.health()
+    assert health["settlement"] == {"pending": 0, "submitted": 0, "last_error": None}
+    assert health["workers"]["state"] == "running" and health["workers"]["restarts"] == 0
+
+
+def test_the_worker_process_dies_with_a_sigkilled_service(service):
+    worker = running_worker(service)["pid"]
+    service.kill_service()  # SIGKILL: no lifespan shutdown runs
+    # PR_SET_PDEATHSIG sends the child SIGKILL at once (the getppid watch within 0.2 s)
+    wait_for(lambda: not alive(worker), 2, f"the worker process {worker} gone after its service's SIGKILL")
+
+
+def test_a_worker_process_that_dies_is_restarted_and_health_says_so(service):
+    first = running_worker(service)
+    assert first["restarts"] == 0
+    os.kill(first["pid"], signal.SIGKILL)
+    again = wait_for(
+        lambda: (w := service.health()["workers"])["restarts"] == 1 and w["state"] == "running" and w,
+        60,
+        "the worker process restarted",
+    )
+    assert again["pid"] != first["pid"] and alive(again["pid"]) and not alive(first["pid"])
+    assert again["last_exit_code"] == -signal.SIGKILL
+    assert parent_of(again["pid"]) == service.service.pid
+    log = (service.workdir / "service.log").read_text()
+    assert f"the worker process {first['pid']} exited with -9: restarting it" in log
+    assert f"worker process restarted: pid {again['pid']}" in log
+
+    service.stop_service()  # SIGTERM: the lifespan stops the child
+    assert not alive(again["pid"])
