@@ -72,7 +72,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.db, app.state.chain, app.state.venue, interval_ms=settings.chain_watch_interval_ms
         )
         app.state.chain_cancels.start()
+        app.state.venue.balances.follow(app.state.chain, interval_ms=settings.funds_follow_interval_ms)
         yield
+        app.state.venue.balances.unfollow()
         app.state.chain_cancels.stop()
         app.state.order_expiry.stop()
         app.state.dead_man.stop()
