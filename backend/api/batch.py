@@ -5,7 +5,8 @@ A batch carries 1-50 items and is answered with one result per item, in the same
 `{"status": ..., "error": {"code", "message", "details"?}}` with the very code the single
 endpoint gives; a bad item never fails its neighbours. Orders go to
 `backend.trading.batch.place_orders` together (one investor lock, one group commit); cancels
-are processed one after another, each as its own DELETE would be. An item
+to `backend.trading.batch.cancel_orders` (one SELECT, one commit), each answered as its own
+DELETE would be. An item
 that is not even an order object is answered `validation.invalid` on its own; only a batch
 that is not `{orders: [...]}` of 1-50 items (or `{order_ids: [...]}`) fails as a whole.
 """

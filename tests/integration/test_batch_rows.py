@@ -89,3 +89,57 @@ def test_a_batch_writes_its_rows_in_one_insert_each_and_stores_what_it_answered(
         assert sorted(o.status for o in stored.values() if o.side == "sell") == ["filled"] * 4
         replayed = Venue.for_settings(client.app.state.settings).market(session, symbol).engine
     assert replayed.state_hash() == client.app.state.venue.market(None, symbol).engine.state_hash()
+
+
+def test_a_cancel_batch_over_two_markets_is_one_commit_and_replays(
+    client, admin, chain_info, make_asset, make_investor
+):
+    first, second = make_asset(), make_asset()
+    trader, other = make_investor(), make_investor()
+    fund_and_approve(client, admin, chain_info, first, None, trader)
+    fund_and_approve(client, admin, chain_info, second, None, trader)
+    bids = [
+        _signed(trader, client, {"symbol": asset["symbol"], "side": "buy", "price": p, "quantity": "1"})
+        for asset in (second, first)
+        for p in ("1", "1.1", "1.2")
+    ]
+    placed = _place(client, trader, bids)
+    assert _codes(placed) == ["placed"] * 6
+    ids = [r.order.id for r in placed if isinstance(r, Placed)]
+    asked = [ids[4], ids[0], ids[4], "no-such-order", ids[2], ids[5]]
+    engine = client.app.state.db
+    inserts, stop = _inserts(engine)
+    try:
+        response = client.post("/v1/orders/cancel-batch", headers=trader.headers, json={"order_ids": asked})
+    finally:
+        stop()
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [(r["status"], r.get("error", {}).get("code")) for r in results] == [
+        (200, None),
+        (200, None),
+        (409, "order.not_open"),  # the batch cancelled it a moment before
+        (404, "order.not_found"),
+        (200, None),
+        (200, None),
+    ]
+    assert [r for t, r in inserts if t == "journalentry"] == [4]  # the four cancels: one INSERT, one commit
+    # the other investor's key cannot cancel them: answered as if they did not exist
+    theirs = client.post("/v1/orders/cancel-batch", headers=other.headers, json={"order_ids": [ids[1]]}).json()
+    assert theirs["results"][0]["error"]["code"] == "order.not_found"
+    with Session(engine) as session:
+        stored = {o.id: (o.status, o.cancel_reason) for o in session.exec(select(Order).where(col(Order.id).in_(ids)))}
+        assert [stored[i] for i in ids] == [
+            ("cancelled", "user"),
+            ("open", None),
+            ("cancelled", "user"),
+            ("open", None),
+            ("cancelled", "user"),
+            ("cancelled", "user"),
+        ]
+        for asset in (first, second):
+            replayed = Venue.for_settings(client.app.state.settings).market(session, asset["symbol"]).engine
+            live = client.app.state.venue.market(None, asset["symbol"]).engine
+            assert replayed.state_hash() == live.state_hash()
+    assert client.get(f"/v1/markets/{second['symbol']}/book").json()["bids"] == [["1.1", "1"]]
+    assert client.get(f"/v1/markets/{first['symbol']}/book").json()["bids"] == [["1", "1"]]

@@ -25,7 +25,7 @@ from backend.models.trading import Order
 from backend.money import fmt
 from backend.statuses import OPEN_STATUSES
 from backend.trading import entry
-from backend.trading.batch import place_orders
+from backend.trading.batch import cancel_orders, place_orders
 from backend.trading.chain_cancels import onchain_cancel_request
 from backend.trading.sequencer import Venue
 
@@ -193,7 +193,10 @@ def cancel_order(
 
 
 def _cancelled(session: Session, chain: Chain, venue: Venue, investor: Investor, order_id: str) -> dict[str, Any]:
-    order = entry.cancel_order(session, venue, investor, order_id)
+    return _cancelled_public(session, chain, entry.cancel_order(session, venue, investor, order_id))
+
+
+def _cancelled_public(session: Session, chain: Chain, order: Order) -> dict[str, Any]:
     try:  # the cancel is done: a node that cannot be asked its chain id does not undo it
         exchange, chain_id = chain.deployment.contracts["settlement_exchange"], chain.chain_id
     except DomainError:
@@ -271,11 +274,15 @@ def place_orders_batch(
 
 
 @router.post("/cancel-batch", response_model=None, responses={200: {"model": batch.CancelBatchResults}})
-def cancel_orders_batch(body: batch.CancelBatch, ctx: BatchDep) -> JSONResponse:
-    """Cancel 1-50 of the caller's orders, in order; `results[i]` is `{status: 200, order}` (as
-    DELETE /v1/orders/{id} answers) or `{status, error}` (e.g. 404 `order.not_found`, 409 `order.not_open`)."""
+def cancel_orders_batch(
+    body: batch.CancelBatch, session: SessionDep, chain: ChainDep, venue: VenueDep, investor: CurrentInvestor
+) -> JSONResponse:
+    """Cancel 1-50 of the caller's orders, in order, with one commit; `results[i]` is `{status: 200, order}`
+    (as DELETE /v1/orders/{id} answers) or `{status, error}` (e.g. 404 `order.not_found`, 409 `order.not_open`)."""
 
-    def cancel(session: Session, investor: Investor, order_id: Any) -> Outcome:
-        return 200, _cancelled(session, ctx.chain, ctx.venue, investor, order_id)
+    def result(one: Order | DomainError) -> dict[str, Any]:
+        if isinstance(one, DomainError):
+            return batch.failed(one)
+        return {"status": 200, "order": _cancelled_public(session, chain, one)}
 
-    return ctx.each(body.order_ids, cancel)
+    return JSONResponse({"results": [result(one) for one in cancel_orders(session, venue, investor, body.order_ids)]})
