@@ -1,7 +1,8 @@
 """A trade record as SettlementExchange.settle() takes it, and its derived on-chain id.
 
-`Trade(seq, buy, buySignature, sell, sellSignature, price, quantity)`: the orders exactly as
-their wallets signed them (the EIP-712 `Order`), the venue's trade sequence number, the fill.
+The trade `(seq, buy, buySignature, sell, sellSignature, price, quantity)`: the orders exactly as
+their wallets signed them (the EIP-712 `Order`), the venue's trade sequence number, the fill;
+settle() takes the trades packed back to back (`packing.pack_trade`, fixed-width fields).
 The contract names the trade keccak256(abi.encode(buyHash, sellHash, seq)) of the orders'
 EIP-712 digests (`tradeIdOf`), so the id is computed here from the same digests: an order's
 `order_hash` as order entry stored it, or, for an order placed before hashes were kept, the
@@ -21,6 +22,7 @@ from backend.chain.client import Chain
 from backend.models.assets import Asset
 from backend.models.settlement import TradeRecord
 from backend.models.trading import Order
+from backend.settlement.packing import PackingError, pack_trade
 from backend.trading.projection import chain_trade_id
 from backend.trading.signing import order_digest, typed_data
 
@@ -29,10 +31,18 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Prepared:
-    """A trade ready to send: its record and its settle() struct."""
+    """A trade ready to send: its record, its settle() tuple and that tuple packed (None, with
+    `unsendable` saying why, when a value does not fit settle()'s fixed-width fields)."""
 
     trade: TradeRecord
     struct: tuple
+    packed: bytes | None
+    unsendable: str | None = None
+
+
+def packed_batch(items: list[Prepared]) -> bytes:
+    """settle()'s argument for `items` (each packed)."""
+    return b"".join(item.packed or b"" for item in items)
 
 
 def order_struct(order: Order, asset: Asset) -> tuple:
@@ -108,5 +118,9 @@ def prepare(session: Session, chain: Chain, trades: list[TradeRecord]) -> list[P
                 log.warning("trade %s: recorded id %s, derived %s", trade.id, trade.chain_trade_id, trade_id)
             trade.chain_trade_id = trade_id
             session.add(trade)
-        prepared.append(Prepared(trade, trade_struct(trade, buy, sell, asset)))
+        struct = trade_struct(trade, buy, sell, asset)
+        try:
+            prepared.append(Prepared(trade, struct, pack_trade(struct)))
+        except PackingError as exc:
+            prepared.append(Prepared(trade, struct, None, f"settle() cannot carry this trade: {exc}"))
     return prepared

@@ -48,7 +48,7 @@ from backend.clock import utcnow
 from backend.config import Settings
 from backend.errors import ChainRejected, DomainError
 from backend.models.settlement import TradeRecord
-from backend.settlement.encoding import Prepared, prepare
+from backend.settlement.encoding import Prepared, packed_batch, prepare
 from backend.statuses import UNSETTLED, SettlementStatus
 
 log = logging.getLogger(__name__)
@@ -142,8 +142,20 @@ class SettlementWorker:
             if not batch:
                 return confirmed
             items = prepare(session, self.chain, batch)
+            unsendable = self._unsendable(items)
             session.commit()
-            return confirmed + self._settle(session, items)
+            items = [item for item in items if item.packed is not None]
+            return confirmed + unsendable + (self._settle(session, items) if items else 0)
+
+    def _unsendable(self, items: list[Prepared]) -> int:
+        """Fail the trades settle()'s packed encoding cannot carry (a value past its field's
+        width: order entry's bounds keep this from happening); returns how many."""
+        for item in items:
+            if item.packed is None:
+                trade = item.trade
+                trade.settlement_status, trade.failure_reason = SettlementStatus.FAILED, item.unsendable
+                log.error("trade %s failed: %s", trade.id, item.unsendable)
+        return sum(item.packed is None for item in items)
 
     def gas_limit(self, trades: int) -> int:
         """The gas to send a settle() of `trades` trades with: the worst case, at most a block."""
@@ -157,7 +169,7 @@ class SettlementWorker:
     def _settle(self, session: Session, items: list[Prepared]) -> int:
         """Settle `items` in one settle(), or in halves when that reverts as a whole. Returns
         how many left the outbox (settled or failed)."""
-        fn = self.chain.core("settlement_exchange").functions.settle([item.struct for item in items])
+        fn = self.chain.core("settlement_exchange").functions.settle(packed_batch(items))
         gas = self.gas_limit(len(items))
         trades = [item.trade for item in items]
         try:

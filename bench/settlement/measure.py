@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from eth_utils import keccak
 from hexbytes import HexBytes
 
+from backend.settlement.packing import pack_trades
 from bench.settlement.market import ASSET_UNIT, CASH_UNIT, Contracts
 from bench.settlement.rpc import Rpc, receipts, send_all, wait_receipt
 from bench.settlement.sender import Sender
@@ -78,7 +79,7 @@ def settle_timed(rpc: Rpc, c: Contracts, op: Sender, trades: list[tuple], batch:
     raws = []
     for start in range(0, len(trades), batch):
         chunk = trades[start : start + batch]
-        data = c.exchange.functions.settle(chunk)._encode_transaction_data()
+        data = c.exchange.functions.settle(pack_trades(chunk))._encode_transaction_data()
         raws.append(op.sign(to=c.exchange.address, data=data, gas=min(29_000_000, 150_000 + 250_000 * len(chunk))))
     started = time.perf_counter()
     hashes = send_all(rpc, raws)
@@ -154,8 +155,8 @@ class Floor:
 # Trades that stop at a given check, from well-formed ones (make_trades):
 FLOOR_VARIANTS = (
     (
-        "decoded, checked and both orders hashed; stops at the buy signature (64 bytes: no ecrecover)",
-        lambda t: (t[0], t[1], bytes(t[2])[:64], t[3], t[4], t[5], t[6]),
+        "decoded, checked and both orders hashed; stops at the buy signature (high s: no ecrecover)",
+        lambda t: (t[0], t[1], bytes(t[2])[:32] + b"\xff" * 32 + bytes(t[2])[64:], t[3], t[4], t[5], t[6]),
         3,  # FAIL_BAD_BUY_SIGNATURE
     ),
     (

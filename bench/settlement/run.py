@@ -10,6 +10,7 @@ from pathlib import Path
 from web3 import Web3
 
 from backend.chain import local_node
+from backend.settlement.packing import pack_trades
 from bench.report import machine, write_section
 from bench.settlement.market import deploy, onboard
 from bench.settlement.measure import (
@@ -125,7 +126,7 @@ def bench_batch(
             raw = op.sign(
                 to=c.exchange.address,
                 gas=3_000_000,
-                data=c.exchange.functions.settle(trades)._encode_transaction_data(),
+                data=c.exchange.functions.settle(pack_trades(trades))._encode_transaction_data(),
             )
             tx_hash = send_all(rpc, [raw])[0]
             wait_receipt(rpc, tx_hash)

@@ -60,17 +60,6 @@ interface ISettlementExchange {
         uint256 expiry;
     }
 
-    struct Trade {
-        /// @dev The venue's trade sequence number; the trade id is tradeIdOf(buyHash, sellHash, seq).
-        uint256 seq;
-        Order buy;
-        bytes buySignature;
-        Order sell;
-        bytes sellSignature;
-        uint256 price;
-        uint256 quantity;
-    }
-
     event TradeSettled(
         bytes32 indexed tradeId,
         bytes32 indexed buyOrderHash,
@@ -92,11 +81,23 @@ interface ISettlementExchange {
     error SettlementExchangeNonceFloorNotRaised(uint256 current, uint256 requested);
     /// @notice executeTransfers called by anyone but the exchange itself.
     error SettlementExchangeOnlySelf(address caller);
+    /// @notice settle() of bytes that are no packed batch (see settle).
+    error SettlementExchangeMalformedBatch();
     /// @notice Raised inside executeTransfers; `code` is FAIL_ASSET_TRANSFER or FAIL_CASH_TRANSFER.
     error SettlementExchangeTransferFailed(uint8 code);
 
     /// @notice Settle a batch (OPERATOR_ROLE). A failing trade emits TradeFailed and is skipped.
-    function settle(Trade[] calldata trades) external;
+    ///         `packed` is the trades back to back, TRADE_BYTES (348) each, big-endian:
+    ///           seq uint64 | price uint128 | quantity uint128 | buy order | sell order
+    ///         and each order (154 bytes), the fields of the signed `Order` and its signature:
+    ///           trader address | asset address | isBuy uint8 (0 or 1) | price uint128 |
+    ///           quantity uint128 | nonce uint64 | expiry uint64 | signature (65 bytes r s v)
+    ///         The narrow fields are widened to the Order's uint256 before hashing: the EIP-712
+    ///         digest is the one the wallet signed (an order whose values do not fit cannot be
+    ///         sent). A batch whose length is not a multiple of TRADE_BYTES, or with an isBuy byte
+    ///         other than 0 or 1, reverts whole (SettlementExchangeMalformedBatch): nothing is
+    ///         mis-read. backend/settlement/packing.py is the encoder.
+    function settle(bytes calldata packed) external;
 
     /// @notice The trader cancels its own order on chain: the venue-independent escape hatch.
     function cancelOrder(Order calldata order) external;

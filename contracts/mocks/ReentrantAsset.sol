@@ -24,8 +24,7 @@ contract ReentrantAsset is ERC20 {
 
     /// @notice Attempt both re-entries, then transfer normally.
     function transferFrom(address from, address to, uint256 value) public override returns (bool) {
-        ISettlementExchange.Trade[] memory none = new ISettlementExchange.Trade[](0);
-        try _target.settle(none) {
+        try _target.settle("") {
             reentered = true;
         } catch (bytes memory reason) {
             settleRevertData = reason;

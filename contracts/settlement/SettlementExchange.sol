@@ -10,6 +10,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ISettlementExchange} from "../interfaces/ISettlementExchange.sol";
 import {TrySafeERC20} from "./TrySafeERC20.sol";
+import {PackedBatch} from "./PackedBatch.sol";
 
 /// @title SettlementExchange
 /// @notice Delivery-versus-payment settlement of trades between EIP-712 signed orders, in batches
@@ -59,6 +60,8 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
     uint256 private constant _SPENT = 2;
     /// @dev Trade id fingerprints: 64 bits each, four sequence numbers a word.
     uint256 private constant _LANE_MASK = type(uint64).max;
+    /// @notice The size of a trade's record in settle()'s packed batch (PackedBatch).
+    uint256 public constant TRADE_BYTES = PackedBatch.TRADE_BYTES;
 
     /// @dev An order met in the batch: loaded from storage once, its fills kept here and written
     ///      once at the end of the batch.
@@ -98,16 +101,17 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
     }
 
     /// @inheritdoc ISettlementExchange
-    function settle(Trade[] calldata trades) external nonReentrant onlyRole(OPERATOR_ROLE) {
+    function settle(bytes calldata packed) external nonReentrant onlyRole(OPERATOR_ROLE) {
+        if (packed.length % TRADE_BYTES != 0) revert SettlementExchangeMalformedBatch();
         bytes32 domain = _domainSeparatorV4();
-        uint256 n = trades.length;
+        uint256 n = packed.length / TRADE_BYTES;
         Batch memory batch = _newBatch(n);
         for (uint256 i = 0; i < n; ++i) {
             uint256 freeMemory;
             assembly ("memory-safe") {
                 freeMemory := mload(0x40)
             }
-            _settleOne(trades[i], domain, batch);
+            _settleOne(packed[i * TRADE_BYTES:(i + 1) * TRADE_BYTES], domain, batch);
             // nothing _settleOne allocated outlives it (the batch's table and entries were
             // allocated before): reuse that memory for the next trade (keeps the batch's memory,
             // whose cost grows quadratically, at one trade's worth)
@@ -206,33 +210,35 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
         return _domainSeparatorV4();
     }
 
-    /// @dev Check one trade, execute it or emit TradeFailed. The trade id is derived first (it is
-    ///      what every TradeFailed names), so both order digests are computed before any check.
-    function _settleOne(Trade calldata trade, bytes32 domain, Batch memory batch) private {
-        Order calldata buy = trade.buy;
-        Order calldata sell = trade.sell;
-        bytes32 buyHash = _hashOrder(buy, domain);
-        bytes32 sellHash = _hashOrder(sell, domain);
-        bytes32 tradeId = _tradeId(buyHash, sellHash, trade.seq);
-        if (_isSettled(tradeId, trade.seq)) return _fail(tradeId, FAIL_ALREADY_SETTLED);
+    /// @dev Check one trade (its packed record), execute it or emit TradeFailed. The trade id is
+    ///      derived first (it is what every TradeFailed names), so both order digests are computed
+    ///      before any check.
+    function _settleOne(bytes calldata record, bytes32 domain, Batch memory batch) private {
+        (Order memory buy, bytes32 buyHash) = _readOrder(record, PackedBatch.BUY_AT, domain);
+        (Order memory sell, bytes32 sellHash) = _readOrder(record, PackedBatch.SELL_AT, domain);
+        bytes32 tradeId;
+        {
+            (uint256 seq,,) = PackedBatch.header(record);
+            tradeId = _tradeId(buyHash, sellHash, seq);
+            if (_isSettled(tradeId, seq)) return _fail(tradeId, FAIL_ALREADY_SETTLED);
+        }
 
         if (!buy.isBuy || sell.isBuy || buy.asset != sell.asset || buy.trader == sell.trader) {
             return _fail(tradeId, FAIL_INVALID_ORDERS);
         }
         Entry memory buyEntry = _entry(batch, buy, buyHash);
-        if (!_signedBy(buyEntry, trade.buySignature)) return _fail(tradeId, FAIL_BAD_BUY_SIGNATURE);
+        if (!_signedBy(buyEntry, _signatureAt(record, PackedBatch.BUY_AT))) return _fail(tradeId, FAIL_BAD_BUY_SIGNATURE);
         Entry memory sellEntry = _entry(batch, sell, sellHash);
-        if (!_signedBy(sellEntry, trade.sellSignature)) return _fail(tradeId, FAIL_BAD_SELL_SIGNATURE);
+        if (!_signedBy(sellEntry, _signatureAt(record, PackedBatch.SELL_AT))) {
+            return _fail(tradeId, FAIL_BAD_SELL_SIGNATURE);
+        }
         if (_expired(buy.expiry) || _expired(sell.expiry)) return _fail(tradeId, FAIL_EXPIRED);
         if (buyEntry.cancelled || sellEntry.cancelled) return _fail(tradeId, FAIL_CANCELLED);
 
-        uint256 price = trade.price;
-        uint256 quantity = trade.quantity;
-        // price * quantity must fit in 256 bits (only an absurd price against an absurd buy
-        // limit could break it): so the interface says, and the cash amount (Math.mulDiv) can
-        // never revert the batch
-        bool overflows = quantity != 0 && price > type(uint256).max / quantity;
-        if (price == 0 || price > buy.price || price < sell.price || overflows) return _fail(tradeId, FAIL_PRICE);
+        // price and quantity are at most 2^128 - 1 each (uint128 fields): price * quantity
+        // fits in 256 bits, and the cash amount (Math.mulDiv) can never revert the batch
+        (, uint256 price, uint256 quantity) = PackedBatch.header(record);
+        if (price == 0 || price > buy.price || price < sell.price) return _fail(tradeId, FAIL_PRICE);
 
         // the cash must be exact: rounding price * quantity / 1e18 down would hand the buyer dust
         // of the seller's asset below the signed price (the venue's ticks and lots are always exact)
@@ -242,16 +248,33 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
         ) return _fail(tradeId, FAIL_QUANTITY);
 
         // rounded down (the check above makes it exact)
-        uint256 cashAmount = Math.mulDiv(price, quantity, _ASSET_UNIT);
-        try this.executeTransfers(buy.asset, sell.trader, buy.trader, quantity, cashAmount) {}
-        catch (bytes memory reason) {
+        try this.executeTransfers(
+            buy.asset, sell.trader, buy.trader, quantity, Math.mulDiv(price, quantity, _ASSET_UNIT)
+        ) {} catch (bytes memory reason) {
             return _fail(tradeId, _transferFailureCode(reason));
         }
         // quantity <= quantity - filled for both: the sums cannot exceed the orders' quantities
         buyEntry.filled += quantity;
         sellEntry.filled += quantity;
-        _recordSettled(tradeId, trade.seq);
+        (uint256 seq,,) = PackedBatch.header(record);
+        _recordSettled(tradeId, seq);
         emit TradeSettled(tradeId, buyHash, sellHash, buy.asset, buy.trader, sell.trader, price, quantity);
+    }
+
+    /// @dev The order record at byte `at` of a trade record: the Order and its EIP-712 digest.
+    function _readOrder(bytes calldata record, uint256 at, bytes32 domain)
+        private
+        pure
+        returns (Order memory order, bytes32 digest)
+    {
+        bytes32 structHash;
+        (order, structHash) = PackedBatch.order(record[at:at + PackedBatch.ORDER_BYTES], ORDER_TYPEHASH);
+        digest = MessageHashUtils.toTypedDataHash(domain, structHash);
+    }
+
+    /// @dev The signature of the order record at byte `at` of a trade record.
+    function _signatureAt(bytes calldata record, uint256 at) private pure returns (bytes calldata) {
+        return PackedBatch.signature(record[at:at + PackedBatch.ORDER_BYTES]);
     }
 
     /// @dev The batch's memory: a table of at least 4 slots per trade (two orders a trade, so it
@@ -265,7 +288,7 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
 
     /// @dev The batch's entry for `order` (digest `orderHash`), loaded from storage the first time
     ///      the batch meets it. The returned struct is the one in the batch: changes stay.
-    function _entry(Batch memory batch, Order calldata order, bytes32 orderHash)
+    function _entry(Batch memory batch, Order memory order, bytes32 orderHash)
         private
         view
         returns (Entry memory entry)
@@ -363,9 +386,10 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
     }
 
     /// @dev EIP-712 digest of `order` under `domain` (the domain separator, read once per batch).
-    ///      abi.encode of the calldata struct validates its address and bool words (reverting on
-    ///      dirty bits), as reading the fields does.
-    function _hashOrder(Order calldata order, bytes32 domain) private pure returns (bytes32) {
+    ///      A calldata `order` (the views, cancelOrder) is copied to memory, validating its
+    ///      address and bool words (reverting on dirty bits); settle()'s orders are read from
+    ///      fixed-width fields, which cannot be dirty.
+    function _hashOrder(Order memory order, bytes32 domain) private pure returns (bytes32) {
         return MessageHashUtils.toTypedDataHash(domain, keccak256(abi.encode(ORDER_TYPEHASH, order)));
     }
 

@@ -111,9 +111,8 @@ def test_call_data_is_what_web3_encodes():
 
     exchange = Web3().eth.contract(address="0x" + "11" * 20, abi=load_abi(Settings().build_dir, "SettlementExchange"))
     order = ("0x" + "22" * 20, "0x" + "33" * 20, True, 10**18, 10**20, 2**200, 1_800_000_000)
-    trade = (2**255 + 1, order, b"\x02" * 65, order, b"\x03" * 65, 10**18, 10**20)  # Trade.seq first
-    fn = exchange.functions.settle([trade, trade])
-    assert "0x" + calldata(fn).hex() == fn._encode_transaction_data()
+    for fn in (exchange.functions.settle(b"\x02" * 696), exchange.functions.verifyOrder(order, b"\x03" * 65)):
+        assert "0x" + calldata(fn).hex() == fn._encode_transaction_data()
 
 
 def test_arguments_web3_must_normalize_take_its_way():

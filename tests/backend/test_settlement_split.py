@@ -27,6 +27,7 @@ from backend.models.assets import Asset
 from backend.models.settlement import TradeRecord
 from backend.models.trading import Order
 from backend.settlement.encoding import order_hash
+from backend.settlement.packing import unpack_trades
 from backend.settlement.worker import GAS_BASE, GAS_PER_TRADE, MAX_ATTEMPTS, SettlementWorker
 from backend.trading.projection import chain_trade_id
 
@@ -95,7 +96,7 @@ class FakeChain:
 
     def _seqs(self, data: bytes) -> list[int]:
         _fn, args = self._contract.decode_function_input(data)
-        return [trade["seq"] if isinstance(trade, dict) else trade[0] for trade in args["trades"]]
+        return [trade[0] for trade in unpack_trades(args["packed"])]
 
     def _gas_needed(self, seqs: list[int]) -> int:
         return BASE_GAS + sum(self.cost[s] for s in seqs)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from functools import cache
+from pathlib import Path
 
 import brownie
 from brownie.exceptions import decode_typed_error
@@ -10,6 +12,13 @@ from eth_abi import encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak
+
+# the repository root, so the tests share the backend's settle() encoder (pure Python)
+if str(Path(__file__).resolve().parents[2]) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from backend.settlement.packing import PackingError as PackingError  # re-exported for the tests
+from backend.settlement.packing import pack_trades
 
 MNEMONIC = "myth like bonus scare over problem client lizard pioneer submit female collect"
 YEAR = 365 * 24 * 3600
@@ -127,9 +136,10 @@ def trade(seq: int, buy: dict, buy_sig: bytes, sell: dict, sell_sig: bytes, pric
 
 
 def settle_trades(exchange, trades: list[tuple], tx: dict):
-    """Send `trades` (tuples from `trade`) to exchange.settle() in one transaction, encoded for its
-    ABI. Tests call settle() through this one function, so an ABI change is made in one place."""
-    return exchange.settle(list(trades), tx)
+    """Send `trades` (tuples from `trade`) to exchange.settle() in one transaction, packed by the
+    backend's encoder (backend/settlement/packing.py). Tests call settle() through this one
+    function, so an ABI change is made in one place."""
+    return exchange.settle(pack_trades(trades), tx)
 
 
 def derived_trade_id(buy_hash: bytes, sell_hash: bytes, seq: int) -> bytes:

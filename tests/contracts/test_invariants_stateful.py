@@ -15,7 +15,7 @@ import os
 
 from brownie import StateReader
 from brownie.test import strategy
-from helpers import E18, ZERO_ADDRESS, derived_trade_id, order, order_tuple, restricted, reverts, trade
+from helpers import E18, ZERO_ADDRESS, derived_trade_id, order, order_tuple, restricted, reverts, settle_trades, trade
 from hypothesis import HealthCheck
 from hypothesis import strategies as st
 
@@ -344,7 +344,7 @@ class SettlementMachine:
             trades.append(trade(seq, buy, buy_sig, sell, sell_sig, price, quantity))
             expectations.append((tid, code))
 
-        tx = self.exchange.settle(trades, {"from": self.operator})
+        tx = settle_trades(self.exchange, trades, {"from": self.operator})
 
         outcomes = []
         for event in tx.events:

@@ -8,7 +8,7 @@ test_settlement_cancel_up_to.py.
 import pytest
 from brownie import FalseReturningToken, ReentrantAsset
 from eth_utils import keccak
-from helpers import E18, ZERO_ADDRESS, missing_role, order, reverts, trade
+from helpers import E18, ZERO_ADDRESS, PackingError, missing_role, order, pack_trades, reverts, settle_trades, trade
 
 PRICE = 25 * 10**6  # 25 cash units per whole token
 
@@ -46,7 +46,7 @@ def test_successful_dvp_batch(exchange, market, cash, operator, book, tid, alice
         make_trade(1, book["bob_buy"], book["alice_sell"], PRICE, 10 * E18),
         make_trade(2, book["dave_buy"], book["carol_sell"], 24 * 10**6, 20 * E18),
     ]
-    tx = exchange.settle(trades, {"from": operator})
+    tx = settle_trades(exchange, trades, {"from": operator})
 
     assert failures(tx) == []
     assert settled_ids(tx) == [tid(trades[0]), tid(trades[1])]
@@ -79,7 +79,7 @@ def test_invalid_order_pairs_fail_with_code_2(exchange, market, cash, operator, 
         ((bob_sell_o, sign(bob_sell_o)), (alice_buy_o, sign(alice_buy_o))),  # both swapped
     ]
     trades = [make_trade(seq, buy, sell) for seq, (buy, sell) in enumerate(cases, start=1)]
-    tx = exchange.settle(trades, {"from": operator})
+    tx = settle_trades(exchange, trades, {"from": operator})
     assert failures(tx) == [(tid(t), 2) for t in trades]
     assert settled_ids(tx) == []
 
@@ -92,14 +92,14 @@ def test_cancel_order_blocks_settlement(exchange, operator, book, tid, bob):
     assert exchange.cancelled(order_hash)
 
     t = make_trade(1, book["bob_buy"], book["alice_sell"])
-    tx = exchange.settle([t], {"from": operator})
+    tx = settle_trades(exchange, [t], {"from": operator})
     assert failures(tx) == [(tid(t), 6)]
 
 
 def test_cancelled_sell_order_blocks_settlement(exchange, operator, book, tid, alice):
     exchange.cancelOrder(tuple(book["alice_sell"][0].values()), {"from": alice})
     t = make_trade(1, book["bob_buy"], book["alice_sell"])
-    tx = exchange.settle([t], {"from": operator})
+    tx = settle_trades(exchange, [t], {"from": operator})
     assert failures(tx) == [(tid(t), 6)]
 
 
@@ -111,10 +111,10 @@ def test_only_the_trader_cancels_its_order(exchange, book, operator, mallory):
 
 
 def test_cancel_after_partial_fill_stops_the_rest(exchange, operator, book, tid, bob):
-    exchange.settle([make_trade(1, book["bob_buy"], book["alice_sell"])], {"from": operator})
+    settle_trades(exchange, [make_trade(1, book["bob_buy"], book["alice_sell"])], {"from": operator})
     exchange.cancelOrder(tuple(book["bob_buy"][0].values()), {"from": bob})
     t = make_trade(2, book["bob_buy"], book["alice_sell"])
-    tx = exchange.settle([t], {"from": operator})
+    tx = settle_trades(exchange, [t], {"from": operator})
     assert failures(tx) == [(tid(t), 6)]
 
 
@@ -126,7 +126,7 @@ def test_price_outside_limits_fails_with_code_7(exchange, market, operator, sign
         make_trade(3, book["bob_buy"], (zero_sell, sign(zero_sell)), 0),  # zero price
         make_trade(4, book["dave_buy"], book["carol_sell"], 24 * 10**6 + 500_000),  # inside
     ]
-    tx = exchange.settle(trades, {"from": operator})
+    tx = settle_trades(exchange, trades, {"from": operator})
     assert failures(tx) == [(tid(trades[0]), 7), (tid(trades[1]), 7), (tid(trades[2]), 7)]
     assert settled_ids(tx) == [tid(trades[3])]
 
@@ -138,7 +138,7 @@ def test_overfill_across_two_trades_fails_with_code_8(exchange, market, operator
         make_trade(3, book["bob_buy"], book["alice_sell"], PRICE, 40 * E18),
         make_trade(4, book["bob_buy"], book["alice_sell"], PRICE, 1),
     ]
-    tx = exchange.settle(trades, {"from": operator})
+    tx = settle_trades(exchange, trades, {"from": operator})
     assert settled_ids(tx) == [tid(trades[0]), tid(trades[2])]
     assert failures(tx) == [(tid(trades[1]), 8), (tid(trades[3]), 8)]
     assert market.balanceOf(bob) == 100 * E18
@@ -152,13 +152,13 @@ def test_overfill_of_the_sell_side_fails_with_code_8(exchange, market, operator,
         make_trade(1, book["bob_buy"], signed, PRICE, 20 * E18),
         make_trade(2, book["dave_buy"], signed, PRICE, 20 * E18),
     ]
-    tx = exchange.settle(trades, {"from": operator})
+    tx = settle_trades(exchange, trades, {"from": operator})
     assert failures(tx) == [(tid(trades[1]), 8)]
 
 
 def test_zero_quantity_fails_with_code_8(exchange, operator, book, tid):
     t = make_trade(1, book["bob_buy"], book["alice_sell"], PRICE, 0)
-    tx = exchange.settle([t], {"from": operator})
+    tx = settle_trades(exchange, [t], {"from": operator})
     assert failures(tx) == [(tid(t), 8)]
 
 
@@ -173,7 +173,7 @@ def test_compliance_failure_of_one_trade_does_not_revert_the_others(
         make_trade(2, (mallory_buy, sign(mallory_buy)), book["alice_sell"]),  # to an unverified wallet
         make_trade(3, book["dave_buy"], book["carol_sell"], PRICE),
     ]
-    tx = exchange.settle(trades, {"from": operator})
+    tx = settle_trades(exchange, trades, {"from": operator})
 
     assert settled_ids(tx) == [tid(trades[0]), tid(trades[2])]
     assert failures(tx) == [(tid(trades[1]), 9)]
@@ -188,28 +188,28 @@ def test_compliance_failure_of_one_trade_does_not_revert_the_others(
 def test_cash_failure_fails_with_code_10_and_moves_no_asset(exchange, market, cash, operator, book, tid, alice, bob):
     cash.approve(exchange, 0, {"from": bob})
     t = make_trade(1, book["bob_buy"], book["alice_sell"])
-    tx = exchange.settle([t], {"from": operator})
+    tx = settle_trades(exchange, [t], {"from": operator})
     assert failures(tx) == [(tid(t), 10)]
     assert market.balanceOf(bob) == 0 and market.balanceOf(alice) == 1000 * E18
 
     # the same trade (same orders, same seq) settles once the buyer approves again: failed
     # trades can be retried
     cash.approve(exchange, 2**256 - 1, {"from": bob})
-    tx = exchange.settle([t], {"from": operator})
+    tx = settle_trades(exchange, [t], {"from": operator})
     assert settled_ids(tx) == [tid(t)]
 
 
 def test_insufficient_cash_fails_with_code_10(exchange, market, cash, operator, book, tid, bob, carol):
     cash.transfer(carol, cash.balanceOf(bob) - 1, {"from": bob})
     t = make_trade(1, book["bob_buy"], book["alice_sell"])
-    tx = exchange.settle([t], {"from": operator})
+    tx = settle_trades(exchange, [t], {"from": operator})
     assert failures(tx) == [(tid(t), 10)]
 
 
 def test_seller_without_allowance_fails_with_code_9(exchange, market, operator, book, tid, alice):
     market.approve(exchange, 0, {"from": alice})
     t = make_trade(1, book["bob_buy"], book["alice_sell"])
-    tx = exchange.settle([t], {"from": operator})
+    tx = settle_trades(exchange, [t], {"from": operator})
     assert failures(tx) == [(tid(t), 9)]
 
 
@@ -219,7 +219,7 @@ def test_a_cash_amount_that_would_round_fails_with_code_8(exchange, market, cash
     # 3 base units per token * 0.5 token = 1.5: never rounded (down, against the seller)
     t = trade(1, buy, sign(buy), sell, sign(sell), 3, E18 // 2)
     before, held = cash.balanceOf(alice), market.balanceOf(alice)
-    tx = exchange.settle([t], {"from": operator})
+    tx = settle_trades(exchange, [t], {"from": operator})
     assert [e["code"] for e in tx.events["TradeFailed"]] == [8]
     assert cash.balanceOf(alice) == before and market.balanceOf(alice) == held
 
@@ -228,7 +228,7 @@ def test_only_operator_settles(exchange, admin, mallory, book):
     t = make_trade(1, book["bob_buy"], book["alice_sell"])
     for caller in (mallory, admin):
         with missing_role(caller, exchange.OPERATOR_ROLE()):
-            exchange.settle([t], {"from": caller})
+            settle_trades(exchange, [t], {"from": caller})
 
 
 def test_execute_transfers_only_by_the_exchange_itself(exchange, market, alice, mallory):
@@ -237,7 +237,7 @@ def test_execute_transfers_only_by_the_exchange_itself(exchange, market, alice, 
 
 
 def test_empty_batch_is_a_no_op(exchange, operator):
-    tx = exchange.settle([], {"from": operator})
+    tx = settle_trades(exchange, [], {"from": operator})
     assert len(tx.events) == 0
 
 
@@ -249,7 +249,7 @@ def test_reentrant_asset_cannot_reenter(exchange, cash, admin, operator, sign, t
     buy = order(bob, evil, True, PRICE, 10 * E18)
     sell = order(alice, evil, False, PRICE, 10 * E18)
     t = trade(1, buy, sign(buy), sell, sign(sell), PRICE, E18)
-    tx = exchange.settle([t], {"from": operator})
+    tx = settle_trades(exchange, [t], {"from": operator})
 
     assert settled_ids(tx) == [tid(t)]
     assert not evil.reentered()
@@ -264,7 +264,7 @@ def test_false_returning_asset_fails_with_code_9(exchange, admin, operator, sign
     buy = order(bob, fake, True, PRICE, 10 * E18)
     sell = order(alice, fake, False, PRICE, 10 * E18)
     t = trade(1, buy, sign(buy), sell, sign(sell), PRICE, E18)
-    tx = exchange.settle([t], {"from": operator})
+    tx = settle_trades(exchange, [t], {"from": operator})
     assert failures(tx) == [(tid(t), 9)]
 
 
@@ -272,7 +272,7 @@ def test_asset_without_code_fails_with_code_9(exchange, operator, sign, tid, ali
     buy = order(bob, mallory, True, PRICE, 10 * E18)
     sell = order(alice, mallory, False, PRICE, 10 * E18)
     t = trade(1, buy, sign(buy), sell, sign(sell), PRICE, E18)
-    tx = exchange.settle([t], {"from": operator})
+    tx = settle_trades(exchange, [t], {"from": operator})
     assert failures(tx) == [(tid(t), 9)]
 
 
@@ -301,14 +301,22 @@ def test_zero_address_constructor_arguments_revert(admin):
         SettlementExchange.deploy(ZERO_ADDRESS, admin, {"from": admin})
 
 
-def test_price_times_quantity_overflow_fails_with_code_7(exchange, market, operator, sign, book, tid, bob):
+def test_the_largest_packed_price_fails_alone_and_a_larger_one_cannot_be_sent(
+    exchange, market, operator, sign, book, tid, bob
+):
     """The venue no longer signs unbounded limits, but the contract must not trust that: an
-    absurd execution price against a buy limit of 2^256-1 fails alone, never reverts the batch."""
-    unbounded_buy = order(bob, market, True, 2**256 - 1, 100 * E18, nonce=21)
+    absurd execution price (2^128-1, the most settle()'s calldata carries, so price * quantity
+    always fits in 256 bits) against a buy limit as high fails alone, never reverts the batch;
+    a price past 128 bits cannot be packed at all."""
+    top = 2**128 - 1
+    unbounded_buy = order(bob, market, True, top, 100 * E18, nonce=21)
     trades = [
-        make_trade(1, (unbounded_buy, sign(unbounded_buy)), book["alice_sell"], 2**255, 10 * E18),
+        make_trade(1, (unbounded_buy, sign(unbounded_buy)), book["alice_sell"], top, 10 * E18),
         make_trade(2, (unbounded_buy, sign(unbounded_buy)), book["alice_sell"], PRICE, 10 * E18),
     ]
-    tx = exchange.settle(trades, {"from": operator})
-    assert failures(tx) == [(tid(trades[0]), 7)]
+    tx = settle_trades(exchange, trades, {"from": operator})
+    assert failures(tx) == [(tid(trades[0]), 10)]  # the buyer has not that much cash
     assert settled_ids(tx) == [tid(trades[1])]
+    past = order(bob, market, True, top + 1, 100 * E18, nonce=22)
+    with pytest.raises(PackingError):
+        pack_trades([make_trade(3, (past, sign(past)), book["alice_sell"], PRICE, 10 * E18)])

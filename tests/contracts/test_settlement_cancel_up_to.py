@@ -1,7 +1,7 @@
 """SettlementExchange.cancelUpTo: a trader invalidates every order below a nonce in one transaction."""
 
 import pytest
-from helpers import E18, order, reverts, trade
+from helpers import E18, order, reverts, settle_trades, trade
 
 PRICE = 25 * 10**6
 FLOOR_NOT_RAISED = "SettlementExchangeNonceFloorNotRaised(uint256,uint256)"
@@ -20,7 +20,7 @@ def signed(market, sign):
 
 def settle_one(exchange, operator, seq, buy, sell):
     (b, b_sig), (s, s_sig) = buy, sell
-    return exchange.settle([trade(seq, b, b_sig, s, s_sig, PRICE, E18)], {"from": operator})
+    return settle_trades(exchange, [trade(seq, b, b_sig, s, s_sig, PRICE, E18)], {"from": operator})
 
 
 def outcome(tx):
@@ -74,7 +74,7 @@ def test_orders_below_the_floor_fail_with_code_6_and_at_or_above_still_settle(
         assert outcome(settle_one(exchange, operator, seq, bob_buy, signed(alice, False, nonce))) == 6
     assert market.balanceOf(bob) == 0 and cash.balanceOf(bob) == cash_before
 
-    for seq, nonce in enumerate((10, 11, 2**256 - 1), start=10):
+    for seq, nonce in enumerate((10, 11, 2**64 - 1), start=10):  # 2**64 - 1: the largest nonce settle() carries
         assert outcome(settle_one(exchange, operator, seq, bob_buy, signed(alice, False, nonce))) == 0
     assert market.balanceOf(bob) == 3 * E18
 

@@ -1,7 +1,7 @@
 """SettlementExchange expiry: every order must expire; expiry 0 means already expired (code 5)."""
 
 from brownie import chain
-from helpers import E18, order, trade
+from helpers import E18, order, settle_trades, trade
 
 PRICE = 25 * 10**6
 
@@ -9,7 +9,7 @@ PRICE = 25 * 10**6
 def settle_pair(exchange, operator, sign, market, alice, bob, buy_expiry, sell_expiry, seq=1):
     buy = order(bob, market, True, PRICE, 100 * E18, nonce=seq, expiry=buy_expiry)
     sell = order(alice, market, False, PRICE, 100 * E18, nonce=seq, expiry=sell_expiry)
-    return exchange.settle([trade(seq, buy, sign(buy), sell, sign(sell), PRICE, E18)], {"from": operator})
+    return settle_trades(exchange, [trade(seq, buy, sign(buy), sell, sign(sell), PRICE, E18)], {"from": operator})
 
 
 def outcome(tx):
@@ -49,7 +49,7 @@ def test_order_expires_once_its_time_passes(exchange, market, operator, sign, al
     buy = order(bob, market, True, PRICE, 100 * E18, expiry=expiry)
     sell = order(alice, market, False, PRICE, 100 * E18, expiry=expiry)
     signed = (buy, sign(buy), sell, sign(sell))
-    assert outcome(exchange.settle([trade(1, *signed, PRICE, E18)], {"from": operator})) == 0
+    assert outcome(settle_trades(exchange, [trade(1, *signed, PRICE, E18)], {"from": operator})) == 0
     chain.sleep(1200)
-    assert outcome(exchange.settle([trade(2, *signed, PRICE, E18)], {"from": operator})) == 5
+    assert outcome(settle_trades(exchange, [trade(2, *signed, PRICE, E18)], {"from": operator})) == 5
     assert market.balanceOf(bob) == E18

@@ -5,7 +5,7 @@ from brownie import SettlementExchange, chain
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak
-from helpers import E18, ORDER_TYPES, order, order_tuple, sign_order, trade
+from helpers import E18, ORDER_TYPES, PackingError, order, order_tuple, pack_trades, settle_trades, sign_order, trade
 
 PRICE = 25 * 10**6
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -40,21 +40,21 @@ def test_domain_and_order_hash_match_eip712(exchange, orders):
 def test_valid_signatures_settle(exchange, operator, orders, tid):
     buy, buy_sig, sell, sell_sig = orders
     t = trade(1, buy, buy_sig, sell, sell_sig, PRICE, E18)
-    tx = exchange.settle([t], {"from": operator})
+    tx = settle_trades(exchange, [t], {"from": operator})
     assert codes(tx) == [] and exchange.settled(tid(t), t[0])
 
 
 def test_buy_signed_by_someone_else_fails_with_code_3(exchange, operator, orders, sign, mallory):
     buy, _, sell, sell_sig = orders
     forged = sign(buy, signer=mallory)
-    tx = exchange.settle([trade(1, buy, forged, sell, sell_sig, PRICE, E18)], {"from": operator})
+    tx = settle_trades(exchange, [trade(1, buy, forged, sell, sell_sig, PRICE, E18)], {"from": operator})
     assert codes(tx) == [3]
 
 
 def test_sell_signed_by_someone_else_fails_with_code_4(exchange, operator, orders, sign, bob):
     buy, buy_sig, sell, _ = orders
     forged = sign(sell, signer=bob)  # the buyer signs the seller's order
-    tx = exchange.settle([trade(2, buy, buy_sig, sell, forged, PRICE, E18)], {"from": operator})
+    tx = settle_trades(exchange, [trade(2, buy, buy_sig, sell, forged, PRICE, E18)], {"from": operator})
     assert codes(tx) == [4]
 
 
@@ -62,7 +62,8 @@ def test_tampered_order_fails(exchange, operator, orders):
     buy, buy_sig, sell, sell_sig = orders
     richer_buy = dict(buy, price=PRICE * 2)  # operator raises the buyer's limit
     bigger_sell = dict(sell, quantity=sell["quantity"] * 2)
-    tx = exchange.settle(
+    tx = settle_trades(
+        exchange,
         [
             trade(3, richer_buy, buy_sig, sell, sell_sig, PRICE, E18),
             trade(4, buy, buy_sig, bigger_sell, sell_sig, PRICE, E18),
@@ -76,10 +77,12 @@ def test_malformed_signatures_fail_without_reverting_the_batch(exchange, operato
     buy, buy_sig, sell, sell_sig = orders
     r, s, v = buy_sig[:32], buy_sig[32:64], buy_sig[64]
     high_s = (SECP256K1_N - int.from_bytes(s, "big")).to_bytes(32, "big")
+    # a signature of any other length than 65 bytes cannot even be sent (settle()'s records are
+    # fixed-width): the encoder refuses it
+    for wrong_length in (b"", buy_sig[:64], buy_sig + b"\x00"):
+        with pytest.raises(PackingError):
+            pack_trades([trade(1, buy, wrong_length, sell, sell_sig, PRICE, E18)])
     malformed = {
-        "empty": b"",
-        "short": buy_sig[:64],
-        "long": buy_sig + b"\x00",
         "zero": b"\x00" * 65,
         "bad-v": r + s + bytes([v + 2]),
         "v-0-or-1": r + s + bytes([v - 27]),  # the contract takes v 27/28 only
@@ -89,7 +92,7 @@ def test_malformed_signatures_fail_without_reverting_the_batch(exchange, operato
     trades = [trade(seq, buy, sig, sell, sell_sig, PRICE, E18) for seq, sig in enumerate(malformed.values())]
     trades.append(trade(100, buy, buy_sig, sell, b"\x01" * 65, PRICE, E18))
     trades.append(trade(101, buy, buy_sig, sell, sell_sig, PRICE, E18))
-    tx = exchange.settle(trades, {"from": operator})
+    tx = settle_trades(exchange, trades, {"from": operator})
     assert codes(tx) == [3] * len(malformed) + [4]
     assert exchange.settled(tid(trades[-1]), trades[-1][0])
 
@@ -107,7 +110,8 @@ def test_signature_for_another_exchange_or_chain_fails(exchange, cash, admin, op
         "verifyingContract": exchange.address,
     }
     renamed = bytes(Account.from_key(keys[bob.address]).sign_typed_data(wrong_name, ORDER_TYPES, buy).signature)
-    tx = exchange.settle(
+    tx = settle_trades(
+        exchange,
         [
             trade(5, buy, signed_elsewhere, sell, sell_sig, PRICE, E18),
             trade(6, buy, other_chain, sell, sell_sig, PRICE, E18),
@@ -125,7 +129,7 @@ def test_personal_sign_of_the_digest_is_not_accepted(exchange, operator, orders,
     buy, _, sell, sell_sig = orders
     digest = bytes(exchange.hashOrder(order_tuple(buy)))
     wrapped = bytes(Account.sign_message(encode_defunct(primitive=digest), keys[bob.address]).signature)
-    tx = exchange.settle([trade(8, buy, wrapped, sell, sell_sig, PRICE, E18)], {"from": operator})
+    tx = settle_trades(exchange, [trade(8, buy, wrapped, sell, sell_sig, PRICE, E18)], {"from": operator})
     assert codes(tx) == [3]
 
 
@@ -139,8 +143,9 @@ def test_check_order_first_failing_check_wins(exchange, operator, orders, sign, 
     exchange.cancelUpTo(1, {"from": alice})
     bad = b"\x01" * 65
     settled_first = trade(1, buy, buy_sig, sell, sell_sig, PRICE, E18)
-    exchange.settle([settled_first], {"from": operator})
-    tx = exchange.settle(
+    settle_trades(exchange, [settled_first], {"from": operator})
+    tx = settle_trades(
+        exchange,
         [
             # already settled (1) wins over everything: the same orders and seq again, with an
             # invalid price and quantity

@@ -7,7 +7,7 @@ sequence number reused with other orders (say, after a database restore) is a ne
 import pytest
 from eth_abi import encode
 from eth_utils import keccak
-from helpers import E18, derived_trade_id, order, order_hash, trade
+from helpers import E18, derived_trade_id, order, order_hash, settle_trades, trade
 
 PRICE = 25 * 10**6
 
@@ -38,7 +38,7 @@ def test_trade_id_of_matches_keccak_of_abi_encode(exchange):
 
 def test_settled_trade_carries_the_derived_id(exchange, operator, pairs):
     buy, buy_sig, sell, sell_sig = pairs[0]
-    tx = exchange.settle([trade(7, buy, buy_sig, sell, sell_sig, PRICE, E18)], {"from": operator})
+    tx = settle_trades(exchange, [trade(7, buy, buy_sig, sell, sell_sig, PRICE, E18)], {"from": operator})
     buy_hash, sell_hash = order_hash(exchange, buy), order_hash(exchange, sell)
     assert exchange.hashOrder(tuple(buy.values())) == "0x" + buy_hash.hex()
     expected = "0x" + derived_trade_id(buy_hash, sell_hash, 7).hex()
@@ -51,7 +51,7 @@ def test_settled_trade_carries_the_derived_id(exchange, operator, pairs):
 
 def test_failed_trade_names_the_derived_id(exchange, operator, pairs):
     buy, buy_sig, sell, sell_sig = pairs[0]
-    tx = exchange.settle([trade(3, buy, buy_sig, sell, sell_sig, PRICE + 1, E18)], {"from": operator})
+    tx = settle_trades(exchange, [trade(3, buy, buy_sig, sell, sell_sig, PRICE + 1, E18)], {"from": operator})
     (event,) = events(tx, "TradeFailed")
     expected = derived_trade_id(order_hash(exchange, buy), order_hash(exchange, sell), 3)
     assert (event["tradeId"], event["code"]) == ("0x" + expected.hex(), 7)
@@ -60,8 +60,8 @@ def test_failed_trade_names_the_derived_id(exchange, operator, pairs):
 def test_reused_seq_with_different_orders_settles_as_a_new_trade(exchange, market, operator, pairs, tid, bob, dave):
     first = trade(1, *pairs[0], PRICE, E18)
     second = trade(1, *pairs[1], PRICE, E18)  # the same seq, other orders
-    exchange.settle([first], {"from": operator})
-    tx = exchange.settle([second], {"from": operator})
+    settle_trades(exchange, [first], {"from": operator})
+    tx = settle_trades(exchange, [second], {"from": operator})
 
     assert events(tx, "TradeFailed") == []
     assert [e["tradeId"] for e in events(tx, "TradeSettled")] == [tid(second)]
@@ -72,9 +72,9 @@ def test_reused_seq_with_different_orders_settles_as_a_new_trade(exchange, marke
 
 def test_same_orders_same_seq_twice_fails_with_code_1(exchange, market, cash, operator, pairs, tid, bob):
     t = trade(1, *pairs[0], PRICE, E18)
-    exchange.settle([t], {"from": operator})
+    settle_trades(exchange, [t], {"from": operator})
     cash_after_first = cash.balanceOf(bob)
-    tx = exchange.settle([t], {"from": operator})
+    tx = settle_trades(exchange, [t], {"from": operator})
 
     assert [(e["tradeId"], e["code"]) for e in events(tx, "TradeFailed")] == [(tid(t), 1)]
     assert market.balanceOf(bob) == E18 and cash.balanceOf(bob) == cash_after_first
@@ -82,7 +82,7 @@ def test_same_orders_same_seq_twice_fails_with_code_1(exchange, market, cash, op
 
 def test_same_trade_twice_in_one_batch_settles_once(exchange, market, operator, pairs, tid, bob):
     t = trade(1, *pairs[0], PRICE, E18)
-    tx = exchange.settle([t, t], {"from": operator})
+    tx = settle_trades(exchange, [t, t], {"from": operator})
     assert [e["tradeId"] for e in events(tx, "TradeSettled")] == [tid(t)]
     assert [(e["tradeId"], e["code"]) for e in events(tx, "TradeFailed")] == [(tid(t), 1)]
     assert market.balanceOf(bob) == E18
@@ -90,7 +90,7 @@ def test_same_trade_twice_in_one_batch_settles_once(exchange, market, operator, 
 
 def test_same_orders_with_a_new_seq_are_a_new_fill(exchange, market, operator, pairs, bob):
     """A second fill of the same two orders is a new trade (the fills still bound it)."""
-    exchange.settle([trade(1, *pairs[0], PRICE, E18)], {"from": operator})
-    tx = exchange.settle([trade(2, *pairs[0], PRICE, 2 * E18)], {"from": operator})
+    settle_trades(exchange, [trade(1, *pairs[0], PRICE, E18)], {"from": operator})
+    tx = settle_trades(exchange, [trade(2, *pairs[0], PRICE, 2 * E18)], {"from": operator})
     assert events(tx, "TradeFailed") == []
     assert market.balanceOf(bob) == 3 * E18

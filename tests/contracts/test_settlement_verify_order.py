@@ -7,7 +7,7 @@ to order.trader. Everything else is refused, by the view and by settle() (codes 
 import pytest
 from brownie import chain
 from eth_account import Account
-from helpers import E18, ORDER_TYPES, order, order_tuple, trade
+from helpers import E18, ORDER_TYPES, order, order_tuple, settle_trades, trade
 
 PRICE = 25 * 10**6
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -88,15 +88,19 @@ def test_verify_order_agrees_with_settle_codes_3_and_4(exchange, operator, order
     }
     trades, expected = [], []
     for seq, (signature, _) in enumerate(variants.values(), start=1):
+        if len(signature) != 65:
+            continue  # settle()'s fixed-width records cannot carry it (verifyOrder says False)
         valid, _ = exchange.verifyOrder(order_tuple(buy), signature)
         trades.append(trade(seq, buy, signature, sell, sell_sig, PRICE, E18))
         expected.append(0 if valid else 3)
     for seq, signature in enumerate(sell_variants.values(), start=100):
+        if len(signature) != 65:
+            continue
         valid, _ = exchange.verifyOrder(order_tuple(sell), signature)
         trades.append(trade(seq, buy, buy_sig, sell, signature, PRICE, E18))
         expected.append(0 if valid else 4)
 
-    tx = exchange.settle(trades, {"from": operator})
+    tx = settle_trades(exchange, trades, {"from": operator})
     outcomes = []
     for event in tx.events:
         if event.name == "TradeSettled":

@@ -21,6 +21,7 @@ from backend.models.settlement import TradeRecord
 from backend.models.trading import Order
 from backend.settlement.encoding import trade_struct
 from backend.settlement.ledger import CASH
+from backend.settlement.packing import pack_trades
 from backend.statuses import SettlementStatus
 from tests.integration.test_reconcile_ledger import ERC20_ABI, _reconcile, _transfer, traded  # noqa: F401
 from tests.support.live_stack import TEST_NODE
@@ -57,7 +58,7 @@ def _settle_orders_the_venue_never_matched(client, asset: dict, seller, buyer) -
         listed = get_asset(session, symbol)
         trade = SimpleNamespace(trade_seq=2**40 + int(ids[0][-6:], 16) % 10**6, price_ticks=2000, quantity_lots=1)
         struct = trade_struct(trade, buy, sell, listed)  # type: ignore[arg-type]
-    receipt = chain.transact(chain.core("settlement_exchange").functions.settle([struct]), gas=1_500_000)
+    receipt = chain.transact(chain.core("settlement_exchange").functions.settle(pack_trades([struct])), gas=1_500_000)
     tx_hash = Web3.to_hex(receipt["transactionHash"]).lower()
     token = chain.w3.eth.contract(address=asset["token_address"], abi=ERC20_ABI)
     assert token.functions.balanceOf(buyer.wallet.address).call() == 8 * UNIT  # 7 traded + 1 behind our back

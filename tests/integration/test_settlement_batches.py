@@ -21,6 +21,7 @@ from backend.demo.issuer import distribute as issuer_pays
 from backend.demo.wallet import token_balance
 from backend.models.settlement import TradeRecord
 from backend.models.trading import Order
+from backend.settlement.packing import TRADE_BYTES
 from backend.settlement.worker import SettlementWorker
 from backend.trading.projection import chain_trade_id
 from tests.support.compliance import put_rules
@@ -126,7 +127,7 @@ def _settle_transactions(node, exchange, start: int) -> list[tuple[int, int, int
             if tx["to"] == exchange.address:
                 _fn, args = exchange.decode_function_input(tx["input"])
                 receipt = node.w3.eth.get_transaction_receipt(tx["hash"])
-                sent.append((receipt["status"], len(args["trades"]), receipt["gasUsed"]))
+                sent.append((receipt["status"], len(args["packed"]) // TRADE_BYTES, receipt["gasUsed"]))
     return sent
 
 

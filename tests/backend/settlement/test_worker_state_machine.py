@@ -44,6 +44,7 @@ from backend.models.compliance import Investor
 from backend.models.settlement import TradeRecord
 from backend.models.trading import Order
 from backend.money import ASSET_DECIMALS, CASH_DECIMALS, to_units
+from backend.settlement.packing import unpack_trades
 from backend.settlement.worker import FAILURE_REASONS, MAX_ATTEMPTS, SettlementWorker
 from backend.trading.projection import chain_trade_id
 from backend.trading.reservations import reserved_asset_units, reserved_cash_units
@@ -233,7 +234,7 @@ class FakeNode:
     def _decode(self, data: bytes) -> list[dict[str, Any]]:
         _fn, args = self.exchange.decode_function_input(data)
         trades = []
-        for raw in args["trades"]:
+        for raw in unpack_trades(args["packed"]):
             trade = dict(raw) if isinstance(raw, dict) else dict(zip(TRADE_FIELDS, raw, strict=True))
             for side in ("buy", "sell"):
                 order = trade[side]
