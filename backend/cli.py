@@ -124,9 +124,10 @@ def run_workers() -> None:
     from backend import workers
 
     try:
-        raise typer.Exit(workers.main([]))
+        code = workers.main([])
     except RuntimeError as exc:  # a development secret outside development (backend/dev_secrets.py)
         _fail(str(exc))
+    raise typer.Exit(code)
 
 
 @app.command()

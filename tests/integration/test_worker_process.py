@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from backend.db import create_tables, make_engine
 from bench.chaos import wait_settled
 from bench.stack import ADMIN_KEY, Stack, order_body, set_up_market
 from tests.integration import test_chaos
@@ -86,3 +89,30 @@ def test_a_worker_process_that_dies_is_restarted_and_health_says_so(service):
 
     service.stop_service()  # SIGTERM: the lifespan stops the child
     assert not alive(again["pid"])
+
+
+def test_rwa_workers_runs_alone_until_sigterm_and_refuses_development_keys_in_production(node, tmp_path):
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'alone.db'}",
+        "RPC_URL": node.rpc_url,
+        "RWA_DEPLOYMENT_FILE": str(node.deployment_file),
+    }
+    for name in ("RWA_ENV", "RWA_ADMIN_KEY", "RWA_OPERATOR_KEY", "RWA_GOVERNANCE_KEY"):
+        env.pop(name, None)
+    command = [sys.executable, "-m", "backend.cli", "workers"]
+    refused = subprocess.run(command, env={**env, "RWA_ENV": "production"}, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 1 and "RWA_ADMIN_KEY" in refused.stdout, refused.stdout + refused.stderr
+
+    create_tables(make_engine(env["DATABASE_URL"]))  # as the service would have
+    alone = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert alone.stdout is not None
+        output, deadline = "", time.monotonic() + 60
+        while "running: settlement, compliance_mirror, anchors" not in output:
+            assert alone.poll() is None and time.monotonic() < deadline, output
+            output += alone.stdout.readline()
+        alone.send_signal(signal.SIGTERM)
+        assert alone.wait(timeout=10) == 0
+    finally:
+        alone.kill()
