@@ -58,7 +58,8 @@ def run_command(
     write (projection.Rows.write) before that commit."""
     if market.stale:
         venue.rebuild(session, market)
-    before = market.engine.depth(None)
+    # The whole depth twice a command costs ~0.5 ms on a book of 500 levels: only for a watched market.
+    before = market.engine.depth(None) if venue.feed.watched(market.symbol) else None
     try:
         events = market.submit(session, command, None if rows is None else rows.journal)
         rejection, trades = apply_events(session, asset, events, known, cancel_reason=cancel_reason, rows=rows)
@@ -92,9 +93,16 @@ def rebuild_after_failure(session: Session, venue: Venue, markets: list[Market])
 
 
 def feed_messages(
-    market: Market, asset: Asset, before: Depth, events: list[Event], trades: list[TradeRecord]
+    market: Market, asset: Asset, before: Depth | None, events: list[Event], trades: list[TradeRecord]
 ) -> list[FeedMessage]:
-    """The command's changes as feed messages: book levels, trades, the call's figures, the status."""
+    """The command's changes as feed messages: book levels, trades, the call's figures, the status.
+    None before the command (nobody subscribed to the market then): none, but the call's figures
+    are still kept current (the next message compares against them)."""
+    if before is None:
+        if market.engine.phase == "auction" or market.auction_seen is not None:
+            state = market.engine.auction_state()
+            market.auction_seen = None if state.phase == "none" else state
+        return []
     sequence = market.next_seq - 1
     symbol = asset.symbol
     out: list[FeedMessage] = []

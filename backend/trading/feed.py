@@ -47,6 +47,12 @@ class Feed:
         with self._lock:
             self._subs[sub.symbol].discard(sub)
 
+    def watched(self, symbol: str) -> bool:
+        """Whether anyone subscribes to `symbol` now (a subscriber's snapshot is taken after it
+        subscribed, under the market's lock: a command that saw nobody is in that snapshot)."""
+        with self._lock:
+            return bool(self._subs.get(symbol))
+
     def publish(self, symbol: str, message: dict[str, Any]) -> None:
         with self._lock:
             subs = list(self._subs.get(symbol, ()))
