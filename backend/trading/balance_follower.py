@@ -37,6 +37,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -91,6 +92,10 @@ class BalanceFollower(PeriodicWorker):
         self._block: int | None = None  # the head the readings are as of
         self._as_of: tuple[float, datetime] | None = None  # (monotonic, wall clock) the head was asked
         self.drops = 0  # times everything followed was dropped (head went backwards, too far behind)
+        # what `held` answered: from memory, not followed (yet), followed but too far behind
+        self.answers: Counter[str] = Counter()
+        self.polls = 0
+        self.slowest_poll_ms = 0.0
         self._spender = ""
 
     # --- order entry's side ------------------------------------------------------------
@@ -101,12 +106,15 @@ class BalanceFollower(PeriodicWorker):
         as_of = self._as_of
         found = self._held.get(key)
         if found is None:
+            self.answers["new"] += 1
             if not self.stopping and key not in self._wanted:
                 with self._lock:
                     self._wanted[key] = frozen
             return None
         if as_of is None or (time.monotonic() - as_of[0]) * 1000 >= max_age_ms:
+            self.answers["behind"] += 1
             return None
+        self.answers["memory"] += 1
         return found, as_of[1]
 
     def position(self, wallet: str, token: str) -> Held | None:
@@ -159,7 +167,20 @@ class BalanceFollower(PeriodicWorker):
             raise
         self._held.update(changed)  # one assignment a pair: a reader sees it before or after, whole
         self._block, self._as_of = head, (asked_mono, asked_wall)
+        self.polls += 1
+        self.slowest_poll_ms = max(self.slowest_poll_ms, (time.monotonic() - asked_mono) * 1000)
         return head
+
+    def stop(self) -> None:
+        super().stop()
+        log.info(
+            "funds follower: %d polls (slowest %.0f ms), %d pairs followed, %d drops; funds checks: %s",
+            self.polls,
+            self.slowest_poll_ms,
+            len(self._held),
+            self.drops,
+            dict(self.answers),
+        )
 
     def _catch_up(
         self, last: int | None, head: int, wanted: dict[tuple[str, str], bool]
