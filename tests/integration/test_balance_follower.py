@@ -117,6 +117,22 @@ def test_an_approval_change_is_seen_within_the_bound(client, admin, chain_info, 
     assert client.app.state.venue.balances.live_reads == reads
 
 
+def test_a_transfer_the_wallet_sends_itself_leaves_no_lasting_low_allowance(
+    client, admin, chain_info, make_asset, make_investor, new_wallet
+):
+    """A Transfer log does not say who spent it: the follower lowers the allowance for every
+    Transfer out (exact for the exchange's transferFrom), so a transfer the wallet sends itself
+    leaves it low. That can only refuse; the live re-read accepts and has the pair read again."""
+    symbol, buyer, cash = _followed_buyer(client, admin, chain_info, make_asset, make_investor)
+    _send(buyer.wallet, cash, CASH_ABI, "approve", chain_info["contracts"]["settlement_exchange"], 100 * CASH)
+    _wait_until(lambda: _held(client, buyer.wallet.address, cash).allowance == 100 * CASH, 5)
+    _send(buyer.wallet, cash, CASH_ABI, "transfer", new_wallet().address, 50 * CASH)
+    _wait_until(lambda: _held(client, buyer.wallet.address, cash).balance == 950 * CASH, 5)
+    assert _held(client, buyer.wallet.address, cash).allowance == 50 * CASH  # low: truly still 100
+    assert _buy(buyer, client, symbol, "80").status_code == 201  # 10 + 80 within the true 100
+    _wait_until(lambda: _held(client, buyer.wallet.address, cash) == Held(950 * CASH, 0, 100 * CASH), 5)
+
+
 def test_a_head_that_goes_backwards_drops_what_was_followed(
     client, admin, chain_info, make_asset, make_investor, new_wallet, node
 ):
