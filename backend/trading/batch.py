@@ -10,6 +10,9 @@ neighbours; a failure of the database fails the batch as a whole (nothing of it 
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
 from contextlib import ExitStack
 
 from sqlalchemy import bindparam
@@ -99,6 +102,7 @@ def _place_checked(
     wallet = BatchFunds(session, chain, venue.balances, investor, compliance)
     markets: dict[str, Market] = {}
     accepted: list[tuple[int, Checked, Order]] = []
+    order_ids = _order_ids(len(checked))
     for i, one in checked.items():
         prep, nonce = one.prep, str(one.prep.typed["message"]["nonce"])
         existing = taken.get(one.req.client_order_id or "")
@@ -124,7 +128,7 @@ def _place_checked(
         clashing.add(nonce)
         compliance.accept(prep.asset, prep.side, units)
         markets[prep.asset.symbol] = market
-        accepted.append((i, one, _new_order(investor, one)))
+        accepted.append((i, one, _new_order(investor, one, next(order_ids))))
     if not accepted:
         return
     outbox: list[FeedMessage] = []
@@ -191,10 +195,17 @@ def _clashes(session: Session, investor: Investor, checked: list[Checked]) -> tu
     return {r.nonce for r in rows if r.wallet == investor.wallet}, taken
 
 
-def _new_order(investor: Investor, checked: Checked) -> Order:
+def _order_ids(count: int) -> Iterator[str]:
+    """`count` uuid4 order ids from one read of the system's randomness (uuid4 makes a system
+    call an order: 3.7 % of py-spy's samples of the served batch endpoint)."""
+    random = os.urandom(16 * count)
+    return (uuid.UUID(bytes=random[i : i + 16], version=4).hex for i in range(0, 16 * count, 16))
+
+
+def _new_order(investor: Investor, checked: Checked, order_id: str) -> Order:
     """The order row of a checked request, detached (projection.detached: the batch writes its
     orders with one INSERT): new_order's columns with the model's defaults."""
-    columns = new_order_columns(investor, checked)
+    columns = new_order_columns(investor, checked, order_id)
     now = utcnow()
     return detached(
         Order,

@@ -284,11 +284,12 @@ def new_order(investor: Investor, checked: Checked) -> Order:
     return Order(**new_order_columns(investor, checked))
 
 
-def new_order_columns(investor: Investor, checked: Checked) -> dict[str, Any]:
-    """What a checked request sets of its order row (the rest takes Order's defaults)."""
+def new_order_columns(investor: Investor, checked: Checked, order_id: str | None = None) -> dict[str, Any]:
+    """What a checked request sets of its order row (the rest takes Order's defaults); its id
+    `order_id` or a new uuid4."""
     prep, req = checked.prep, checked.req
     return {
-        "id": uuid.uuid4().hex,
+        "id": order_id or uuid.uuid4().hex,
         "client_order_id": req.client_order_id,
         "investor_id": investor.id,
         "wallet": investor.wallet,
