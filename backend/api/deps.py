@@ -9,10 +9,17 @@ from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
-from backend.auth.service import Principal, resolve_investor_key, resolve_key
+from backend.auth.service import (
+    Principal,
+    investor_of,
+    key_digest,
+    known_investor_keys,
+    resolve_investor_key,
+    resolve_key,
+)
 from backend.chain.client import Chain
 from backend.config import Settings
-from backend.errors import Forbidden
+from backend.errors import Forbidden, Unauthorized
 from backend.models.compliance import Investor
 from backend.trading.sequencer import Venue
 
@@ -81,13 +88,33 @@ def current_investor(
     """get_principal and the key's investor in one query (and one thread-pool hand-off)."""
     principal, investor = resolve_investor_key(session, settings=settings, key=x_api_key)
     request.state.api_key_resolved = True  # as get_principal
-    if principal.role != "investor" or principal.investor_id is None:
-        raise Forbidden("auth.forbidden", "this needs an investor key")
-    if investor is None:
-        raise Forbidden("auth.forbidden", "the investor of this key no longer exists")
-    return investor
+    return investor_of(principal, investor)
+
+
+async def investor_key(request: Request, x_api_key: Annotated[str | None, Header()] = None) -> str:
+    """The digest of the caller's investor key, checked before the body as CurrentInvestor
+    is (401 without a key or with an unknown or revoked one, 403 for another role's), for a
+    route that reads the key and its investor itself (auth.service.investor_by_digest) in its
+    one thread-pool hand-off. async: a key this process has seen resolve costs no query and
+    no hand-off here; another goes to the database once."""
+    if not x_api_key:
+        raise Unauthorized("auth.missing_key", "send your API key in the X-API-Key header")
+    digest = key_digest(x_api_key)
+    if digest not in known_investor_keys:
+        await run_in_threadpool(_check_investor_key, request, x_api_key)
+    request.state.api_key_resolved = True  # as get_principal
+    return digest
+
+
+def _check_investor_key(request: Request, key: str) -> None:
+    with Session(request.app.state.db) as session:
+        principal, investor = resolve_investor_key(session, settings=request.app.state.settings, key=key)
+        request.state.api_key_resolved = True  # as get_principal, also when the role is refused
+        investor = investor_of(principal, investor)
+        known_investor_keys.remember(key_digest(key), investor.id)  # type: ignore[arg-type]
 
 
 AdminDep = Annotated[Principal, Depends(require_admin)]
 IssuerDep = Annotated[Principal, Depends(require_issuer_or_admin)]
 CurrentInvestor = Annotated[Investor, Depends(current_investor)]
+InvestorKeyDep = Annotated[str, Depends(investor_key)]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam
@@ -45,6 +47,7 @@ def revoke_keys_of_investor(session: Session, *, investor_id: int) -> None:
         if key.revoked_at is None:
             key.revoked_at = utcnow()
             session.add(key)
+    known_investor_keys.forget_investor(investor_id)
 
 
 def resolve_key(session: Session, *, settings: Settings, key: str | None) -> Principal:
@@ -67,12 +70,70 @@ def resolve_investor_key(session: Session, *, settings: Settings, key: str | Non
         raise Unauthorized("auth.missing_key", "send your API key in the X-API-Key header")
     if hmac.compare_digest(key.encode(), settings.admin_key.encode()):
         return Principal(role="admin"), None
-    found = session.exec(_KEY_AND_INVESTOR, params={"key_hash": _digest(key)}).first()
+    return _key_and_investor(session, _digest(key))
+
+
+def _key_and_investor(session: Session, digest: str) -> tuple[Principal, Investor | None]:
+    found = session.exec(_KEY_AND_INVESTOR, params={"key_hash": digest}).first()
     if found is None or found[0].revoked_at is not None:
         raise Unauthorized("auth.invalid_key", "unknown or revoked API key")
     row, investor = found
     principal = Principal(role=row.role, key_id=row.id, investor_id=row.investor_id, issuer_wallet=row.issuer_wallet)
     return principal, investor
+
+
+def investor_of(principal: Principal, investor: Investor | None) -> Investor:
+    """The investor of a resolved key: 403 for a key of another role, or whose investor is gone."""
+    if principal.role != "investor" or principal.investor_id is None:
+        raise Forbidden("auth.forbidden", "this needs an investor key")
+    if investor is None:
+        raise Forbidden("auth.forbidden", "the investor of this key no longer exists")
+    return investor
+
+
+def investor_by_digest(session: Session, digest: str) -> Investor:
+    """The investor of the key with this digest, read now (one query): 401 when the key is
+    unknown or revoked, 403 when it is not an investor's. Remembers the digest as a known
+    investor key (KnownKeys)."""
+    investor = investor_of(*_key_and_investor(session, digest))
+    known_investor_keys.remember(digest, investor.id)  # type: ignore[arg-type]
+    return investor
+
+
+def key_digest(key: str) -> str:
+    return _digest(key)
+
+
+class KnownKeys:
+    """Digests of investor keys seen to resolve in this process, with their investor: lets
+    order entry check the key before the body (401/403 before 422) without a query. Never
+    grants anything: the route reads the key and its investor again (investor_by_digest)
+    before the order, so a revocation - in this process or another (the `rwa` CLI) - refuses
+    the very next order. Revoking here forgets the investor's keys at once; a key revoked by
+    another process is refused by that read (its bad body answered 422 first, at most)."""
+
+    def __init__(self, limit: int = 100_000):
+        self._known: OrderedDict[str, int] = OrderedDict()
+        self._limit = limit
+        self._lock = threading.Lock()
+
+    def __contains__(self, digest: str) -> bool:
+        return digest in self._known
+
+    def remember(self, digest: str, investor_id: int) -> None:
+        with self._lock:
+            self._known[digest] = investor_id
+            self._known.move_to_end(digest)
+            while len(self._known) > self._limit:
+                self._known.popitem(last=False)
+
+    def forget_investor(self, investor_id: int) -> None:
+        with self._lock:
+            for digest in [d for d, i in self._known.items() if i == investor_id]:
+                del self._known[digest]
+
+
+known_investor_keys = KnownKeys()
 
 
 _KEY_AND_INVESTOR = (

@@ -31,6 +31,7 @@ ROLE_DEPENDENCIES = {  # dependency function name -> who may call (strongest win
     "require_admin": "admin",
     "require_issuer_or_admin": "issuer or admin",
     "current_investor": "investor",
+    "investor_key": "investor",  # order entry's: the key before the body, the investor read in the route
     "get_principal": "any key",
     "optional_principal": "anyone (key optional)",
 }

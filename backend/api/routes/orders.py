@@ -6,15 +6,25 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import Field, ValidationError
 from sqlmodel import Session, col, select
 
 from backend.api import batch
-from backend.api.deps import ChainDep, CurrentInvestor, SessionDep, SettingsDep, VenueDep, current_investor
+from backend.api.deps import (
+    ChainDep,
+    CurrentInvestor,
+    InvestorKeyDep,
+    SessionDep,
+    SettingsDep,
+    VenueDep,
+    current_investor,
+)
 from backend.api.public import OrderCancelled, OrderPublic, OrderTypedData
 from backend.api.schemas import ERRORS, PositiveDecimal, Strict
 from backend.assets.service import get_asset
+from backend.auth.service import investor_by_digest
 from backend.chain.client import Chain
 from backend.config import Settings
 from backend.errors import DomainError
@@ -131,24 +141,25 @@ def typed_data(
     response_model=OrderPublic,
     responses={200: {"model": OrderPublic, "description": "the original order of a repeated client_order_id"}},
 )
-def place_order(
-    body: OrderCreate,
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    chain: ChainDep,
-    venue: VenueDep,
-    investor: CurrentInvestor,
-) -> dict[str, Any]:
+async def place_order(body: OrderCreate, request: Request, key: InvestorKeyDep) -> Response:
     """Place a signed order. A repeated client_order_id returns the original order (200)."""
-    request.app.state.order_budget.take(investor.id, 1)
-    order, created, fills = entry.place_order(session, chain, venue, investor, body.request())
-    if not created:
-        response.status_code = 200
-    elif order.status in OPEN_STATUSES:
-        _cancel_if_barred_meanwhile(session, venue, investor)
-        session.refresh(order)
-    return order_public(session, get_asset(session, order.symbol), order, fills)
+    # async, with the whole order in one thread-pool hand-off (a plain `def` route with
+    # SessionDep and CurrentInvestor costs three: the investor, the route and its response).
+    return await run_in_threadpool(_place_order, request, key, body.request())
+
+
+def _place_order(request: Request, key: str, req: entry.OrderRequest) -> Response:
+    state = request.app.state
+    with Session(state.db, expire_on_commit=False) as session:
+        investor = investor_by_digest(session, key)  # read per order: a revoked key is refused at once
+        state.order_budget.take(investor.id, 1)
+        order, created, fills = entry.place_order(session, state.chain, state.venue, investor, req)
+        if created and order.status in OPEN_STATUSES:
+            _cancel_if_barred_meanwhile(session, state.venue, investor)
+            session.refresh(order)
+        # the dict is OrderPublic's fields in its order (tests/backend/test_order_public.py)
+        content = order_public(session, get_asset(session, order.symbol), order, fills)
+    return JSONResponse(content, status_code=201 if created else 200)
 
 
 def _cancel_if_barred_meanwhile(session: Session, venue: Venue, investor: Investor) -> None:
