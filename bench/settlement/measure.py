@@ -17,9 +17,7 @@ from bench.signer import OrderSigner
 
 PRICE = 25 * CASH_UNIT  # cash base units per whole asset unit
 QUANTITY = 2 * ASSET_UNIT
-TRADE_SETTLED = (
-    "0x" + keccak(text="TradeSettled(bytes32,bytes32,bytes32,address,address,address,uint256,uint256)").hex()
-)
+TRADE_SETTLED = "0x" + keccak(text="TradeSettled(bytes32,bytes32,bytes32,uint256,uint256)").hex()
 TRADE_FAILED = "0x" + keccak(text="TradeFailed(bytes32,uint8)").hex()
 
 

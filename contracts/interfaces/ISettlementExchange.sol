@@ -60,15 +60,11 @@ interface ISettlementExchange {
         uint256 expiry;
     }
 
+    /// @notice A trade settled. The asset, buyer and seller are the signed orders' (named by their
+    ///         digests) and the same transaction's asset Transfer(seller, buyer, quantity) shows
+    ///         them: not repeated here (issue 17: 768 gas a trade).
     event TradeSettled(
-        bytes32 indexed tradeId,
-        bytes32 indexed buyOrderHash,
-        bytes32 indexed sellOrderHash,
-        address asset,
-        address buyer,
-        address seller,
-        uint256 price,
-        uint256 quantity
+        bytes32 indexed tradeId, bytes32 indexed buyOrderHash, bytes32 indexed sellOrderHash, uint256 price, uint256 quantity
     );
     event TradeFailed(bytes32 indexed tradeId, uint8 code);
     event OrderCancelled(bytes32 indexed orderHash, address indexed trader);

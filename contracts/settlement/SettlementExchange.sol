@@ -258,7 +258,7 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
         sellEntry.filled += quantity;
         (uint256 seq,,) = PackedBatch.header(record);
         _recordSettled(tradeId, seq);
-        emit TradeSettled(tradeId, buyHash, sellHash, buy.asset, buy.trader, sell.trader, price, quantity);
+        emit TradeSettled(tradeId, buyHash, sellHash, price, quantity);
     }
 
     /// @dev The order record at byte `at` of a trade record: the Order and its EIP-712 digest.

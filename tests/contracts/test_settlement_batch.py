@@ -61,8 +61,16 @@ def test_successful_dvp_batch(exchange, market, cash, operator, book, tid, alice
     sell_hash = exchange.hashOrder(trades[0][3])
     event = tx.events["TradeSettled"][0]
     assert (event["buyOrderHash"], event["sellOrderHash"]) == (buy_hash, sell_hash)
-    assert (event["asset"], event["buyer"], event["seller"]) == (market, bob, alice)
-    assert (event["price"], event["quantity"]) == (PRICE, 10 * E18)
+    assert dict(event) == {
+        "tradeId": tid(trades[0]),
+        "buyOrderHash": buy_hash,
+        "sellOrderHash": sell_hash,
+        "price": PRICE,
+        "quantity": 10 * E18,
+    }
+    # who and what: the signed orders', shown by the same transaction's asset Transfer
+    transfer = next(e for e in tx.events["Transfer"] if e.address == market.address)
+    assert (transfer["from"], transfer["to"], transfer["value"]) == (alice, bob, 10 * E18)
 
 
 def test_invalid_order_pairs_fail_with_code_2(exchange, market, cash, operator, sign, book, tid, alice, bob):

@@ -65,7 +65,7 @@ def _topic(signature: str) -> HexBytes:
     return HexBytes(keccak(text=signature))
 
 
-SETTLED_TOPIC = _topic("TradeSettled(bytes32,bytes32,bytes32,address,address,address,uint256,uint256)")
+SETTLED_TOPIC = _topic("TradeSettled(bytes32,bytes32,bytes32,uint256,uint256)")
 FAILED_TOPIC = _topic("TradeFailed(bytes32,uint8)")
 
 
@@ -206,11 +206,7 @@ class FakeNode:
             else:
                 self.settled_ids.add(trade_id)
                 self.settlements[trade_id] += 1
-                buy, sell = trade["buy"], trade["sell"]
-                data = encode(
-                    ["address", "address", "address", "uint256", "uint256"],
-                    [buy["asset"], buy["trader"], sell["trader"], trade["price"], trade["quantity"]],
-                )
+                data = encode(["uint256", "uint256"], [trade["price"], trade["quantity"]])
                 self._log(receipt, [SETTLED_TOPIC, HexBytes(trade_id), HexBytes(buy_hash), HexBytes(sell_hash)], data)
 
     def drop(self, tx_hash: str) -> None:
