@@ -77,7 +77,7 @@ def test_the_worker_fails_a_trade_it_cannot_pack_and_sends_the_rest():
 
     good = Prepared(record(1), _trade(1), pack_trade(_trade(1)))
     bad = Prepared(record(2), _trade(2**64), None, "settle() cannot carry this trade: seq too wide")
-    worker = SettlementWorker(None, None, None)  # type: ignore[arg-type]  # _unsendable needs none of them
+    worker = SettlementWorker(None, None, None)  # _unsendable needs none of them
     assert worker._unsendable([good, bad]) == 1
     assert bad.trade.settlement_status == SettlementStatus.FAILED
     assert bad.trade.failure_reason == "settle() cannot carry this trade: seq too wide"
