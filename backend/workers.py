@@ -20,7 +20,9 @@ The service's lifespan starts the child and stops it, so every way of serving th
   (back to 1 s once a run lasted a minute); each exit and restart is logged, and /health
   shows the process (pid, state, restarts, last exit code), degraded while it is down;
 - reports each worker's last error and the settlement backlog (what order admission sheds
-  on) to the parent as a JSON line on its stdout every STATUS_INTERVAL seconds;
+  on) to the parent as a JSON line on its stdout every STATUS_INTERVAL seconds. A child that
+  stays alive but stops reporting (stopped, frozen) is `silent` after SILENT_AFTER seconds
+  (/health degraded) and is killed, so restarted, after WEDGED_AFTER;
 - opens the database with the service's own engine factory (backend/db.py: WAL, the same
   busy timeout), from the settings the parent hands it on stdin (secrets never in argv).
 
@@ -59,6 +61,8 @@ PARENT_POLL = 0.2  # seconds between the child's looks at its parent
 STOP_GRACE = 5.0  # the child's workers get this long to stop on SIGTERM
 KILL_AFTER = 8.0  # the parent's wait after SIGTERM before SIGKILL
 BACKOFF_FIRST, BACKOFF_MAX, STABLE_AFTER = 1.0, 30.0, 60.0
+SILENT_AFTER = 4 * STATUS_INTERVAL  # no report for this long: the child is `silent`
+WEDGED_AFTER = 30.0  # silent this long: killed (and so restarted)
 PR_SET_PDEATHSIG = 1
 
 
@@ -185,7 +189,8 @@ class WorkerProcess:
     def __init__(self, settings: Settings, names: list[str]):
         self.settings = settings
         self.workers = {name: WorkerStatus() for name in names}
-        self.state = "stopped"  # starting, running, restarting, stopped
+        self._state = "stopped"  # starting, running, restarting, stopped (`silent`: see state)
+        self._reported = 0.0  # time.monotonic() of the child's last report
         self.pid: int | None = None
         self.restarts = 0
         self.last_exit_code: int | None = None
@@ -200,6 +205,18 @@ class WorkerProcess:
         self._stop.clear()
         self._thread = threading.Thread(target=self._supervise, name="worker-process", daemon=True)
         self._thread.start()
+        threading.Thread(target=self._watch, name="worker-process-watch", daemon=True).start()
+
+    @property
+    def state(self) -> str:
+        """starting, running, silent (running, but no report for SILENT_AFTER), restarting, stopped."""
+        if self._state == "running" and time.monotonic() - self._reported > SILENT_AFTER:
+            return "silent"
+        return self._state
+
+    @state.setter
+    def state(self, value: str) -> None:
+        self._state = value
 
     def stop(self) -> None:
         self._stop.set()
@@ -272,11 +289,22 @@ class WorkerProcess:
             self._take(line)
         return process.wait()
 
+    def _watch(self) -> None:
+        """Kill a child silent for WEDGED_AFTER: the supervisor then restarts it."""
+        while not self._stop.wait(STATUS_INTERVAL):
+            with self._lock:
+                process = self._process
+            silent = time.monotonic() - self._reported
+            if self.state == "silent" and silent > WEDGED_AFTER and process is not None and process.poll() is None:
+                log.error("the worker process %d has not reported for %.0f s: killing it", process.pid, silent)
+                process.kill()
+
     def _take(self, line: str) -> None:
         try:
             reports = json.loads(line)
         except ValueError:
             return
+        self._reported = time.monotonic()
         self.state = "running"
         for name, report in reports.items():
             worker = self.workers.get(name)

@@ -116,3 +116,16 @@ def test_rwa_workers_runs_alone_until_sigterm_and_refuses_development_keys_in_pr
         assert alone.wait(timeout=10) == 0
     finally:
         alone.kill()
+
+
+def test_a_silent_worker_process_makes_health_degraded_until_it_reports_again(service):
+    pid = running_worker(service)["pid"]
+    os.kill(pid, signal.SIGSTOP)  # alive but silent (stopped, frozen): nothing settles
+    try:
+        health = wait_for(lambda: (h := service.health())["status"] == "degraded" and h, 10, "degraded")
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert health["workers"]["state"] == "silent" and health["workers"]["pid"] == pid
+    assert "workers: the worker process has stopped reporting" in health["reasons"]
+    again = wait_for(lambda: (h := service.health())["status"] == "ok" and h, 10, "ok again")
+    assert again["workers"] == {**health["workers"], "state": "running"}  # the same process, not restarted

@@ -44,6 +44,8 @@ def health(request: Request, session: SessionDep, chain: ChainDep) -> dict[str, 
         body["workers"] = children.health()
         if children.state == "restarting":
             reasons.append(f"workers: the worker process exited ({children.last_exit_code}), restarting")
+        elif children.state == "silent":
+            reasons.append("workers: the worker process has stopped reporting")
     try:
         body["chain_id"] = chain.chain_id
         body["block"] = chain.block_number()
