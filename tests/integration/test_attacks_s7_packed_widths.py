@@ -1,6 +1,7 @@
 """Attack review s7 (issue 17): settle()'s packed encoding (backend/settlement/packing.py,
-contracts/settlement/PackedBatch.sol) carries an order's nonce in 64 bits, but order entry
-still takes any signed nonce below 2^256-1 (backend/api/routes/orders.py, OrderCreate.nonce).
+contracts/settlement/PackedBatch.sol) carries an order's nonce in 64 bits; order entry takes
+a signed nonce below 2^64-1 only (backend/api/routes/orders.py, OrderCreate.nonce), so what it
+accepts the contract can settle.
 
 A malicious investor signs orders with a nonce of 2^64 or more: they rest, match, print on the
 tape (moving the reference price and the bands) and then fail at the worker, unsent ("settle()
@@ -11,15 +12,10 @@ accepting exactly what the contract accepts. packing.py's docstring relies on "n
 
 from __future__ import annotations
 
-import pytest
-
 from tests.integration.test_attacks_orders import _listed, _sell_order, _signed
 from tests.support.live_stack import wait_for_settlement
 
 
-@pytest.mark.xfail(
-    strict=True, reason="order entry accepts a signed nonce >= 2^64 that settle()'s packed records cannot carry"
-)
 def test_an_accepted_order_with_a_wide_nonce_settles_or_is_refused_at_entry(
     client, admin, chain_info, make_asset, make_investor
 ):

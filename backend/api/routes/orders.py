@@ -61,7 +61,7 @@ class OrderCreate(Strict):
     nonce: int | None = Field(
         default=None,
         ge=0,
-        lt=2**256 - 1,  # cancelUpTo(nonce + 1) must be able to invalidate it
+        lt=2**64 - 1,  # settle()'s packed record carries 64 bits; cancelUpTo(nonce + 1) must fit too
         description="the nonce of the signed order (from typed-data); required with a signature",
     )
     expires_at: int | None = Field(
