@@ -62,7 +62,9 @@ def run_command(
     before = market.engine.depth(None) if venue.feed.watched(market.symbol) else None
     try:
         events = market.submit(session, command, None if rows is None else rows.journal)
-        rejection, trades = apply_events(session, asset, events, known, cancel_reason=cancel_reason, rows=rows)
+        rejection, trades = apply_events(
+            session, asset, events, known, cancel_reason=cancel_reason, rows=rows, hashes=market.hashes
+        )
         if commit:
             session.commit()
     except Exception:

@@ -46,6 +46,7 @@ def apply_events(
     *,
     cancel_reason: str | None = None,
     rows: Rows | None = None,
+    hashes: dict[str, str] | None = None,
 ) -> tuple[DomainError | None, list[TradeRecord]]:
     """Record the engine's events; returns its rejection (if any) and the new trades.
 
@@ -63,7 +64,11 @@ def apply_events(
 
     With `rows` (a batch's writer, see Rows) the trades are not added to the session but left
     in `rows.trades`, and the orders in hand are not added either: the caller writes its own
-    orders and these trades with one INSERT each before its commit."""
+    orders and these trades with one INSERT each before its commit.
+
+    `hashes` (the market's, Market.hashes): the EIP-712 hashes of its resting orders, kept
+    here (an order in hand that rests is added, one that leaves the book removed), so that a
+    trade's maker hash is rarely read back (see _order_hashes)."""
     rejection: DomainError | None = None
     known = known or {}
     orders: dict[str, Order] = {}  # the orders in hand the events named
@@ -112,7 +117,7 @@ def apply_events(
                     else (event.maker_order_id, event.taker_order_id)
                 )
                 if not order_hashes:
-                    order_hashes.update(_order_hashes(session, events, in_hand))
+                    order_hashes.update(_order_hashes(session, events, in_hand, hashes or {}))
                 buy_hash, sell_hash = order_hashes.get(buy_id), order_hashes.get(sell_id)
                 # "" when an order was placed before hashes were kept: the settlement worker derives it
                 trade_id = chain_trade_id(buy_hash, sell_hash, event.trade_seq) if buy_hash and sell_hash else ""
@@ -137,12 +142,18 @@ def apply_events(
                 set_status(
                     event.order_id, OrderStatus.EXPIRED if reason == EXPIRED else OrderStatus.CANCELLED, reason[:24]
                 )
+                if hashes is not None:
+                    hashes.pop(event.order_id, None)
             elif isinstance(event, OrderDone):
                 set_status(event.order_id, OrderStatus.FILLED)
+                if hashes is not None:
+                    hashes.pop(event.order_id, None)
             elif isinstance(event, OrderRested):
                 order = in_hand(event.order_id)
                 assert order is not None, f"rested order {event.order_id} not in hand"
                 order.status = OrderStatus.PARTIALLY_FILLED if order.filled_lots else OrderStatus.OPEN
+                if hashes is not None and order.order_hash:
+                    hashes[order.id] = order.order_hash
             elif isinstance(event, OrderRejected):
                 code, kind = REJECT_CODES.get(event.code.name, ("order.rejected", Conflict))
                 # Only the order being placed is rejected: a refused cancel (e.g. of an order
@@ -296,10 +307,11 @@ def chain_trade_id(buy_hash: str, sell_hash: str, trade_seq: int) -> str:
 
 
 def _order_hashes(
-    session: Session, events: list[Event], in_hand: Callable[[str], Order | None]
+    session: Session, events: list[Event], in_hand: Callable[[str], Order | None], resting: dict[str, str]
 ) -> dict[str, str | None]:
     """order id -> order_hash of every order the command's trades name: from the orders in hand
-    (the taker), the others (makers) with one SELECT of their ids and hashes."""
+    (the taker), the market's `resting` hashes (makers), the others with one SELECT of their
+    ids and hashes (makers that rested before this process rebuilt the market)."""
     hashes: dict[str, str | None] = {}
     wanted: set[str] = set()
     for event in events:
@@ -308,11 +320,14 @@ def _order_hashes(
                 order = in_hand(order_id)
                 if order is not None:
                     hashes[order_id] = order.order_hash
+                elif order_id in resting:
+                    hashes[order_id] = resting[order_id]
                 else:
                     wanted.add(order_id)
     if wanted:
-        rows = session.connection().execute(
-            select(_ORDERS.c.id, _ORDERS.c.order_hash).where(_ORDERS.c.id.in_(sorted(wanted)))
-        )
+        rows = session.connection().execute(_HASHES, {"ids": sorted(wanted)})
         hashes.update({order_id: order_hash for order_id, order_hash in rows})
     return hashes
+
+
+_HASHES = select(_ORDERS.c.id, _ORDERS.c.order_hash).where(_ORDERS.c.id.in_(bindparam("ids", expanding=True)))

@@ -107,6 +107,7 @@ class Market:
         self.lock = threading.RLock()
         self.stale = False  # the engine ran ahead of a failed commit: rebuild before the next command
         self.auction_seen: Any = None  # the call's figures last published (None: no call)
+        self.hashes: dict[str, str] = {}  # order id -> EIP-712 hash of orders resting here (projection)
 
     def submit(self, session: Session, command: Any, journal: list[dict[str, Any]] | None = None) -> list[Any]:
         """Journal and apply `command`; the caller holds `lock` and commits the session.
@@ -189,6 +190,7 @@ class Venue:
         on the rebuilt engine, never on a stale one."""
         fresh = self._replay(session, market.symbol)
         market.engine, market.next_seq, market.stale = fresh.engine, fresh.next_seq, False
+        market.hashes = {}  # it may hold orders of a commit that failed; the rest are read back
 
     def _replay(self, session: Session, symbol: str) -> Market:
         engine = self._engine_factory()

@@ -63,6 +63,7 @@ def test_a_batch_projected_through_rows_writes_what_one_command_at_a_time_writes
     rng = random.Random(20261205)
     engines = {name: MatchingEngine(MarketConfig(band_bps=10**9, collar_bps=10**9)) for name in ("rows", "orm")}
     placed: list[str] = []
+    hashes: dict[str, str] = {}  # the market's hashes of its resting orders (Market.hashes), rows side only
     ts = 0
     for kind, items in _batches(rng):
         commands: list[Any] = []
@@ -82,7 +83,7 @@ def test_a_batch_projected_through_rows_writes_what_one_command_at_a_time_writes
                 ts += 1
                 owner = engines["rows"].order(order_id).owner  # type: ignore[union-attr]
                 commands.append(CancelOrder(order_id, owner, ts=ts))
-        _as_a_batch(db, asset, engines["rows"], commands)
+        _as_a_batch(db, asset, engines["rows"], commands, hashes)
         _one_by_one(twin, asset, engines["orm"], commands)
     with Session(db) as a, Session(twin) as b:
         rows_orders = {o.id: _columns(o) for o in a.exec(select(Order))}
@@ -96,6 +97,9 @@ def test_a_batch_projected_through_rows_writes_what_one_command_at_a_time_writes
     statuses = {o["status"] for o in rows_orders.values()}
     assert {"open", "filled", "cancelled", "rejected"} <= statuses, statuses
     assert [e.seq for e in journal] == list(range(1, len(journal) + 1))
+    # the makers' hashes came from memory: exactly the orders resting now are remembered
+    assert hashes and set(hashes) == {o for o in placed if engines["rows"].order(o) is not None}
+    assert all(rows_orders[o]["order_hash"] == h for o, h in hashes.items())
 
 
 def _trade(t: TradeRecord) -> tuple[Any, ...]:
@@ -103,7 +107,9 @@ def _trade(t: TradeRecord) -> tuple[Any, ...]:
             t.buyer_investor_id, t.seller_investor_id, t.taker_side, t.settlement_status)  # fmt: skip
 
 
-def _as_a_batch(database: Any, market: Any, engine: MatchingEngine, commands: list[Any]) -> None:
+def _as_a_batch(
+    database: Any, market: Any, engine: MatchingEngine, commands: list[Any], hashes: dict[str, str]
+) -> None:
     rows, pending = Rows(), {}
     with Session(database, expire_on_commit=False) as session:
         for command in commands:
@@ -118,7 +124,7 @@ def _as_a_batch(database: Any, market: Any, engine: MatchingEngine, commands: li
                 known[loaded.id] = loaded
             rows.journal.append({"symbol": "ACME", "seq": engine.sequence + 1, "command": encode_command(command),
                                  "created_at": utcnow()})  # fmt: skip
-            apply_events(session, market, engine.apply(command), known, cancel_reason="user", rows=rows)
+            apply_events(session, market, engine.apply(command), known, cancel_reason="user", rows=rows, hashes=hashes)
             if isinstance(command, PlaceOrder):
                 pending[command.order_id] = known[command.order_id]
         rows.write(session)
