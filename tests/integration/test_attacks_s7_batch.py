@@ -24,7 +24,9 @@ def test_a_batch_answers_what_a_freeze_during_it_left_of_its_orders(
     seller, buyer = make_investor(), make_investor()
     fund_and_approve(client, admin, chain_info, asset, seller, buyer)
     symbol = asset["symbol"]
-    orders = [_signed(client, buyer, {"symbol": symbol, "side": "buy", "price": "0.5", "quantity": "1"}) for _ in range(3)]
+    orders = [
+        _signed(client, buyer, {"symbol": symbol, "side": "buy", "price": "0.5", "quantity": "1"}) for _ in range(3)
+    ]
 
     check = batch_module.BatchFunds.check
     frozen = []
