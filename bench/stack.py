@@ -297,7 +297,7 @@ def order_body(
 ) -> dict[str, Any]:
     """A signed limit order (tick 0.01, lot 1), ready for POST /v1/orders. Every order
     expires (a day ahead) and names its nonce and expiry (API.md, "Signed orders")."""
-    nonce = secrets.randbits(128)
+    nonce = secrets.randbits(63)  # the API takes nonces below 2^64-1 (44572d5)
     expiry = int(time.time()) + 86_400
     signature = trader.signer.sign(
         asset=setup.token,
