@@ -20,12 +20,14 @@ contract PackedBatchReader {
         return PackedBatch.orderPlain(packed[0:PackedBatch.ORDER_BYTES], _TYPEHASH);
     }
 
-    function header(bytes calldata record) external pure returns (uint256, uint256, uint256) {
-        return PackedBatch.header(record[0:PackedBatch.TRADE_BYTES]);
+    function header(bytes calldata record) external pure returns (uint256 seq, uint256 price, uint256 quantity) {
+        seq = PackedBatch.seq(record[0:PackedBatch.TRADE_BYTES]);
+        (price, quantity) = PackedBatch.fill(record[0:PackedBatch.TRADE_BYTES]);
     }
 
-    function headerPlain(bytes calldata record) external pure returns (uint256, uint256, uint256) {
-        return PackedBatch.headerPlain(record[0:PackedBatch.TRADE_BYTES]);
+    function headerPlain(bytes calldata record) external pure returns (uint256 seq, uint256 price, uint256 quantity) {
+        seq = PackedBatch.seqPlain(record[0:PackedBatch.TRADE_BYTES]);
+        (price, quantity) = PackedBatch.fillPlain(record[0:PackedBatch.TRADE_BYTES]);
     }
 
     /// @dev What the exchange hashes: the struct hash of the decoded order by abi.encode.

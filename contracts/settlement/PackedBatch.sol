@@ -19,10 +19,16 @@ library PackedBatch {
     uint256 internal constant SELL_AT = BUY_AT + ORDER_BYTES;
     uint256 internal constant SIGNATURE_AT = 89;
 
-    /// @dev (seq uint64, price uint128, quantity uint128): the first 40 bytes of a trade record.
-    function header(bytes calldata record) internal pure returns (uint256 seq, uint256 price, uint256 quantity) {
+    /// @dev The trade's seq (uint64): the first 8 bytes of a trade record.
+    function seq(bytes calldata record) internal pure returns (uint256 value) {
         assembly ("memory-safe") {
-            seq := shr(192, calldataload(record.offset))
+            value := shr(192, calldataload(record.offset))
+        }
+    }
+
+    /// @dev The fill (price uint128, quantity uint128): bytes 8-40 of a trade record.
+    function fill(bytes calldata record) internal pure returns (uint256 price, uint256 quantity) {
+        assembly ("memory-safe") {
             price := shr(128, calldataload(add(record.offset, 8)))
             quantity := shr(128, calldataload(add(record.offset, 24)))
         }
@@ -62,9 +68,13 @@ library PackedBatch {
         return packed[SIGNATURE_AT:ORDER_BYTES];
     }
 
-    /// @dev `header` in plain Solidity (the pinned reference).
-    function headerPlain(bytes calldata record) internal pure returns (uint256 seq, uint256 price, uint256 quantity) {
-        seq = uint64(bytes8(record[0:8]));
+    /// @dev `seq` in plain Solidity (the pinned reference).
+    function seqPlain(bytes calldata record) internal pure returns (uint256) {
+        return uint64(bytes8(record[0:8]));
+    }
+
+    /// @dev `fill` in plain Solidity (the pinned reference).
+    function fillPlain(bytes calldata record) internal pure returns (uint256 price, uint256 quantity) {
         price = uint128(bytes16(record[8:24]));
         quantity = uint128(bytes16(record[24:40]));
     }

@@ -218,7 +218,7 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
         (Order memory sell, bytes32 sellHash) = _readOrder(record, PackedBatch.SELL_AT, domain);
         bytes32 tradeId;
         {
-            (uint256 seq,,) = PackedBatch.header(record);
+            uint256 seq = PackedBatch.seq(record);
             tradeId = _tradeId(buyHash, sellHash, seq);
             if (_isSettled(tradeId, seq)) return _fail(tradeId, FAIL_ALREADY_SETTLED);
         }
@@ -237,7 +237,7 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
 
         // price and quantity are at most 2^128 - 1 each (uint128 fields): price * quantity
         // fits in 256 bits, and the cash amount (Math.mulDiv) can never revert the batch
-        (, uint256 price, uint256 quantity) = PackedBatch.header(record);
+        (uint256 price, uint256 quantity) = PackedBatch.fill(record);
         if (price == 0 || price > buy.price || price < sell.price) return _fail(tradeId, FAIL_PRICE);
 
         // the cash must be exact: rounding price * quantity / 1e18 down would hand the buyer dust
@@ -256,8 +256,7 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
         // quantity <= quantity - filled for both: the sums cannot exceed the orders' quantities
         buyEntry.filled += quantity;
         sellEntry.filled += quantity;
-        (uint256 seq,,) = PackedBatch.header(record);
-        _recordSettled(tradeId, seq);
+        _recordSettled(tradeId, PackedBatch.seq(record));
         emit TradeSettled(tradeId, buyHash, sellHash, price, quantity);
     }
 

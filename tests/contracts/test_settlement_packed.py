@@ -97,8 +97,8 @@ def _random_order_record(rng, is_buy_byte: int) -> bytes:
 
 
 def test_the_assembly_readers_match_the_plain_solidity_ones(PackedBatchReader, admin):
-    """PackedBatch.order and .header (assembly, what settle() runs) against orderPlain and
-    headerPlain (calldata slices, abi.encode) on random records, edges included: the same Order,
+    """PackedBatch.order, .seq and .fill (assembly, what settle() runs) against orderPlain, seqPlain
+    and fillPlain (calldata slices, abi.encode) on random records, edges included: the same Order,
     the same struct hash (and that hash is abi.encode's of the Order), the same header; both
     revert alike on an isBuy byte past 1."""
     import random
