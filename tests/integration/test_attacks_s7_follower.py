@@ -21,6 +21,8 @@ from collections.abc import Iterator
 import pytest
 from web3 import Web3
 
+from backend.chain.artifacts import load_abi
+from backend.config import ROOT
 from backend.trading.balance_follower import BalanceFollower, Held
 from tests.integration.test_balance_follower import CASH, CASH_ABI, _buy, _funded_buyer, _send
 
@@ -84,3 +86,80 @@ def test_a_deposit_lost_with_its_block_is_not_spent_from_memory(
     placed = _buy(victim, client, symbol, "500")
     assert placed.status_code == 422, f"accepted on the lost deposit: {placed.text}"
     assert placed.json()["error"]["code"] == "order.insufficient_cash"
+
+
+ASSET_ABI = load_abi(ROOT / "build" / "contracts", "AssetToken")
+WHY = {"reason_code": "court_order", "reason": "Order 2026-17 of the district court"}
+
+
+def _truth(node, token: str, wallet: str, exchange: str) -> Held:
+    contract = node.w3.eth.contract(address=Web3.to_checksum_address(token), abi=ASSET_ABI)
+    who = Web3.to_checksum_address(wallet)
+    return Held(
+        int(contract.functions.balanceOf(who).call()),
+        int(contract.functions.frozenTokens(who).call()),
+        int(contract.functions.allowance(who, Web3.to_checksum_address(exchange)).call()),
+    )
+
+
+def test_agent_actions_self_and_zero_transfers_are_followed_exactly(
+    client, admin, chain_info, make_asset, make_investor, new_wallet, node, follower
+):
+    """What the follower holds is what the chain holds after each awkward event: a partial
+    freeze, a burn that cuts the frozen amount (Frozen before Transfer), a forced transfer that
+    releases frozen tokens, a transfer to oneself, a transfer of 0, and a recovery that moves the
+    frozen amount to the new wallet. Balance and frozen exactly; the allowance never above."""
+    asset = make_asset()
+    symbol, token = asset["symbol"], asset["token_address"]
+    exchange = chain_info["contracts"]["settlement_exchange"]
+    a, b = make_investor(), make_investor()
+    for who, units in ((a, "100"), (b, "10")):
+        issued = client.post(
+            f"/v1/assets/{symbol}/issue", headers=admin, json={"to_wallet": who.wallet.address, "quantity": units}
+        )
+        assert issued.status_code == 200, issued.text
+        who.wallet.approve(token, exchange, 500 * 10**18)  # a finite allowance: transfers out lower it
+    for who in (a, b):
+        assert follower.held(who.wallet.address, token, max_age_ms=1000, frozen=True) is None  # now wanted
+    follower.run_once()
+
+    def agent(path: str, body: dict) -> None:
+        answer = client.post(f"/v1/admin/{path}", headers=admin, json={**body, **WHY})
+        assert answer.status_code == 200, answer.text
+
+    def check(what: str, *wallets: str) -> None:
+        follower.run_once()
+        for wallet in wallets:
+            held, true = follower.position(wallet, token), _truth(node, token, wallet, exchange)
+            assert held is not None, f"{what}: {wallet} not followed"
+            assert (held.balance, held.frozen) == (true.balance, true.frozen), f"{what}: {held} != {true}"
+            assert held.allowance <= true.allowance, f"{what}: allowance {held.allowance} > {true.allowance}"
+
+    units = 10**18
+    evidence = client.post("/v1/admin/evidence", headers=admin, files={"file": ("o.pdf", b"%PDF court order", "x")})
+    assert evidence.status_code == 201, evidence.text
+    document = evidence.json()["sha256"]
+    _send(a.wallet, token, ASSET_ABI, "transfer", a.wallet.address, 5 * units)
+    check("transfer to oneself", a.wallet.address)
+    _send(a.wallet, token, ASSET_ABI, "transfer", b.wallet.address, 0)
+    check("transfer of 0", a.wallet.address, b.wallet.address)
+    _send(b.wallet, token, ASSET_ABI, "transferFrom", b.wallet.address, a.wallet.address, 0)
+    check("transferFrom of 0", a.wallet.address, b.wallet.address)
+    agent(f"assets/{symbol}/freeze-partial", {"wallet": a.wallet.address, "quantity": "30"})
+    check("partial freeze", a.wallet.address)
+    agent(f"assets/{symbol}/burn", {"wallet": a.wallet.address, "quantity": "80"})  # frozen cut to 20
+    check("burn", a.wallet.address)
+    agent(
+        f"assets/{symbol}/forced-transfer",
+        {"from_wallet": a.wallet.address, "to_wallet": b.wallet.address, "quantity": "10", "document_hash": document},
+    )  # frozen cut to 10
+    check("forced transfer", a.wallet.address, b.wallet.address)
+    assert follower.position(a.wallet.address, token).frozen == 10 * units
+    new = new_wallet().address
+    assert follower.held(new, token, max_age_ms=1000, frozen=True) is None  # followed before it holds anything
+    check("a new wallet", a.wallet.address)
+    agent("recoveries", {"lost_wallet": a.wallet.address, "new_wallet": new, "document_hash": document})
+    check("recovery", a.wallet.address, new)
+    assert (
+        follower.position(new, token).frozen == 10 * units and follower.position(a.wallet.address, token).balance == 0
+    )
