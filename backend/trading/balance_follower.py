@@ -17,19 +17,22 @@ exchange's own transferFroms (settlement) and low for a transfer the wallet send
 low allowance can only refuse, and a refusal is read again live (funds.py), whose differing
 answer has the pair read again here (`disagrees`).
 
-One poll (every `interval_ms`, its own thread): eth_blockNumber; when the head moved, one
-eth_getLogs for every followed token from the block after the last one seen to the head, in
-one JSON-RPC batch with the first reads of newly wanted pairs at that head. The readings are
+One poll (every `interval_ms`, its own thread): the latest block and the block the readings are
+as of (one JSON-RPC batch); when the head moved, one eth_getLogs for every followed token from
+the block after the last one seen to the head, in one batch with the first reads of newly wanted
+pairs at that head and both blocks' hashes again. The readings are
 as of that head, and current as of the moment the head was asked (`as_of`): every block mined
 before it is included. BalanceReader uses them only while younger than funds_max_age_ms - the
 same bound as its cached readings, and with the same arithmetic (Reading.since: trades this
 venue settled after it are subtracted again) - else falls back to its live read.
 
-Reorgs: ganache's and anvil's automine never reorganize, and the follower assumes a chain that
-does not (a real chain would follow `head - confirmations`). A head lower than the last one
-seen means the node was restarted or reverted (evm_revert): everything followed is dropped and
-followed afresh. So is a follower more than MAX_BLOCKS behind (one read per wallet is cheaper
-than that many logs).
+Reorgs: ganache's and anvil's automine never reorganize. A node restarted without its state,
+reverted (evm_revert) or, on a real chain, reorganized loses blocks: the follower notices that
+the block its readings are as of is gone or has another hash - whether the head went backwards
+or is back at or past that height - drops everything followed, and follows afresh (each pair
+from its next order's live read). So does a follower more than MAX_BLOCKS behind (one read per
+wallet is cheaper than that many logs). Only a reorg in the midst of one batch's reads, which
+restores both checked blocks, would go unseen; on a real chain, follow `head - confirmations`.
 """
 
 from __future__ import annotations
@@ -58,6 +61,14 @@ APPROVAL = "0x" + keccak(b"Approval(address,address,uint256)").hex()
 FROZEN = "0x" + keccak(b"Frozen(address,uint256)").hex()
 UNLIMITED = 2**256 - 1
 MAX_BLOCKS = 2_000
+
+
+class ChainChanged(Exception):
+    """A block the follower reads at is no longer the one it asked about a moment before."""
+
+    def __init__(self, block: int):
+        super().__init__(block)
+        self.block = block
 
 
 @dataclass(frozen=True)
@@ -89,7 +100,7 @@ class BalanceFollower(PeriodicWorker):
         self._held: dict[tuple[str, str], Held] = {}  # (wallet, token), lower case
         self._wanted: dict[tuple[str, str], bool] = {}  # pairs to read at the next head -> frozen?
         self._lock = threading.Lock()  # _wanted (request threads add, the poll takes)
-        self._block: int | None = None  # the head the readings are as of
+        self._head: tuple[int, str] | None = None  # (number, hash) of the block the readings are as of
         self._as_of: tuple[float, datetime] | None = None  # (monotonic, wall clock) the head was asked
         self.drops = 0  # times everything followed was dropped (head went backwards, too far behind)
         # what `held` answered: from memory, not followed (yet), followed but too far behind
@@ -144,32 +155,52 @@ class BalanceFollower(PeriodicWorker):
             self._as_of = None
             self._held = {}
             self._wanted.clear()
-            self._block = None
+            self._head = None
             self.drops += 1
 
     # --- the poll ------------------------------------------------------------------------
     def run_once(self) -> int:
         """One poll; the head the readings are now as of."""
         asked_mono, asked_wall = time.monotonic(), utcnow()
-        head = int(self._request("eth_blockNumber", []), 16)
-        last = self._block
-        if last is not None and (head < last or head - last > MAX_BLOCKS):
-            log.warning("funds follower: head %d after %d: dropping what it followed", head, last)
+        last = self._head
+        calls: list[tuple[str, list[Any]]] = [("eth_getBlockByNumber", ["latest", False])]
+        if last is not None:
+            calls.append(("eth_getBlockByNumber", [hex(last[0]), False]))
+        latest, *then = self._batch(calls)
+        head = (int(latest["number"], 16), str(latest["hash"]))
+        if last is not None and not self._same_chain(last, then[0], head[0]):
             self.drop()
             last = None
         with self._lock:
             wanted, self._wanted = self._wanted, {}
         try:
             changed = self._catch_up(last, head, wanted)
+        except ChainChanged as exc:
+            log.warning("funds follower: block %d changed while it was read: dropping what it followed", exc.block)
+            self.drop()
+            return head[0]
         except BaseException:
             with self._lock:  # read them at the next head
                 self._wanted.update(wanted)
             raise
         self._held.update(changed)  # one assignment a pair: a reader sees it before or after, whole
-        self._block, self._as_of = head, (asked_mono, asked_wall)
+        self._head, self._as_of = head, (asked_mono, asked_wall)
         self.polls += 1
         self.slowest_poll_ms = max(self.slowest_poll_ms, (time.monotonic() - asked_mono) * 1000)
-        return head
+        return head[0]
+
+    @staticmethod
+    def _same_chain(last: tuple[int, str], block_now: dict[str, Any] | None, head: int) -> bool:
+        """Whether the block the readings are as of is still the chain's (by its hash: a node
+        restarted, reverted or reorganized may be back at that height with other blocks, or
+        below it: then it has no such block) and not too far behind the head."""
+        if block_now is None or block_now.get("hash") != last[1]:
+            log.warning("funds follower: block %d is no longer the one it followed: dropping what it followed", last[0])
+            return False
+        if head - last[0] > MAX_BLOCKS:
+            log.warning("funds follower: %d blocks behind: dropping what it followed", head - last[0])
+            return False
+        return True
 
     def stop(self) -> None:
         super().stop()
@@ -183,26 +214,35 @@ class BalanceFollower(PeriodicWorker):
         )
 
     def _catch_up(
-        self, last: int | None, head: int, wanted: dict[tuple[str, str], bool]
+        self, last: tuple[int, str] | None, head: tuple[int, str], wanted: dict[tuple[str, str], bool]
     ) -> dict[tuple[str, str], Held]:
         """The followed pairs the logs of blocks (last, head] changed, and the wanted pairs
-        read at `head`: one JSON-RPC batch."""
+        read at `head`: one JSON-RPC batch, which also asks both blocks' hashes again (a chain
+        that changed since the head was asked is not read into what is followed: ChainChanged)."""
         if not self._spender:
             self._spender = self.chain.deployment.contracts["settlement_exchange"].lower()
         calls: list[tuple[str, list[Any]]] = []
         tokens = sorted({token for _wallet, token in self._held})
         fetch_logs = False
-        if last is not None and head > last and tokens:
+        if last is not None and head[0] > last[0] and tokens:
             fetch_logs = True
-            span = {"fromBlock": hex(last + 1), "toBlock": hex(head), "address": tokens}
+            span = {"fromBlock": hex(last[0] + 1), "toBlock": hex(head[0]), "address": tokens}
             calls.append(("eth_getLogs", [{**span, "topics": [[TRANSFER, APPROVAL, FROZEN]]}]))
-        block = hex(head)
+        block = hex(head[0])
         for wallet, token in wanted:
             calls.append(eth_call(token, BALANCE_OF, wallet, block=block))
             calls.append(eth_call(token, ALLOWANCE, wallet, self._spender, block=block))
             if wanted[(wallet, token)]:
                 calls.append(eth_call(token, FROZEN_TOKENS, wallet, block=block))
-        answers = iter(self._batch(calls)) if calls else iter(())
+        if not calls:
+            return {}
+        checks = [head] if last is None or last[0] == head[0] else [head, last]
+        calls += [("eth_getBlockByNumber", [hex(number), False]) for number, _hash in checks]
+        results = self._batch(calls)
+        for found, (number, expected) in zip(results[-len(checks) :], checks, strict=True):
+            if found is None or found.get("hash") != expected:
+                raise ChainChanged(number)
+        answers = iter(results[: -len(checks)])
         changed: dict[tuple[str, str], Held] = {}
         if fetch_logs:
             for entry in next(answers):
