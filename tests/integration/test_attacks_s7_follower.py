@@ -7,7 +7,11 @@ last one it saw. A chain that loses blocks and is back at (or past) that height 
 taken for the same chain: what the lost blocks moved stays in memory, with no age bound (a
 followed pair is read again only after a live read disagrees, and a live read happens only on a
 refusal). Order entry then accepts orders the wallet cannot pay for at settlement.
-Fixed: the follower now checks the hash of the block its readings are as of on every poll.
+Fixed (6327c6b): the follower now checks the hash of the block its readings are as of on every poll.
+
+Also here: the follower's exactness through agent actions, self- and zero-value transfers and a
+recovery (passes); and the node going down after the follower saw a transfer out, when the funds
+check falls back to the wallet's first snapshot row instead (strict xfail).
 
 The follower here is the service's own class, installed in the service's BalanceReader in place
 of its polling thread and polled by the test, so that each poll falls exactly where the attack
