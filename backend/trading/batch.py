@@ -26,7 +26,7 @@ from backend.matching import CancelOrder
 from backend.models.compliance import Investor
 from backend.models.trading import Order, WalletNonce
 from backend.statuses import OPEN_STATUSES, OrderStatus
-from backend.trading import reservations
+from backend.trading import reservations, terms
 from backend.trading.dispatch import FeedMessage, rebuild_after_failure, run_command
 from backend.trading.entry import (
     Checked,
@@ -136,7 +136,7 @@ def _place_checked(
         for symbol in sorted(markets):  # one order of locking for every batch
             locks.enter_context(markets[symbol].lock)
         pending: dict[str, Order] = {}  # the batch's orders, unwritten: a later one may trade with or cancel them
-        rows = Rows()
+        rows, nonces = Rows(), list[int]()
         try:
             wallet.write_snapshots()  # only now: the database's write lock after the markets' locks
             for i, one, order in accepted:
@@ -153,9 +153,13 @@ def _place_checked(
                     outbox=outbox,
                     pending=pending,
                     rows=rows,
+                    nonces=nonces,
                 )
                 pending[order.id] = order
                 results[i] = rejection if rejection is not None else Placed(order, True, fills)
+            sequenced = [n for n in nonces if n < terms.MAX_SEQUENCE_NONCE]  # what pass_nonce would keep
+            if sequenced:  # one UPDATE for the batch: the sequence ahead of the highest
+                terms.pass_nonce(session, investor.wallet, max(sequenced))
             rows.write(session)  # one INSERT each for the batch's journal entries, orders and trades
             session.commit()  # the group commit: every journal, order and trade row of the batch at once
         except BaseException:

@@ -320,13 +320,17 @@ def sequence(
     outbox: list[FeedMessage] | None = None,
     pending: dict[str, Order] | None = None,
     rows: Rows | None = None,
+    nonces: list[int] | None = None,
 ) -> tuple[DomainError | None, list[TradeRecord]]:
     """PlaceOrder of `order` (in the session) through its market's sequencer; the caller holds
     the market's lock. Returns the engine's rejection (None: accepted) and the trades it made.
     With commit False the caller commits (and publishes `outbox` after its commit); `pending`
-    are the caller's other orders in the session, not yet flushed, that the events may name."""
+    are the caller's other orders in the session, not yet flushed, that the events may name;
+    with `nonces` the caller keeps the wallet's sequence ahead of the nonce (once for a batch)."""
     prep, req = checked.prep, checked.req
-    if req.nonce is not None:
+    if req.nonce is not None and nonces is not None:
+        nonces.append(req.nonce)
+    elif req.nonce is not None:
         terms.pass_nonce(session, investor.wallet, req.nonce)
     command = PlaceOrder(
         order_id=order.id,

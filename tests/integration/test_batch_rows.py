@@ -4,6 +4,8 @@ answered: every order's final state, every trade, a journal that replays to the 
 
 from __future__ import annotations
 
+from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import event
@@ -143,3 +145,25 @@ def test_a_cancel_batch_over_two_markets_is_one_commit_and_replays(
             assert replayed.state_hash() == live.state_hash()
     assert client.get(f"/v1/markets/{second['symbol']}/book").json()["bids"] == [["1.1", "1"]]
     assert client.get(f"/v1/markets/{first['symbol']}/book").json()["bids"] == [["1", "1"]]
+
+
+def test_a_batch_keeps_the_wallets_nonce_sequence_ahead_of_its_highest_nonce(
+    client, admin, chain_info, make_asset, make_investor
+):
+    asset = make_asset()
+    trader = make_investor()
+    fund_and_approve(client, admin, chain_info, asset, None, trader)
+    symbol = asset["symbol"]
+    order = {"symbol": symbol, "side": "buy", "price": "1", "quantity": "1"}
+    chosen = [_signed(trader, client, {**order, "nonce": n}) for n in (5_000, 7_000, 6_000)]
+    tif_rejected = _signed(trader, client, {**order, "nonce": 9_000, "time_in_force": "FOK"})  # sequenced, refused
+    refused = replace(_signed(trader, client, {**order, "nonce": 12_000}), price=Decimal("1.001"))  # never sequenced
+    assert _codes(_place(client, trader, [*chosen, tif_rejected, refused])) == [
+        "placed",
+        "placed",
+        "placed",
+        "order.fok_unfilled",
+        "order.invalid_tick",
+    ]
+    handed = client.post("/v1/orders/typed-data", json=order, headers=trader.headers).json()["message"]["nonce"]
+    assert handed == 9_001  # past every nonce the batch sequenced (as one by one), not past the refused one
