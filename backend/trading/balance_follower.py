@@ -132,6 +132,12 @@ class BalanceFollower(PeriodicWorker):
         """The pair's followed position however old (None: not followed); asks for nothing."""
         return self._held.get((wallet.lower(), token.lower()))
 
+    def last_known(self, wallet: str, token: str) -> tuple[Held, datetime] | None:
+        """The pair's position and the time it was current as of, however old (the node is down
+        or busy: the newest thing known); None when not followed."""
+        as_of, found = self._as_of, self._held.get((wallet.lower(), token.lower()))
+        return None if as_of is None or found is None else (found, as_of[1])
+
     def age_ms(self) -> float | None:
         """Milliseconds since the head the positions are as of was asked (None: no poll yet)."""
         as_of = self._as_of

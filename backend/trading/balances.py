@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -175,36 +175,43 @@ class BalanceReader:
                     balance, frozen_units, allowance, since=read_at, source="cache", locked=locked if lock_at else None
                 )
                 return Reading(balance, frozen_units, allowance, locked=locked if lock_at else None)
-        snapshot = snapshot or session.get(FundsSnapshot, (wallet, token.address))
-        if snapshot is None:
+        known = self._last_known(session, wallet, token.address, None, snapshot)
+        if known is None:
             raise Unavailable(
                 "chain.unavailable",
                 "the chain node is unreachable and this wallet's balance has "
                 "not been seen before: try again when the node is back",
             )
-        return Reading(
-            int(snapshot.balance),
-            int(snapshot.frozen),
-            int(snapshot.allowance),
-            since=snapshot.read_at,
-            source="fallback",
-        )
+        return replace(known, source="fallback")
 
     def _busy_stand_in(
         self, session: Session, wallet: str, token: str, recent: Reading | None, snapshot: FundsSnapshot | None
     ) -> Reading | None:
         """The last known reading, if young enough to answer for a busy node (source "busy")."""
+        known = self._last_known(session, wallet, token, recent, snapshot)
+        if known is None or known.since is None or utcnow() - known.since >= BUSY_SNAPSHOT_MAX_AGE:
+            return None
+        return replace(known, source="busy")
+
+    def _last_known(
+        self, session: Session, wallet: str, token: str, recent: Reading | None, snapshot: FundsSnapshot | None
+    ) -> Reading | None:
+        """The newest of what is known without the node, however old: this process's last live
+        reading (else the wallet's snapshot row) and the follower's position (it saw the
+        transfers since the last live read; a followed wallet is not read live again)."""
+        known: list[Reading] = []
         if recent is not None and recent.since is not None:
-            since, balance, frozen, allowance = recent.since, recent.balance, recent.frozen, recent.allowance
+            known.append(Reading(recent.balance, recent.frozen, recent.allowance, since=recent.since))
         else:
             snapshot = snapshot or session.get(FundsSnapshot, (wallet, token))
-            if snapshot is None:
-                return None
-            since = snapshot.read_at
-            balance, frozen, allowance = int(snapshot.balance), int(snapshot.frozen), int(snapshot.allowance)
-        if utcnow() - since >= BUSY_SNAPSHOT_MAX_AGE:
-            return None
-        return Reading(balance, frozen, allowance, since=since, source="busy")
+            if snapshot is not None:
+                balances = int(snapshot.balance), int(snapshot.frozen), int(snapshot.allowance)
+                known.append(Reading(*balances, since=snapshot.read_at))
+        followed = self.follower.last_known(wallet, token) if self.follower is not None else None
+        if followed is not None:
+            held, since = followed
+            known.append(Reading(held.balance, held.frozen, held.allowance, since=since))
+        return max(known, key=lambda r: r.since or datetime.min) if known else None
 
 
 BALANCE_OF = keccak(b"balanceOf(address)")[:4]

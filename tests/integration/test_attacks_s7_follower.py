@@ -167,17 +167,14 @@ def test_agent_actions_self_and_zero_transfers_are_followed_exactly(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="node down: the funds fallback is the wallet's first snapshot, not the follower's newer position",
-)
 def test_a_transfer_out_the_follower_saw_is_not_forgotten_when_the_node_goes_down(
     client, admin, chain_info, make_asset, make_investor, new_wallet, follower
 ):
     """Only live reads write a wallet's FundsSnapshot row, and a followed wallet is not read live
     again: when the node becomes unreachable, the funds check falls back to the row of the
     wallet's first order (`fallback`: it may accept), however old, although the follower saw the
-    wallet's later transfers out while the node answered."""
+    wallet's later transfers out while the node answered. Fixed: the fallback (and a busy node's
+    stand-in) is the newest of the snapshot row and the follower's position."""
     symbol = make_asset()["symbol"]
     cash = chain_info["contracts"]["cash_token"]
     buyer = _funded_buyer(client, admin, chain_info, make_investor, 1000)
