@@ -1,11 +1,13 @@
-"""Batch order entry: one investor's orders placed together, each answered on its own.
+"""Batch order entry: one investor's orders placed (or cancelled) together, each answered on its own.
 
 The batch shares what order entry reads and writes once per request: the investor's lock,
-one compliance snapshot and one funds reading per token (each accepted order counts as
-committed for the ones after it), one query for client_order_id and nonce clashes, and one
-database commit (group commit: the batch's journal rows and order rows are durable together,
-before any of its answers leave). A bad order is answered with its error and never fails its
-neighbours; a failure of the database fails the batch as a whole (nothing of it committed).
+each market's disclosures, one compliance snapshot and one funds reading per token (each
+accepted order counts as committed for the ones after it), one query for client_order_id and
+nonce clashes, one UPDATE of the wallet's nonce sequence, and one database commit (group
+commit: the batch's journal, order and trade rows are durable together, before any of its
+answers leave), its rows written with one INSERT a table (projection.Rows). A bad order is
+answered with its error and never fails its neighbours; a failure of the database fails the
+batch as a whole (nothing of it committed; the engines rebuilt from the journal).
 """
 
 from __future__ import annotations
