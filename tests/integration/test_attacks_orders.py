@@ -52,26 +52,22 @@ def _signed(client, investor, order: dict[str, Any], **changes: Any) -> dict[str
 def test_an_order_with_the_largest_nonce_is_refused_or_cancellable_never_a_500(
     client, admin, chain_info, make_asset, make_investor
 ):
-    """A wallet signs nonce 2^256-1: no cancelUpTo can ever cover it (the floor is a uint256),
-    and DELETE's cancelUpTo(nonce + 1) would not encode. Before the fix the order rested and
-    DELETE answered 500 after cancelling it."""
+    """A wallet signs nonce 2^256-1 (no cancelUpTo could cover it) or 2^64-1 (settle()'s packed
+    record carries 64 bits, and cancelUpTo(nonce + 1) would not fit it): refused at entry with
+    422, never a resting order that DELETE answers with a 500 or the worker cannot send."""
     asset, seller, _ = _listed(client, admin, chain_info, make_asset, make_investor)
-    order = _signed(client, seller, _sell_order(asset["symbol"]), nonce=2**256 - 1)
-    placed = client.post("/v1/orders", json=order, headers=seller.headers)
-    if placed.status_code == 201:  # accepted: then DELETE must answer, with a transaction that encodes
-        deleted = client.delete(f"/v1/orders/{placed.json()['id']}", headers=seller.headers)
-        assert deleted.status_code == 200, deleted.text
-        assert deleted.json()["status"] == "cancelled"
-    else:
+    for nonce in (2**256 - 1, 2**64, 2**64 - 1):
+        order = _signed(client, seller, _sell_order(asset["symbol"]), nonce=nonce)
+        placed = client.post("/v1/orders", json=order, headers=seller.headers)
         assert placed.status_code == 422, placed.text
         assert placed.json()["error"]["code"] == "validation.invalid"
-    # the largest nonce whose order cancelUpTo can still invalidate is accepted and cancellable
-    order = _signed(client, seller, _sell_order(asset["symbol"], "41"), nonce=2**256 - 2)
+    # the largest nonce settle() carries whose order cancelUpTo can still invalidate: accepted, cancellable
+    order = _signed(client, seller, _sell_order(asset["symbol"], "41"), nonce=2**64 - 2)
     placed = client.post("/v1/orders", json=order, headers=seller.headers)
     assert placed.status_code == 201, placed.text
     deleted = client.delete(f"/v1/orders/{placed.json()['id']}", headers=seller.headers)
     assert deleted.status_code == 200, deleted.text
-    assert deleted.json()["onchain_cancel"]["nonce"] == str(2**256 - 1)
+    assert deleted.json()["onchain_cancel"]["nonce"] == str(2**64 - 1)
 
 
 def test_a_signature_for_another_chain_or_exchange_is_refused(client, admin, chain_info, make_asset, make_investor):
