@@ -138,8 +138,9 @@ Why the target is out of reach here, and where an order's CPU goes now:
   more CPU than SQLite took to run them. Statements now (request thread, not counting BEGIN
   and COMMIT): 10 for a resting sell, 11 for a resting buy, 13 for a buy that fills (19
   before). The rest of an order's CPU is HTTP, the event loop, ASGI middleware, dependency
-  solving and JSON, the funds reads, and the settlement worker and compliance mirror that
-  share the process. Not the bottleneck: the commit (a `synchronous=FULL` WAL commit takes
+  solving and JSON and the funds reads; the settlement worker and compliance mirror, which
+  shared the process, run in a process of their own now (backend/workers.py: 0.3-1.3 ms of CPU
+  an order there, its own column above). Not the bottleneck: the commit (a `synchronous=FULL` WAL commit takes
   0.4 ms on this disk) and the signature (0.1 ms). (`py-spy --gil` misleads here: it put ~70 %
   of samples on the event loop; per-thread CPU from /proc showed the loop at 15 %.)
 - **More traders barely help**: with 32 traders on 32 connections (ORDERS_TRADERS=32
@@ -158,8 +159,8 @@ Why the target is out of reach here, and where an order's CPU goes now:
   the sequencer keeping client ids, nonces, reservations and the compliance rows it needs in
   memory (rebuilt from the database at start, the database's unique constraints as backstop),
   the journal, order and trade rows written by a group committer (one transaction for many
-  orders, each answered after its batch is durable), and settlement and the mirror in a
-  process of their own. With that, the bare endpoint's ~1 ms is the floor per order on one
+  orders, each answered after its batch is durable), settlement and the mirror in a process
+  of their own (done). With that, the bare endpoint's ~1 ms is the floor per order on one
   worker; beyond one core, markets partitioned over processes.
 """
 TARGET_P99_MS = 25.0
