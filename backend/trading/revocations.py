@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from backend.assets.units import lots_units
@@ -71,6 +72,16 @@ def cancel_if_barred(session: Session, venue: Venue, investor: Investor) -> int:
     if reason is None:
         return 0
     return cancel_investor_orders(session, venue, investor_id=investor.id, reason=reason)  # type: ignore[arg-type]
+
+
+def barred_now(session: Session, investor_id: int) -> bool:
+    """Whether the investor's row, read now, bars it from trading (reason_for's test on three
+    columns; no ORM refresh): order entry's re-check after placing an order that rests."""
+    row = session.exec(_STANDING, params={"investor_id": investor_id}).one_or_none()
+    if row is None:
+        return True
+    status, frozen, kyc_expires = row
+    return status != InvestorStatus.APPROVED or bool(frozen) or kyc_expires < utc_today()
 
 
 def reason_for(investor: Investor, today: date) -> str | None:
@@ -195,3 +206,6 @@ def cancel_ineligible_buys(session: Session, venue: Venue, investor: Investor) -
 
 
 _OPEN_AND_UNSETTLED_SELLS = reservations.open_and_unsettled("sell")
+_STANDING = select(col(Investor.status), col(Investor.frozen), col(Investor.kyc_expires)).where(
+    Investor.id == bindparam("investor_id")
+)  # built once: every resting order runs it
