@@ -164,8 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         serve(settings_from_env(), stop)
         return 0
     die_with_parent(parent)
-    # A Ctrl-C in the terminal reaches the whole process group: the parent stops us itself.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us itself
     settings = Settings.model_validate_json(sys.stdin.readline())
     report = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # anything printed goes to the log, not into the reports
@@ -275,7 +274,11 @@ class WorkerProcess:
             if self._stop.is_set():
                 return None
             self.state = "starting"
-            process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True)
+            # A process group of its own: a Ctrl-C in the terminal reaches the service only,
+            # which stops the child itself (even one still importing, before it ignores SIGINT).
+            process = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True, process_group=0
+            )
             self._process, self.pid = process, process.pid
         assert process.stdin is not None and process.stdout is not None
         try:
