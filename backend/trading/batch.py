@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 
 from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from backend.assets.service import get_asset
@@ -277,3 +278,23 @@ def cancel_orders(session: Session, venue: Venue, investor: Investor, order_ids:
 _OWN = (col(Order.investor_id) == bindparam("investor_id")) & col(Order.id).in_(bindparam("ids", expanding=True))
 _OWN_ORDERS = select(Order).where(_OWN)
 _OWN_SYMBOLS = select(col(Order.symbol)).where(_OWN).distinct()
+
+
+def reread_resting(session: Session, results: list[Result]) -> None:
+    """The batch's new orders that rested, as stored now (one SELECT): a revocation's cancel
+    after the batch (order entry's re-check of the investor) updates their rows, not these
+    detached objects. Call it after that re-check, before answering."""
+    resting = {
+        r.order.id: r.order for r in results if isinstance(r, Placed) and r.created and r.order.status in OPEN_STATUSES
+    }
+    if not resting:
+        return
+    for order_id, status, filled, reason, updated in session.connection().execute(_NOW, {"ids": sorted(resting)}):
+        order = resting[order_id]
+        order.status, order.filled_lots, order.cancel_reason, order.updated_at = status, filled, reason, updated
+
+
+_ORDERS = Order.__table__  # type: ignore[attr-defined]
+_NOW = sa_select(
+    _ORDERS.c.id, _ORDERS.c.status, _ORDERS.c.filled_lots, _ORDERS.c.cancel_reason, _ORDERS.c.updated_at
+).where(_ORDERS.c.id.in_(bindparam("ids", expanding=True)))

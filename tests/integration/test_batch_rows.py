@@ -11,9 +11,12 @@ from typing import Any
 from sqlalchemy import event
 from sqlmodel import Session, col, select
 
+from backend.auth.service import resolve_investor_key
 from backend.models.settlement import TradeRecord
 from backend.models.trading import Order
+from backend.trading.batch import place_orders, reread_resting
 from backend.trading.entry import Placed
+from backend.trading.revocations import cancel_investor_orders
 from backend.trading.sequencer import Venue
 from tests.integration.test_batch_entry import _codes, _place, _signed
 from tests.support.trading import fund_and_approve
@@ -167,3 +170,28 @@ def test_a_batch_keeps_the_wallets_nonce_sequence_ahead_of_its_highest_nonce(
     ]
     handed = client.post("/v1/orders/typed-data", json=order, headers=trader.headers).json()["message"]["nonce"]
     assert handed == 9_001  # past every nonce the batch sequenced (as one by one), not past the refused one
+
+
+def test_orders_a_revocation_cancels_after_the_batch_are_answered_cancelled(
+    client, admin, chain_info, make_asset, make_investor
+):
+    """The batch's orders are detached objects (written with one INSERT): a revocation's cancel
+    right after the batch (order entry's re-check) updates their rows, and reread_resting gives
+    the answer those rows, as the single endpoint's refresh does."""
+    asset = make_asset()
+    trader = make_investor()
+    fund_and_approve(client, admin, chain_info, asset, None, trader)
+    symbol = asset["symbol"]
+    reqs = [_signed(trader, client, {"symbol": symbol, "side": "buy", "price": p, "quantity": "1"}) for p in ("1", "2")]
+    state = client.app.state
+    with Session(state.db, expire_on_commit=False) as session:
+        _principal, investor = resolve_investor_key(session, settings=state.settings, key=trader.api_key)
+        assert investor is not None
+        results = place_orders(session, state.chain, state.venue, investor, reqs)
+        assert [r.order.status for r in results if isinstance(r, Placed)] == ["open", "open"]
+        assert cancel_investor_orders(session, state.venue, investor_id=trader.id, reason="revoked") == 2
+        reread_resting(session, results)
+    assert [(r.order.status, r.order.cancel_reason) for r in results if isinstance(r, Placed)] == [
+        ("cancelled", "revoked"),
+        ("cancelled", "revoked"),
+    ]

@@ -209,14 +209,14 @@ def test_a_revocation_takes_effect_in_a_stream_of_batches(client, admin, chain_i
     answers: list = []
     revoked = threading.Event()
 
-    def stream() -> None:  # a batch every 100 ms or so, until one is refused
+    def stream() -> None:  # a batch every 300 ms or so, until one is refused
         for orders in batches:
             sent_after_revocation = revoked.is_set()
             response = client.post("/v1/orders/batch", headers=buyer.headers, json={"orders": orders})
             answers.append((sent_after_revocation, response))
             if response.status_code != 200:
                 return
-            time.sleep(0.1)
+            time.sleep(0.3)  # 20 batches outlast the revocation (its chain transactions)
 
     sender = threading.Thread(target=stream)
     sender.start()

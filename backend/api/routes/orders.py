@@ -34,8 +34,8 @@ from backend.models.settlement import TradeRecord
 from backend.models.trading import Order
 from backend.money import fmt
 from backend.statuses import OPEN_STATUSES
-from backend.trading import entry, revocations
-from backend.trading.batch import cancel_orders, place_orders
+from backend.trading import entry
+from backend.trading.batch import cancel_orders, place_orders, reread_resting
 from backend.trading.chain_cancels import onchain_cancel_request
 from backend.trading.sequencer import Venue
 
@@ -154,24 +154,20 @@ def _place_order(request: Request, key: str, req: entry.OrderRequest) -> Respons
         investor = investor_by_digest(session, key)  # read per order: a revoked key is refused at once
         state.order_budget.take(investor.id, 1)
         order, created, fills = entry.place_order(session, state.chain, state.venue, investor, req)
-        # The order as placed (apply_events updated this object before the commit): its status,
-        # fills and filled quantity agree. Read again only when a revocation cancelled it.
-        if created and order.status in OPEN_STATUSES and _cancel_if_barred_meanwhile(session, state.venue, investor):
+        if created and order.status in OPEN_STATUSES:
+            _cancel_if_barred_meanwhile(session, state.venue, investor)
             session.refresh(order)
-        # the dict is OrderPublic's fields in its order (tests/backend/test_order_route_auth.py)
+        # the dict is OrderPublic's fields in its order (tests/backend/test_order_public.py)
         content = order_public(session, get_asset(session, order.symbol), order, fills)
     return JSONResponse(content, status_code=201 if created else 200)
 
 
-def _cancel_if_barred_meanwhile(session: Session, venue: Venue, investor: Investor) -> int:
+def _cancel_if_barred_meanwhile(session: Session, venue: Venue, investor: Investor) -> None:
     """A revocation (freeze, KYC expiry, de-whitelisting) committed while the order was being
     placed may have cancelled the investor's orders before this one was sequenced: read the
-    investor's standing again and cancel what rests if it is barred now; returns how many
-    orders were cancelled."""
-    if not revocations.barred_now(session, investor.id):  # type: ignore[arg-type]
-        return 0
+    investor again and cancel what rests if it is barred now."""
     session.refresh(investor)
-    return venue.cancel_orders_if_barred(session, investor)
+    venue.cancel_orders_if_barred(session, investor)
 
 
 @router.get("", response_model=list[OrderPublic])
@@ -274,6 +270,7 @@ def place_orders_batch(
     outcomes = place_orders(session, ctx.chain, ctx.venue, investor, [r for _, r in requests]) if requests else []
     if any(isinstance(o, entry.Placed) for o in outcomes):
         _cancel_if_barred_meanwhile(session, ctx.venue, investor)
+        reread_resting(session, outcomes)  # what that cancelled is answered cancelled
     assets: dict[str, Asset] = {}
     for (i, _), outcome in zip(requests, outcomes, strict=True):
         if isinstance(outcome, DomainError):
