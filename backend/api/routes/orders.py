@@ -34,7 +34,7 @@ from backend.models.settlement import TradeRecord
 from backend.models.trading import Order
 from backend.money import fmt
 from backend.statuses import OPEN_STATUSES
-from backend.trading import entry
+from backend.trading import entry, revocations
 from backend.trading.batch import cancel_orders, place_orders, reread_resting
 from backend.trading.chain_cancels import onchain_cancel_request
 from backend.trading.sequencer import Venue
@@ -154,20 +154,24 @@ def _place_order(request: Request, key: str, req: entry.OrderRequest) -> Respons
         investor = investor_by_digest(session, key)  # read per order: a revoked key is refused at once
         state.order_budget.take(investor.id, 1)
         order, created, fills = entry.place_order(session, state.chain, state.venue, investor, req)
-        if created and order.status in OPEN_STATUSES:
-            _cancel_if_barred_meanwhile(session, state.venue, investor)
+        # The order as placed (apply_events updated this object before the commit): its status,
+        # fills and filled quantity agree. Read again only when a revocation cancelled it.
+        if created and order.status in OPEN_STATUSES and _cancel_if_barred_meanwhile(session, state.venue, investor):
             session.refresh(order)
-        # the dict is OrderPublic's fields in its order (tests/backend/test_order_public.py)
+        # the dict is OrderPublic's fields in its order (tests/backend/test_order_route_auth.py)
         content = order_public(session, get_asset(session, order.symbol), order, fills)
     return JSONResponse(content, status_code=201 if created else 200)
 
 
-def _cancel_if_barred_meanwhile(session: Session, venue: Venue, investor: Investor) -> None:
+def _cancel_if_barred_meanwhile(session: Session, venue: Venue, investor: Investor) -> int:
     """A revocation (freeze, KYC expiry, de-whitelisting) committed while the order was being
     placed may have cancelled the investor's orders before this one was sequenced: read the
-    investor again and cancel what rests if it is barred now."""
+    investor's standing again and cancel what rests if it is barred now; returns how many
+    orders were cancelled."""
+    if not revocations.barred_now(session, investor.id):  # type: ignore[arg-type]
+        return 0
     session.refresh(investor)
-    venue.cancel_orders_if_barred(session, investor)
+    return venue.cancel_orders_if_barred(session, investor)
 
 
 @router.get("", response_model=list[OrderPublic])
