@@ -28,8 +28,9 @@ pragma solidity 0.8.28;
 ///         5 FAIL_EXPIRED             an order has expiry == 0 or expiry < block.timestamp
 ///         6 FAIL_CANCELLED           an order was cancelled on chain (`cancelOrder`), or its nonce
 ///                                    is below its trader's nonce floor (`cancelUpTo`)
-///         7 FAIL_PRICE               price == 0, price > buy.price or price < sell.price (or
-///                                    price * quantity does not fit in 256 bits)
+///         7 FAIL_PRICE               price == 0, price > buy.price or price < sell.price (price
+///                                    and quantity are uint128 in settle()'s records: their
+///                                    product always fits in 256 bits)
 ///         8 FAIL_QUANTITY            quantity == 0 or more than the remaining quantity of either
 ///                                    order (quantity - filled; nothing remains once the order's
 ///                                    nonce is spent, see below), or
