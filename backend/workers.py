@@ -19,8 +19,10 @@ The service's lifespan starts the child and stops it, so every way of serving th
 - is restarted by the parent when it exits unexpectedly, after 1 s, doubling up to 30 s
   (back to 1 s once a run lasted a minute); each exit and restart is logged, and /health
   shows the process (pid, state, restarts, last exit code), degraded while it is down;
-- reports each worker's last error and the settlement backlog (what order admission sheds
-  on) to the parent as a JSON line on its stdout every STATUS_INTERVAL seconds. A child that
+- reports each worker's last error and the settlement backlog to the parent as a JSON line
+  on its stdout every STATUS_INTERVAL seconds. The backlog order admission sheds on is the
+  parent's own count of unsettled trades (a thread of the parent, every STATUS_INTERVAL), so
+  the bound holds while the child is silent, restarting or dead. A child that
   stays alive but stops reporting (stopped, frozen) is `silent` after SILENT_AFTER seconds
   (/health degraded) and is killed, so restarted, after WEDGED_AFTER;
 - opens the database with the service's own engine factory (backend/db.py: WAL, the same
@@ -45,14 +47,18 @@ import threading
 import time
 from typing import IO, Any, Protocol
 
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
 
 from backend.chain.client import Chain
 from backend.compliance.worker import MirrorWorker
 from backend.config import ROOT, Settings, settings_from_env
 from backend.db import make_engine
 from backend.governance.anchoring import AnchorWorker
+from backend.models.settlement import TradeRecord
 from backend.settlement.worker import SettlementWorker
+from backend.statuses import UNSETTLED
 
 log = logging.getLogger(__name__)
 
@@ -185,9 +191,11 @@ class WorkerStatus:
 class WorkerProcess:
     """Starts `python -m backend.workers` and keeps it running until `stop`."""
 
-    def __init__(self, settings: Settings, names: list[str]):
+    def __init__(self, settings: Settings, names: list[str], db: Engine | None = None):
         self.settings = settings
         self.workers = {name: WorkerStatus() for name in names}
+        # The settlement backlog counted here (see the module's docstring), not taken from reports.
+        self._db = db if "settlement" in self.workers else None
         self._state = "stopped"  # starting, running, restarting, stopped (`silent`: see state)
         self._reported = 0.0  # time.monotonic() of the child's last report
         self.pid: int | None = None
@@ -205,6 +213,8 @@ class WorkerProcess:
         self._thread = threading.Thread(target=self._supervise, name="worker-process", daemon=True)
         self._thread.start()
         threading.Thread(target=self._watch, name="worker-process-watch", daemon=True).start()
+        if self._db is not None:
+            threading.Thread(target=self._count_backlog, name="settlement-backlog", daemon=True).start()
 
     @property
     def state(self) -> str:
@@ -302,6 +312,19 @@ class WorkerProcess:
                 log.error("the worker process %d has not reported for %.0f s: killing it", process.pid, silent)
                 process.kill()
 
+    def _count_backlog(self) -> None:
+        """The unsettled trades, every STATUS_INTERVAL, whatever the child is doing."""
+        assert self._db is not None
+        query = select(func.count()).select_from(TradeRecord).where(col(TradeRecord.settlement_status).in_(UNSETTLED))
+        while not self._stop.is_set():
+            try:
+                with Session(self._db) as session:
+                    self.workers["settlement"].backlog = session.exec(query).one()
+            except Exception:  # e.g. the database busy: the last count stands, try again
+                log.warning("counting the settlement backlog failed", exc_info=True)
+            if self._stop.wait(STATUS_INTERVAL):
+                break
+
     def _take(self, line: str) -> None:
         try:
             reports = json.loads(line)
@@ -312,7 +335,9 @@ class WorkerProcess:
         for name, report in reports.items():
             worker = self.workers.get(name)
             if worker is not None:
-                worker.last_error, worker.backlog = report.get("last_error"), report.get("backlog")
+                worker.last_error = report.get("last_error")
+                if not (name == "settlement" and self._db is not None):
+                    worker.backlog = report.get("backlog")
 
 
 if __name__ == "__main__":

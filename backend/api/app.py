@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for worker in threads.values():
                 worker.start()
         elif workers.enabled(settings):
-            children = workers.WorkerProcess(settings, workers.enabled(settings))
+            children = workers.WorkerProcess(settings, workers.enabled(settings), app.state.db)
             children.start()
         app.state.workers = children
         running = children.workers if children else threads

@@ -20,7 +20,6 @@ import signal
 import sqlite3
 import time
 
-import pytest
 from fastapi.testclient import TestClient
 
 from backend.api.app import create_app
@@ -75,7 +74,6 @@ def _pending_trades(db_file, count: int) -> None:
         connection.close()
 
 
-@pytest.mark.xfail(strict=True, reason="order admission sheds on the silent worker process's stale backlog count")
 def test_the_backlog_bound_holds_while_the_worker_process_is_silent(settings, tmp_path):
     db_file = tmp_path / "b.db"
     own = settings.model_copy(
