@@ -86,6 +86,7 @@ class SettlementWorker:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
+        self._problem: str | None = None  # the last pass's whole-transaction revert (reported as last_error)
         # Trades pending or submitted at the start of the last pass (None: not counted yet);
         # order admission reads it to refuse new orders past settlement_max_backlog.
         self.backlog: int | None = None
@@ -111,7 +112,7 @@ class SettlementWorker:
         while not self._stop.is_set():
             try:
                 done = self.run_once()
-                self.last_error = None
+                self.last_error = self._problem  # a transaction of the pass reverted as a whole, or None
             except DomainError as exc:  # chain unreachable or not deployed: try again later
                 self.last_error, done = exc.message, 0
             except Exception as exc:
@@ -125,6 +126,7 @@ class SettlementWorker:
     def run_once(self) -> int:
         """Confirm what was submitted, then settle one batch (split as needed). Returns the
         trades that left the outbox or were confirmed (0: nothing moved, wait a while)."""
+        self._problem = None
         with Session(self.db, expire_on_commit=False) as session:
             # Counted before any chain call, so it stays current while the node is down.
             self.backlog = session.exec(
@@ -214,8 +216,8 @@ class SettlementWorker:
         """settle() of this one trade reverts as a whole (its estimate failed): an attempt, and
         after MAX_ATTEMPTS of them the trade fails (unless the chain says it settled)."""
         trade.attempts += 1
-        self.last_error = f"settle() of trade {trade.id} reverts as a whole: {reason}"
-        log.warning(self.last_error)
+        self._problem = self.last_error = f"settle() of trade {trade.id} reverts as a whole: {reason}"
+        log.warning(self._problem)
         if trade.attempts >= MAX_ATTEMPTS:
             self._give_up(trade, None, f"settle() of this trade alone reverted {trade.attempts} times: {reason}")
         session.add(trade)
@@ -225,6 +227,8 @@ class SettlementWorker:
     def _reverted(self, session: Session, trades: list[TradeRecord], tx_hash: str) -> None:
         """A mined transaction that reverted as a whole: its trades back to the outbox. Counted
         against a trade only when the transaction carried it alone."""
+        self._problem = f"settle() transaction {tx_hash} reverted as a whole: {len(trades)} trade(s) back to the outbox"
+        log.warning(self._problem)
         for trade in trades:
             trade.settlement_status, trade.tx_hash = SettlementStatus.PENDING, None
             if len(trades) > 1:

@@ -41,7 +41,6 @@ def slow_worker(client):
         again.start()
 
 
-@pytest.mark.xfail(strict=True, reason="a settle() that reverts as a whole leaves no last_error: /health ok")
 def test_health_shows_settlement_failing_when_the_hot_key_lost_its_role(
     client, admin, chain_info, make_asset, make_investor, slow_worker
 ):
