@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, bindparam, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from backend.chain.client import Chain
 from backend.errors import Conflict, InvalidInput
@@ -111,6 +111,7 @@ _TAKE_NONCE = (
     .values(next_nonce=_NONCES.c.next_nonce + 1)
     .returning(_NONCES.c.next_nonce, _NONCES.c.floor)
 )
+_FLOOR = select(col(WalletNonce.floor)).where(WalletNonce.wallet == bindparam("wallet"))  # built once: every order
 _PASS_NONCE = (
     update(_NONCES)
     .where((_NONCES.c.wallet == bindparam("w")) & (_NONCES.c.next_nonce <= bindparam("n", type_=BigInteger)))
@@ -172,9 +173,9 @@ def check_nonce_floor(session: Session, chain: Chain, wallet: str, nonce: int) -
     """Refuse a client-chosen nonce below the wallet's on-chain floor (cancelUpTo): its trades
     would fail at settlement with code 6. The floor is the one last seen by the watcher, or
     read from the chain once for a wallet the service has not seen yet."""
-    row = session.get(WalletNonce, wallet)
-    if row is not None:
-        floor = int(row.floor)
+    known = session.exec(_FLOOR, params={"wallet": wallet}).one_or_none()  # one column: no ORM load
+    if known is not None:
+        floor = int(known)
     else:  # first sight of this wallet: read its floor once and keep it (and the sequence) from now on
         floor = int(chain.call(chain.core("settlement_exchange").functions.nonceFloor(wallet)))
         session.add(WalletNonce(wallet=wallet, next_nonce=min(max(1, floor), MAX_SEQUENCE_NONCE), floor=str(floor)))
