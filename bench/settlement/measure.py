@@ -42,8 +42,22 @@ class Result:
         return self.gas // self.settled if self.settled else 0
 
 
+# Each wallet's next nonce, per exchange: the venue hands every wallet its own sequence (1, 2, 3...),
+# which is what the exchange's nonce bitmap is laid out for (128 nonces a storage word). Signing
+# the trade's seq instead scattered a wallet's orders over a fresh word each (issue 17: that cost
+# two fresh storage slots a trade that the venue never pays).
+_NEXT_NONCE: dict[tuple[str, str], int] = {}
+
+
+def _next_nonce(exchange: str, trader: str) -> int:
+    nonce = _NEXT_NONCE.get((exchange, trader), 0) + 1
+    _NEXT_NONCE[(exchange, trader)] = nonce
+    return nonce
+
+
 def make_trades(c: Contracts, signers: list[OrderSigner], addresses: list[str], count: int, seq: int) -> list[tuple]:
-    """`count` trades between distinct investors, each between two fresh fully filled orders."""
+    """`count` trades between distinct investors, each between two fresh fully filled orders, each
+    order with its wallet's next nonce."""
     n = len(addresses)
     asset = c.asset.address
     expiry = int(time.time()) + 86400
@@ -52,9 +66,9 @@ def make_trades(c: Contracts, signers: list[OrderSigner], addresses: list[str], 
         s = seq + k
         buyer = s % n
         seller = (buyer + 1 + (s // n) % (n - 1)) % n
-        nonce = s + 1
         orders = []
         for who, is_buy in ((buyer, True), (seller, False)):
+            nonce = _next_nonce(c.exchange.address, addresses[who])
             order = {
                 "asset": asset,
                 "is_buy": is_buy,
