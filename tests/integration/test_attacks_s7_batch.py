@@ -3,11 +3,11 @@ its commit. The route then cancels what the batch placed (`_cancel_if_barred_mea
 single endpoint does), but answers each order from the batch's own detached rows: 201 `open`
 for orders that are cancelled by the time the answer leaves. The single endpoint refreshes the
 order first and answers what is true. A market maker trusting the answer believes it quotes.
+Fixed in cae9509 (trading.batch.reread_resting): the test now pins the true answer.
 """
 
 from __future__ import annotations
 
-import pytest
 from sqlmodel import Session
 
 from backend.models.compliance import Investor
@@ -16,7 +16,6 @@ from tests.integration.test_order_batch import _batch, _signed
 from tests.support.trading import fund_and_approve
 
 
-@pytest.mark.xfail(strict=True, reason="the batch answers 'open' for orders its revocation recheck just cancelled")
 def test_a_batch_answers_what_a_freeze_during_it_left_of_its_orders(
     client, admin, chain_info, make_asset, make_investor, monkeypatch
 ):
