@@ -76,6 +76,9 @@ interface ISettlementExchange {
     error SettlementExchangeZeroAddress();
     /// @notice cancelUpTo with a nonce not above the caller's current floor.
     error SettlementExchangeNonceFloorNotRaised(uint256 current, uint256 requested);
+    /// @notice cancelUpTo past 2^64 - 1: settle() carries 64-bit nonces, so a higher floor would
+    ///         leave the wallet no nonce to trade with, ever (a floor never comes down).
+    error SettlementExchangeNonceFloorTooHigh(uint256 requested);
     /// @notice executeTransfers called by anyone but the exchange itself.
     error SettlementExchangeOnlySelf(address caller);
     /// @notice settle() of bytes that are no packed batch (see settle).

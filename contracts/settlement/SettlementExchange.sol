@@ -135,6 +135,7 @@ contract SettlementExchange is AccessControl, ReentrancyGuard, EIP712, ISettleme
     function cancelUpTo(uint256 nonce) external nonReentrant {
         uint256 current = _nonceFloor[msg.sender];
         if (nonce <= current) revert SettlementExchangeNonceFloorNotRaised(current, nonce);
+        if (nonce > type(uint64).max) revert SettlementExchangeNonceFloorTooHigh(nonce);
         _nonceFloor[msg.sender] = nonce;
         emit NonceFloorRaised(msg.sender, nonce);
     }

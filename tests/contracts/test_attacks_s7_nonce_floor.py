@@ -1,11 +1,9 @@
-"""Attack review s7 (issue 17): settle()'s packed record carries an order's nonce in 64 bits,
-but cancelUpTo still takes any uint256. A wallet that raises its floor past 2^64 - 1 (a "cancel
-everything" button that sends type(uint256).max, a script's typo) can never have an order
-settled on this exchange again: every nonce settle() can carry is below its floor (code 6), and
-a floor never comes down. Before the packed encoding the wallet could still sign a nonce at or
-above the floor. The fix suggested: cancelUpTo refuses a floor above 2^64 - 1, so that nonce
-2^64 - 1 always stays usable (order entry, which now refuses nonces from 2^64 - 1 up, would
-then take 2^64 - 1 as well: the contract carries it)."""
+"""Attack review s7 (issue 17): settle()'s packed record carries an order's nonce in 64 bits.
+A wallet that raised its floor past 2^64 - 1 (a "cancel everything" button that sends
+type(uint256).max, a script's typo) could never have an order settled on this exchange again:
+every nonce settle() can carry would be below its floor (code 6), and a floor never comes
+down. cancelUpTo refuses a floor above 2^64 - 1 (SettlementExchangeNonceFloorTooHigh), so
+nonce 2^64 - 1 always stays usable on chain."""
 
 import pytest
 from helpers import E18, order, settle_trades, trade
@@ -21,7 +19,6 @@ def _settles(exchange, market, operator, sign, seller, buyer, nonce) -> bool:
     return "TradeSettled" in tx.events
 
 
-@pytest.mark.xfail(strict=True, reason="cancelUpTo past 2^64-1 bricks the wallet: no packable nonce is above its floor")
 @pytest.mark.parametrize("floor", [2**64, 2**256 - 1])
 def test_a_floor_past_the_packed_nonces_is_refused_or_leaves_a_nonce_to_trade_with(
     exchange, market, operator, sign, alice, bob, floor
