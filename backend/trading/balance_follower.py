@@ -106,6 +106,7 @@ class BalanceFollower(PeriodicWorker):
         # what `held` answered: from memory, not followed (yet), followed but too far behind
         self.answers: Counter[str] = Counter()
         self.polls = 0
+        self._asked: float | None = None  # time.monotonic() the request in flight was sent
         self.slowest_poll_ms = 0.0
         self._spender = ""
 
@@ -137,6 +138,12 @@ class BalanceFollower(PeriodicWorker):
         or busy: the newest thing known); None when not followed."""
         as_of, found = self._as_of, self._held.get((wallet.lower(), token.lower()))
         return None if as_of is None or found is None else (found, as_of[1])
+
+    def waiting_ms(self) -> float:
+        """How long the follower's request in flight has waited for the node (0: none): a node
+        that has not answered it for funds_live_wait_ms is busy, as a live read would find out."""
+        asked = self._asked
+        return 0.0 if asked is None else (time.monotonic() - asked) * 1000
 
     def age_ms(self) -> float | None:
         """Milliseconds since the head the positions are as of was asked (None: no poll yet)."""
@@ -287,10 +294,13 @@ class BalanceFollower(PeriodicWorker):
 
     def _batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
         """The results of `calls`, in order; Unavailable when the node cannot answer them all."""
+        self._asked = time.monotonic()
         try:
             answers = self.chain.w3.provider.make_batch_request(calls)  # type: ignore[attr-defined]
         except TRANSIENT as exc:
             raise Unavailable("chain.unavailable", f"chain node unreachable: {exc}") from None
+        finally:
+            self._asked = None
         if not isinstance(answers, list) or len(answers) != len(calls):
             raise Unavailable("chain.unavailable", f"the node answered the follower's batch with {answers!r:.200}")
         by_id = sorted(answers, key=lambda a: a["id"])

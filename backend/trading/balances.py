@@ -5,10 +5,12 @@ node is slow or down. One BalanceReader per venue holds that state (no module gl
 Sources of a Reading: "live" (the node answered), "follow" (the balance follower's position,
 current as of less than funds_max_age_ms ago: balance_follower.py; no node round trip, asked
 first while the venue follows), "cache" (this process's or the snapshot row's reading younger
-than funds_max_age_ms), "busy" (the node did not answer within funds_live_wait_ms: the wallet's
-last reading younger than BUSY_SNAPSHOT_MAX_AGE stands in, and for BUSY_COOLDOWN_SECONDS the
-node is not asked again) and "fallback" (the node is unreachable: the last snapshot row; for
-COOLDOWN_SECONDS the node is not asked again). A wallet never read
+than funds_max_age_ms), "busy" (the node did not answer within funds_live_wait_ms - a live
+read, or the follower's poll in flight: the newest of the wallet's last reading and the
+follower's position, if younger than BUSY_SNAPSHOT_MAX_AGE, stands in, and for
+BUSY_COOLDOWN_SECONDS the node is not asked again) and "fallback" (the node is unreachable: the
+newest of the snapshot row and the follower's position; for COOLDOWN_SECONDS the node is not
+asked again). A wallet never read
 before whose first order arrives while the node is down is refused with `chain.unavailable`.
 Every live reading is written to the wallet's FundsSnapshot row, for other processes and for
 outages. The funds rule decides what a stand-in may be trusted with (funds.py).
@@ -134,7 +136,12 @@ class BalanceReader:
         if time.monotonic() >= self.down_until:
             read_at = utcnow()
             stand_in = self._busy_stand_in(session, wallet, token.address, recent, snapshot) if wait_ms else None
-            if stand_in is not None and time.monotonic() < self.busy_until:
+            # known busy: a live read outlasted its wait lately, or the follower's poll has
+            # waited that long already (it is behind because the node is mining, not answering)
+            busy = time.monotonic() < self.busy_until or (
+                self.follower is not None and self.follower.waiting_ms() >= wait_ms
+            )
+            if stand_in is not None and busy:
                 return stand_in
             try:
                 self.live_reads += 1
