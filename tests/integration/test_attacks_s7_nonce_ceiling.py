@@ -6,9 +6,9 @@ order entry accepts is below the floor (order.nonce_cancelled) while the one non
 that settle() still carries, 2^64 - 1, is refused at entry (validation.invalid). Following the
 venue's own instructions locks the wallet out of the venue for good (a floor never comes down).
 Self-inflicted and rare (typed-data hands out nonces below 2^62; the wallet chose its nonce),
-but nothing says so. Fix: the ceilings agree - order entry accepts 2^64 - 1 and DELETE answers
-cancelOrder(order) for it, or order entry stops at 2^64 - 3 so that the floor it suggests leaves
-a nonce it accepts.
+but nothing says so. Whatever the ceiling, cancelUpTo(top + 1) leaves no nonce below it: the fix
+is DELETE answering cancelOrder(order) (that nonce's bit alone) for an order whose nonce + 1
+would leave the wallet nothing entry accepts (or always: it also spares the wallet's other orders).
 """
 
 from __future__ import annotations
