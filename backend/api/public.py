@@ -330,7 +330,8 @@ class OrderPublic(Public):
 
 
 class OnchainCancel(Public):
-    """The cancelUpTo transaction a wallet signs to invalidate its cancelled order on chain.
+    """The transaction a wallet signs to invalidate its cancelled order on chain: cancelUpTo
+    (cancelOrder for the top nonce, 2^64-1).
     `to` and `chain_id` are null when the node could not be asked (GET /v1/chain has them)."""
 
     model_config = ConfigDict(populate_by_name=True)

@@ -9,8 +9,8 @@ price, quantity, nonce, expiry). Packed, big-endian, TRADE_BYTES (348) a trade:
                  signature 65 (r s v)
 
 The contract widens the fields back to the Order's uint256 and hashes the typed struct, so the
-signed message is unchanged. Order entry keeps every field inside its width: a signed nonce at
-or past 2**64 - 1 is refused (backend/api/routes/orders.py), expiries are near now, prices and
+signed message is unchanged. Order entry keeps every field inside its width: a signed nonce past
+2**64 - 1 is refused (backend/api/routes/orders.py), expiries are near now, prices and
 quantities are at most 2**63 - 1 ticks or lots and the funds checks bound them far lower (2**128
 base units would be 2**63 lots of 37 whole tokens, or a tick of 3.7e19 cash units). A value that
 does not fit is refused here (`PackingError`, the worker fails the trade unsent), never truncated.

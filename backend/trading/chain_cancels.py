@@ -66,6 +66,10 @@ MAX_BLOCKS = 2_000  # logs asked per request: a long catch-up goes in steps
 RIGHTS_INTERVAL_SECONDS = 2.0  # two indexed queries over open orders: cheap
 CANCEL_UP_TO = "cancelUpTo(uint256)"
 CANCEL_UP_TO_SELECTOR = function_signature_to_4byte_selector(CANCEL_UP_TO)
+ORDER_TYPE = "(address,address,bool,uint256,uint256,uint256,uint256)"
+CANCEL_ORDER = f"cancelOrder({ORDER_TYPE})"
+CANCEL_ORDER_SELECTOR = function_signature_to_4byte_selector(CANCEL_ORDER)
+MAX_NONCE_FLOOR = 2**64 - 1  # SettlementExchange.cancelUpTo refuses a higher floor (64-bit nonces)
 
 
 def cancel_up_to_calldata(nonce: int) -> bytes:
@@ -74,12 +78,29 @@ def cancel_up_to_calldata(nonce: int) -> bytes:
 
 
 def onchain_cancel_request(
-    *, exchange: str | None, wallet: str, chain_id: int | None, order_nonce: int
+    *, exchange: str | None, wallet: str, chain_id: int | None, order_nonce: int, order: tuple | None = None
 ) -> dict[str, Any]:
     """What a DELETE answers beside the cancelled order: the transaction the wallet signs to
     invalidate the order's signature on chain (every order of the wallet below nonce + 1).
-    `exchange`/`chain_id` None: the node could not be asked (GET /v1/chain gives them)."""
+    `exchange`/`chain_id` None: the node could not be asked (GET /v1/chain gives them).
+    For the top nonce (2^64 - 1, no floor above it exists) it is cancelOrder(`order`, the
+    signed Order tuple): that order alone."""
     floor = order_nonce + 1
+    if floor > MAX_NONCE_FLOOR and order is not None:
+        return {
+            "note": (
+                "cancelled on this venue only: the signed order stays valid on chain until the wallet "
+                "invalidates it; sign and send this transaction (cancelOrder invalidates this order: "
+                "no nonce floor above its nonce exists)"
+            ),
+            "from": wallet,
+            "to": exchange,
+            "data": "0x" + (CANCEL_ORDER_SELECTOR + abi_encode([ORDER_TYPE], [order])).hex(),
+            "value": "0",
+            "chain_id": chain_id,
+            "function": CANCEL_ORDER,
+            "nonce": str(order_nonce),
+        }
     return {
         "note": (
             "cancelled on this venue only: the signed order stays valid on chain until the wallet "

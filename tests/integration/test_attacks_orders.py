@@ -52,22 +52,47 @@ def _signed(client, investor, order: dict[str, Any], **changes: Any) -> dict[str
 def test_an_order_with_the_largest_nonce_is_refused_or_cancellable_never_a_500(
     client, admin, chain_info, make_asset, make_investor
 ):
-    """A wallet signs nonce 2^256-1 (no cancelUpTo could cover it) or 2^64-1 (settle()'s packed
-    record carries 64 bits, and cancelUpTo(nonce + 1) would not fit it): refused at entry with
-    422, never a resting order that DELETE answers with a 500 or the worker cannot send."""
+    """A wallet signs nonce 2^256-1 or 2^64 (settle()'s packed record carries 64 bits): refused
+    at entry with 422, never a resting order the worker cannot send. 2^64-1, the top nonce, is
+    taken, and as no nonce floor exists above it (cancelUpTo refuses floors past 2^64-1) DELETE
+    answers cancelOrder(order), which the wallet can send; 2^64-2 gets cancelUpTo(2^64-1)."""
     asset, seller, _ = _listed(client, admin, chain_info, make_asset, make_investor)
-    for nonce in (2**256 - 1, 2**64, 2**64 - 1):
+    for nonce in (2**256 - 1, 2**64):
         order = _signed(client, seller, _sell_order(asset["symbol"]), nonce=nonce)
         placed = client.post("/v1/orders", json=order, headers=seller.headers)
         assert placed.status_code == 422, placed.text
         assert placed.json()["error"]["code"] == "validation.invalid"
-    # the largest nonce settle() carries whose order cancelUpTo can still invalidate: accepted, cancellable
     order = _signed(client, seller, _sell_order(asset["symbol"], "41"), nonce=2**64 - 2)
     placed = client.post("/v1/orders", json=order, headers=seller.headers)
     assert placed.status_code == 201, placed.text
     deleted = client.delete(f"/v1/orders/{placed.json()['id']}", headers=seller.headers)
     assert deleted.status_code == 200, deleted.text
+    assert deleted.json()["onchain_cancel"]["function"] == "cancelUpTo(uint256)"
     assert deleted.json()["onchain_cancel"]["nonce"] == str(2**64 - 1)
+
+    order = _signed(client, seller, _sell_order(asset["symbol"], "42"), nonce=2**64 - 1)
+    placed = client.post("/v1/orders", json=order, headers=seller.headers)
+    assert placed.status_code == 201, placed.text
+    deleted = client.delete(f"/v1/orders/{placed.json()['id']}", headers=seller.headers)
+    assert deleted.status_code == 200, deleted.text
+    onchain = deleted.json()["onchain_cancel"]
+    assert onchain["function"].startswith("cancelOrder(") and onchain["nonce"] == str(2**64 - 1)
+    wallet, w3 = seller.wallet, seller.wallet.w3
+    tx = {
+        "to": w3.to_checksum_address(onchain["to"]),
+        "data": onchain["data"],
+        "value": 0,
+        "nonce": w3.eth.get_transaction_count(wallet.address),
+        "gas": 150_000,
+        "gasPrice": w3.eth.gas_price,
+        "chainId": w3.eth.chain_id,
+    }
+    receipt = w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_raw_transaction(wallet.account.sign_transaction(tx).raw_transaction)
+    )
+    assert receipt["status"] == 1  # the exchange took it: this very order (its hash) is cancelled
+    cancelled = w3.keccak(text="OrderCancelled(bytes32,address)")
+    assert any(log["topics"][0] == cancelled for log in receipt["logs"]), receipt["logs"]
 
 
 def test_a_signature_for_another_chain_or_exchange_is_refused(client, admin, chain_info, make_asset, make_investor):

@@ -1,29 +1,19 @@
-"""Attack review s7 (issue 17): the nonce ceiling after the packed encoding. Order entry takes
-signed nonces up to 2^64 - 2 (44572d5) and DELETE answers with the cancelUpTo(nonce + 1) the
-wallet signs to kill the order on chain. For the highest accepted nonce that is cancelUpTo(2^64
-- 1): the contract takes that floor (38aa8dc refuses only above it), and afterwards every nonce
-order entry accepts is below the floor (order.nonce_cancelled) while the one nonce at the floor
-that settle() still carries, 2^64 - 1, is refused at entry (validation.invalid). Following the
-venue's own instructions locks the wallet out of the venue for good (a floor never comes down).
-Self-inflicted and rare (typed-data hands out nonces below 2^62; the wallet chose its nonce),
-but nothing says so. Whatever the ceiling, cancelUpTo(top + 1) leaves no nonce below it: the fix
-is DELETE answering cancelOrder(order) (that nonce's bit alone) for an order whose nonce + 1
-would leave the wallet nothing entry accepts (or always: it also spares the wallet's other orders).
-"""
+"""Attack review s7 (issue 17): the nonce ceiling after the packed encoding. DELETE answers
+with the cancelUpTo(nonce + 1) the wallet signs to kill the order on chain. For an order at
+2^64 - 2 that is cancelUpTo(2^64 - 1), the highest floor the contract takes: afterwards the one
+nonce at the floor, 2^64 - 1, must still be accepted at entry (settle() carries it), else
+following the venue's own instructions locks the wallet out for good (a floor never comes
+down). Order entry takes nonces up to 2^64 - 1, and for that top nonce DELETE answers
+cancelOrder(order) (no floor exists above it)."""
 
 from __future__ import annotations
 
 import copy
 import time
 
-import pytest
-
 from tests.integration.test_attacks_orders import OBEYED_WITHIN, _listed, _sell_order, _signed, _typed
 
 
-@pytest.mark.xfail(
-    strict=True, reason="DELETE's cancelUpTo(2^64-1) for nonce 2^64-2 leaves the wallet no nonce to trade"
-)
 def test_the_venues_own_on_chain_cancel_leaves_the_wallet_a_nonce_to_trade_with(
     client, admin, chain_info, make_asset, make_investor
 ):

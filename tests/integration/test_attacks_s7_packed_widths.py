@@ -1,6 +1,6 @@
 """Attack review s7 (issue 17): settle()'s packed encoding (backend/settlement/packing.py,
 contracts/settlement/PackedBatch.sol) carries an order's nonce in 64 bits; order entry takes
-a signed nonce below 2^64-1 only (backend/api/routes/orders.py, OrderCreate.nonce), so what it
+a signed nonce up to 2^64-1 only (backend/api/routes/orders.py, OrderCreate.nonce), so what it
 accepts the contract can settle.
 
 A malicious investor signs orders with a nonce of 2^64 or more: they rest, match, print on the

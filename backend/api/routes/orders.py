@@ -33,6 +33,7 @@ from backend.models.compliance import Investor
 from backend.models.settlement import TradeRecord
 from backend.models.trading import Order
 from backend.money import fmt
+from backend.settlement.encoding import order_struct
 from backend.statuses import OPEN_STATUSES
 from backend.trading import entry, revocations
 from backend.trading.batch import cancel_orders, place_orders, reread_resting
@@ -61,7 +62,7 @@ class OrderCreate(Strict):
     nonce: int | None = Field(
         default=None,
         ge=0,
-        lt=2**64 - 1,  # settle()'s packed record carries 64 bits; cancelUpTo(nonce + 1) must fit too
+        lt=2**64,  # settle()'s packed record carries 64 bits (DELETE answers cancelOrder for 2^64 - 1)
         description="the nonce of the signed order (from typed-data); required with a signature",
     )
     expires_at: int | None = Field(
@@ -216,10 +217,15 @@ def _cancelled_public(session: Session, chain: Chain, order: Order) -> dict[str,
         exchange, chain_id = chain.deployment.contracts["settlement_exchange"], chain.chain_id
     except DomainError:
         exchange, chain_id = None, None
+    asset = get_asset(session, order.symbol)
     return {
-        **order_public(session, get_asset(session, order.symbol), order),
+        **order_public(session, asset, order),
         "onchain_cancel": onchain_cancel_request(
-            exchange=exchange, wallet=order.wallet, chain_id=chain_id, order_nonce=int(order.nonce)
+            exchange=exchange,
+            wallet=order.wallet,
+            chain_id=chain_id,
+            order_nonce=int(order.nonce),
+            order=order_struct(order, asset),
         ),
     }
 
