@@ -115,7 +115,20 @@ class BalanceReader:
             followed = self.follower.held(wallet, token.address, max_age_ms=max_age_ms, frozen=frozen)
             if followed is not None:
                 held, since = followed
-                return Reading(held.balance, held.frozen, held.allowance, since=since, source="follow")
+                if lock_at is None:
+                    return Reading(held.balance, held.frozen, held.allowance, since=since, source="follow")
+                # The follower has no lock-ups: the chain's lock from this process's last live read,
+                # if as young as a snapshot may be; else today's path reads it live with the balance.
+                last = self.recent.get((wallet, token.address))
+                if (
+                    last is not None
+                    and last.locked is not None
+                    and last.since is not None
+                    and utcnow() - last.since < timedelta(milliseconds=max_age_ms)
+                ):
+                    return Reading(
+                        held.balance, held.frozen, held.allowance, since=since, source="follow", locked=last.locked
+                    )
         recent = self.recent.get((wallet, token.address))
         if max_age_ms:  # this process's own last live read first: no query for it
             if (

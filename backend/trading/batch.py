@@ -121,7 +121,7 @@ def _place_checked(
             )
             market = markets.get(prep.asset.symbol) or venue.market(session, prep.asset.symbol)
             error = wallet.check(
-                asset=prep.asset, side=prep.side, price_ticks=prep.price_ticks, lots=prep.quantity_lots, market=market
+                asset=prep.asset, side=prep.side, limit_ticks=prep.limit_ticks, lots=prep.quantity_lots
             )
             if error is not None:
                 raise error

@@ -210,9 +210,8 @@ def place_order(session: Session, chain: Chain, venue: Venue, investor: Investor
             investor=investor,
             asset=prep.asset,
             side=prep.side,
-            price_ticks=prep.price_ticks,
+            limit_ticks=prep.limit_ticks,
             lots=prep.quantity_lots,
-            market=market,
             compliance=compliance,
         )
         order = new_order(investor, checked)

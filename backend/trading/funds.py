@@ -38,7 +38,6 @@ from backend.statuses import SettlementStatus
 from backend.trading import reservations
 from backend.trading.balances import RECHECKED_LIVE, BalanceReader, Reading
 from backend.trading.pretrade import ComplianceSnapshot
-from backend.trading.sequencer import Market
 
 
 class AssetsBySymbol(dict[str, Asset]):
@@ -94,9 +93,8 @@ def check_funds(
     investor: Investor,
     asset: Asset,
     side: Side,
-    price_ticks: int | None,
+    limit_ticks: int,
     lots: int,
-    market: Market,
     compliance: ComplianceSnapshot | None = None,
 ) -> None:
     """Refuse an order its wallet cannot pay for; call under the investor's lock (not the market's)."""
@@ -104,7 +102,7 @@ def check_funds(
     # counted twice, never missed.
     claim = replace(
         wallet_claim(session, chain, investor=investor, asset=asset, side=side, compliance=compliance),
-        need=order_need(asset, side, price_ticks=price_ticks, lots=lots, market=market),
+        need=order_need(asset, side, limit_ticks=limit_ticks, lots=lots),
     )
     check_claim(session, chain, reader, wallet=investor.wallet, claim=claim)
 
@@ -135,16 +133,14 @@ def check_claim(session: Session, chain: Chain, reader: BalanceReader, *, wallet
         max_age_ms = wait_ms = 0
 
 
-def order_need(asset: Asset, side: Side, *, price_ticks: int | None, lots: int, market: Market) -> int:
+def order_need(asset: Asset, side: Side, *, limit_ticks: int, lots: int) -> int:
     """Units of the claim's token the order may take: a sell's quantity, a buy's cost at its
-    limit (a market buy: what sweeping the asks for its quantity would cost now)."""
+    signed limit. A market buy's limit is its signed collar: it is matched after this check,
+    when the asks of the moment may have left, and may fill up to that price (what its
+    signature lets it pay), so that is what it is checked for."""
     if side is Side.SELL:
         return reservations.lots_units(asset, lots)
-    if price_ticks is not None:
-        return reservations.cost_units(asset, price_ticks, lots)
-    with market.lock:
-        asks = market.engine.depth(None)[1]
-    return sweep_cost(asset, asks, lots)
+    return reservations.cost_units(asset, limit_ticks, lots)
 
 
 def wallet_claim(
@@ -203,9 +199,7 @@ class BatchFunds:
         self._out: dict[tuple[str, datetime], int] = {}  # (token, reading time) -> units out since
         self._rows: list[FundsSnapshot] = []  # live readings' snapshot rows, written by write_snapshots
 
-    def check(
-        self, *, asset: Asset, side: Side, price_ticks: int | None, lots: int, market: Market
-    ) -> DomainError | None:
+    def check(self, *, asset: Asset, side: Side, limit_ticks: int, lots: int) -> DomainError | None:
         """Why the wallet cannot also pay for this order, or None (then it counts as committed)."""
         key = "cash" if side is Side.BUY else asset.symbol
         base = self._bases.get(key)
@@ -213,7 +207,7 @@ class BatchFunds:
             base = self._bases[key] = wallet_claim(
                 self.session, self.chain, investor=self.investor, asset=asset, side=side
             )
-        need = order_need(asset, side, price_ticks=price_ticks, lots=lots, market=market)
+        need = order_need(asset, side, limit_ticks=limit_ticks, lots=lots)
         claim = replace(base, need=need, reserved=base.reserved + self._accepted.get(key, 0))
         reading = self._readings.get(key)
         if reading is None:
@@ -294,14 +288,3 @@ def cash_out_since(session: Session, *, investor_id: int, assets: dict[str, Asse
     ):
         total += reservations.cost_units(assets[trade.symbol], trade.price_ticks, trade.quantity_lots)
     return total
-
-
-def sweep_cost(asset: Asset, asks: list[tuple[int, int]], lots: int) -> int:
-    cost = 0
-    for price, size in asks:
-        take = min(size, lots)
-        cost += reservations.cost_units(asset, price, take)
-        lots -= take
-        if lots == 0:
-            break
-    return cost

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from sqlmodel import select
 
 from backend.models.compliance import HolderState
@@ -21,9 +20,6 @@ from tests.integration.test_lockup_funds import _refused_as_locked, _sell, _sell
 from tests.support.compliance import asset_row, db_session
 
 
-@pytest.mark.xfail(
-    strict=True, reason="a followed wallet's funds check never reads the chain's lockedBalance: mirror lag -> code 8"
-)
 def test_the_chains_lock_counts_for_a_followed_wallet_when_the_mirror_has_not_seen_it(
     client, admin, chain_info, make_asset, make_investor
 ):

@@ -12,7 +12,6 @@ The race is made deterministic: the resting ask is cancelled right after the buy
 
 from __future__ import annotations
 
-import pytest
 from sqlmodel import Session
 
 from backend.models.compliance import Investor
@@ -30,7 +29,6 @@ def _sell(who, client, symbol: str, price: str):
     return placed.json()["id"]
 
 
-@pytest.mark.xfail(strict=True, reason="a market buy is checked at the sweep of the moment, filled deeper: code 10")
 def test_a_market_buy_never_fills_beyond_the_cash_it_was_checked_for(
     client, admin, chain_info, make_asset, make_investor, monkeypatch
 ):
