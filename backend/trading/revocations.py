@@ -97,7 +97,8 @@ def reason_for(investor: Investor, today: date) -> str | None:
 
 def sweep(session: Session, venue: Venue, *, today: date | None = None) -> dict[str, int]:
     """Cancel the resting orders of every investor who lost the right to trade, and of wallets
-    frozen in one asset's token (in that asset); returns the count cancelled by reason."""
+    frozen in one asset's token (in that asset); returns the count cancelled by reason (reasons
+    with orders cancelled only)."""
     today = today or utc_today()
     counts: dict[str, int] = {}
     owners = session.exec(
@@ -113,7 +114,7 @@ def sweep(session: Session, venue: Venue, *, today: date | None = None) -> dict[
         reason = reason_for(investor, today)
         if reason is not None:
             n = cancel_investor_orders(session, venue, investor_id=investor.id, reason=reason)  # type: ignore[arg-type]
-            counts[reason] = counts.get(reason, 0) + n
+            _count(counts, reason, n)
     frozen_in_asset = session.exec(
         select(Order.investor_id, Order.symbol)
         .join(Asset, Asset.symbol == Order.symbol)  # type: ignore[arg-type]
@@ -123,7 +124,7 @@ def sweep(session: Session, venue: Venue, *, today: date | None = None) -> dict[
     ).all()
     for investor_id, symbol in frozen_in_asset:
         n = cancel_investor_orders(session, venue, investor_id=investor_id, reason=FROZEN, symbols=[symbol])
-        counts[FROZEN] = counts.get(FROZEN, 0) + n
+        _count(counts, FROZEN, n)
     # the asset's id, not its row: PostgreSQL cannot DISTINCT a JSON column (Asset.details)
     partly_frozen = session.exec(
         select(Order.investor_id, Order.wallet, Asset.id)
@@ -136,8 +137,15 @@ def sweep(session: Session, venue: Venue, *, today: date | None = None) -> dict[
         asset = session.get(Asset, asset_id)
         assert asset is not None  # joined just above
         n = trim_sells(session, venue, investor_id=investor_id, wallet=wallet, asset=asset)
-        counts[FROZEN] = counts.get(FROZEN, 0) + n
+        _count(counts, FROZEN, n)
     return counts
+
+
+def _count(counts: dict[str, int], reason: str, n: int) -> None:
+    """Only reasons that cancelled something: a partly frozen wallet whose sells still fit
+    (nothing trimmed) is not news."""
+    if n:
+        counts[reason] = counts.get(reason, 0) + n
 
 
 def trim_sells(session: Session, venue: Venue, *, investor_id: int, wallet: str, asset: Asset) -> int:
