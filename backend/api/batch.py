@@ -13,9 +13,7 @@ that is not `{orders: [...]}` of 1-50 items (or `{order_ids: [...]}`) fails as a
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from pydantic import Field, ValidationError, WithJsonSchema, model_validator
 
@@ -24,9 +22,6 @@ from backend.api.public import OrderCancelled, OrderPublic, Public
 from backend.api.schemas import ErrorBody, Strict
 from backend.errors import DomainError
 from backend.trading.batch import MAX_BATCH
-
-log = logging.getLogger(__name__)
-
 
 # Any JSON value: an item that is not an order is refused on its own (schema: an order).
 OrderItem = Annotated[Any, WithJsonSchema({"$ref": "#/components/schemas/OrderCreate"})]
@@ -70,27 +65,6 @@ class OrderBatchResults(Public):
 
 class CancelBatchResults(Public):
     results: list[CancelResult | ErrorResult]
-
-
-Item = TypeVar("Item")
-
-
-def each(items: Iterable[Item], handle: Callable[[Item], tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
-    """`handle` each item; its (status, order) or the error it raised, as the single endpoint
-    would have answered it. Never raises for an item: an unexpected failure is that item's
-    500 (logged), and the items after it still run."""
-    results: list[dict[str, Any]] = []
-    for item in items:
-        try:
-            status, order = handle(item)
-        except (DomainError, ValidationError) as exc:
-            results.append(failed(exc))
-        except Exception:  # one item's failure is its own answer, not its neighbours'
-            log.exception("batch item failed")
-            results.append({"status": 500, "error": error_body("internal.error", "internal error; it has been logged")})
-        else:
-            results.append({"status": status, "order": order})
-    return results
 
 
 def failed(exc: DomainError | ValidationError) -> dict[str, Any]:

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import Field, ValidationError
@@ -17,16 +15,13 @@ from backend.api.deps import (
     CurrentInvestor,
     InvestorKeyDep,
     SessionDep,
-    SettingsDep,
     VenueDep,
-    current_investor,
 )
 from backend.api.public import OrderCancelled, OrderPublic, OrderTypedData
 from backend.api.schemas import ERRORS, PositiveDecimal, Strict
 from backend.assets.service import get_asset
 from backend.auth.service import investor_by_digest
 from backend.chain.client import Chain
-from backend.config import Settings
 from backend.errors import DomainError
 from backend.models.assets import Asset
 from backend.models.compliance import Investor
@@ -39,8 +34,6 @@ from backend.trading import entry, revocations
 from backend.trading.batch import cancel_orders, place_orders, reread_resting
 from backend.trading.chain_cancels import onchain_cancel_request
 from backend.trading.sequencer import Venue
-
-Outcome = tuple[int, dict[str, Any]]  # a batch item's status and order
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=ERRORS)
 
@@ -230,46 +223,19 @@ def _cancelled_public(session: Session, chain: Chain, order: Order) -> dict[str,
     }
 
 
-@dataclass(frozen=True)
-class BatchContext:
-    """What each item of a batch needs: the app's parts and the caller's API key, which is
-    read again for every item (a revocation stops the rest of the batch)."""
-
-    request: Request
-    chain: Chain
-    venue: Venue
-    settings: Settings
-
-    def each(self, items: list[Any], handle: Callable[[Session, Investor, Any], Outcome]) -> JSONResponse:
-        """Each item as its own request would be: a session of its own, the key and its
-        investor resolved again, answered as the single endpoint would answer it."""
-        key = self.request.headers.get("x-api-key")
-
-        def one(item: Any) -> Outcome:
-            with Session(self.request.app.state.db, expire_on_commit=False) as session:
-                return handle(session, current_investor(self.request, session, self.settings, key), item)
-
-        return JSONResponse({"results": batch.each(items, one)})
-
-
-def batch_context(
-    request: Request, chain: ChainDep, venue: VenueDep, settings: SettingsDep, _investor: CurrentInvestor
-) -> BatchContext:
-    """The batch as a whole needs an investor key (401/403 otherwise), as the single endpoint."""
-    return BatchContext(request, chain, venue, settings)
-
-
-BatchDep = Annotated[BatchContext, Depends(batch_context)]
-
-
 @router.post("/batch", response_model=None, responses={200: {"model": batch.OrderBatchResults}})
 def place_orders_batch(
-    body: batch.OrderBatch, session: SessionDep, ctx: BatchDep, investor: CurrentInvestor
+    body: batch.OrderBatch,
+    request: Request,
+    session: SessionDep,
+    chain: ChainDep,
+    venue: VenueDep,
+    investor: CurrentInvestor,
 ) -> JSONResponse:
     """Place 1-50 signed orders (each the body of POST /v1/orders) together; `results[i]` is
     `{status, order}` or `{status, error}` with the status and error the single endpoint gives
     order i. One bad order never fails the others. An empty or longer batch: 422 `validation.invalid`."""
-    ctx.request.app.state.order_budget.take(investor.id, len(body.orders))
+    request.app.state.order_budget.take(investor.id, len(body.orders))
     results: list[dict[str, Any] | None] = [None] * len(body.orders)
     requests: list[tuple[int, entry.OrderRequest]] = []
     for i, item in enumerate(body.orders):
@@ -277,9 +243,9 @@ def place_orders_batch(
             requests.append((i, OrderCreate.model_validate(item).request()))
         except ValidationError as exc:
             results[i] = batch.failed(exc)
-    outcomes = place_orders(session, ctx.chain, ctx.venue, investor, [r for _, r in requests]) if requests else []
+    outcomes = place_orders(session, chain, venue, investor, [r for _, r in requests]) if requests else []
     if any(isinstance(o, entry.Placed) for o in outcomes):
-        _cancel_if_barred_meanwhile(session, ctx.venue, investor)
+        _cancel_if_barred_meanwhile(session, venue, investor)
         reread_resting(session, outcomes)  # what that cancelled is answered cancelled
     assets: dict[str, Asset] = {}
     for (i, _), outcome in zip(requests, outcomes, strict=True):
