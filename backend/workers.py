@@ -47,18 +47,15 @@ import threading
 import time
 from typing import IO, Any, Protocol
 
-from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from backend.chain.client import Chain
 from backend.compliance.worker import MirrorWorker
 from backend.config import ROOT, Settings, settings_from_env
 from backend.db import make_engine
 from backend.governance.anchoring import AnchorWorker
-from backend.models.settlement import TradeRecord
-from backend.settlement.worker import SettlementWorker
-from backend.statuses import UNSETTLED
+from backend.settlement.worker import SettlementWorker, unsettled_count
 
 log = logging.getLogger(__name__)
 
@@ -315,11 +312,10 @@ class WorkerProcess:
     def _count_backlog(self) -> None:
         """The unsettled trades, every STATUS_INTERVAL, whatever the child is doing."""
         assert self._db is not None
-        query = select(func.count()).select_from(TradeRecord).where(col(TradeRecord.settlement_status).in_(UNSETTLED))
         while not self._stop.is_set():
             try:
                 with Session(self._db) as session:
-                    self.workers["settlement"].backlog = session.exec(query).one()
+                    self.workers["settlement"].backlog = unsettled_count(session)
             except Exception:  # e.g. the database busy: the last count stands, try again
                 log.warning("counting the settlement backlog failed", exc_info=True)
             if self._stop.wait(STATUS_INTERVAL):

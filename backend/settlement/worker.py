@@ -79,6 +79,13 @@ STARVED_SHARE = 0.95
 WHOLE_REVERT = (ContractCustomError, ContractLogicError, Web3RPCError, ValueError)
 
 
+def unsettled_count(session: Session) -> int:
+    """The trades not settled yet (pending or submitted): the backlog order admission sheds on."""
+    return session.exec(
+        select(func.count()).select_from(TradeRecord).where(col(TradeRecord.settlement_status).in_(UNSETTLED))
+    ).one()
+
+
 class SettlementWorker:
     def __init__(self, db: Engine, chain: Chain, settings: Settings):
         self.db, self.chain, self.settings = db, chain, settings
@@ -129,9 +136,7 @@ class SettlementWorker:
         self._problem = None
         with Session(self.db, expire_on_commit=False) as session:
             # Counted before any chain call, so it stays current while the node is down.
-            self.backlog = session.exec(
-                select(func.count()).select_from(TradeRecord).where(col(TradeRecord.settlement_status).in_(UNSETTLED))
-            ).one()
+            self.backlog = unsettled_count(session)
             confirmed = self._confirm_submitted(session)
             batch = list(
                 session.exec(
