@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import time
 
-from sqlmodel import select
-
-from backend.models.compliance import HolderState
-from tests.integration.test_lockup_funds import _refused_as_locked, _sell, _seller_with_locked_tokens
-from tests.support.compliance import asset_row, db_session
+from tests.integration.test_lockup_funds import (
+    _refused_as_locked,
+    _sell,
+    _seller_with_locked_tokens,
+    mirror_forgets_the_lock,
+)
 
 
 def test_the_chains_lock_counts_for_a_followed_wallet_when_the_mirror_has_not_seen_it(
@@ -32,15 +33,7 @@ def test_the_chains_lock_counts_for_a_followed_wallet_when_the_mirror_has_not_se
         assert time.monotonic() < deadline, "the seller is not followed"
         time.sleep(0.02)
 
-    row = asset_row(client, symbol)
-    with db_session(client) as session:  # the mirror forgets the lock (a lagging event sync)
-        held = session.exec(
-            select(HolderState).where(HolderState.asset_id == row.id, HolderState.wallet == seller.wallet.address)
-        ).one()
-        assert int(held.locked_amount) == 100 * 10**18
-        held.locked_amount, held.locked_until = "0", "0"
-        session.add(held)
-        session.commit()
+    mirror_forgets_the_lock(client, symbol, seller.wallet.address)
     time.sleep(1.1)  # past funds_max_age_ms: a cached reading would be read again, with the chain's lock
 
     # 50 free, 10 of them in the resting sell: 60 more reach 20 into the locked 100 (code 8 at settlement).
